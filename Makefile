@@ -1,0 +1,48 @@
+# The documented commands. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export WERKMATCH_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test lint format demo clean-data postgres
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv with the werkmatch command
+
+run: setup  ## migrate, load the demo data and serve on http://$(HOST):$(PORT)
+	$(BIN)/werkmatch migrate
+	$(BIN)/werkmatch demo
+	$(BIN)/werkmatch serve --host $(HOST) --port $(PORT)
+
+postgres:  ## start the local PostgreSQL cluster if it is not running
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  { command -v pg_ctlcluster >/dev/null && \
+	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; } || true
+
+test: setup postgres  ## lint, then the whole test suite on SQLite and PostgreSQL
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean-data:  ## remove the local SQLite database and index files
+	rm -rf var
