@@ -1,0 +1,1 @@
+"""Werkmatch HTTP service."""

@@ -1,0 +1,5 @@
+"""``python -m service`` is the ``werkmatch`` command."""
+
+from service.cli import app
+
+app()

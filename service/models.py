@@ -1,0 +1,296 @@
+"""Database tables (SQLModel) and the HTTP request/response schemas built on them.
+
+Tables use integer primary keys; clients address rows by their own external ids
+(``candidate_id``; ``employer_id`` + ``vacancy_id``), which are unique columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import DateTime as SADateTime
+from sqlmodel import Field, SQLModel
+
+from matching.geo import normalize_postcode
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+MAX_CV_CHARS = 50_000
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_TITLE_CHARS = 200
+MAX_LABEL_CHARS = 120
+
+ClientGroup = Literal["matchen", "groeien", "faciliteren", "zorgen"]
+BenefitType = Literal["ww", "participatiewet", "wajong", "wia", "none"]
+EducationLevel = Literal[
+    "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo"
+]
+VacancyKind = Literal["regular", "work_experience", "volunteer", "learn_work"]
+VacancyStatus = Literal["open", "closed", "filled"]
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)]
+LanguageCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts_column(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=SADateTime(timezone=True), nullable=False, **kw)
+
+
+# ---------------------------------------------------------------- tables
+
+
+class Candidate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=64, unique=True, index=True)
+    cv_text: str = Field(sa_type=Text)
+    desired_occupations: list[str] = Field(default_factory=list, sa_type=JSON)
+    skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    languages: list[str] = Field(default_factory=list, sa_type=JSON)
+    participation_ladder_step: int | None = None
+    client_group: str | None = Field(default=None, max_length=16)
+    benefit_type: str | None = Field(default=None, max_length=16)
+    work_chance_score: float | None = None
+    hours_per_week_min: int | None = None
+    hours_per_week_max: int | None = None
+    postcode: str | None = Field(default=None, max_length=6)
+    lat: float | None = None
+    lon: float | None = None
+    max_travel_km: float | None = None
+    driving_licence: bool = False
+    education_level: str | None = Field(default=None, max_length=16)
+    available_from: date | None = None
+    caseworker_id: str | None = Field(default=None, max_length=64, index=True)
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = _ts_column()
+    updated_at: datetime = _ts_column()
+
+
+class Vacancy(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("employer_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    employer_id: str = Field(max_length=64, index=True)
+    external_id: str = Field(max_length=64)
+    title: str = Field(max_length=MAX_TITLE_CHARS)
+    description: str = Field(sa_type=Text)
+    occupation: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+    skills: list[str] = Field(default_factory=list, sa_type=JSON)
+    hours_per_week: int | None = None
+    postcode: str | None = Field(default=None, max_length=6)
+    lat: float | None = None
+    lon: float | None = None
+    requires_driving_licence: bool = False
+    languages: list[str] = Field(default_factory=list, sa_type=JSON)
+    education_level: str | None = Field(default=None, max_length=16)
+    kind: str = Field(default="regular", max_length=16)
+    status: str = Field(default="open", max_length=16, index=True)
+    closes_on: date | None = None
+    created_at: datetime = _ts_column()
+    updated_at: datetime = _ts_column()
+
+
+class CandidateEmbedding(SQLModel, table=True):
+    """The vector of a candidate's embedding text (unit length, float32 little-endian)."""
+
+    __tablename__ = "candidate_embedding"
+
+    candidate_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    model_id: str = Field(max_length=200)
+    content_hash: str = Field(max_length=64, index=True)
+    dim: int
+    chunks: int = 1
+    vector: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _ts_column()
+
+
+class VacancyEmbedding(SQLModel, table=True):
+    """The vector of a vacancy's embedding text (unit length, float32 little-endian)."""
+
+    __tablename__ = "vacancy_embedding"
+
+    vacancy_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("vacancy.id", ondelete="CASCADE"), primary_key=True)
+    )
+    model_id: str = Field(max_length=200)
+    content_hash: str = Field(max_length=64, index=True)
+    dim: int
+    chunks: int = 1
+    vector: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _ts_column()
+
+
+class FocusOccupation(SQLModel, table=True):
+    __tablename__ = "focus_occupation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=MAX_LABEL_CHARS)
+    synonyms: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _ts_column()
+    updated_at: datetime = _ts_column()
+
+
+class ChangeLog(SQLModel, table=True):
+    """One row per write or delete, appended in the writing transaction.
+
+    Each process applies the log to its in-memory indexes in ``seq`` order.
+    """
+
+    __tablename__ = "change_log"
+
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    entity: str = Field(max_length=16)  # candidate | vacancy | focus
+    entity_id: int
+    op: str = Field(max_length=8)  # upsert | delete
+    created_at: datetime = _ts_column()
+
+
+# ---------------------------------------------------------------- request / response schemas
+
+
+class StrictInput(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error rather than silently lost."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_location(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise ValueError("lat and lon must be given together")
+
+
+def _postcode(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return normalize_postcode(value)
+
+
+class CandidateIn(StrictInput):
+    """A candidate profile as the client system sends it (PUT replaces the whole profile)."""
+
+    cv_text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    desired_occupations: Annotated[list[Label], Field(max_length=20)] = []
+    skills: Annotated[list[Label], Field(max_length=100)] = []
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
+    participation_ladder_step: Annotated[int, Field(ge=1, le=6)] | None = None
+    client_group: ClientGroup | None = None
+    benefit_type: BenefitType | None = None
+    work_chance_score: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    hours_per_week_min: Annotated[int, Field(ge=0, le=60)] | None = None
+    hours_per_week_max: Annotated[int, Field(ge=1, le=60)] | None = None
+    postcode: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    max_travel_km: Annotated[float, Field(ge=0, le=500)] | None = None
+    driving_licence: bool = False
+    education_level: EducationLevel | None = None
+    available_from: date | None = None
+    caseworker_id: ExternalId | None = None
+    active: bool = True
+
+    _normalize_postcode = field_validator("postcode")(_postcode)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CandidateIn:
+        _check_location(self.lat, self.lon)
+        lo, hi = self.hours_per_week_min, self.hours_per_week_max
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError("hours_per_week_min must not exceed hours_per_week_max")
+        return self
+
+
+class VacancyIn(StrictInput):
+    """A vacancy as an employer portal sends it (PUT replaces the whole vacancy)."""
+
+    title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+    description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
+    occupation: Label | None = None
+    skills: Annotated[list[Label], Field(max_length=100)] = []
+    hours_per_week: Annotated[int, Field(ge=1, le=60)] | None = None
+    postcode: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    requires_driving_licence: bool = False
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
+    education_level: EducationLevel | None = None
+    kind: VacancyKind = "regular"
+    status: VacancyStatus = "open"
+    closes_on: date | None = None
+
+    _normalize_postcode = field_validator("postcode")(_postcode)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VacancyIn:
+        _check_location(self.lat, self.lon)
+        return self
+
+
+class FocusOccupationIn(StrictInput):
+    name: Label
+    synonyms: Annotated[list[Label], Field(max_length=50)] = []
+
+
+class Timestamps(BaseModel):
+    created_at: datetime
+    updated_at: datetime
+
+
+class CandidatePublic(CandidateIn, Timestamps):
+    model_config = ConfigDict(extra="ignore")
+
+    candidate_id: str
+
+
+class VacancyPublic(VacancyIn, Timestamps):
+    model_config = ConfigDict(extra="ignore")
+
+    employer_id: str
+    vacancy_id: str
+
+
+class FocusOccupationPublic(FocusOccupationIn, Timestamps):
+    model_config = ConfigDict(extra="ignore")
+
+    slug: str
+
+
+class CandidateList(BaseModel):
+    data: list[CandidatePublic]
+    count: int
+
+
+class VacancyList(BaseModel):
+    data: list[VacancyPublic]
+    count: int
+
+
+class FocusOccupationList(BaseModel):
+    data: list[FocusOccupationPublic]
+    count: int

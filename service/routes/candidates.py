@@ -1,0 +1,108 @@
+"""Candidate profiles: upsert, read, erase, list, and the vacancies that fit them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import col
+
+from service import crud
+from service.deps import (
+    CandidateId,
+    Limit,
+    Offset,
+    SessionDep,
+    StateDep,
+    VacancyMatchParams,
+)
+from service.errors import NotFound
+from service.match_service import vacancies_for_candidate
+from service.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
+from service.schemas import VacancyMatchList
+
+router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
+
+
+
+def to_public(row: Candidate) -> CandidatePublic:
+    return CandidatePublic.model_validate(
+        {**crud.input_fields(crud.CANDIDATES, row), "candidate_id": row.external_id,
+         "created_at": row.created_at, "updated_at": row.updated_at}
+    )
+
+
+def _get(session: SessionDep, candidate_id: str) -> Candidate:
+    row = crud.get_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id})
+    if row is None:
+        raise NotFound(f"candidate {candidate_id!r} not found")
+    return row  # type: ignore[no-any-return]
+
+
+@router.put(
+    "/{candidate_id}",
+    response_model=CandidatePublic,
+    responses={201: {"model": CandidatePublic, "description": "Created"}},
+)
+def put_candidate(
+    candidate_id: CandidateId,
+    body: CandidateIn,
+    session: SessionDep,
+    state: StateDep,
+    response: Response,
+) -> CandidatePublic:
+    """Create or replace a candidate profile (201 created, 200 updated or unchanged)."""
+    [(row, outcome)] = crud.upsert_many(
+        session=session,
+        kind=crud.CANDIDATES,
+        items=[({"external_id": candidate_id}, body)],
+        encoder=state.encoder,
+    )
+    state.index.catch_up(session)
+    response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
+    return to_public(row)
+
+
+@router.get("/{candidate_id}", response_model=CandidatePublic)
+def get_candidate(candidate_id: CandidateId, session: SessionDep) -> CandidatePublic:
+    """Read one candidate profile."""
+    return to_public(_get(session, candidate_id))
+
+
+@router.delete("/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_candidate(candidate_id: CandidateId, session: SessionDep, state: StateDep) -> Response:
+    """Erase a candidate: the profile, its texts, its vector and its index entry."""
+    if not crud.delete_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id}):
+        raise NotFound(f"candidate {candidate_id!r} not found")
+    state.index.catch_up(session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("", response_model=CandidateList)
+def list_candidates(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    caseworker_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    active: bool | None = None,
+) -> CandidateList:
+    """List candidates in a stable order, a page at a time."""
+    filters = []
+    if caseworker_id is not None:
+        filters.append(col(Candidate.caseworker_id) == caseworker_id)
+    if active is not None:
+        filters.append(col(Candidate.active) == active)
+    rows, total = crud.list_rows(
+        session=session, kind=crud.CANDIDATES, filters=filters, limit=limit, offset=offset
+    )
+    return CandidateList(data=[to_public(r) for r in rows], count=total)
+
+
+@router.get("/{candidate_id}/matches", response_model=VacancyMatchList)
+def candidate_matches(
+    candidate_id: CandidateId, session: SessionDep, state: StateDep, params: VacancyMatchParams
+) -> VacancyMatchList:
+    """Vacancies that fit this candidate, best first (open ones only unless include_closed)."""
+    row = _get(session, candidate_id)
+    items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
+    return VacancyMatchList(data=items, count=len(items))

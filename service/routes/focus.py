@@ -1,0 +1,68 @@
+"""Focus occupations (focusberoepen): the curated list the fuzzy focus filter matches against."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import select
+
+from service import crud
+from service.deps import SessionDep, Slug, StateDep
+from service.errors import NotFound
+from service.models import (
+    FocusOccupation,
+    FocusOccupationIn,
+    FocusOccupationList,
+    FocusOccupationPublic,
+)
+
+router = APIRouter(prefix="/v1/focus-occupations", tags=["focus occupations"])
+
+
+def to_public(row: FocusOccupation) -> FocusOccupationPublic:
+    return FocusOccupationPublic(
+        slug=row.slug,
+        name=row.name,
+        synonyms=list(row.synonyms),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.put(
+    "/{slug}",
+    response_model=FocusOccupationPublic,
+    responses={201: {"model": FocusOccupationPublic, "description": "Created"}},
+)
+def put_focus_occupation(
+    slug: Slug, body: FocusOccupationIn, session: SessionDep, state: StateDep, response: Response
+) -> FocusOccupationPublic:
+    """Create or replace a focus occupation with its synonyms."""
+    row, outcome = crud.upsert_focus(session=session, slug=slug, data=body)
+    state.index.catch_up(session)
+    response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
+    return to_public(row)
+
+
+@router.get("/{slug}", response_model=FocusOccupationPublic)
+def get_focus_occupation(slug: Slug, session: SessionDep) -> FocusOccupationPublic:
+    """Read one focus occupation."""
+    row = session.exec(select(FocusOccupation).where(FocusOccupation.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"focus occupation {slug!r} not found")
+    return to_public(row)
+
+
+@router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_focus_occupation(slug: Slug, session: SessionDep, state: StateDep) -> Response:
+    """Delete a focus occupation."""
+    if not crud.delete_focus(session=session, slug=slug):
+        raise NotFound(f"focus occupation {slug!r} not found")
+    state.index.catch_up(session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("", response_model=FocusOccupationList)
+def list_focus_occupations(session: SessionDep) -> FocusOccupationList:
+    """All focus occupations, by slug."""
+    rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
+    return FocusOccupationList(data=[to_public(r) for r in rows], count=len(rows))

@@ -1,0 +1,125 @@
+"""Vacancies of employer accounts: upsert, read, delete, list, and the candidates that fit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from sqlmodel import col
+
+from service import crud
+from service.deps import (
+    CandidateMatchParams,
+    EmployerId,
+    Limit,
+    Offset,
+    SessionDep,
+    StateDep,
+    VacancyId,
+)
+from service.errors import NotFound
+from service.match_service import candidates_for_vacancy
+from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
+from service.schemas import CandidateMatchList
+
+router = APIRouter(tags=["vacancies"])
+
+
+def to_public(row: Vacancy) -> VacancyPublic:
+    return VacancyPublic.model_validate(
+        {**crud.input_fields(crud.VACANCIES, row), "employer_id": row.employer_id,
+         "vacancy_id": row.external_id, "created_at": row.created_at,
+         "updated_at": row.updated_at}
+    )
+
+
+def _key(employer_id: str, vacancy_id: str) -> dict[str, str]:
+    return {"employer_id": employer_id, "external_id": vacancy_id}
+
+
+def _get(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
+    row = crud.get_row(session=session, kind=crud.VACANCIES, key=_key(employer_id, vacancy_id))
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
+    return row  # type: ignore[no-any-return]
+
+
+_ITEM = "/v1/employers/{employer_id}/vacancies/{vacancy_id}"
+
+
+@router.put(
+    _ITEM,
+    response_model=VacancyPublic,
+    responses={201: {"model": VacancyPublic, "description": "Created"}},
+)
+def put_vacancy(
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    body: VacancyIn,
+    session: SessionDep,
+    state: StateDep,
+    response: Response,
+) -> VacancyPublic:
+    """Create or replace an employer's vacancy (201 created, 200 updated or unchanged)."""
+    [(row, outcome)] = crud.upsert_many(
+        session=session,
+        kind=crud.VACANCIES,
+        items=[(_key(employer_id, vacancy_id), body)],
+        encoder=state.encoder,
+    )
+    state.index.catch_up(session)
+    response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
+    return to_public(row)
+
+
+@router.get(_ITEM, response_model=VacancyPublic)
+def get_vacancy(employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep) -> VacancyPublic:
+    """Read one vacancy."""
+    return to_public(_get(session, employer_id, vacancy_id))
+
+
+@router.delete(_ITEM, status_code=status.HTTP_204_NO_CONTENT)
+def delete_vacancy(
+    employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep, state: StateDep
+) -> Response:
+    """Delete a vacancy and its vector (to keep it but stop matching, set status closed)."""
+    if not crud.delete_row(session=session, kind=crud.VACANCIES, key=_key(employer_id, vacancy_id)):
+        raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
+    state.index.catch_up(session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/v1/vacancies", response_model=VacancyList)
+def list_vacancies(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status_: Annotated[
+        list[VacancyStatus], Query(alias="status", description="Statuses to list (repeatable).")
+    ] = [],  # noqa: B006
+    employer_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> VacancyList:
+    """List vacancies in a stable order, a page at a time, optionally by status or employer."""
+    filters = []
+    if status_:
+        filters.append(col(Vacancy.status).in_(status_))
+    if employer_id is not None:
+        filters.append(col(Vacancy.employer_id) == employer_id)
+    rows, total = crud.list_rows(
+        session=session, kind=crud.VACANCIES, filters=filters, limit=limit, offset=offset
+    )
+    return VacancyList(data=[to_public(r) for r in rows], count=total)
+
+
+@router.get(_ITEM + "/matches", response_model=CandidateMatchList)
+def vacancy_matches(
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    session: SessionDep,
+    state: StateDep,
+    params: CandidateMatchParams,
+) -> CandidateMatchList:
+    """Candidates that fit this vacancy, best first, with score parts and an explanation."""
+    row = _get(session, employer_id, vacancy_id)
+    items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
+    return CandidateMatchList(data=items, count=len(items))

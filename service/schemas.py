@@ -1,0 +1,104 @@
+"""Response and request schemas of the match endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+
+from service.models import (
+    MAX_CV_CHARS,
+    ClientGroup,
+    Label,
+    StrictInput,
+    VacancyKind,
+    _check_location,
+    _postcode,
+)
+
+
+class FocusMatchOut(BaseModel):
+    slug: str
+    name: str
+    label: str = Field(description="The focus name or synonym that matched.")
+    matched: str = Field(description="The title or occupation it was recognised in.")
+    score: float = Field(description="Match strength, 0–1.")
+
+
+class MatchBase(BaseModel):
+    score: float = Field(description="Hybrid score, 0–1, higher is better; the parts add up to it.")
+    parts: dict[str, float] = Field(description="Each signal's weighted contribution.")
+    signals: dict[str, float] = Field(description="Each signal's raw value, 0–1.")
+    explanation: list[str] = Field(description="Plain-language reasons, for the caseworker.")
+    focus: FocusMatchOut | None = None
+    distance_km: float | None = None
+
+
+class CandidateSummary(BaseModel):
+    desired_occupations: list[str]
+    participation_ladder_step: int | None
+    client_group: str | None
+
+
+class CandidateMatchItem(MatchBase):
+    candidate_id: str
+    summary: CandidateSummary
+
+
+class VacancySummary(BaseModel):
+    title: str
+    occupation: str | None
+    kind: str
+    status: str
+    hours_per_week: int | None
+    closes_on: date | None = None
+
+
+class VacancyMatchItem(MatchBase):
+    employer_id: str
+    vacancy_id: str
+    summary: VacancySummary
+
+
+class CandidateMatchList(BaseModel):
+    data: list[CandidateMatchItem]
+    count: int
+
+
+class VacancyMatchList(BaseModel):
+    data: list[VacancyMatchItem]
+    count: int
+
+
+class AdHocMatchIn(StrictInput):
+    """A free text (a CV or a vacancy text) matched without being stored."""
+
+    target: Literal["candidates", "vacancies"]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    occupations: Annotated[list[Label], Field(max_length=20)] = []
+    skills: Annotated[list[Label], Field(max_length=100)] = []
+    postcode: str | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 20
+    focus_only: bool = False
+    ladder_step_min: Annotated[int, Field(ge=1, le=6)] | None = None
+    client_group: Annotated[list[ClientGroup], Field(max_length=4)] = []
+    max_distance_km: Annotated[float, Field(gt=0, le=500)] | None = None
+    min_score: Annotated[float, Field(ge=0, le=1)] | None = None
+    kind: Annotated[list[VacancyKind], Field(max_length=4)] = []
+    include_closed: bool = False
+
+    _normalize_postcode = field_validator("postcode")(_postcode)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AdHocMatchIn:
+        _check_location(self.lat, self.lon)
+        return self
+
+
+class AdHocMatchList(BaseModel):
+    target: Literal["candidates", "vacancies"]
+    data: list[CandidateMatchItem] | list[VacancyMatchItem]
+    count: int
