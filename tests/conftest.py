@@ -1,0 +1,100 @@
+"""Shared fixtures: the real model (loaded once), fresh databases per test on SQLite and
+PostgreSQL, and an app client per test.
+
+Every API test runs twice, once per backend. Each test gets its own database: a copy of a
+migrated SQLite file, or a PostgreSQL database created from a migrated template, so tests never
+share state or depend on order. PostgreSQL tests fail (never skip) when the server is down.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from matching.embedder import Encoder, load_encoder
+from service.app import create_app
+from service.config import DEFAULT_MODEL, Settings
+from service.db import migrate
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+PG_URL = os.environ.get(
+    "WERKMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The real bundled model, loaded once for the whole run."""
+    return load_encoder(DEFAULT_MODEL, 32, 32)  # same cache key as the CLI and the app
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that per-test databases are copied from."""
+    name = f"wm_tpl_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # make the cause obvious instead of a cascade of errors
+        pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}", pytrace=False)
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for one test."""
+    if request.param == "sqlite":
+        target = tmp_path / "werkmatch.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"wm_t_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, encoder: Encoder) -> Iterator[TestClient]:
+    """An app on a fresh database, with the real model, started and stopped around the test."""
+    with TestClient(create_app(settings, encoder)) as c:
+        yield c

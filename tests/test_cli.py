@@ -1,0 +1,162 @@
+"""The werkmatch command: migrate, import, demo, serve — good and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.config import get_settings
+from tests.factories import candidate, vacancy
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    values = {"WERKMATCH_DATABASE_URL": db_url, "WERKMATCH_DATA_DIR": str(tmp_path / "data")}
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def _jsonl(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_candidates_reports_created_updated_rejected(env: dict, tmp_path: Path) -> None:
+    good = [json.dumps({"external_id": f"k{i}", **candidate()}) for i in range(3)]
+    bad = [
+        "{not json",
+        json.dumps({"external_id": "k9", **candidate(cv_text="  ")}),
+        json.dumps({"external_id": "bad id", **candidate()}),
+        json.dumps({**candidate()}),
+        json.dumps({"external_id": "k0", **candidate()}),
+        json.dumps(["a", "list"]),
+    ]
+    path = _jsonl(tmp_path / "c.jsonl", good + bad)
+    result = runner.invoke(app, ["import", "candidates", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (summary["created"], summary["rejected"]) == (3, 6)
+    reasons = {r["line"]: r["reason"] for r in summary["rejections"]}
+    assert "JSON" in reasons[4]
+    assert reasons[5].startswith("cv_text")
+    assert reasons[6].startswith("external_id") and reasons[7].startswith("external_id")
+    assert "duplicate" in reasons[8]
+    again = runner.invoke(app, ["import", "candidates", str(path), "--json"])
+    assert json.loads(again.output.strip().splitlines()[-1])["unchanged"] == 3
+
+
+def test_import_vacancies_with_default_employer(env: dict, tmp_path: Path) -> None:
+    path = _jsonl(
+        tmp_path / "v.jsonl",
+        [
+            json.dumps({"external_id": "v1", **vacancy()}),
+            json.dumps({"external_id": "v2", "employer_id": "other", **vacancy()}),
+            json.dumps({"external_id": "v3", **vacancy(kind="stage")}),
+        ],
+    )
+    result = runner.invoke(app, ["import", "vacancies", str(path), "--employer-id", "emp", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["created"] == 2 and summary["rejections"][0]["reason"].startswith("kind")
+    no_employer = _jsonl(tmp_path / "n.jsonl", [json.dumps({"external_id": "v9", **vacancy()})])
+    result = runner.invoke(app, ["import", "vacancies", str(no_employer)])
+    assert result.exit_code == 1 and "employer_id" in result.output
+
+
+def test_import_bad_arguments(env: dict, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["import", "people", "x.jsonl"]).exit_code == 2
+    missing = runner.invoke(app, ["import", "candidates", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00")
+    assert runner.invoke(app, ["import", "candidates", str(binary)]).exit_code == 2
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    get_settings.cache_clear()
+    try:
+        path = _jsonl(tmp_path / "c.jsonl", [json.dumps({"external_id": "k", **candidate()})])
+        result = runner.invoke(app, ["import", "candidates", str(path)])
+        assert result.exit_code == 1 and "werkmatch migrate" in result.output
+        result = runner.invoke(app, ["serve", "--port", "8999"])
+        assert result.exit_code == 1 and "werkmatch migrate" in result.output
+        assert runner.invoke(app, ["migrate"]).exit_code == 0
+        assert runner.invoke(app, ["import", "candidates", str(path)]).exit_code == 0
+        assert runner.invoke(app, ["serve", "--port", "0"]).exit_code == 2  # out of range
+    finally:
+        get_settings.cache_clear()
+
+
+def test_migrate_reports_an_unreachable_database(monkeypatch) -> None:
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 1 and "migration failed" in result.output
+    finally:
+        get_settings.cache_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_demo_then_serve_answers_over_http(env: dict) -> None:
+    """The README path: migrate, load the demo data, serve; a real process on a real port."""
+    first = runner.invoke(app, ["demo", "--json"])
+    assert first.exit_code == 0, first.output
+    loaded = json.loads(first.output.strip().splitlines()[-1])
+    assert loaded["candidates"] == 300 and loaded["vacancies"] == 150
+    assert runner.invoke(app, ["demo"]).exit_code == 0  # idempotent
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.5)
+        resp = httpx.get(
+            f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches",
+            params={"limit": 10},
+            timeout=30,
+        )
+        assert resp.status_code == 200
+        top = resp.json()["data"]
+        assert len(top) == 10
+        assert any("heftruck" in " ".join(t["summary"]["desired_occupations"]).lower()
+                   for t in top[:3])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
