@@ -79,9 +79,7 @@ class Collection(Generic[F]):
         self, query: np.ndarray, limit: int, passes: Callable[[F], bool]
     ) -> list[tuple[F, float]]:
         with self._lock:
-            allowed = np.fromiter(
-                (i for i, f in self.facts.items() if passes(f)), dtype=np.int64
-            )
+            allowed = np.fromiter((i for i, f in self.facts.items() if passes(f)), dtype=np.int64)
             k = max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
             hits = self.index.search(query, k, allowed)
             return [(self.facts[i], cos) for i, cos in hits if i in self.facts]

@@ -91,7 +91,9 @@ def make_side(
     return Side(occupations=occs, key_terms=key, terms=terms, location=location, focus=hits)
 
 
-def candidate_embed_text(cv_text: str, desired_occupations: Sequence[str], skills: Sequence[str]) -> str:
+def candidate_embed_text(
+    cv_text: str, desired_occupations: Sequence[str], skills: Sequence[str]
+) -> str:
     """The text whose vector represents a candidate: wishes and skills first, then the CV."""
     head = []
     if desired_occupations:

@@ -187,7 +187,8 @@ def score_pair(
     if focus is not None:
         where = "beide in" if both_focus else "in"
         lines.append(
-            f"Focusberoep: {where} '{focus.name}' (herkend in '{focus.matched}', {_pct(focus.score)})"
+            f"Focusberoep: {where} '{focus.name}' "
+            f"(herkend in '{focus.matched}', {_pct(focus.score)})"
         )
     if shared:
         lines.append(
@@ -230,13 +231,17 @@ def _constraint_lines(vac: VacancyFacts, cand: CandidateFacts) -> list[str]:
     if vac.languages:
         missing = [lang for lang in vac.languages if lang not in cand.languages]
         if missing:
-            lines.append("Talen: gevraagd " + ", ".join(vac.languages) + "; ontbreekt " + ", ".join(missing))
+            lines.append(
+                "Talen: gevraagd " + ", ".join(vac.languages) + "; ontbreekt " + ", ".join(missing)
+            )
         else:
             lines.append("Talen: gevraagde talen (" + ", ".join(vac.languages) + ") aanwezig")
     return lines
 
 
-def rank(scored: Sequence[tuple[int, Scored]], limit: int, min_score: float | None) -> list[tuple[int, Scored]]:
+def rank(
+    scored: Sequence[tuple[int, Scored]], limit: int, min_score: float | None
+) -> list[tuple[int, Scored]]:
     """Best first (ties by id for a stable order), at most ``limit``, at least ``min_score``."""
     kept = [(i, s) for i, s in scored if min_score is None or s.score >= min_score]
     kept.sort(key=lambda pair: (-pair[1].score, pair[0]))

@@ -39,12 +39,20 @@ def refresh_stale_vectors(state: AppState) -> None:
         for kind in (crud.CANDIDATES, crud.VACANCIES):
             ids = crud.stale_ids(session=session, kind=kind, model_id=state.encoder.model_id)
             if ids:
-                log.info("re-embedding %d %s rows for model %s", len(ids), kind.name,
-                         state.encoder.model_id)
+                log.info(
+                    "re-embedding %d %s rows for model %s",
+                    len(ids),
+                    kind.name,
+                    state.encoder.model_id,
+                )
             batch = state.settings.embed_batch_size * 8
             for start in range(0, len(ids), batch):
-                crud.reembed(session=session, kind=kind, ids=ids[start : start + batch],
-                             encoder=state.encoder)
+                crud.reembed(
+                    session=session,
+                    kind=kind,
+                    ids=ids[start : start + batch],
+                    encoder=state.encoder,
+                )
 
 
 def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 
-class Entity(str, Enum):
+class Entity(StrEnum):
     candidates = "candidates"
     vacancies = "vacancies"
 
@@ -119,8 +119,16 @@ def import_(
     session, encoder, settings = _session_and_encoder()
     kind = crud.CANDIDATES if entity is Entity.candidates else crud.VACANCIES
     started = time.perf_counter()
-    with session, tqdm(total=len(lines), unit=" rows", desc=f"import {entity.value}",
-                       file=sys.stderr, disable=None) as bar:
+    with (
+        session,
+        tqdm(
+            total=len(lines),
+            unit=" rows",
+            desc=f"import {entity.value}",
+            file=sys.stderr,
+            disable=None,
+        ) as bar,
+    ):
         report = import_lines(
             session=session,
             kind=kind,
@@ -141,8 +149,9 @@ def import_(
         )
         for r in summary["rejections"]:
             typer.echo(f"  line {r['line']}: {r['reason']}")
-    if report.rejected and not (report.counts["created"] or report.counts["updated"]
-                                or report.counts["unchanged"]):
+    if report.rejected and not (
+        report.counts["created"] or report.counts["updated"] or report.counts["unchanged"]
+    ):
         raise typer.Exit(1)
 
 
@@ -181,7 +190,11 @@ def demo(
             )
             if report.rejected:
                 _fail(f"demo {name} rejected: {report.rejected[:3]}")
-            result[name] = report.summary()["created"] + report.summary()["updated"] + report.summary()["unchanged"]
+            result[name] = (
+                report.summary()["created"]
+                + report.summary()["updated"]
+                + report.summary()["unchanged"]
+            )
     result["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         typer.echo(json.dumps(result))

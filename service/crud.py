@@ -130,9 +130,7 @@ def upsert_many(
     outcomes: list[tuple[Any, Outcome]] = [(row, "unchanged") for row in existing]
     if not changed:
         return outcomes
-    vectors = _vectors_for(
-        session, kind, [kind.embed_text(items[i][1]) for i in changed], encoder
-    )
+    vectors = _vectors_for(session, kind, [kind.embed_text(items[i][1]) for i in changed], encoder)
     now = utcnow()
     for i, (h, vec, n_chunks) in zip(changed, vectors, strict=True):
         key, data = items[i]

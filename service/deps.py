@@ -47,7 +47,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _ID_DOC = "1–64 characters: letters, digits, '.', '_' or '-'"
 CandidateId = Annotated[str, Path(pattern=ID_PATTERN, description=f"Client-system id; {_ID_DOC}")]
 EmployerId = Annotated[str, Path(pattern=ID_PATTERN, description=f"Employer account id; {_ID_DOC}")]
-VacancyId = Annotated[str, Path(pattern=ID_PATTERN, description=f"Employer's vacancy id; {_ID_DOC}")]
+VacancyId = Annotated[
+    str, Path(pattern=ID_PATTERN, description=f"Employer's vacancy id; {_ID_DOC}")
+]
 Slug = Annotated[str, Path(pattern=ID_PATTERN, description=f"Focus-occupation slug; {_ID_DOC}")]
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size, 1–200.")]
@@ -101,9 +103,7 @@ def vacancy_match_params(
     kind: Annotated[
         list[VacancyKind], Query(description="Allowed vacancy kinds (repeatable).")
     ] = [],  # noqa: B006
-    include_closed: Annotated[
-        bool, Query(description="Also closed and filled vacancies.")
-    ] = False,
+    include_closed: Annotated[bool, Query(description="Also closed and filled vacancies.")] = False,
     ladder_step_min: Annotated[
         int | None, Query(description="Not applicable here: results are vacancies.")
     ] = None,

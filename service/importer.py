@@ -8,6 +8,7 @@ lines are rejected with their line number and the field at fault, and never half
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +20,6 @@ from sqlmodel import Session
 from matching.embedder import Encoder
 from service import crud
 from service.models import ID_PATTERN
-
-import re
 
 _ID = re.compile(ID_PATTERN)
 
@@ -44,8 +43,9 @@ def _key_fields(kind: crud.Kind) -> tuple[str, ...]:
     return ("employer_id", "external_id") if kind is crud.VACANCIES else ("external_id",)
 
 
-def parse_line(kind: crud.Kind, raw: str, default_employer: str | None = None
-               ) -> tuple[dict[str, str], BaseModel]:
+def parse_line(
+    kind: crud.Kind, raw: str, default_employer: str | None = None
+) -> tuple[dict[str, str], BaseModel]:
     """One JSON line → (key, validated input); raises ValueError naming the field."""
     try:
         obj = json.loads(raw)

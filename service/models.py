@@ -10,7 +10,16 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
@@ -40,7 +49,9 @@ EducationLevel = Literal[
 VacancyKind = Literal["regular", "work_experience", "volunteer", "learn_work"]
 VacancyStatus = Literal["open", "closed", "filled"]
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
+]
 LanguageCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
 ]
@@ -113,9 +124,7 @@ class CandidateEmbedding(SQLModel, table=True):
     __tablename__ = "candidate_embedding"
 
     candidate_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
     )
     model_id: str = Field(max_length=200)
     content_hash: str = Field(max_length=64, index=True)

@@ -70,7 +70,9 @@ def test_import_vacancies_with_default_employer(env: dict, tmp_path: Path) -> No
             json.dumps({"external_id": "v3", **vacancy(kind="stage")}),
         ],
     )
-    result = runner.invoke(app, ["import", "vacancies", str(path), "--employer-id", "emp", "--json"])
+    result = runner.invoke(
+        app, ["import", "vacancies", str(path), "--employer-id", "emp", "--json"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["created"] == 2 and summary["rejections"][0]["reason"].startswith("kind")
@@ -155,8 +157,9 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
         assert resp.status_code == 200
         top = resp.json()["data"]
         assert len(top) == 10
-        assert any("heftruck" in " ".join(t["summary"]["desired_occupations"]).lower()
-                   for t in top[:3])
+        assert any(
+            "heftruck" in " ".join(t["summary"]["desired_occupations"]).lower() for t in top[:3]
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -42,5 +42,8 @@ def test_downgrade_to_base_and_up_again(db_url: str) -> None:
 
 def test_app_refuses_an_unmigrated_database(tmp_path, encoder: Encoder) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}", data_dir=tmp_path)
-    with pytest.raises(SchemaNotMigrated, match="werkmatch migrate"), TestClient(create_app(settings, encoder)):
+    with (
+        pytest.raises(SchemaNotMigrated, match="werkmatch migrate"),
+        TestClient(create_app(settings, encoder)),
+    ):
         pass

@@ -24,11 +24,14 @@ from service.schemas import VacancyMatchList
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 
 
-
 def to_public(row: Candidate) -> CandidatePublic:
     return CandidatePublic.model_validate(
-        {**crud.input_fields(crud.CANDIDATES, row), "candidate_id": row.external_id,
-         "created_at": row.created_at, "updated_at": row.updated_at}
+        {
+            **crud.input_fields(crud.CANDIDATES, row),
+            "candidate_id": row.external_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
     )
 
 
@@ -72,7 +75,9 @@ def get_candidate(candidate_id: CandidateId, session: SessionDep) -> CandidatePu
 @router.delete("/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_candidate(candidate_id: CandidateId, session: SessionDep, state: StateDep) -> Response:
     """Erase a candidate: the profile, its texts, its vector and its index entry."""
-    if not crud.delete_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id}):
+    if not crud.delete_row(
+        session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
+    ):
         raise NotFound(f"candidate {candidate_id!r} not found")
     state.index.catch_up(session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

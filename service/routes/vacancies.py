@@ -27,9 +27,13 @@ router = APIRouter(tags=["vacancies"])
 
 def to_public(row: Vacancy) -> VacancyPublic:
     return VacancyPublic.model_validate(
-        {**crud.input_fields(crud.VACANCIES, row), "employer_id": row.employer_id,
-         "vacancy_id": row.external_id, "created_at": row.created_at,
-         "updated_at": row.updated_at}
+        {
+            **crud.input_fields(crud.VACANCIES, row),
+            "employer_id": row.employer_id,
+            "vacancy_id": row.external_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
     )
 
 
@@ -73,7 +77,9 @@ def put_vacancy(
 
 
 @router.get(_ITEM, response_model=VacancyPublic)
-def get_vacancy(employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep) -> VacancyPublic:
+def get_vacancy(
+    employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep
+) -> VacancyPublic:
     """Read one vacancy."""
     return to_public(_get(session, employer_id, vacancy_id))
 

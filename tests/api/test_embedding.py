@@ -89,8 +89,10 @@ def test_index_is_rebuilt_from_stored_vectors_without_the_model(
 ) -> None:
     with TestClient(create_app(settings, encoder)) as client:
         client.put("/v1/candidates/a", json=candidate())
-        client.put("/v1/employers/e/vacancies/v", json={"title": "Heftruckchauffeur",
-                                                          "description": "Heftruck rijden."})
+        client.put(
+            "/v1/employers/e/vacancies/v",
+            json={"title": "Heftruckchauffeur", "description": "Heftruck rijden."},
+        )
         before = client.get("/v1/employers/e/vacancies/v/matches").json()
     counting = CountingEncoder(encoder)
     with TestClient(create_app(settings, counting)) as client:
@@ -101,11 +103,18 @@ def test_index_is_rebuilt_from_stored_vectors_without_the_model(
 
 def test_writes_by_another_process_are_picked_up(settings: Settings, encoder: Encoder) -> None:
     """A second app on the same database stands in for another worker or the import command."""
-    with TestClient(create_app(settings, encoder)) as a, TestClient(create_app(settings, encoder)) as b:
-        a.put("/v1/employers/e/vacancies/v", json={"title": "Heftruckchauffeur",
-                                                     "description": "Heftruck rijden."})
+    with (
+        TestClient(create_app(settings, encoder)) as a,
+        TestClient(create_app(settings, encoder)) as b,
+    ):
+        a.put(
+            "/v1/employers/e/vacancies/v",
+            json={"title": "Heftruckchauffeur", "description": "Heftruck rijden."},
+        )
         b.put("/v1/candidates/c", json=candidate())
-        assert [i["candidate_id"] for i in a.get("/v1/employers/e/vacancies/v/matches").json()["data"]] == ["c"]
+        assert [
+            i["candidate_id"] for i in a.get("/v1/employers/e/vacancies/v/matches").json()["data"]
+        ] == ["c"]
         b.delete("/v1/candidates/c")
         assert a.get("/v1/employers/e/vacancies/v/matches").json()["count"] == 0
     rows = _embeddings(settings.resolved_database_url())

@@ -15,9 +15,14 @@ def test_focus_crud(client: TestClient) -> None:
     assert client.put(url, json=HEFTRUCK_FOCUS).status_code == 200
     got = client.get(url).json()
     assert got["slug"] == "heftruckchauffeur" and got["synonyms"] == HEFTRUCK_FOCUS["synonyms"]
-    client.put("/v1/focus-occupations/kok", json={"name": "Kok", "synonyms": ["zelfstandig werkend kok"]})
+    client.put(
+        "/v1/focus-occupations/kok", json={"name": "Kok", "synonyms": ["zelfstandig werkend kok"]}
+    )
     listed = client.get("/v1/focus-occupations").json()
-    assert listed["count"] == 2 and [f["slug"] for f in listed["data"]] == ["heftruckchauffeur", "kok"]
+    assert listed["count"] == 2 and [f["slug"] for f in listed["data"]] == [
+        "heftruckchauffeur",
+        "kok",
+    ]
     assert client.delete(url).status_code == 204
     assert client.delete(url).status_code == 404
 

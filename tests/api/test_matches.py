@@ -13,7 +13,10 @@ VAC_URL = "/v1/employers/transport-rijnmond/vacancies/vac-1"
 
 
 def _setup_ridderkerk(client: TestClient) -> None:
-    assert client.put("/v1/focus-occupations/heftruckchauffeur", json=HEFTRUCK_FOCUS).status_code == 201
+    assert (
+        client.put("/v1/focus-occupations/heftruckchauffeur", json=HEFTRUCK_FOCUS).status_code
+        == 201
+    )
     bodies = {
         "forklift": candidate(),
         "care": candidate(CARE_CV, desired_occupations=["verzorgende IG"], skills=["zorg"]),
@@ -67,7 +70,9 @@ def test_deleted_candidate_never_matches_again(client: TestClient) -> None:
 def test_hard_filters(client: TestClient) -> None:
     _setup_ridderkerk(client)
     client.put("/v1/candidates/far", json=candidate(postcode="9711AA", max_travel_km=None))
-    client.put("/v1/candidates/low", json=candidate(participation_ladder_step=2, client_group="zorgen"))
+    client.put(
+        "/v1/candidates/low", json=candidate(participation_ladder_step=2, client_group="zorgen")
+    )
     client.put("/v1/candidates/inactive", json=candidate(active=False))
     client.put("/v1/candidates/nolicence", json=candidate(driving_licence=False))
     all_ids = _ids(client.get(f"{VAC_URL}/matches"))
@@ -78,7 +83,9 @@ def test_hard_filters(client: TestClient) -> None:
     groups = _ids(client.get(f"{VAC_URL}/matches", params=[("client_group", "zorgen")]))
     assert groups == ["low"]
     both = _ids(
-        client.get(f"{VAC_URL}/matches", params=[("client_group", "zorgen"), ("client_group", "matchen")])
+        client.get(
+            f"{VAC_URL}/matches", params=[("client_group", "zorgen"), ("client_group", "matchen")]
+        )
     )
     assert "low" in both and "forklift" in both
     client.put(VAC_URL, json=vacancy(requires_driving_licence=True))
