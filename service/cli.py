@@ -158,6 +158,13 @@ def import_(
 @app.command()
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write candidates.jsonl and vacancies.jsonl to this folder instead of loading "
+            "them (input for `werkmatch import`)."
+        ),
+    ] = None,
 ) -> None:
     """Load the made-up demo data set (focus occupations, candidates, vacancies); idempotent."""
     from service import crud
@@ -165,6 +172,15 @@ def demo(
     from service.importer import import_lines
     from service.models import FocusOccupationIn
 
+    if export is not None:
+        export.mkdir(parents=True, exist_ok=True)
+        for name, rows in (("candidates", demo_candidates()), ("vacancies", demo_vacancies())):
+            target = export / f"{name}.jsonl"
+            target.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+            )
+            typer.echo(f"wrote {len(rows)} {name} to {target}")
+        return
     _setup_logging()
     session, encoder, settings = _session_and_encoder()
     started = time.perf_counter()

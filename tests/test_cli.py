@@ -163,3 +163,17 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_demo_export_writes_importable_files(tmp_path: Path) -> None:
+    from service import crud
+    from service.importer import parse_line  # validation only, no database needed
+
+    result = runner.invoke(app, ["demo", "--export", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    for name, expected in (("candidates", 300), ("vacancies", 150)):
+        lines = (tmp_path / "demo" / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == expected
+        kind = crud.CANDIDATES if name == "candidates" else crud.VACANCIES
+        for line in lines:
+            parse_line(kind, line)  # raises ValueError naming the field on a bad line
