@@ -270,6 +270,12 @@ class Timestamps(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # SQLite hands back naive datetimes; they were written as UTC.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 class CandidatePublic(CandidateIn, Timestamps):
     model_config = ConfigDict(extra="ignore")

@@ -24,6 +24,9 @@ def test_put_creates_then_is_idempotent(client: TestClient) -> None:
     assert changed.json()["cv_text"] == CARE_CV
     assert changed.json()["updated_at"] > first.json()["updated_at"]
     assert changed.json()["created_at"] == first.json()["created_at"]
+    stored = client.get("/v1/candidates/kand-1").json()
+    assert stored["created_at"] == first.json()["created_at"]
+    assert stored["updated_at"].endswith(("Z", "+00:00"))  # UTC, also on SQLite
 
 
 def test_put_replaces_the_whole_profile(client: TestClient) -> None:
