@@ -108,10 +108,11 @@ class VectorIndex:
     @classmethod
     def from_bytes(cls, data: bytes, dim: int) -> VectorIndex:
         """Rebuild an index from :meth:`to_bytes`; raises ValueError if it does not fit ``dim``."""
-        raw = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        if raw.d != dim:
-            raise ValueError(f"index has dimension {raw.d}, expected {dim}")
-        index = faiss.downcast_index(raw)
+        # read_index already returns the concrete class; downcasting again would make a second
+        # wrapper that does not own the C++ object, which the first frees when collected.
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        if index.d != dim:
+            raise ValueError(f"index has dimension {index.d}, expected {dim}")
         if not isinstance(index, faiss.IndexIDMap2):
             raise ValueError(f"unexpected FAISS index type {type(index).__name__}")
         out = cls(dim)
