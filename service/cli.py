@@ -341,3 +341,34 @@ def _check_snapshot() -> dict[str, object]:
     bad = not chk["ok"] or rejected
     lines.append("FAILED" if bad else "ok")
     return {"exit": 1 if bad else 0, "lines": lines, **started}
+
+
+@app.command()
+def loadtest(
+    url: Annotated[str, typer.Option(help="Base URL of the running service.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="Duration of the run.")] = 60,
+    clients: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
+    seed: Annotated[int, typer.Option(help="Random seed (also part of the written ids).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Mixed writes and match queries against a running service, then verify every
+    acknowledged write; exit 1 on any 5xx, transport error or missing write.
+
+    Writes made-up candidates with ids starting ``load-``: run it against a test database.
+    """
+    from service.loadtest import run_load
+
+    try:
+        result = run_load(url, seconds=seconds, clients=clients, seed=seed)
+    except (OSError, RuntimeError) as exc:
+        _fail(f"cannot load {url}: {exc}", code=2)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            typer.echo(f"{key}: {value}")
+    bad = summary["server_errors_5xx"] or summary["transport_errors"] or summary["verify_failures"]
+    raise typer.Exit(1 if bad else 0)
