@@ -13,6 +13,7 @@ from service.cli import app
 from service.loadtest import run_load
 from tests.reliability.processes import ServerProcess
 
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_short_load_run(db_url: str, tmp_path: Path) -> None:
     server = ServerProcess(
