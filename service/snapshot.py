@@ -18,6 +18,7 @@ own data directory (pickle is not for untrusted input).
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -120,8 +121,15 @@ def read_snapshot(
         raise SnapshotInvalid(f"made for model {header.model_id} ({header.dim} dims)")
     if header.database != database:
         raise SnapshotInvalid("made for another database")
+    # Millions of small objects: with the cyclic GC running during the load it takes several
+    # times longer, and nothing in the payload forms cycles.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         payload = pickle.loads(data)
     except Exception as exc:  # a checksummed file that does not unpickle is still corrupt
         raise SnapshotInvalid(f"unreadable payload: {exc}") from exc
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return header, payload
