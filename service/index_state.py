@@ -292,7 +292,7 @@ class IndexState:
             self.rebuild()
             report = self.compare()
             if write_snapshot:
-                self.write_snapshot()
+                self.write_snapshot(force=True)
         seconds = round(time.perf_counter() - started, 3)
         log.info("indexes ready from %s in %.2f s: %s", self.loaded_from, seconds, report)
         return {
@@ -347,13 +347,22 @@ class IndexState:
 
     # ------------------------------------------------------------ snapshots
 
-    def write_snapshot(self) -> Path | None:
-        """Save both indexes atomically; None when disabled or another process is writing."""
+    def write_snapshot(self, *, force: bool = False) -> Path | None:
+        """Save both indexes atomically; None when disabled or another process is writing.
+
+        Skipped when the file on disk already claims this seq or a later one (another worker
+        saved it), unless ``force``: after a rebuild the file on disk was found unusable.
+        """
         if self.snapshot_file is None or not self.ready:
             return None
         with snap.writer_lock(self.snapshot_file) as mine:
             if not mine:
                 return None
+            existing = snap.stored_seq(self.snapshot_file)
+            if not force and existing is not None and existing >= self.last_seq:
+                # another worker already saved this state (or a later one); the file is only
+                # trusted after full verification at load, so a wrong header costs a rebuild.
+                return self.snapshot_file
             with self._writer:  # a consistent view; searches go on meanwhile
                 m = self.matcher
                 seq = self.last_seq

@@ -78,6 +78,17 @@ def writer_lock(path: Path) -> Iterator[bool]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def stored_seq(path: Path) -> int | None:
+    """The change-log seq in an existing snapshot's header (unverified), or None."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(len(MAGIC)) != MAGIC:
+                return None
+            return int(json.loads(fh.readline())["seq"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def write_snapshot(path: Path, header: dict[str, Any], payload: dict[str, Any]) -> int:
     """Write atomically; returns the file size. ``header`` gets the payload's sha256 added."""
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)

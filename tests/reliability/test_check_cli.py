@@ -67,7 +67,7 @@ def test_check_fails_on_drift_and_on_a_corrupt_snapshot(env: Settings, encoder: 
     )
     state.start()
     state.matcher.vacancies.remove(list(state.matcher.vacancies.facts))  # id map loses a row
-    state.write_snapshot()
+    state.write_snapshot(force=True)
     code, out = _check()
     assert code == 1 and "DRIFT vacancy: 1 ids missing" in out and out.strip().endswith("FAILED")
     path: Path = snapshot_path(env.data_dir, encoder.model_id)

@@ -157,7 +157,7 @@ def test_snapshot_disagreeing_with_the_database_is_not_served(
     assert tampered.start()["loaded_from"] == "snapshot"
     lost = min(tampered.matcher.candidates.facts)
     tampered.matcher.candidates.remove([lost])
-    tampered.write_snapshot()
+    tampered.write_snapshot(force=True)
     unrepaired = _state(settings, encoder).start(repair=False, write_snapshot=False)
     assert not unrepaired["check"]["ok"]
     assert "candidate: 1 ids missing" in unrepaired["check"]["problems"][0]
@@ -201,3 +201,28 @@ def test_not_ready_is_503_never_an_empty_answer(client: TestClient) -> None:
     assert ready["status"] == "ready" and ready["check"]["ok"]
     assert ready["check"]["candidate"] == {"db": 1, "index": 1, "vectors": 1}
     assert json.dumps(ready)  # plain JSON
+
+
+def test_a_snapshot_is_not_replaced_by_an_older_or_equal_state(
+    settings: Settings, encoder: Encoder
+) -> None:
+    _seed(settings, encoder)
+    path = snapshot_path(settings.data_dir, encoder.model_id)
+    behind = _state(settings, encoder)
+    behind.start()
+    ahead = _state(settings, encoder)
+    ahead.start()
+    with Session(ahead.engine) as s:
+        crud.upsert_many(
+            session=s,
+            kind=crud.CANDIDATES,
+            items=[({"external_id": "new"}, CandidateIn(**candidate()))],
+            encoder=encoder,
+        )
+        ahead.catch_up(s)
+    assert ahead.write_snapshot() == path
+    written = path.read_bytes()
+    behind.write_snapshot()  # still at the older seq: leaves the newer file alone
+    assert path.read_bytes() == written
+    behind.write_snapshot(force=True)
+    assert path.read_bytes() != written

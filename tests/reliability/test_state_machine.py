@@ -112,9 +112,9 @@ def test_index_always_equals_database(settings: Settings, encoder: Encoder) -> N
                 else:
                     crud.delete_focus(session=s, slug="heftruck")
 
-        @rule(p=PROCESSES)
-        def snapshot(self, p: int) -> None:
-            self.states[p].write_snapshot()
+        @rule(p=PROCESSES, force=st.booleans())
+        def snapshot(self, p: int, force: bool) -> None:
+            self.states[p].write_snapshot(force=force)
 
         @rule(p=PROCESSES)
         def restart(self, p: int) -> None:
