@@ -7,21 +7,25 @@ allowed ids and still returns ``k`` results whenever ``k`` allowed ids exist.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 import faiss
 import numpy as np
 
+from matching.rwlock import ReadWriteLock
+
 
 class VectorIndex:
-    """A thread-safe id → vector index (exact inner-product search)."""
+    """A thread-safe id → vector index (exact inner-product search).
+
+    Searches run concurrently (FAISS search is read-only); upserts and removals are exclusive.
+    """
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._ids: set[int] = set()
-        self._lock = threading.RLock()
+        self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -30,7 +34,7 @@ class VectorIndex:
         return item in self._ids
 
     def ids(self) -> set[int]:
-        with self._lock:
+        with self._lock.read():
             return set(self._ids)
 
     def upsert(self, ids: Iterable[int], vectors: np.ndarray) -> None:
@@ -46,7 +50,7 @@ class VectorIndex:
             raise ValueError(f"{len(id_arr)} ids for {len(vecs)} vectors")
         if len(set(id_arr.tolist())) != len(id_arr):
             raise ValueError("duplicate ids in one upsert")
-        with self._lock:
+        with self._lock.write():
             present = [i for i in id_arr.tolist() if i in self._ids]
             if present:
                 self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(present, dtype=np.int64)))
@@ -56,7 +60,7 @@ class VectorIndex:
 
     def remove(self, ids: Iterable[int]) -> int:
         """Remove ids (unknown ids are ignored); returns how many were removed."""
-        with self._lock:
+        with self._lock.write():
             present = [i for i in ids if i in self._ids]
             if not present:
                 return 0
@@ -68,7 +72,7 @@ class VectorIndex:
 
     def reconstruct(self, id_: int) -> np.ndarray | None:
         """The stored vector of ``id_`` or None."""
-        with self._lock:
+        with self._lock.read():
             if id_ not in self._ids:
                 return None
             return self._index.reconstruct(int(id_))
@@ -84,7 +88,7 @@ class VectorIndex:
             allowed: int64 ids the result is restricted to, or None for all ids.
         """
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        with self._lock:
+        with self._lock.read():
             n = len(self._ids) if allowed is None else len(allowed)
             k = min(k, n)
             if k <= 0:
@@ -95,3 +99,26 @@ class VectorIndex:
                 sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
                 scores, ids = self._index.search(q, k, params=faiss.SearchParameters(sel=sel))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def to_bytes(self) -> bytes:
+        """The FAISS index (vectors and id map) serialised, for snapshots."""
+        with self._lock.read():
+            return faiss.serialize_index(self._index).tobytes()  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_bytes(cls, data: bytes, dim: int) -> VectorIndex:
+        """Rebuild an index from :meth:`to_bytes`; raises ValueError if it does not fit ``dim``."""
+        # read_index already returns the concrete class; downcasting again would make a second
+        # wrapper that does not own the C++ object, which the first frees when collected.
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        if index.d != dim:
+            raise ValueError(f"index has dimension {index.d}, expected {dim}")
+        if not isinstance(index, faiss.IndexIDMap2):
+            raise ValueError(f"unexpected FAISS index type {type(index).__name__}")
+        out = cls(dim)
+        out._index = index
+        ids = faiss.vector_to_array(index.id_map).tolist()
+        out._ids = set(ids)
+        if len(out._ids) != len(ids) or index.ntotal != len(ids):
+            raise ValueError("index id map is inconsistent")
+        return out

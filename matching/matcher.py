@@ -8,7 +8,6 @@ score of :mod:`matching.ranking`.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -26,6 +25,7 @@ from matching.ranking import (
     score_pair,
     vacancy_passes,
 )
+from matching.rwlock import ReadWriteLock
 
 RERANK_POOL_MIN = 100
 RERANK_POOL_FACTOR = 5
@@ -51,7 +51,7 @@ class Collection(Generic[F]):
     def __init__(self, dim: int) -> None:
         self.index = VectorIndex(dim)
         self.facts: dict[int, F] = {}
-        self._lock = threading.RLock()
+        self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -59,26 +59,26 @@ class Collection(Generic[F]):
     def upsert(self, items: Sequence[tuple[F, np.ndarray]]) -> None:
         if not items:
             return
-        with self._lock:
+        with self._lock.write():
             self.index.upsert([f.id for f, _ in items], np.stack([v for _, v in items]))
             for f, _ in items:
                 self.facts[f.id] = f
 
     def remove(self, ids: Sequence[int]) -> None:
-        with self._lock:
+        with self._lock.write():
             self.index.remove(ids)
             for i in ids:
                 self.facts.pop(i, None)
 
     def clear(self) -> None:
-        with self._lock:
+        with self._lock.write():
             self.index = VectorIndex(self.index.dim)
             self.facts = {}
 
     def search(
         self, query: np.ndarray, limit: int, passes: Callable[[F], bool]
     ) -> list[tuple[F, float]]:
-        with self._lock:
+        with self._lock.read():
             allowed = np.fromiter((i for i, f in self.facts.items() if passes(f)), dtype=np.int64)
             k = max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
             hits = self.index.search(query, k, allowed)
@@ -98,7 +98,7 @@ class Matcher:
         """Replace the focus-occupation list and re-derive every row's focus hits."""
         self.focus = FocusMatcher(occupations, threshold=threshold)
         for coll in (self.candidates, self.vacancies):
-            with coll._lock:
+            with coll._lock.write():
                 for id_, f in list(coll.facts.items()):
                     side = dataclasses.replace(f.side, focus=self.focus_hits(f.side.occupations))
                     coll.facts[id_] = dataclasses.replace(f, side=side)  # type: ignore[arg-type]

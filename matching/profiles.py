@@ -6,6 +6,7 @@ to the vector index, and rebuilt when the focus-occupation list changes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -84,8 +85,10 @@ def make_side(
     focus: FocusMatcher | None,
 ) -> Side:
     """Build a ranking side from titles, skills and free text."""
-    key = frozenset(content_terms(" ; ".join([*occupations, *skills])))
-    terms = key | frozenset(content_terms(text))
+    # Interned terms: one string object per distinct term across all rows, which keeps memory
+    # small and lets a pickled snapshot store (and load) each term once.
+    key = frozenset(map(sys.intern, content_terms(" ; ".join([*occupations, *skills]))))
+    terms = key | frozenset(map(sys.intern, content_terms(text)))
     occs = tuple(o for o in occupations if o and o.strip())
     hits = tuple(focus.match(occs)) if focus is not None and occs else ()
     return Side(occupations=occs, key_terms=key, terms=terms, location=location, focus=hits)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.embedder import Encoder, load_encoder
 from matching.geo import default_locator
@@ -31,6 +33,27 @@ Request bodies reject unknown fields.
 
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
 """
+
+
+class WorkerHeader:
+    """Name the answering process (``X-Werkmatch-Worker: <pid>``): which of several uvicorn
+    workers served a request matters when following a write to a read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_pid(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                pid = (b"x-werkmatch-worker", str(os.getpid()).encode())
+                message = {**message, "headers": [*message.get("headers", []), pid]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_pid)
 
 
 def refresh_stale_vectors(state: AppState) -> None:
@@ -68,10 +91,17 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
         engine=engine,
         encoder=enc,
         locator=locator,
-        index=IndexState(engine, enc, locator, settings.focus_threshold),
+        index=IndexState(
+            engine,
+            enc,
+            locator,
+            settings.focus_threshold,
+            data_dir=settings.data_dir if settings.snapshots else None,
+            snapshot_every=settings.snapshot_every_changes,
+        ),
     )
     refresh_stale_vectors(state)
-    state.index.rebuild()
+    state.index.start()
     return state
 
 
@@ -81,11 +111,18 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Each uvicorn worker runs this after it has been forked: the model, FAISS and their
+        # threads start here, never in the parent process.
         state = build_state(settings, encoder)
         app.state.werkmatch = state
         try:
             yield
         finally:
+            try:
+                state.index.wait_for_snapshot()
+                state.index.write_snapshot()
+            except Exception:  # the database may be gone; the next start replays or rebuilds
+                log.exception("snapshot at shutdown failed")
             state.engine.dispose()
 
     app = FastAPI(
@@ -96,6 +133,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WorkerHeader)
     for module in (health, candidates, vacancies, match, focus):
         app.include_router(module.router)
     return app

@@ -61,6 +61,15 @@ def migrate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes. Each loads the model and indexes itself and follows the "
+            "others' writes through the change log.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP service (OpenAPI docs at /docs)."""
     import uvicorn
@@ -75,7 +84,16 @@ def serve(
         _fail(str(exc))
     finally:
         engine.dispose()
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+    # Workers are spawned (not forked) by uvicorn and build their state in the app's lifespan,
+    # so no process forks after FAISS or torch started threads. This parent loads neither.
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        timeout_graceful_shutdown=30,
+    )
 
 
 def _session_and_encoder():  # type: ignore[no-untyped-def]
@@ -220,3 +238,137 @@ def demo(
             f"{result['candidates']} candidates, {result['vacancies']} vacancies "
             f"in {result['seconds']} s"
         )
+
+
+@app.command()
+def check(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL of a running service: check the indexes its workers hold in memory "
+            "(via /readyz) instead of the snapshot on disk."
+        ),
+    ] = None,
+    probes: Annotated[
+        int, typer.Option(min=1, max=1000, help="With --url: requests to spread over workers.")
+    ] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Compare every index with the database (ids, counts, change-log seq); exit 1 on drift.
+
+    Without --url: loads the snapshot from the data directory, replays the change log and
+    compares (exit 1 also when the snapshot is unusable, naming why). Exit 2: cannot check.
+    """
+    if url is not None:
+        report = _check_url(url.rstrip("/"), probes)
+    else:
+        _setup_logging()
+        report = _check_snapshot()
+    if as_json:
+        typer.echo(json.dumps(report, default=str))
+    else:
+        for line in report["lines"]:
+            typer.echo(line)
+    raise typer.Exit(report["exit"])
+
+
+def _check_url(base: str, probes: int) -> dict[str, object]:
+    import urllib.error
+    import urllib.request
+
+    workers: dict[str, dict[str, object]] = {}
+    lines: list[str] = []
+    failed = False
+    for _ in range(probes):
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=60) as r:
+                status, body = r.status, json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, json.loads(exc.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            return {"exit": 2, "lines": [f"cannot reach {base}: {exc}"], "workers": {}}
+        workers[str(body.get("worker", "?"))] = body
+        failed |= status != 200
+    for pid, body in sorted(workers.items()):
+        chk = body.get("check") or {}
+        assert isinstance(chk, dict)
+        lines.append(
+            f"worker {pid}: {body.get('status')}, seq {body.get('change_log_seq')}, "
+            f"candidates {chk.get('candidate')}, vacancies {chk.get('vacancy')} "
+            f"{'; '.join(chk.get('problems', []))}".rstrip()
+        )
+    lines.append("FAILED" if failed else "ok")
+    return {"exit": 1 if failed else 0, "lines": lines, "workers": workers}
+
+
+def _check_snapshot() -> dict[str, object]:
+    from matching.embedder import load_encoder
+    from matching.geo import default_locator
+    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.index_state import IndexState
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        ensure_migrated(engine)
+    except SchemaNotMigrated as exc:
+        return {"exit": 2, "lines": [str(exc)]}
+    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    state = IndexState(
+        engine,
+        encoder,
+        default_locator(),
+        settings.focus_threshold,
+        data_dir=settings.data_dir,
+    )
+    started = state.start(repair=False, write_snapshot=False)
+    engine.dispose()
+    chk = started["check"]
+    lines = [
+        f"loaded from {started['loaded_from']} in {started['seconds']} s"
+        + (
+            f" (snapshot not used: {started['snapshot_rejected']})"
+            if started["snapshot_rejected"]
+            else ""
+        ),
+        f"change-log seq: index {chk.get('seq')}, database {chk.get('db_seq')}",
+    ]
+    for name in ("candidate", "vacancy"):
+        lines.append(f"{name}: {chk.get(name)}")
+    lines += [f"DRIFT {p}" for p in chk["problems"]]
+    # No snapshot yet is normal (the next start rebuilds); an unusable one is reported.
+    rejected = started["snapshot_rejected"] not in (None, "no snapshot")
+    bad = not chk["ok"] or rejected
+    lines.append("FAILED" if bad else "ok")
+    return {"exit": 1 if bad else 0, "lines": lines, **started}
+
+
+@app.command()
+def loadtest(
+    url: Annotated[str, typer.Option(help="Base URL of the running service.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="Duration of the run.")] = 60,
+    clients: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
+    seed: Annotated[int, typer.Option(help="Random seed (also part of the written ids).")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Mixed writes and match queries against a running service, then verify every
+    acknowledged write; exit 1 on any 5xx, transport error or missing write.
+
+    Writes made-up candidates with ids starting ``load-``: run it against a test database.
+    """
+    from service.loadtest import run_load
+
+    try:
+        result = run_load(url, seconds=seconds, clients=clients, seed=seed)
+    except (OSError, RuntimeError) as exc:
+        _fail(f"cannot load {url}: {exc}", code=2)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            typer.echo(f"{key}: {value}")
+    bad = summary["server_errors_5xx"] or summary["transport_errors"] or summary["verify_failures"]
+    raise typer.Exit(1 if bad else 0)

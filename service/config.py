@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest accepted request body."
     )
+    snapshot_every_changes: int = Field(
+        default=1000,
+        ge=0,
+        description="Write an index snapshot after this many applied changes (0: only at "
+        "shutdown and after a rebuild at start).",
+    )
+    snapshots: bool = Field(
+        default=True, description="Save and load index snapshots under data_dir/snapshots."
+    )
     log_level: str = "INFO"
 
     def resolved_database_url(self) -> str:

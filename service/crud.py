@@ -77,7 +77,26 @@ def input_fields(kind: Kind, row: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in kind.schema.model_fields}
 
 
+# Any fixed 64-bit number; it only has to be the same in every process.
+CHANGE_LOG_LOCK = 0x7765726B6D617463  # "werkmatc"
+
+
+def serialise_log_appends(session: Session) -> None:
+    """Hold the change-log append lock until this transaction ends (PostgreSQL only).
+
+    A sequence value is drawn when the row is inserted but becomes visible at commit; two
+    transactions could commit seq 8 before seq 7, and a reader that already moved to 8 would
+    never apply 7. With this lock taken before the first append and released by the commit or
+    rollback, appends commit in seq order. SQLite allows one writing transaction at a time, so
+    it needs nothing. Taking it twice in a transaction is harmless.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))  # type: ignore[call-overload]
+
+
 def log_change(session: Session, entity: str, entity_id: int, op: str) -> None:
+    """Append a change-log row to the session's transaction (in seq order, see above)."""
+    serialise_log_appends(session)
     session.add(ChangeLog(entity=entity, entity_id=entity_id, op=op))
 
 

@@ -8,14 +8,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = 5
 
 
 class WerkmatchError(Exception):
     status_code = 400
     error = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, detail: Any) -> None:
         super().__init__(str(detail))
@@ -57,7 +61,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(WerkmatchError)
     async def _domain(_: Request, exc: WerkmatchError) -> JSONResponse:
-        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse(
+            {"error": exc.error, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=headers,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Connection-level failures (server down, restarting, network) are temporary: 503 and
+        # the pool's pre-ping reconnects once the server is back. Anything else is a bug.
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.url.path,
+                type(exc.orig).__name__,
+            )
+            return JSONResponse(
+                {"error": "database_unavailable", "detail": "the database is not reachable; retry"},
+                status_code=503,
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+            )
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,16 +1,34 @@
 """The process's matcher, derived from the database and kept in step through the change log.
 
-At start-up the indexes are rebuilt from the stored vectors (no model call). Every write
-appends to ``change_log`` in its transaction; before a match query, and after each of its own
-writes, a process applies the log entries it has not seen yet, by re-reading the current state
-of the rows they name. Applying is idempotent, so entries may be seen twice.
+The database is the only source of truth; the indexes are derived state in each process.
+
+* **Start** (:meth:`IndexState.start`): load the latest snapshot and replay the change log after
+  its sequence number; rebuild from the stored vectors (no model call) when the snapshot is
+  missing, corrupt, from another model or database, or disagrees with the database afterwards.
+* **Catch-up** (:meth:`IndexState.catch_up`): every write appends to ``change_log`` in its
+  transaction. Before a match query, and after each of its own writes, a process reads the
+  latest sequence number (one cheap query) and, when it moved, re-reads the current state of
+  the rows named by the entries it has not seen. Applying is idempotent, so an entry may be seen
+  twice. Sequence numbers never commit out of order: on PostgreSQL each appending transaction
+  holds a transaction-level advisory lock from its first append to its commit
+  (:func:`service.crud.log_change`); SQLite has one writer at a time anyway. So once seq ``n``
+  is visible, every lower seq is committed or rolled back for good and "everything after my
+  last seq" never misses a row.
+* **Concurrency**: one writer of the indexes per process (``_writer``); searches run
+  concurrently with each other (read side of the indexes' readers–writer locks).
+* **Snapshots**: after ``snapshot_every`` applied changes (in a background thread) and on
+  shutdown, see :mod:`service.snapshot`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,16 +36,28 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
+from matching.focus import FocusMatcher
 from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
-from matching.matcher import Matcher
+from matching.index import VectorIndex
+from matching.matcher import Collection, Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side, resolve_location
+from service import snapshot as snap
 from service.crud import CANDIDATES, VACANCIES, Kind
+from service.errors import WerkmatchError
 from service.models import Candidate, ChangeLog, FocusOccupation, Vacancy
 
 log = logging.getLogger(__name__)
 
 LOAD_BATCH = 2000
+
+
+class IndexNotReady(WerkmatchError):
+    """The indexes are still loading: answering now could wrongly say "no matches"."""
+
+    status_code = 503
+    error = "index_not_ready"
+    retry_after = 5
 
 
 def decode_vector(blob: bytes, dim: int) -> np.ndarray:
@@ -37,11 +67,34 @@ def decode_vector(blob: bytes, dim: int) -> np.ndarray:
     return vec
 
 
+def database_fingerprint(engine: Engine) -> str:
+    """Which database a snapshot belongs to (URL without password, hashed)."""
+    url = engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def latest_seq(session: Session) -> int:
+    return int(session.exec(select(func.max(ChangeLog.seq))).one() or 0)
+
+
+def indexed_ids_in_db(session: Session, kind: Kind, model_id: str) -> set[int]:
+    """Ids of rows that have a vector of ``model_id``: what the index must hold."""
+    emb = kind.embedding
+    stmt: Any = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)  # type: ignore[attr-defined]
+    return set(session.exec(stmt).all())
+
+
 class IndexState:
     """Owns the :class:`Matcher` of one process and its change-log position."""
 
     def __init__(
-        self, engine: Engine, encoder: Encoder, locator: PostcodeLocator, focus_threshold: float
+        self,
+        engine: Engine,
+        encoder: Encoder,
+        locator: PostcodeLocator,
+        focus_threshold: float,
+        data_dir: Path | None = None,
+        snapshot_every: int = 0,
     ) -> None:
         self.engine = engine
         self.encoder = encoder
@@ -49,18 +102,27 @@ class IndexState:
         self.focus_threshold = focus_threshold
         self.matcher = Matcher(encoder.dim)
         self.last_seq = 0
-        self._lock = threading.Lock()
+        self.ready = False
+        self.loaded_from = "nothing"
+        self.snapshot_file = (
+            snap.snapshot_path(data_dir, encoder.model_id) if data_dir is not None else None
+        )
+        self.snapshot_every = snapshot_every
+        self.snapshot_seq = 0
+        self._changes_since_snapshot = 0
+        self._snapshot_thread: threading.Thread | None = None
+        self._writer = threading.Lock()
 
     # ------------------------------------------------------------ facts from rows
 
-    def candidate_facts(self, row: Candidate) -> CandidateFacts:
+    def candidate_facts(self, row: Candidate, matcher: Matcher | None = None) -> CandidateFacts:
         assert row.id is not None
         side = make_side(
             occupations=row.desired_occupations,
             skills=row.skills,
             text=row.cv_text,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
-            focus=self.matcher.focus,
+            focus=(matcher or self.matcher).focus,
         )
         return CandidateFacts(
             id=row.id,
@@ -78,14 +140,14 @@ class IndexState:
             caseworker_id=row.caseworker_id,
         )
 
-    def vacancy_facts(self, row: Vacancy) -> VacancyFacts:
+    def vacancy_facts(self, row: Vacancy, matcher: Matcher | None = None) -> VacancyFacts:
         assert row.id is not None
         side = make_side(
             occupations=[t for t in (row.title, row.occupation) if t],
             skills=row.skills,
             text=row.description,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
-            focus=self.matcher.focus,
+            focus=(matcher or self.matcher).focus,
         )
         return VacancyFacts(
             id=row.id,
@@ -105,10 +167,17 @@ class IndexState:
 
     # ------------------------------------------------------------ loading
 
-    def _load(self, session: Session, kind: Kind, ids: Iterable[int] | None) -> None:
+    def _load(
+        self,
+        session: Session,
+        kind: Kind,
+        ids: Iterable[int] | None,
+        matcher: Matcher | None = None,
+    ) -> None:
         """(Re)load rows ``ids`` (all rows when None) with their current-model vectors."""
         table, emb = kind.table, kind.embedding
-        coll = self.matcher.candidates if kind is CANDIDATES else self.matcher.vacancies
+        m = matcher or self.matcher
+        coll = m.candidates if kind is CANDIDATES else m.vacancies
         make = self.candidate_facts if kind is CANDIDATES else self.vacancy_facts
         wanted = None if ids is None else sorted(set(ids))
         chunks: list[Sequence[int] | None] = (
@@ -129,26 +198,32 @@ class IndexState:
             for row, blob in session.exec(stmt):
                 if blob is None:
                     continue  # no vector for this model yet: not matchable until re-embedded
-                items.append((make(row), decode_vector(blob, self.encoder.dim)))
+                items.append((make(row, m), decode_vector(blob, self.encoder.dim)))
             coll.upsert(items)
             indexed = {f.id for f, _ in items}
             gone = (set(chunk) if chunk is not None else set(coll.facts)) - indexed
             coll.remove(sorted(gone))
 
-    def _load_focus(self, session: Session) -> None:
+    def _load_focus(self, session: Session, matcher: Matcher | None = None) -> None:
         rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
         defs = [FocusDef(slug=r.slug, name=r.name, synonyms=tuple(r.synonyms)) for r in rows]
-        self.matcher.set_focus(defs, self.focus_threshold)
+        (matcher or self.matcher).set_focus(defs, self.focus_threshold)
+
+    def _rebuild_locked(self, session: Session) -> None:
+        latest = latest_seq(session)
+        matcher = Matcher(self.encoder.dim)  # built aside: searches keep the old one meanwhile
+        self._load_focus(session, matcher)
+        self._load(session, CANDIDATES, None, matcher)
+        self._load(session, VACANCIES, None, matcher)
+        self.matcher, self.last_seq = matcher, latest
+        self._changes_since_snapshot = 0
 
     def rebuild(self) -> None:
         """Rebuild both indexes from the stored vectors and move to the latest log entry."""
-        with self._lock, Session(self.engine) as session:
-            latest = session.exec(select(func.max(ChangeLog.seq))).one() or 0
-            self.matcher = Matcher(self.encoder.dim)
-            self._load_focus(session)
-            self._load(session, CANDIDATES, None)
-            self._load(session, VACANCIES, None)
-            self.last_seq = int(latest)
+        with self._writer, Session(self.engine) as session:
+            self._rebuild_locked(session)
+            self.loaded_from = "database"
+            self.ready = True
         log.info(
             "indexes rebuilt: %d candidates, %d vacancies, change-log seq %d",
             len(self.matcher.candidates),
@@ -157,23 +232,219 @@ class IndexState:
         )
 
     def catch_up(self, session: Session) -> None:
-        """Apply change-log entries after ``last_seq`` (one cheap query when there are none)."""
-        latest = session.exec(select(func.max(ChangeLog.seq))).one() or 0
-        if latest <= self.last_seq:
+        """Apply change-log entries after ``last_seq`` (one cheap query when there are none).
+
+        Raises:
+            IndexNotReady: the indexes have not been loaded yet.
+        """
+        if not self.ready:
+            raise IndexNotReady("the indexes are loading; retry shortly")
+        if latest_seq(session) <= self.last_seq:
             return
-        with self._lock:
-            entries = session.exec(
-                select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id)
-                .where(col(ChangeLog.seq) > self.last_seq)
-                .order_by(col(ChangeLog.seq))
-            ).all()
-            if not entries:
-                return
-            touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
-            for _, entity, entity_id in entries:
-                touched.setdefault(entity, set()).add(entity_id)
-            if touched["focus"]:
-                self._load_focus(session)
-            self._load(session, CANDIDATES, touched["candidate"])
-            self._load(session, VACANCIES, touched["vacancy"])
-            self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
+        with self._writer:
+            applied = self._apply_log(session)
+        if applied:
+            self._maybe_snapshot()
+
+    def _apply_log(self, session: Session) -> int:
+        """Apply entries after ``last_seq``; the caller holds ``_writer``. Returns how many."""
+        entries = session.exec(
+            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id)
+            .where(col(ChangeLog.seq) > self.last_seq)
+            .order_by(col(ChangeLog.seq))
+        ).all()
+        if not entries:
+            return 0
+        touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
+        for _, entity, entity_id in entries:
+            touched.setdefault(entity, set()).add(entity_id)
+        if touched["focus"]:
+            self._load_focus(session)
+        self._load(session, CANDIDATES, touched["candidate"])
+        self._load(session, VACANCIES, touched["vacancy"])
+        self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
+        self._changes_since_snapshot += len(entries)
+        return len(entries)
+
+    # ------------------------------------------------------------ start-up
+
+    def start(self, *, repair: bool = True, write_snapshot: bool = True) -> dict[str, Any]:
+        """Load the snapshot and replay the log, or rebuild; then verify against the database.
+
+        Args:
+            repair: rebuild from the database when the loaded indexes disagree with it.
+            write_snapshot: after a rebuild, write a fresh snapshot for the next start.
+        Returns:
+            what happened: ``loaded_from`` ("snapshot" or "database"), the reason a snapshot was
+            not used, seconds taken and the consistency report.
+        """
+        started = time.perf_counter()
+        reason = self._load_snapshot()
+        if reason is None:
+            self.ready = True
+            with self._writer, Session(self.engine) as session:
+                self._apply_log(session)
+            report = self.compare()
+            if not report["ok"] and repair:
+                reason = f"snapshot disagrees with the database: {report['problems']}"
+        if reason is not None:
+            log.info("rebuilding indexes from the database: %s", reason)
+            self.rebuild()
+            report = self.compare()
+            if write_snapshot:
+                self.write_snapshot(force=True)
+        seconds = round(time.perf_counter() - started, 3)
+        log.info("indexes ready from %s in %.2f s: %s", self.loaded_from, seconds, report)
+        return {
+            "loaded_from": self.loaded_from,
+            "snapshot_rejected": reason,
+            "seconds": seconds,
+            "check": report,
+        }
+
+    def _load_snapshot(self) -> str | None:
+        """Install the snapshot's indexes; returns why it could not be used, or None."""
+        if self.snapshot_file is None:
+            return "snapshots disabled"
+        try:
+            header, payload = snap.read_snapshot(
+                self.snapshot_file,
+                model_id=self.encoder.model_id,
+                dim=self.encoder.dim,
+                database=database_fingerprint(self.engine),
+            )
+            with Session(self.engine) as session:
+                db_seq = latest_seq(session)
+            if header.seq > db_seq:
+                raise snap.SnapshotInvalid(
+                    f"snapshot is at seq {header.seq}, the database only at {db_seq} "
+                    "(restored from an older backup?)"
+                )
+            matcher = Matcher(self.encoder.dim)
+            for name, coll, count in (
+                ("candidates", matcher.candidates, header.candidates),
+                ("vacancies", matcher.vacancies, header.vacancies),
+            ):
+                index_bytes, facts = payload[name]
+                index = VectorIndex.from_bytes(index_bytes, self.encoder.dim)
+                if index.ids() != set(facts) or len(facts) != count:
+                    raise snap.SnapshotInvalid(f"{name}: id map and facts disagree")
+                coll.index, coll.facts = index, facts
+            if payload["focus_threshold"] == self.focus_threshold:
+                matcher.focus = FocusMatcher(payload["focus"], threshold=self.focus_threshold)
+            else:
+                matcher.set_focus(payload["focus"], self.focus_threshold)
+        except snap.SnapshotInvalid as exc:
+            return str(exc)
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+            return f"unusable snapshot: {exc}"
+        with self._writer:
+            self.matcher = matcher
+            self.last_seq = self.snapshot_seq = header.seq
+            self._changes_since_snapshot = 0
+            self.loaded_from = "snapshot"
+        return None
+
+    # ------------------------------------------------------------ snapshots
+
+    def write_snapshot(self, *, force: bool = False) -> Path | None:
+        """Save both indexes atomically; None when disabled or another process is writing.
+
+        Skipped when the file on disk already claims this seq or a later one (another worker
+        saved it), unless ``force``: after a rebuild the file on disk was found unusable.
+        """
+        if self.snapshot_file is None or not self.ready:
+            return None
+        with snap.writer_lock(self.snapshot_file) as mine:
+            if not mine:
+                return None
+            existing = snap.stored_seq(self.snapshot_file)
+            if not force and existing is not None and existing >= self.last_seq:
+                # another worker already saved this state (or a later one); the file is only
+                # trusted after full verification at load, so a wrong header costs a rebuild.
+                return self.snapshot_file
+            with self._writer:  # a consistent view; searches go on meanwhile
+                m = self.matcher
+                seq = self.last_seq
+                payload = {
+                    "candidates": (m.candidates.index.to_bytes(), dict(m.candidates.facts)),
+                    "vacancies": (m.vacancies.index.to_bytes(), dict(m.vacancies.facts)),
+                    "focus": list(m.focus.occupations),
+                    "focus_threshold": self.focus_threshold,
+                }
+                counts = (len(m.candidates.facts), len(m.vacancies.facts))
+                self._changes_since_snapshot = 0
+            header = {
+                "model_id": self.encoder.model_id,
+                "dim": self.encoder.dim,
+                "seq": seq,
+                "candidates": counts[0],
+                "vacancies": counts[1],
+                "database": database_fingerprint(self.engine),
+            }
+            size = snap.write_snapshot(self.snapshot_file, header, payload)
+        self.snapshot_seq = seq
+        log.info("snapshot written: seq %d, %d bytes, pid %d", seq, size, os.getpid())
+        return self.snapshot_file
+
+    def _maybe_snapshot(self) -> None:
+        if not self.snapshot_every or self._changes_since_snapshot < self.snapshot_every:
+            return
+        if self._snapshot_thread is not None and self._snapshot_thread.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                self.write_snapshot()
+            except Exception:  # a failed snapshot only costs start-up time later
+                log.exception("writing the index snapshot failed")
+
+        self._snapshot_thread = threading.Thread(target=run, name="snapshot", daemon=True)
+        self._snapshot_thread.start()
+
+    def wait_for_snapshot(self) -> None:
+        if self._snapshot_thread is not None:
+            self._snapshot_thread.join()
+
+    # ------------------------------------------------------------ consistency
+
+    def compare(self, attempts: int = 5) -> dict[str, Any]:
+        """Compare both indexes with the database: ids, counts and change-log sequence.
+
+        Ids are read from the database and then the latest sequence; if that sequence equals
+        the index's own, no write committed in between and the comparison is exact. Under a
+        steady stream of writes it retries and reports ``busy`` (not drift) if it never settles.
+        """
+        for _ in range(attempts):
+            with Session(self.engine) as session:
+                self.catch_up(session)
+                with self._writer:
+                    db_ids = {
+                        kind.name: indexed_ids_in_db(session, kind, self.encoder.model_id)
+                        for kind in (CANDIDATES, VACANCIES)
+                    }
+                    db_seq = latest_seq(session)
+                    if db_seq != self.last_seq:
+                        continue
+                    return self._report(db_ids, db_seq)
+        return {"ok": True, "status": "busy", "seq": self.last_seq, "problems": []}
+
+    def _report(self, db_ids: dict[str, set[int]], db_seq: int) -> dict[str, Any]:
+        problems: list[str] = []
+        out: dict[str, Any] = {"seq": self.last_seq, "db_seq": db_seq}
+        colls: dict[str, Collection[Any]] = {
+            "candidate": self.matcher.candidates,
+            "vacancy": self.matcher.vacancies,
+        }
+        for name, coll in colls.items():
+            in_db, facts, vectors = db_ids[name], set(coll.facts), coll.index.ids()
+            missing, extra = sorted(in_db - facts), sorted(facts - in_db)
+            if missing:
+                problems.append(f"{name}: {len(missing)} ids missing, e.g. {missing[:5]}")
+            if extra:
+                problems.append(f"{name}: {len(extra)} ids not in the database, e.g. {extra[:5]}")
+            if facts != vectors:
+                problems.append(f"{name}: id map and facts disagree")
+            out[name] = {"db": len(in_db), "index": len(facts), "vectors": len(vectors)}
+        out.update(ok=not problems, status="ok" if not problems else "drift", problems=problems)
+        return out

@@ -47,3 +47,29 @@ def test_app_refuses_an_unmigrated_database(tmp_path, encoder: Encoder) -> None:
         TestClient(create_app(settings, encoder)),
     ):
         pass
+
+
+def test_every_revision_steps_up_and_down(db_url: str) -> None:
+    """Walk the chain one revision at a time: up, down one, up again, on both backends."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from service.db import alembic_config
+
+    cfg = alembic_config(db_url)
+    chain = [r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions("base", "heads")]
+    chain.reverse()  # oldest first
+    assert chain and chain[-1] == head_revision(db_url)
+    engine = make_engine(db_url)
+    command.downgrade(cfg, "base")
+    assert current_revision(engine) is None
+    previous = None
+    for revision in chain:
+        command.upgrade(cfg, revision)
+        assert current_revision(engine) == revision
+        command.downgrade(cfg, previous or "base")
+        assert current_revision(engine) == previous
+        command.upgrade(cfg, revision)
+        previous = revision
+    assert current_revision(engine) == head_revision(db_url)
+    engine.dispose()

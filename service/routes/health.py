@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from service.deps import StateDep
+from service.errors import DATABASE_RETRY_AFTER
+from service.index_state import IndexNotReady
 
 router = APIRouter(tags=["operations"])
 
@@ -20,20 +25,29 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready to answer: database reachable, model loaded, indexes caught up."""
-    detail: dict[str, object] = {"model": state.encoder.model_id}
+    """Ready to answer: database reachable, model loaded, indexes caught up and equal to the
+    database (ids, counts, change-log sequence; ``check``). 503 with ``Retry-After`` otherwise.
+    """
+    detail: dict[str, object] = {"model": state.encoder.model_id, "worker": os.getpid()}
+    retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     try:
         with Session(state.engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            state.index.catch_up(session)
-    except Exception as exc:  # any database failure means "not ready"
-        detail.update(status="unavailable", database=type(exc).__name__)
-        return JSONResponse(detail, status_code=503, headers={"Retry-After": "5"})
+        report = state.index.compare()
+    except IndexNotReady:
+        detail.update(status="loading")
+        return JSONResponse(detail, status_code=503, headers=retry)
+    except DBAPIError as exc:  # any database failure means "not ready"
+        detail.update(status="unavailable", database=type(exc.orig or exc).__name__)
+        return JSONResponse(detail, status_code=503, headers=retry)
     m = state.index.matcher
     detail.update(
-        status="ready",
+        status="ready" if report["ok"] else "drift",
         candidates_indexed=len(m.candidates),
         vacancies_indexed=len(m.vacancies),
         change_log_seq=state.index.last_seq,
+        loaded_from=state.index.loaded_from,
+        snapshot_seq=state.index.snapshot_seq,
+        check=report,
     )
-    return JSONResponse(detail)
+    return JSONResponse(detail, status_code=200 if report["ok"] else 503)

@@ -60,3 +60,21 @@ def test_bad_upserts_raise() -> None:
     with pytest.raises(ValueError, match="duplicate"):
         index.upsert([1, 1], np.eye(4, dtype=np.float32)[:2])
     assert len(index) == 0
+
+
+def test_round_trip_through_bytes_keeps_ids_and_vectors() -> None:
+    import gc
+
+    rng = np.random.default_rng(7)
+    vecs = rng.normal(size=(5, 16)).astype("f4")
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    original = VectorIndex(16)
+    original.upsert([10, 20, 30, 40, 50], vecs)
+    copy = VectorIndex.from_bytes(original.to_bytes(), 16)
+    gc.collect()  # the copy must own its FAISS object
+    assert copy.ids() == {10, 20, 30, 40, 50}
+    assert copy.search(vecs[2], 1)[0][0] == 30
+    copy.upsert([60], vecs[:1])  # still writable
+    assert copy.search(vecs[0], 2)[0][0] in (10, 60) and len(copy) == 6
+    with pytest.raises(ValueError, match="dimension"):
+        VectorIndex.from_bytes(original.to_bytes(), 8)
