@@ -148,6 +148,42 @@ class FilterColumns:
             self.kind[i] = _KIND_CODE.get(f.kind, -1)
             self.requires_licence[i] = f.requires_driving_licence
 
+    def load_candidate_arrays(
+        self,
+        ids: np.ndarray,
+        *,
+        active: np.ndarray,
+        ladder: np.ndarray,
+        group: np.ndarray,
+        licence: np.ndarray,
+        max_travel_km: np.ndarray,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        focus_slugs: Sequence[str],
+        focus: np.ndarray,
+    ) -> None:
+        """Bulk-load candidate columns from arrays (one entry per id; NaN = unknown).
+
+        ``group`` holds indexes into :data:`CLIENT_GROUPS` (-1 = none), ``ladder`` 1-6 or -1,
+        ``focus`` one bit per entry of ``focus_slugs``; used for synthetic national-scale data.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        self._slugs = {slug: i for i, slug in enumerate(focus_slugs)}
+        self._ensure(int(ids.max()), max(1, math.ceil(len(focus_slugs) / 64)))
+        self.present[ids] = True
+        self.active[ids] = active
+        self.ladder[ids] = ladder
+        self.group[ids] = group
+        self.licence[ids] = licence
+        travel = np.asarray(max_travel_km, dtype=np.float64)
+        half = np.minimum(travel / (2 * EARTH_RADIUS_KM), math.pi / 2)
+        self.travel_c2[ids] = np.where(np.isnan(travel), np.inf, (2 * np.sin(half)) ** 2)
+        phi, lam = np.radians(lat), np.radians(lon)
+        self.xyz[ids] = np.stack(
+            [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1
+        )
+        self.focus[ids, : focus.shape[1] if focus.ndim == 2 else 1] = focus.reshape(len(ids), -1)
+
     def remove(self, ids: Iterable[int]) -> None:
         idx = np.fromiter((i for i in ids if 0 <= i < self.size), dtype=np.int64)
         self.present[idx] = False

@@ -81,6 +81,13 @@ def model_fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def model_id_for(model: str) -> str:
+    """The id vectors of ``model`` are stored under (``name@fingerprint``), without loading it."""
+    model_dir = resolve_model_dir(model)
+    name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
+    return f"{name}@{model_fingerprint(model_dir)}"
+
+
 class SentenceTransformerEncoder:
     """sentence-transformers model loaded offline from a local directory."""
 
@@ -90,8 +97,7 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         model_dir = resolve_model_dir(model)
-        name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
-        self.model_id = f"{name}@{model_fingerprint(model_dir)}"
+        self.model_id = model_id_for(model)
         self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
         self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size

@@ -134,6 +134,10 @@ class PostcodeLocator:
         """
         return self._places.get(pc4(postcode))
 
+    def places(self) -> list[Place]:
+        """Every PC4 area in the file."""
+        return list(self._places.values())
+
     def __len__(self) -> int:
         return len(self._places)
 

@@ -83,6 +83,29 @@ class VectorIndex:
         self._lock = threading.RLock()
 
     @classmethod
+    def for_size(cls, dim: int, n: int, spec: IndexSpec | None = None) -> VectorIndex:
+        """An empty index laid out for ``n`` vectors; an IVF one still needs :meth:`train`."""
+        spec = spec or IndexSpec()
+        kind, nlist, nprobe = spec.resolve(n)
+        if kind == "ivf":
+            if n <= 0:
+                kind = "flat"  # nothing to train on; the next rebuild decides again
+            # FAISS wants about 39 training points per list: a derived nlist respects that (fewer
+            # lists beat poor centroids); an explicit one only needs a point per list.
+            nlist = min(nlist, n) if spec.nlist else max(1, min(nlist, n // 39))
+            nprobe = min(nprobe, nlist)
+        return cls(dim, kind=kind, nlist=nlist if kind == "ivf" else 0, nprobe=nprobe)
+
+    def training_size(self, n: int) -> int:
+        """How many of ``n`` vectors :meth:`train` should be given (0 for a flat index)."""
+        return 0 if self.kind == "flat" else min(n, self.nlist * _TRAIN_PER_LIST)
+
+    def train(self, sample: np.ndarray) -> None:
+        """Train the IVF lists' centroids and quantiser on a sample of the vectors."""
+        if self.kind == "ivf":
+            self._index.train(np.ascontiguousarray(sample, dtype=np.float32))
+
+    @classmethod
     def build(
         cls,
         dim: int,
@@ -93,22 +116,12 @@ class VectorIndex:
         seed: int = 1234,
     ) -> VectorIndex:
         """An index over ``vectors`` laid out per ``spec`` (trained on them when IVF)."""
-        spec = spec or IndexSpec()
         ids = np.asarray(ids, dtype=np.int64)
-        kind, nlist, nprobe = spec.resolve(len(ids))
-        if kind == "ivf":
-            if not len(ids):
-                kind = "flat"  # nothing to train on; the next rebuild decides again
-            # FAISS wants about 39 training points per list: a derived nlist respects that (fewer
-            # lists beat poor centroids); an explicit one only needs a point per list.
-            nlist = min(nlist, len(ids)) if spec.nlist else max(1, min(nlist, len(ids) // 39))
-            nprobe = min(nprobe, nlist)
-        index = cls(dim, kind=kind, nlist=nlist if kind == "ivf" else 0, nprobe=nprobe)
-        if kind == "ivf":
-            vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = cls.for_size(dim, len(ids), spec)
+        if index.kind == "ivf":
             rng = np.random.default_rng(seed)
-            sample = rng.choice(len(vecs), min(len(vecs), nlist * _TRAIN_PER_LIST), replace=False)
-            index._index.train(vecs[np.sort(sample)])
+            take = rng.choice(len(ids), index.training_size(len(ids)), replace=False)
+            index.train(np.asarray(vectors)[np.sort(take)])
         index.upsert(ids, vectors)
         return index
 

@@ -130,3 +130,38 @@ def test_replacing_a_row_replaces_its_facts() -> None:
     assert len(cols) == 1
     cols.remove([5, 10_000])
     assert len(cols) == 0 and not np.any(cols.candidate_mask(_side(r), None, MatchFilters()))
+
+
+def test_bulk_arrays_give_the_same_masks_as_facts() -> None:
+    r = random.Random(21)
+    cands = [_candidate(r, i) for i in range(1, 400)]
+    by_facts = FilterColumns()
+    by_facts.set_candidates(cands)
+    slugs = list(SLUGS)
+    bits = np.array(
+        [sum(1 << slugs.index(h.slug) for h in c.side.focus) for c in cands], dtype=np.uint64
+    )
+    nan = float("nan")
+    by_arrays = FilterColumns()
+    by_arrays.load_candidate_arrays(
+        np.array([c.id for c in cands]),
+        active=np.array([c.active for c in cands]),
+        ladder=np.array([c.ladder_step or -1 for c in cands]),
+        group=np.array(
+            [CLIENT_GROUPS.index(c.client_group) if c.client_group else -1 for c in cands]
+        ),
+        licence=np.array([c.driving_licence for c in cands]),
+        max_travel_km=np.array(
+            [nan if c.max_travel_km is None else c.max_travel_km for c in cands]
+        ),
+        lat=np.array([c.side.location[0] if c.side.location else nan for c in cands]),
+        lon=np.array([c.side.location[1] if c.side.location else nan for c in cands]),
+        focus_slugs=slugs,
+        focus=bits,
+    )
+    for _ in range(30):
+        query, filters = _side(r), _filters(r)
+        vac = _vacancy(r, 1)
+        a = by_facts.candidate_mask(query, vac, filters)
+        b = by_arrays.candidate_mask(query, vac, filters)
+        assert np.array_equal(a[: len(cands) + 1], b[: len(cands) + 1])
