@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         "quantisation), or 'auto' (flat below ivf_threshold rows, IVF from there).",
     )
     ivf_threshold: int = Field(default=200_000, ge=1)
+    faiss_threads: int = Field(
+        default=1, ge=1, le=256, description="OpenMP threads per FAISS search (per request)."
+    )
     ivf_nlist: int | None = Field(default=None, ge=1, le=65536, description="Default 4·√n.")
     ivf_nprobe: int | None = Field(default=None, ge=1, le=65536, description="Default nlist/64.")
 
