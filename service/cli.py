@@ -251,7 +251,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per size.")] = False,
 ) -> None:
     """Benchmark index build, memory, query latency, recall, HTTP throughput and ingest."""
-    from service.bench import run
+    from service.scale_bench import run
 
     if index_kind not in ("auto", "flat", "ivf"):
         raise typer.BadParameter("must be auto, flat or ivf", param_hint="--index-kind")

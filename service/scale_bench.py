@@ -427,7 +427,7 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "service.bench:bare_app",
+                "service.scale_bench:bare_app",
                 "--port",
                 str(bare_port),
                 "--log-level",
@@ -538,7 +538,7 @@ def run(
             [
                 sys.executable,
                 "-c",
-                "import json,sys; from service.bench import inprocess; "
+                "import json,sys; from service.scale_bench import inprocess; "
                 "print(json.dumps(inprocess(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])))",
                 str(size),
                 str(queries),

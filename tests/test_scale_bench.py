@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from matching.synthetic import SyntheticSpace, candidate_fields
-from service.bench import inprocess
 from service.cli import app
+from service.scale_bench import inprocess
 
 runner = CliRunner()
 
