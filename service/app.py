@@ -63,9 +63,7 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     # Requests already run in parallel threads; FAISS's own OpenMP threads on top of them
     # oversubscribe the cores, and spinning OpenMP workers made a 20k-row query 5x slower.
     faiss.omp_set_num_threads(settings.faiss_threads)
-    enc = encoder or load_encoder(
-        settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens
-    )
+    enc = encoder or load_encoder(*settings.encoder_args())
     locator = default_locator()
     state = AppState(
         settings=settings,

