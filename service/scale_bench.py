@@ -505,13 +505,25 @@ def ingest_vs_encode(texts: list[str] | None = None, rounds: int = 2) -> dict[st
         )
     )
     tokens = [len(model.tokenizer.tokenize(t)) for t in texts]
-    return {
+    result: dict[str, Any] = {
         "ingest_vs_encode": round(plain / ours, 3),
         "ingest_texts_per_s": round(len(texts) / ours, 1),
         "encode_texts_per_s": round(len(texts) / plain, 1),
         "ingest_texts": len(texts),
         "texts_over_window": sum(n > enc.window for n in tokens),
     }
+    with tempfile.TemporaryDirectory() as cache:
+        fast = load_encoder(DEFAULT_MODEL, 32, 32, "onnx-int8", cache)
+        fast.embed(texts[:16])
+        fast_s = timed(lambda: fast.embed(texts))
+        cosines = (fast.embed(texts).vectors * enc.embed(texts).vectors).sum(axis=1)
+    result |= {
+        "onnx_int8_vs_reference": round(ours / fast_s, 3),
+        "onnx_int8_texts_per_s": round(len(texts) / fast_s, 1),
+        "onnx_int8_mean_cosine": round(float(cosines.mean()), 4),
+        "onnx_int8_min_cosine": round(float(cosines.min()), 4),
+    }
+    return result
 
 
 # ---------------------------------------------------------------- driver
