@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export WERKMATCH_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test lint format demo clean-data postgres
+.PHONY: setup run test lint format demo clean-data postgres bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: setup  ## national-scale benchmark (docs/scale.md); installs wrk for the HTTP load
+	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk || \
+	  echo "wrk unavailable: the HTTP part falls back to a Python client"
+	$(BIN)/werkmatch bench --sizes 10000,100000,1000000 --json
 
 clean-data:  ## remove the local SQLite database and index files
 	rm -rf var

@@ -81,6 +81,13 @@ def model_fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def model_id_for(model: str) -> str:
+    """The id vectors of ``model`` are stored under (``name@fingerprint``), without loading it."""
+    model_dir = resolve_model_dir(model)
+    name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
+    return f"{name}@{model_fingerprint(model_dir)}"
+
+
 class SentenceTransformerEncoder:
     """sentence-transformers model loaded offline from a local directory."""
 
@@ -90,8 +97,7 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         model_dir = resolve_model_dir(model)
-        name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
-        self.model_id = f"{name}@{model_fingerprint(model_dir)}"
+        self.model_id = model_id_for(model)
         self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
         self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
@@ -120,6 +126,18 @@ class SentenceTransformerEncoder:
             start += step
         return pieces
 
+    def encode_pieces(self, pieces: list[str]) -> np.ndarray:
+        """Unit vectors for texts that each fit the window (the model's own forward pass)."""
+        return np.asarray(
+            self._model.encode(
+                pieces,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        )
+
     def embed(self, texts: Sequence[str]) -> Embedded:
         pieces: list[str] = []
         weights: list[int] = []
@@ -135,22 +153,43 @@ class SentenceTransformerEncoder:
         if not pieces:
             return Embedded(np.zeros((0, self.dim), dtype=np.float32), [])
         with self._lock:
-            piece_vecs = self._model.encode(
-                pieces,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            piece_vecs = self.encode_pieces(pieces)
         pooled = np.zeros((len(texts), self.dim), dtype=np.float64)
         np.add.at(pooled, np.asarray(owners), piece_vecs * np.asarray(weights)[:, None])
         return Embedded(_normalise(pooled), chunks)
 
 
+def load_encoder(
+    model: str,
+    batch_size: int = 32,
+    overlap_tokens: int = 32,
+    backend: str = "torch",
+    cache_dir: str | None = None,
+) -> Encoder:
+    """Load (once per process and configuration) the encoder.
+
+    ``backend`` is ``torch`` (the reference: sentence-transformers) or ``onnx-int8`` (the same
+    model exported to ONNX with int8 dynamic quantisation, cached under ``cache_dir``).
+    """
+    if backend == "onnx-int8":
+        return _load_onnx(model, batch_size, overlap_tokens, cache_dir or "var/onnx")
+    if backend != "torch":
+        raise ValueError(f"unknown encoder backend {backend!r}: use 'torch' or 'onnx-int8'")
+    return _load_torch(model, batch_size, overlap_tokens)
+
+
 @lru_cache(maxsize=4)
-def load_encoder(model: str, batch_size: int = 32, overlap_tokens: int = 32) -> Encoder:
-    """Load (once per process and configuration) the sentence-transformers encoder."""
+def _load_torch(model: str, batch_size: int, overlap_tokens: int) -> Encoder:
     return SentenceTransformerEncoder(model, batch_size=batch_size, overlap_tokens=overlap_tokens)
+
+
+@lru_cache(maxsize=2)
+def _load_onnx(model: str, batch_size: int, overlap_tokens: int, cache_dir: str) -> Encoder:
+    from matching.onnx_encoder import OnnxInt8Encoder
+
+    return OnnxInt8Encoder(
+        model, batch_size=batch_size, overlap_tokens=overlap_tokens, cache_dir=Path(cache_dir)
+    )
 
 
 _TOKEN = re.compile(r"\w+")

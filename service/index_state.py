@@ -39,7 +39,7 @@ from matching.embedder import Encoder
 from matching.focus import FocusMatcher
 from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
-from matching.index import VectorIndex
+from matching.index import IndexSpec, VectorIndex
 from matching.matcher import Collection, Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side, resolve_location
 from service import snapshot as snap
@@ -95,12 +95,14 @@ class IndexState:
         focus_threshold: float,
         data_dir: Path | None = None,
         snapshot_every: int = 0,
+        spec: IndexSpec | None = None,
     ) -> None:
         self.engine = engine
         self.encoder = encoder
         self.locator = locator
         self.focus_threshold = focus_threshold
-        self.matcher = Matcher(encoder.dim)
+        self.spec = spec or IndexSpec()
+        self.matcher = Matcher(encoder.dim, spec=self.spec)
         self.last_seq = 0
         self.ready = False
         self.loaded_from = "nothing"
@@ -211,10 +213,13 @@ class IndexState:
 
     def _rebuild_locked(self, session: Session) -> None:
         latest = latest_seq(session)
-        matcher = Matcher(self.encoder.dim)  # built aside: searches keep the old one meanwhile
+        # built aside: searches keep the old one meanwhile
+        matcher = Matcher(self.encoder.dim, spec=self.spec)
         self._load_focus(session, matcher)
         self._load(session, CANDIDATES, None, matcher)
         self._load(session, VACANCIES, None, matcher)
+        matcher.candidates.relayout()  # large collections become IVF, trained on their vectors
+        matcher.vacancies.relayout()
         self.matcher, self.last_seq = matcher, latest
         self._changes_since_snapshot = 0
 
@@ -320,7 +325,7 @@ class IndexState:
                     f"snapshot is at seq {header.seq}, the database only at {db_seq} "
                     "(restored from an older backup?)"
                 )
-            matcher = Matcher(self.encoder.dim)
+            matcher = Matcher(self.encoder.dim, spec=self.spec)
             for name, coll, count in (
                 ("candidates", matcher.candidates, header.candidates),
                 ("vacancies", matcher.vacancies, header.vacancies),
@@ -329,7 +334,12 @@ class IndexState:
                 index = VectorIndex.from_bytes(index_bytes, self.encoder.dim)
                 if index.ids() != set(facts) or len(facts) != count:
                     raise snap.SnapshotInvalid(f"{name}: id map and facts disagree")
-                coll.index, coll.facts = index, facts
+                wanted = self.spec.resolve(len(facts))[0]
+                if facts and index.kind != wanted:
+                    raise snap.SnapshotInvalid(
+                        f"{name}: snapshot holds a {index.kind} index, settings ask for {wanted}"
+                    )
+                coll.install(index, facts)
             if payload["focus_threshold"] == self.focus_threshold:
                 matcher.focus = FocusMatcher(payload["focus"], threshold=self.focus_threshold)
             else:

@@ -1,0 +1,258 @@
+"""Columnar copies of the facts the hard filters read, for filtering a million rows per query.
+
+:func:`matching.ranking.candidate_passes` and :func:`matching.ranking.vacancy_passes` define the
+hard filters one row at a time; they stay the reference. :class:`FilterColumns` holds the same
+facts as numpy arrays indexed by database id and evaluates the same rules for all rows at once,
+returning a boolean mask over the id range that becomes a FAISS bitmap selector as it is.
+
+Distances are compared as squared chords between points on the unit sphere (float32), which is
+monotonic in the great-circle distance; the threshold for ``d`` km is ``(2·sin(d / 2R))²``. Away
+from a boundary the result equals the reference filters; within about a metre of one, float32
+rounding may decide either way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from matching.geo import EARTH_RADIUS_KM
+from matching.profiles import CandidateFacts, Side, VacancyFacts
+from matching.ranking import MatchFilters
+
+CLIENT_GROUPS = ("matchen", "groeien", "faciliteren", "zorgen")
+VACANCY_KINDS = ("regular", "work_experience", "volunteer", "learn_work")
+_GROUP_CODE = {g: i for i, g in enumerate(CLIENT_GROUPS)}
+_KIND_CODE = {k: i for i, k in enumerate(VACANCY_KINDS)}
+_GROW = 1.5
+
+
+def unit_xyz(lat: float, lon: float) -> tuple[float, float, float]:
+    """A WGS 84 point as a unit vector (x, y, z)."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+def chord2(km: float) -> float:
+    """Squared chord length on the unit sphere for a great-circle distance of ``km``."""
+    half = min(km / (2 * EARTH_RADIUS_KM), math.pi / 2)
+    return (2 * math.sin(half)) ** 2
+
+
+class FilterColumns:
+    """The filter facts of one collection (candidates or vacancies) as id-indexed arrays."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._slugs: dict[str, int] = {}
+        self._alloc(max(capacity, 16), words=1)
+
+    # ------------------------------------------------------------ storage
+
+    def _alloc(self, size: int, words: int) -> None:
+        self.present = np.zeros(size, dtype=bool)
+        # candidates
+        self.active = np.zeros(size, dtype=bool)
+        self.ladder = np.full(size, -1, dtype=np.int8)
+        self.group = np.full(size, -1, dtype=np.int8)
+        self.licence = np.zeros(size, dtype=bool)
+        self.travel_c2 = np.full(size, np.inf, dtype=np.float32)
+        # vacancies
+        self.open = np.zeros(size, dtype=bool)
+        self.kind = np.full(size, -1, dtype=np.int8)
+        self.requires_licence = np.zeros(size, dtype=bool)
+        # both
+        self.xyz = np.full((size, 3), np.nan, dtype=np.float32)
+        self.focus = np.zeros((size, words), dtype=np.uint64)
+
+    def _columns(self) -> list[str]:
+        return [
+            "present",
+            "active",
+            "ladder",
+            "group",
+            "licence",
+            "travel_c2",
+            "open",
+            "kind",
+            "requires_licence",
+            "xyz",
+            "focus",
+        ]
+
+    def _ensure(self, max_id: int, words: int) -> None:
+        size, have_words = len(self.present), self.focus.shape[1]
+        if max_id < size and words <= have_words:
+            return
+        new_size = max(size, int(max_id * _GROW) + 1) if max_id >= size else size
+        old = {name: getattr(self, name) for name in self._columns()}
+        self._alloc(new_size, max(words, have_words))
+        for name, arr in old.items():
+            if name == "focus":
+                self.focus[: len(arr), : arr.shape[1]] = arr
+            else:
+                getattr(self, name)[: len(arr)] = arr
+
+    def __len__(self) -> int:
+        return int(self.present.sum())
+
+    @property
+    def size(self) -> int:
+        """Length of the id range the masks cover."""
+        return len(self.present)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in self._columns())
+
+    def _focus_words(self, slugs: Iterable[str]) -> np.ndarray:
+        for slug in slugs:
+            self._slugs.setdefault(slug, len(self._slugs))
+        words = np.zeros(max(1, math.ceil(len(self._slugs) / 64)), dtype=np.uint64)
+        for slug in slugs:
+            bit = self._slugs[slug]
+            words[bit // 64] |= np.uint64(1) << np.uint64(bit % 64)
+        return words
+
+    def _common(self, i: int, side: Side) -> None:
+        words = self._focus_words([h.slug for h in side.focus])
+        self._ensure(i, len(words))
+        self.present[i] = True
+        self.xyz[i] = unit_xyz(*side.location) if side.location else (np.nan,) * 3
+        self.focus[i] = 0
+        self.focus[i, : len(words)] = words
+
+    def set_candidates(self, facts: Sequence[CandidateFacts]) -> None:
+        """Insert or replace candidate rows."""
+        if not facts:
+            return
+        self._ensure(max(f.id for f in facts), 1)
+        for f in facts:
+            i = f.id
+            self._common(i, f.side)
+            self.active[i] = f.active
+            self.ladder[i] = -1 if f.ladder_step is None else f.ladder_step
+            self.group[i] = _GROUP_CODE.get(f.client_group or "", -1)
+            self.licence[i] = f.driving_licence
+            self.travel_c2[i] = np.inf if f.max_travel_km is None else chord2(f.max_travel_km)
+
+    def set_vacancies(self, facts: Sequence[VacancyFacts]) -> None:
+        """Insert or replace vacancy rows."""
+        if not facts:
+            return
+        self._ensure(max(f.id for f in facts), 1)
+        for f in facts:
+            i = f.id
+            self._common(i, f.side)
+            self.open[i] = f.status == "open"
+            self.kind[i] = _KIND_CODE.get(f.kind, -1)
+            self.requires_licence[i] = f.requires_driving_licence
+
+    def load_candidate_arrays(
+        self,
+        ids: np.ndarray,
+        *,
+        active: np.ndarray,
+        ladder: np.ndarray,
+        group: np.ndarray,
+        licence: np.ndarray,
+        max_travel_km: np.ndarray,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        focus_slugs: Sequence[str],
+        focus: np.ndarray,
+    ) -> None:
+        """Bulk-load candidate columns from arrays (one entry per id; NaN = unknown).
+
+        ``group`` holds indexes into :data:`CLIENT_GROUPS` (-1 = none), ``ladder`` 1-6 or -1,
+        ``focus`` one bit per entry of ``focus_slugs``; used for synthetic national-scale data.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        self._slugs = {slug: i for i, slug in enumerate(focus_slugs)}
+        self._ensure(int(ids.max()), max(1, math.ceil(len(focus_slugs) / 64)))
+        self.present[ids] = True
+        self.active[ids] = active
+        self.ladder[ids] = ladder
+        self.group[ids] = group
+        self.licence[ids] = licence
+        travel = np.asarray(max_travel_km, dtype=np.float64)
+        half = np.minimum(travel / (2 * EARTH_RADIUS_KM), math.pi / 2)
+        self.travel_c2[ids] = np.where(np.isnan(travel), np.inf, (2 * np.sin(half)) ** 2)
+        phi, lam = np.radians(lat), np.radians(lon)
+        self.xyz[ids] = np.stack(
+            [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1
+        )
+        self.focus[ids, : focus.shape[1] if focus.ndim == 2 else 1] = focus.reshape(len(ids), -1)
+
+    def remove(self, ids: Iterable[int]) -> None:
+        idx = np.fromiter((i for i in ids if 0 <= i < self.size), dtype=np.int64)
+        self.present[idx] = False
+
+    # ------------------------------------------------------------ vectorised filters
+
+    def _query_bits(self, side: Side) -> np.ndarray:
+        bits = np.zeros(self.focus.shape[1], dtype=np.uint64)
+        for h in side.focus:
+            b = self._slugs.get(h.slug)
+            if b is not None and b // 64 < len(bits):
+                bits[b // 64] |= np.uint64(1) << np.uint64(b % 64)
+        return bits
+
+    def _distance_c2(self, side: Side) -> np.ndarray | None:
+        if side.location is None:
+            return None
+        q = np.asarray(unit_xyz(*side.location), dtype=np.float32)
+        d = self.xyz - q
+        return np.einsum("ij,ij->i", d, d)  # NaN where the row has no location
+
+    def _common_mask(
+        self, m: np.ndarray, query: Side, c2: np.ndarray | None, filters: MatchFilters
+    ) -> None:
+        if filters.max_distance_km is not None:
+            if c2 is None:
+                m[:] = False
+                return
+            with np.errstate(invalid="ignore"):
+                m &= c2 <= chord2(filters.max_distance_km)
+        if filters.focus_only:
+            shared = self.focus & self._query_bits(query) if query.focus else self.focus
+            m &= shared.any(axis=1)
+
+    def candidate_mask(
+        self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters
+    ) -> np.ndarray:
+        """Boolean mask over ids: the candidates :func:`candidate_passes` would keep."""
+        m = self.present & self.active
+        if filters.ladder_step_min is not None:
+            m &= self.ladder >= filters.ladder_step_min
+        if filters.client_groups:
+            codes = [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE]
+            m &= np.isin(self.group, np.asarray(codes, dtype=np.int8))
+        if vacancy is not None and vacancy.requires_driving_licence:
+            m &= self.licence
+        c2 = self._distance_c2(query)
+        if c2 is not None:
+            with np.errstate(invalid="ignore"):
+                m &= ~(c2 > self.travel_c2)  # unknown distance or no limit: passes
+        self._common_mask(m, query, c2, filters)
+        return m
+
+    def vacancy_mask(
+        self, query: Side, cand: CandidateFacts | None, filters: MatchFilters
+    ) -> np.ndarray:
+        """Boolean mask over ids: the vacancies :func:`vacancy_passes` would keep."""
+        m = self.present.copy()
+        if not filters.include_closed:
+            m &= self.open
+        if filters.kinds:
+            codes = [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE]
+            m &= np.isin(self.kind, np.asarray(codes, dtype=np.int8))
+        c2 = self._distance_c2(query)
+        if cand is not None:
+            if not cand.driving_licence:
+                m &= ~self.requires_licence
+            if cand.max_travel_km is not None and c2 is not None:
+                with np.errstate(invalid="ignore"):
+                    m &= ~(c2 > chord2(cand.max_travel_km))
+        self._common_mask(m, query, c2, filters)
+        return m

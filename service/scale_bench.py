@@ -1,0 +1,568 @@
+"""``werkmatch bench``: national-scale figures on this machine, one JSON object per size.
+
+Three parts, each in its own process so their memory does not mix:
+
+1. in-process (one subprocess per size): build the index the settings would pick for that
+   size from synthetic clustered unit vectors (:mod:`matching.synthetic`) plus filter columns
+   for realistic candidates, then time top-k retrieval with and without hard filters and
+   measure recall@20 against exact search (ground truth computed chunk by chunk);
+2. HTTP (for the sizes in ``http_sizes``): a SQLite database filled with that many candidates
+   (demo CV texts, synthetic vectors stored under the real model id, so nothing is embedded),
+   the real ``werkmatch serve`` on it, and ``wrk`` (or a Python client when wrk is missing)
+   against the matches endpoint and against a bare FastAPI endpoint returning a constant,
+   served the same way in the same run: the framework's ceiling on this machine;
+3. ingest vs encode: the import path's embedding (token-window chunks, pooled) against plain
+   ``SentenceTransformer.encode`` on the same texts (demo CVs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI
+
+RERANK_POOL = 100  # what the matcher retrieves for a top-20 answer
+TOP = 20
+FILTERED_PARAMS = "ladder_step_min=3&client_group=matchen&client_group=groeien&max_distance_km=25"
+
+# IndexSpec field -> the setting the served app reads it from
+ENV_NAMES = {
+    "kind": "WERKMATCH_INDEX_KIND",
+    "ivf_threshold": "WERKMATCH_IVF_THRESHOLD",
+    "nlist": "WERKMATCH_IVF_NLIST",
+    "nprobe": "WERKMATCH_IVF_NPROBE",
+}
+
+bare_app = FastAPI(title="bare ceiling")
+
+
+@bare_app.get("/constant")
+def constant() -> dict[str, str]:
+    """The cheapest JSON endpoint FastAPI can serve: the framework's own ceiling."""
+    return {"status": "ok"}
+
+
+def _rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return round(float(np.percentile(np.asarray(values), q)), 3)
+
+
+# ---------------------------------------------------------------- 1. in-process
+
+
+def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
+    """Build a synthetic collection of ``size`` candidates and time retrieval on it."""
+    import faiss
+
+    from matching.columns import FilterColumns
+    from matching.index import IndexSpec, VectorIndex
+    from matching.profiles import Side, VacancyFacts
+    from matching.ranking import MatchFilters
+    from matching.synthetic import SyntheticSpace, candidate_fields, random_places
+
+    faiss.omp_set_num_threads(1)  # one query per request thread, as in the service
+    spec = IndexSpec(**json.loads(spec_json))
+    space = SyntheticSpace()
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    index = VectorIndex.for_size(space.dim, size, spec)
+    if index.kind == "ivf":
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # training may use every core
+        index.train(space.sample(index.training_size(size), stream=1_000_000))
+    for ids, vecs in space.chunks(size):
+        index.upsert(ids, vecs)
+    faiss.omp_set_num_threads(1)
+    fields = candidate_fields(size, space.seed)
+    columns = FilterColumns(capacity=size + 1)
+    columns.load_candidate_arrays(
+        np.arange(1, size + 1),
+        focus_slugs=[f"focus-{i}" for i in range(23)],
+        **fields,
+    )
+    del fields
+    build_s = time.perf_counter() - started
+
+    qvecs = space.sample(queries, stream=2_000_000)
+    places = random_places(queries, space.seed)
+    rng = np.random.default_rng(5)
+    filters = MatchFilters(
+        ladder_step_min=3, client_groups=("matchen", "groeien"), max_distance_km=25.0
+    )
+
+    def vacancy(i: int) -> VacancyFacts:
+        return VacancyFacts(
+            id=0,
+            employer_id="bench",
+            external_id=f"q{i}",
+            title="",
+            side=Side((), frozenset(), frozenset(), places[i]),
+            skills=(),
+            languages=(),
+            hours=None,
+            requires_driving_licence=bool(rng.random() < 0.3),
+            kind="regular",
+            status="open",
+        )
+
+    vacancies = [vacancy(i) for i in range(queries)]
+    for q in qvecs[:5]:  # warm-up
+        index.search(q, RERANK_POOL)
+    plain_ms, filtered_ms, shares = [], [], []
+    masks = []
+    for q, vac in zip(qvecs, vacancies, strict=True):
+        t = time.perf_counter()
+        index.search(q, RERANK_POOL)
+        plain_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        mask = columns.candidate_mask(vac.side, vac, filters)
+        index.search(q, RERANK_POOL, mask)
+        filtered_ms.append((time.perf_counter() - t) * 1000)
+        shares.append(float(np.count_nonzero(mask)) / size)
+        if len(masks) < 100:
+            masks.append(mask)
+    rss_after = _rss_mb()
+
+    # recall@20 against exact search over the same vectors, regenerated chunk by chunk
+    n_eval = min(100, queries)
+    qs = qvecs[:n_eval]
+    best = np.full((n_eval, TOP), -np.inf, dtype=np.float32)
+    best_ids = np.zeros((n_eval, TOP), dtype=np.int64)
+    best_f = best.copy()
+    best_f_ids = best_ids.copy()
+    for ids, vecs in space.chunks(size):
+        scores = qs @ vecs.T
+        allowed = np.stack([m[ids] for m in masks[:n_eval]])
+        for tgt, tgt_ids, sc in (
+            (best, best_ids, scores),
+            (best_f, best_f_ids, np.where(allowed, scores, -np.inf)),
+        ):
+            merged = np.concatenate([tgt, sc], axis=1)
+            merged_ids = np.concatenate([tgt_ids, np.broadcast_to(ids, sc.shape)], axis=1)
+            top = np.argpartition(-merged, TOP - 1, axis=1)[:, :TOP]
+            tgt[:] = np.take_along_axis(merged, top, axis=1)
+            tgt_ids[:] = np.take_along_axis(merged_ids, top, axis=1)
+    recall = []
+    recall_f = []
+    for i in range(n_eval):
+        got = {h for h, _ in index.search(qs[i], TOP)}
+        recall.append(len(got & set(best_ids[i].tolist())) / TOP)
+        want_f = {int(x) for x, s in zip(best_f_ids[i], best_f[i], strict=True) if s > -np.inf}
+        got_f = {h for h, _ in index.search(qs[i], TOP, masks[i])}
+        recall_f.append(len(got_f & want_f) / max(1, len(want_f)))
+    return {
+        "size": size,
+        "index": index.kind,
+        **({"nlist": index.nlist, "nprobe": index.nprobe} if index.kind == "ivf" else {}),
+        "build_s": round(build_s, 2),
+        "rss_mb": rss_after,
+        "rss_before_build_mb": rss_before,
+        "columns_mb": round(columns.nbytes() / 2**20, 1),
+        "p50_ms": _percentile(plain_ms, 50),
+        "p95_ms": _percentile(plain_ms, 95),
+        "p99_ms": _percentile(plain_ms, 99),
+        "p50_filtered_ms": _percentile(filtered_ms, 50),
+        "p95_filtered_ms": _percentile(filtered_ms, 95),
+        "p99_filtered_ms": _percentile(filtered_ms, 99),
+        "filtered_share": round(statistics.mean(shares), 4),
+        "recall_at_20": round(statistics.mean(recall), 4),
+        "recall_at_20_filtered": round(statistics.mean(recall_f), 4),
+        "queries": queries,
+        "retrieved_per_query": RERANK_POOL,
+    }
+
+
+# ---------------------------------------------------------------- 2. HTTP
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} was ready")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout} s")
+
+
+def populate(db_url: str, size: int) -> str:
+    """A migrated database with ``size`` candidates (demo texts, synthetic vectors) and one
+    open vacancy; returns the vacancy's matches URL path. Nothing is embedded."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from matching.embedder import content_hash, model_id_for
+    from matching.profiles import candidate_embed_text, vacancy_embed_text
+    from matching.synthetic import SyntheticSpace, candidate_fields
+    from service.config import DEFAULT_MODEL
+    from service.db import make_engine, migrate
+    from service.demo_data import demo_candidates, focus_occupations
+    from service.models import (
+        Candidate,
+        CandidateEmbedding,
+        FocusOccupation,
+        Vacancy,
+        VacancyEmbedding,
+        utcnow,
+    )
+
+    migrate(db_url)
+    engine = make_engine(db_url)
+    model_id = model_id_for(DEFAULT_MODEL)
+    space = SyntheticSpace()
+    templates = demo_candidates()
+    fields = candidate_fields(size, space.seed)
+    groups = ("matchen", "groeien", "faciliteren", "zorgen")
+    now = utcnow()
+    with Session(engine) as session:
+        session.execute(
+            insert(FocusOccupation),
+            [
+                {"slug": f["slug"], "name": f["name"], "synonyms": f["synonyms"]}
+                | {"created_at": now, "updated_at": now}
+                for f in focus_occupations()
+            ],
+        )
+        for ids, vecs in space.chunks(size):
+            rows, embs = [], []
+            for i, vec in zip(ids.tolist(), vecs, strict=True):
+                t = templates[i % len(templates)]
+                j = i - 1
+                lat, lon = fields["lat"][j], fields["lon"][j]
+                travel = fields["max_travel_km"][j]
+                rows.append(
+                    {
+                        "id": i,
+                        "external_id": f"bench-{i}",
+                        "cv_text": t["cv_text"],
+                        "desired_occupations": t.get("desired_occupations", []),
+                        "skills": t.get("skills", []),
+                        "languages": t.get("languages", []),
+                        "participation_ladder_step": int(fields["ladder"][j]),
+                        "client_group": groups[int(fields["group"][j])],
+                        "lat": None if np.isnan(lat) else float(lat),
+                        "lon": None if np.isnan(lon) else float(lon),
+                        "max_travel_km": None if np.isnan(travel) else float(travel),
+                        "driving_licence": bool(fields["licence"][j]),
+                        "active": bool(fields["active"][j]),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                text = candidate_embed_text(
+                    t["cv_text"], t.get("desired_occupations", []), t.get("skills", [])
+                )
+                embs.append(
+                    {
+                        "candidate_id": i,
+                        "model_id": model_id,
+                        "content_hash": content_hash(text, model_id),
+                        "dim": space.dim,
+                        "chunks": 1,
+                        "vector": np.asarray(vec, dtype="<f4").tobytes(),
+                        "created_at": now,
+                    }
+                )
+            session.execute(insert(Candidate), rows)
+            session.execute(insert(CandidateEmbedding), embs)
+        title, description = "Heftruckchauffeur (m/v) 32 uur", "Laden en lossen met de heftruck."
+        session.execute(
+            insert(Vacancy),
+            [
+                {
+                    "id": 1,
+                    "employer_id": "bench",
+                    "external_id": "heftruck-1",
+                    "title": title,
+                    "description": description,
+                    "postcode": "2983AB",
+                    "skills": [],
+                    "languages": [],
+                    "requires_driving_licence": False,
+                    "kind": "regular",
+                    "status": "open",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        text = vacancy_embed_text(title, None, description, [])
+        session.execute(
+            insert(VacancyEmbedding),
+            [
+                {
+                    "vacancy_id": 1,
+                    "model_id": model_id,
+                    "content_hash": content_hash(text, model_id),
+                    "dim": space.dim,
+                    "chunks": 1,
+                    "vector": space.sample(1, stream=3_000_000)[0].astype("<f4").tobytes(),
+                    "created_at": now,
+                }
+            ],
+        )
+        session.commit()
+    engine.dispose()
+    return "/v1/employers/bench/vacancies/heftruck-1/matches"
+
+
+_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_PCT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def _load(url: str, duration: float, connections: int) -> dict[str, float]:
+    """Requests/s and latency percentiles of ``url`` under a closed-loop load."""
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run(
+            [wrk, "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        pct = {int(p): float(v) * unit[u] for p, v, u in _WRK_PCT.findall(out)}
+        non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+        match = _WRK_RPS.search(out)
+        return {
+            "rps": float(match.group(1)) if match else float("nan"),
+            "p50_ms": round(pct.get(50, float("nan")), 2),
+            "p99_ms": round(pct.get(99, float("nan")), 2),
+            "errors": int(non2xx.group(1)) if non2xx else 0,
+            "tool": 1.0,
+        }
+    return _python_load(url, duration, connections)
+
+
+def _python_load(url: str, duration: float, connections: int) -> dict[str, float]:
+    import threading
+
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + duration
+    lock = threading.Lock()
+
+    def worker() -> None:
+        nonlocal errors
+        with httpx.Client(timeout=30) as c:
+            while time.monotonic() < stop:
+                t = time.perf_counter()
+                ok = c.get(url).status_code == 200
+                dt = (time.perf_counter() - t) * 1000
+                with lock:
+                    latencies.append(dt)
+                    errors += 0 if ok else 1
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return {
+        "rps": round(len(latencies) / duration, 1),
+        "p50_ms": _percentile(latencies, 50),
+        "p99_ms": _percentile(latencies, 99),
+        "errors": errors,
+        "tool": 0.0,
+    }
+
+
+def http(size: int, duration: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
+    """Serve ``size`` candidates with the real app and load the matches endpoint over HTTP."""
+    workdir = Path(tempfile.mkdtemp(prefix="werkmatch-bench-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        t = time.perf_counter()
+        path = populate(db_url, size)
+        populate_s = time.perf_counter() - t
+        server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
+        server_env["WERKMATCH_DATA_DIR"] = str(workdir)
+        port, bare_port = _free_port(), _free_port()
+        log = (workdir / "server.log").open("wb")
+        t = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--port", str(port)],
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(server)
+        _wait_ready(f"http://127.0.0.1:{port}/readyz", server, timeout=1800)
+        ready_s = time.perf_counter() - t
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "service.scale_bench:bare_app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+            ],
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append(bare)
+        _wait_ready(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
+        base = f"http://127.0.0.1:{port}{path}"
+        bare_result = _load(f"http://127.0.0.1:{bare_port}/constant", duration, connections)
+        plain = _load(f"{base}?limit={TOP}", duration, connections)
+        filtered = _load(f"{base}?limit={TOP}&{FILTERED_PARAMS}", duration, connections)
+        return {
+            "http_rps": plain["rps"],
+            "http_rps_filtered": filtered["rps"],
+            "http_rps_bare": bare_result["rps"],
+            "http_vs_bare": round(plain["rps"] / bare_result["rps"], 4),
+            "http_p50_ms": plain["p50_ms"],
+            "http_p99_ms": plain["p99_ms"],
+            "http_p50_filtered_ms": filtered["p50_ms"],
+            "http_p99_filtered_ms": filtered["p99_ms"],
+            "http_errors": plain["errors"] + filtered["errors"] + bare_result["errors"],
+            "http_load": f"{'wrk' if plain['tool'] else 'python'}, {connections} connections, "
+            f"{duration:.0f} s per endpoint",
+            "server_rss_mb": _rss_mb(server.pid),
+            "server_ready_s": round(ready_s, 1),
+            "populate_s": round(populate_s, 1),
+        }
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- 3. ingest vs encode
+
+
+def ingest_vs_encode(texts: list[str] | None = None, rounds: int = 2) -> dict[str, Any]:
+    """Texts/s of the ingest embedding path relative to plain ``encode`` on the same texts."""
+    from matching.embedder import SentenceTransformerEncoder, load_encoder
+    from matching.profiles import candidate_embed_text
+    from service.config import DEFAULT_MODEL
+    from service.demo_data import demo_candidates
+
+    if texts is None:
+        texts = [
+            candidate_embed_text(c["cv_text"], c["desired_occupations"], c["skills"])
+            for c in demo_candidates()
+        ]
+    enc = load_encoder(DEFAULT_MODEL, 32, 32)
+    assert isinstance(enc, SentenceTransformerEncoder)
+    model = enc._model
+
+    def timed(fn: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            t = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    enc.embed(texts[:16])  # warm-up
+    ours = timed(lambda: enc.embed(texts))
+    plain = timed(
+        lambda: model.encode(
+            texts, batch_size=enc.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+    )
+    tokens = [len(model.tokenizer.tokenize(t)) for t in texts]
+    result: dict[str, Any] = {
+        "ingest_vs_encode": round(plain / ours, 3),
+        "ingest_texts_per_s": round(len(texts) / ours, 1),
+        "encode_texts_per_s": round(len(texts) / plain, 1),
+        "ingest_texts": len(texts),
+        "texts_over_window": sum(n > enc.window for n in tokens),
+    }
+    with tempfile.TemporaryDirectory() as cache:
+        fast = load_encoder(DEFAULT_MODEL, 32, 32, "onnx-int8", cache)
+        fast.embed(texts[:16])
+        fast_s = timed(lambda: fast.embed(texts))
+        cosines = (fast.embed(texts).vectors * enc.embed(texts).vectors).sum(axis=1)
+    result |= {
+        "onnx_int8_vs_reference": round(ours / fast_s, 3),
+        "onnx_int8_texts_per_s": round(len(texts) / fast_s, 1),
+        "onnx_int8_mean_cosine": round(float(cosines.mean()), 4),
+        "onnx_int8_min_cosine": round(float(cosines.min()), 4),
+    }
+    return result
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run(
+    sizes: list[int],
+    http_sizes: list[int],
+    queries: int,
+    duration: float,
+    connections: int,
+    spec: dict[str, Any],
+    with_ingest: bool,
+    emit: Callable[[dict[str, Any]], None],
+) -> None:
+    """Measure every size and ``emit`` one result object per size."""
+    common: dict[str, Any] = {"cpus": os.cpu_count()}
+    if with_ingest:
+        common |= ingest_vs_encode()
+    env = {"HF_HUB_OFFLINE": "1"}
+    env |= {ENV_NAMES[k]: str(v) for k, v in spec.items() if v is not None}
+    for size in sizes:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json,sys; from service.scale_bench import inprocess; "
+                "print(json.dumps(inprocess(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])))",
+                str(size),
+                str(queries),
+                json.dumps({k: v for k, v in spec.items() if v is not None}),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        if size in http_sizes:
+            result |= http(size, duration, connections, env)
+        else:
+            result |= {"http_rps": None, "http_rps_bare": None, "http_note": "not measured"}
+        emit(result | common)
