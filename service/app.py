@@ -18,6 +18,7 @@ from service.deps import AppState
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
+from service.openapi import install_openapi
 from service.routes import candidates, focus, health, match, vacancies
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (health, candidates, vacancies, match, focus):
         app.include_router(module.router)
