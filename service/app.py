@@ -18,6 +18,7 @@ from service.deps import AppState
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
+from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
 from service.openapi import install_openapi
 from service.routes import candidates, focus, health, match, vacancies
 
@@ -80,9 +81,14 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     """Build the app; heavy state is created in the lifespan, not here."""
     settings = settings or get_settings()
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = build_state(settings, encoder)
+        enc = encoder or load_encoder(
+            settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens
+        )
+        state = build_state(settings, TimedEncoder(enc, metrics))
         app.state.werkmatch = state
         try:
             yield
@@ -97,7 +103,11 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     )
     install_error_handlers(app)
     install_openapi(app)
+    app.state.metrics = metrics
+    metrics.watch(IndexCollector(lambda: getattr(app.state, "werkmatch", None)))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
+    app.add_middleware(RequestObservability, metrics=metrics)
     for module in (health, candidates, vacancies, match, focus):
         app.include_router(module.router)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from enum import StrEnum
@@ -27,11 +26,10 @@ class Entity(StrEnum):
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from service.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -75,7 +73,15 @@ def serve(
         _fail(str(exc))
     finally:
         engine.dispose()
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+    # log_config=None keeps the JSON logging set up above; the access log is our own.
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+    )
 
 
 def _session_and_encoder():  # type: ignore[no-untyped-def]

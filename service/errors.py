@@ -115,7 +115,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # never raw ids
+        log.exception("unhandled error on %s %s", request.method, route)
         return JSONResponse(
             {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
         )
