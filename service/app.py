@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from matching.embedder import Encoder, load_encoder
 from matching.geo import default_locator
-from service import crud
+from service import crud, ui
 from service.config import Settings, get_settings
 from service.db import ensure_migrated, make_engine
 from service.deps import AppState
@@ -110,4 +111,6 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.add_middleware(RequestObservability, metrics=metrics)
     for module in (health, candidates, vacancies, match, focus):
         app.include_router(module.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")
     return app
