@@ -21,6 +21,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.embedder import Embedded, Encoder
@@ -118,10 +119,19 @@ class TimedEncoder:
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template; "unmatched" when no route matched (404s)."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    """The matched route's path template; "unmatched" when no route matched (404s).
+
+    Mounted apps (the static files) do not leave their route in the scope; they count as
+    ``<mount path>/{path}``.
+    """
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    request_path = scope.get("path", "")
+    for route in getattr(scope.get("app"), "routes", ()):
+        if isinstance(route, Mount) and request_path.startswith(route.path + "/"):
+            return route.path + "/{path}"
+    return "unmatched"
 
 
 def incoming_request_id(scope: Scope) -> str:

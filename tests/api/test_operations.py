@@ -36,6 +36,7 @@ def test_metrics_count_requests_per_route_template(client: TestClient) -> None:
     client.get("/v1/employers/emp-a/vacancies/v-1/matches", params={"limit": 5})
     client.get("/v1/employers/emp-a/vacancies/nope")
     client.get("/v1/no-such-thing/kand-0042")
+    client.get("/ui/static/werkmatch.css")
     s = _samples(client)
     put = (("method", "PUT"), ("route", VAC_ROUTE), ("status", "201"))
     assert s[("werkmatch_http_requests_total", put)] == 2
@@ -43,6 +44,8 @@ def test_metrics_count_requests_per_route_template(client: TestClient) -> None:
     assert s[("werkmatch_http_requests_total", missing)] == 1
     unmatched = (("method", "GET"), ("route", "unmatched"), ("status", "404"))
     assert s[("werkmatch_http_requests_total", unmatched)] == 1
+    static = (("method", "GET"), ("route", "/ui/static/{path}"), ("status", "200"))
+    assert s[("werkmatch_http_requests_total", static)] == 1
     hist = (("method", "PUT"), ("route", VAC_ROUTE))
     assert s[("werkmatch_http_request_duration_seconds_count", hist)] == 2
     assert s[("werkmatch_http_request_duration_seconds_sum", hist)] > 0
