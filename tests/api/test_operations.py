@@ -115,3 +115,24 @@ def test_logs_are_json_with_request_id_and_no_personal_data(
     raw = json.dumps(service, ensure_ascii=False)
     for personal in ("kand-0042", "kand-0043", "3011", "verzorgende", "max_distance_km"):
         assert personal not in raw
+
+
+def test_database_errors_do_not_carry_row_values(db_url: str) -> None:
+    """An error's text ends up in a log line; it must not hold the values of the row."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from service.db import make_engine
+
+    engine = make_engine(db_url)
+    insert = text(
+        "INSERT INTO focus_occupation (slug, name, synonyms, created_at, updated_at) "
+        "VALUES (:slug, :name, '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with engine.connect() as conn:
+        conn.execute(insert, {"slug": "geheim-slug", "name": "Geheime naam"})
+        with pytest.raises(DBAPIError) as caught:
+            conn.execute(insert, {"slug": "geheim-slug", "name": "Geheime naam"})
+    engine.dispose()
+    assert "hidden due to hide_parameters" in str(caught.value)
+    assert "Geheime naam" not in str(caught.value)

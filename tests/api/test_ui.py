@@ -57,7 +57,7 @@ def test_vacancy_search_lists_open_vacancies_only(client: TestClient) -> None:
     assert client.get("/ui/f/vacancies", params={"offset": -1}).status_code == 422
 
 
-def test_vacancy_fragment_ranks_and_filters_candidates(client: TestClient) -> None:
+def test_vacancy_and_candidate_fragments(client: TestClient) -> None:
     _seed(client)
     url = "/ui/f/vacancies/emp-a/v-open"
     text = client.get(url).text
@@ -76,9 +76,7 @@ def test_vacancy_fragment_ranks_and_filters_candidates(client: TestClient) -> No
     assert client.get("/ui/f/vacancies/emp-a/v-nope").status_code == 404
     assert client.get("/ui/f/vacancies/emp a/v-open").status_code == 422
 
-
-def test_candidate_fragment_lists_fitting_vacancies(client: TestClient) -> None:
-    _seed(client)
+    # The candidate page: the open vacancies that fit, forklift first.
     text = client.get("/ui/f/candidates/k-trede5").text
     assert "Kandidaat k-trede5" in text and "Heftruckchauffeur (m/v) 32 uur" in text
     assert text.index("v-open") < text.index("v-zorg")

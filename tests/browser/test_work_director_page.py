@@ -1,9 +1,10 @@
 """The work-director page in real headless Chromium (Debian's /usr/bin/chromium, Playwright).
 
 A real ``werkmatch serve`` process on a free port serves a SQLite database filled with a slice
-of the made-up demo set (vacancies vac-0001…vac-0030, 79 candidates among whom all forklift
-profiles, all focus occupations). The browser logs in with a key, searches, opens the forklift
-vacancy, filters, checks the ranking against the JSON API and opens a candidate.
+of the made-up demo set (the first 6 vacancies and all forklift ones, the first 10 candidates
+and all forklift profiles, all focus occupations). The browser logs in with a key, searches,
+opens the forklift vacancy, filters, checks the ranking against the JSON API and opens a
+candidate.
 
 Marking a match proposed/rejected and "new since last night" depend on the match-status and
 nightly-rematch work (issue 4) and are not part of this flow yet.
@@ -58,7 +59,10 @@ def _load_slice(url: str, encoder: Encoder) -> None:
     chosen = [
         c
         for i, c in enumerate(candidates)
-        if i < 60 or any(w in " ".join(c["desired_occupations"]).lower() for w in FORKLIFT_WORDS)
+        if i < 10 or any(w in " ".join(c["desired_occupations"]).lower() for w in FORKLIFT_WORDS)
+    ]
+    vacancies = [
+        v for i, v in enumerate(demo_vacancies()) if i < 6 or "truck" in v["title"].lower()
     ]
     engine = make_engine(url)
     with Session(engine) as session:
@@ -68,7 +72,7 @@ def _load_slice(url: str, encoder: Encoder) -> None:
                 slug=f["slug"],
                 data=FocusOccupationIn(name=f["name"], synonyms=f["synonyms"]),
             )
-        for kind, rows in ((crud.CANDIDATES, chosen), (crud.VACANCIES, demo_vacancies()[:30])):
+        for kind, rows in ((crud.CANDIDATES, chosen), (crud.VACANCIES, vacancies)):
             report = import_lines(
                 session=session,
                 kind=kind,
