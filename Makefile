@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export WERKMATCH_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test lint format demo clean-data postgres bench
+.PHONY: setup run test lint format demo clean-data postgres bench browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ postgres:  ## start the local PostgreSQL cluster if it is not running
 	  { command -v pg_ctlcluster >/dev/null && \
 	    pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; } || true
 
-test: setup postgres  ## lint, then the whole test suite on SQLite and PostgreSQL
+browser:  ## install Debian's chromium for the browser tests if it is missing (needs root)
+	@test -x /usr/bin/chromium || \
+	  { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }
+
+test: setup postgres browser  ## lint, then the whole test suite on SQLite and PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -9,18 +9,21 @@ from contextlib import asynccontextmanager
 
 import faiss
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.embedder import Encoder, load_encoder
 from matching.geo import default_locator
-from service import crud
+from service import crud, ui
 from service.config import Settings, get_settings
 from service.db import ensure_migrated, make_engine
 from service.deps import AppState
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
+from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
+from service.openapi import install_openapi
 from service.routes import candidates, focus, health, match, vacancies
 
 log = logging.getLogger(__name__)
@@ -112,11 +115,14 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     """Build the app; heavy state is created in the lifespan, not here."""
     settings = settings or get_settings()
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Each uvicorn worker runs this after it has been forked: the model, FAISS and their
         # threads start here, never in the parent process.
-        state = build_state(settings, encoder)
+        enc = encoder or load_encoder(*settings.encoder_args())
+        state = build_state(settings, TimedEncoder(enc, metrics))
         app.state.werkmatch = state
         try:
             yield
@@ -135,8 +141,15 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    app.state.metrics = metrics
+    metrics.watch(IndexCollector(lambda: getattr(app.state, "werkmatch", None)))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(WorkerHeader)
+    # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
+    app.add_middleware(RequestObservability, metrics=metrics)
     for module in (health, candidates, vacancies, match, focus):
         app.include_router(module.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")
     return app

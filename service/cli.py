@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from enum import StrEnum
@@ -27,11 +26,10 @@ class Entity(StrEnum):
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from service.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -86,6 +84,7 @@ def serve(
         engine.dispose()
     # Workers are spawned (not forked) by uvicorn and build their state in the app's lifespan,
     # so no process forks after FAISS or torch started threads. This parent loads neither.
+    # log_config=None keeps the JSON logging set up above; the access log is our own.
     uvicorn.run(
         "service.app:create_app",
         factory=True,
@@ -93,6 +92,8 @@ def serve(
         port=port,
         workers=workers if workers > 1 else None,
         timeout_graceful_shutdown=30,
+        access_log=False,
+        log_config=None,
     )
 
 

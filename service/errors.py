@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -41,9 +42,47 @@ class InvalidParameter(WerkmatchError):
         super().__init__([{"field": field, "location": location, "message": message}])
 
 
+class UnsupportedMediaType(WerkmatchError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
 class PayloadTooLarge(WerkmatchError):
     status_code = 413
     error = "payload_too_large"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The parameter or body field at fault (dotted path).")
+    location: str = Field(description="path, query, header or body.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body."""
+
+    error: str = Field(description="Machine-readable code, e.g. validation_error, not_found.")
+    detail: list[FieldError] | str = Field(description="Field errors (422) or a message.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "error": "validation_error",
+                    "detail": [
+                        {"field": "postcode", "location": "body", "message": "invalid postcode"}
+                    ],
+                }
+            ]
+        }
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "Not found"},
+    413: {"model": ErrorBody, "description": "Request body too large"},
+    422: {"model": ErrorBody, "description": "Invalid input; `detail` names each field"},
+}
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -106,7 +145,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        route = getattr(request.scope.get("route"), "path", "unmatched")  # never raw ids
+        log.exception("unhandled error on %s %s", request.method, route)
         return JSONResponse(
             {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
         )

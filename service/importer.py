@@ -1,6 +1,9 @@
 """Bulk import of candidates and vacancies from JSON-lines files, through the API's validation.
 
 Each line is one object: the PUT body plus ``external_id`` (and ``employer_id`` for vacancies).
+A vacancy line may also be a schema.org JobPosting (``"@type": "JobPosting"``): its
+``identifier`` is the vacancy id and the employer is ``--employer-id`` or
+``hiringOrganization.identifier``.
 Valid lines are written in batches (one transaction and one embedding call per batch); invalid
 lines are rejected with their line number and the field at fault, and never half-written.
 """
@@ -18,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service import crud
+from service import crud, jobposting
 from service.models import ID_PATTERN
 
 _ID = re.compile(ID_PATTERN)
@@ -53,6 +56,8 @@ def parse_line(
         raise ValueError(f"not valid JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
         raise ValueError("a line must hold one JSON object")
+    if kind is crud.VACANCIES and jobposting.is_jobposting(obj):
+        return _jobposting_line(obj, default_employer)
     if kind is crud.VACANCIES and default_employer is not None:
         obj.setdefault("employer_id", default_employer)
     key: dict[str, str] = {}
@@ -68,6 +73,38 @@ def parse_line(
         where = ".".join(str(p) for p in first["loc"]) or "body"
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ValueError(f"{where}: {first['msg']}{more}") from None
+
+
+def _identifier(value: Any) -> str | None:
+    """A schema.org identifier: text, or a PropertyValue's ``value`` (first of a list)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def _jobposting_line(
+    obj: dict[str, Any], default_employer: str | None
+) -> tuple[dict[str, str], BaseModel]:
+    """A JobPosting line: the vacancy id is its ``identifier``; the employer is
+    ``--employer-id`` or ``hiringOrganization.identifier``."""
+    vacancy_id = _identifier(obj.get("identifier"))
+    if vacancy_id is None:
+        raise ValueError("identifier: required, 1–64 letters, digits, '.', '_' or '-'")
+    org = obj.get("hiringOrganization")
+    employer = default_employer or (
+        _identifier(org.get("identifier")) if isinstance(org, dict) else None
+    )
+    if employer is None:
+        raise ValueError("hiringOrganization.identifier: required unless --employer-id is given")
+    try:
+        data = jobposting.to_vacancy(obj)
+    except jobposting.JobPostingError as exc:
+        raise ValueError(str(exc)) from None
+    return {"employer_id": employer, "external_id": vacancy_id}, data
 
 
 def _batches(lines: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:

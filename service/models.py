@@ -48,6 +48,9 @@ EducationLevel = Literal[
 ]
 VacancyKind = Literal["regular", "work_experience", "volunteer", "learn_work"]
 VacancyStatus = Literal["open", "closed", "filled"]
+EmploymentType = Literal[
+    "FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"
+]
 
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
@@ -114,6 +117,14 @@ class Vacancy(SQLModel, table=True):
     kind: str = Field(default="regular", max_length=16)
     status: str = Field(default="open", max_length=16, index=True)
     closes_on: date | None = None
+    employer_name: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+    locality: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+    employment_type: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
+    occupation_code: str | None = Field(default=None, max_length=8)
+    posted_on: date | None = None
+    extra_properties: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = _ts_column()
     updated_at: datetime = _ts_column()
 
@@ -252,6 +263,22 @@ class VacancyIn(StrictInput):
     kind: VacancyKind = "regular"
     status: VacancyStatus = "open"
     closes_on: date | None = None
+    employer_name: Label | None = Field(
+        default=None, description="Display name of the hiring organisation."
+    )
+    locality: Label | None = Field(default=None, description="Place of work, e.g. 'Ridderkerk'.")
+    employment_type: Annotated[list[EmploymentType], Field(max_length=8)] = Field(
+        default=[], description="schema.org employmentType values, e.g. FULL_TIME, PART_TIME."
+    )
+    occupation_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = Field(
+        default=None, description="ISCO-08 code (1–4 digits) of the occupation."
+    )
+    posted_on: date | None = None
+    extra_properties: dict[str, Any] | None = Field(
+        default=None,
+        description="Properties of the source document (e.g. a JobPosting) that Werkmatch does "
+        "not use; kept as sent, never matched on.",
+    )
 
     _normalize_postcode = field_validator("postcode")(_postcode)
 

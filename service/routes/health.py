@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -51,3 +52,24 @@ def readyz(state: StateDep) -> JSONResponse:
         check=report,
     )
     return JSONResponse(detail, status_code=200 if report["ok"] else 503)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {
+                "text/plain": {
+                    "example": 'werkmatch_index_size{kind="candidate"} 300.0\n',
+                }
+            },
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    """Request counts and latency per route template, index sizes, embedding time."""
+    data = generate_latest(request.app.state.metrics.registry)
+    return Response(content=data, media_type=CONTENT_TYPE_LATEST)

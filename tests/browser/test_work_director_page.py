@@ -1,0 +1,247 @@
+"""The work-director page in real headless Chromium (Debian's /usr/bin/chromium, Playwright).
+
+A real ``werkmatch serve`` process on a free port serves a SQLite database filled with a slice
+of the made-up demo set (the first 6 vacancies and all forklift ones, the first 10 candidates
+and all forklift profiles, all focus occupations). The browser logs in with a key, searches,
+opens the forklift vacancy, filters, checks the ranking against the JSON API and opens a
+candidate.
+
+Marking a match proposed/rejected and "new since last night" depend on the match-status and
+nightly-rematch work (issue 4) and are not part of this flow yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from matching.embedder import Encoder
+from service import crud
+from service.db import make_engine, migrate
+from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
+from service.importer import import_lines
+from service.models import FocusOccupationIn
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FORKLIFT_WORDS = ("heftruck", "reachtruck")
+SCREENSHOT_DIR = Path(os.environ.get("WERKMATCH_SCREENSHOT_DIR", "var/screenshots"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _load_slice(url: str, encoder: Encoder) -> None:
+    candidates = demo_candidates()
+    chosen = [
+        c
+        for i, c in enumerate(candidates)
+        if i < 10 or any(w in " ".join(c["desired_occupations"]).lower() for w in FORKLIFT_WORDS)
+    ]
+    vacancies = [
+        v for i, v in enumerate(demo_vacancies()) if i < 6 or "truck" in v["title"].lower()
+    ]
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for f in focus_occupations():
+            crud.upsert_focus(
+                session=session,
+                slug=f["slug"],
+                data=FocusOccupationIn(name=f["name"], synonyms=f["synonyms"]),
+            )
+        for kind, rows in ((crud.CANDIDATES, chosen), (crud.VACANCIES, vacancies)):
+            report = import_lines(
+                session=session,
+                kind=kind,
+                lines=[json.dumps(r) for r in rows],
+                encoder=encoder,
+            )
+            assert not report.rejected, report.rejected
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Iterator[str]:
+    """Base URL of a real server process on demo-like data."""
+    data_dir = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{data_dir / 'werkmatch.db'}"
+    migrate(url)
+    _load_slice(url, encoder)
+    port = _free_port()
+    env = {**os.environ, "WERKMATCH_DATABASE_URL": url, "WERKMATCH_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: run `make browser`"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="nl-NL")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _login(page, base: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/ui")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.get_by_role("heading", name="Inloggen").is_visible()
+    page.get_by_label("API-sleutel").fill("proef-sleutel-123")
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("heading", name="Open vacatures").wait_for()
+
+
+def _api_top(base: str, params: dict) -> list[dict]:
+    url = f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches"
+    resp = httpx.get(url, params={"limit": 20, **params}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["data"]  # type: ignore[no-any-return]
+
+
+def _shown_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
+    page.wait_for_function("document.body.dataset.loading === '0'")
+    return page.locator("li.match").evaluate_all("els => els.map(e => e.dataset.candidate)")
+
+
+def test_work_director_finds_the_forklift_candidate(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    sent_keys: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: sent_keys.append(r.headers.get("authorization")) if "/ui/f/" in r.url else None,
+    )
+    _login(page, server)
+
+    # Search the open vacancies.
+    page.get_by_label("Zoek op functie, beroep, werkgever of plaats").fill("heftruck")
+    page.get_by_role("button", name="Zoeken").click()
+    page.wait_for_function("location.hash.includes('q=heftruck')")
+    page.get_by_text("open vacatures voor „heftruck”").wait_for()
+    rows = page.locator("table.list tbody tr")
+    assert rows.count() >= 2
+    assert all("truck" in t.lower() for t in rows.locator("td:first-child").all_inner_texts())
+
+    # Open the forklift vacancy with the keyboard.
+    link = page.get_by_role("link", name="Heftruckchauffeur (m/v) 32 uur")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
+    unfiltered = _shown_ids(page)
+    api = _api_top(server, {})
+    assert unfiltered == [m["candidate_id"] for m in api]
+    assert any(
+        w in " ".join(api[0]["summary"]["desired_occupations"]).lower() for w in FORKLIFT_WORDS
+    )
+
+    # Filter: focus occupations only, ladder step 6 or higher, within 25 km.
+    page.get_by_label("Alleen focusberoepen").check()
+    page.get_by_label("Trede participatieladder, minimaal").select_option("6")
+    page.get_by_label("Maximale afstand (km)").fill("25")
+    page.get_by_role("button", name="Toepassen").click()
+    page.wait_for_function("location.hash.includes('ladder_step_min=6')")
+    filtered = _shown_ids(page)
+    expected = _api_top(server, {"focus_only": "true", "ladder_step_min": 6, "max_distance_km": 25})
+    assert filtered == [m["candidate_id"] for m in expected] and filtered
+    assert filtered != unfiltered  # the filter changed the list
+    top = expected[0]
+    assert top["summary"]["participation_ladder_step"] >= 6 and top["distance_km"] <= 25
+    assert any(w in " ".join(top["summary"]["desired_occupations"]).lower() for w in FORKLIFT_WORDS)
+    first = page.locator("li.match").first
+    assert f"Kandidaat {top['candidate_id']}" in first.inner_text()
+    assert first.locator(".parts .bar").count() == 3  # semantic, lexical, occupation parts
+    assert first.locator(".why li").count() >= 1  # the explanation
+    # The filters survive a reload (they live in the URL).
+    page.reload()
+    page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
+    assert _shown_ids(page) == filtered
+    assert page.get_by_label("Alleen focusberoepen").is_checked()
+
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOT_DIR / "vacature-heftruck.png"
+    page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
+
+    # Open the candidate: the vacancies that fit them, the forklift one among them.
+    first.get_by_role("link").first.click()
+    page.get_by_role("heading", name=f"Kandidaat {top['candidate_id']}").wait_for()
+    page.wait_for_function("document.body.dataset.loading === '0'")
+    titles = page.locator("li.match a.who").all_inner_texts()
+    assert titles and any("truck" in t.lower() for t in titles[:3])
+
+    assert sent_keys and all(k == "Bearer proef-sleutel-123" for k in sent_keys)
+
+
+def test_bad_filter_and_unknown_vacancy_show_an_error(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server)
+    page.evaluate("location.hash = '#/vacature/transport-rijnmond-bv/vac-0001?max_distance_km=0'")
+    page.get_by_role("status").filter(has_text="max_distance_km").wait_for()
+    page.evaluate("location.hash = '#/vacature/transport-rijnmond-bv/vac-9999'")
+    page.get_by_role("status").filter(has_text="not found").wait_for()
+
+
+def test_page_is_labelled_and_logout_forgets_the_key(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server)
+    page.goto(f"{server}/ui#/vacature/transport-rijnmond-bv/vac-0001")
+    page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select')]
+              .filter(el => !(el.labels && el.labels.length))
+              .map(el => el.name || el.id)"""
+    )
+    assert unlabelled == []
+    page.get_by_role("button", name="Uitloggen").click()
+    assert page.get_by_label("API-sleutel").is_visible()
+    assert page.evaluate("sessionStorage.getItem('werkmatch.sleutel')") is None
+    assert not page.locator("#inhoud").is_visible()
