@@ -43,7 +43,27 @@ __all__ = [
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 # Function words only: occupation words such as "medewerker" carry meaning here (IDF weighs them).
-_STOPWORDS = frozenset("de het een van en in op voor met bij aan of te tot uit der den".split())
+_STOPWORDS = frozenset(
+    [
+        "de",
+        "het",
+        "een",
+        "van",
+        "en",
+        "in",
+        "op",
+        "voor",
+        "met",
+        "bij",
+        "aan",
+        "of",
+        "te",
+        "tot",
+        "uit",
+        "der",
+        "den",
+    ]
+)
 _MIN_HEAD = 4
 _MIN_PREFIX = 3
 _BATCH = 256

@@ -18,7 +18,7 @@ from service.deps import AppState
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
-from service.routes import candidates, focus, health, match, vacancies
+from service.routes import candidates, focus, health, match, occupations, vacancies
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ Errors are JSON: `{"error": code, "detail": ...}`; a 422 names the offending fie
 Request bodies reject unknown fields.
 
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
+Occupations: ESCO, European Commission (https://esco.ec.europa.eu).
 """
 
 
@@ -96,6 +97,6 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, candidates, vacancies, match, focus):
+    for module in (health, candidates, vacancies, match, focus, occupations):
         app.include_router(module.router)
     return app

@@ -220,3 +220,93 @@ def demo(
             f"{result['candidates']} candidates, {result['vacancies']} vacancies "
             f"in {result['seconds']} s"
         )
+
+
+DEFAULT_ESCO_DIR = Path("../shared/data/external/esco/nl/v1.2.0")
+
+occupations_app = typer.Typer(
+    help="ESCO occupations (ESCO, European Commission, https://esco.ec.europa.eu).",
+    no_args_is_help=True,
+)
+app.add_typer(occupations_app, name="occupations")
+
+
+@occupations_app.command("import")
+def occupations_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="An ESCO CSV export: a folder with occupations_*.csv (and ISCOGroups_*.csv) "
+            "or an occupations CSV file."
+        ),
+    ] = DEFAULT_ESCO_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load ESCO occupations (labels, descriptions, ISCO-08 codes) into the database."""
+    from sqlmodel import Session
+
+    from matching.esco import read_esco
+    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.occupations import import_occupations
+
+    try:
+        records = read_esco(path)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if not records:
+        _fail(f"{path} holds no occupations", code=2)
+    engine = make_engine(get_settings().resolved_database_url())
+    try:
+        ensure_migrated(engine)
+    except SchemaNotMigrated as exc:
+        _fail(str(exc))
+    started = time.perf_counter()
+    with Session(engine) as session:
+        counts = import_occupations(session, records)
+    engine.dispose()
+    summary = {**counts, "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"occupations: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged in {summary['seconds']} s"
+        )
+
+
+@app.command("eval-occupations")
+def eval_occupations(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A MELO-format folder: queries.tsv, corpus_elements.tsv, annotations.tsv, "
+            "concept_mapping.tsv."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
+    from matching.melo import evaluate, load_melo
+
+    if not folder.is_dir():
+        _fail(f"no such folder: {folder}", code=2)
+    started = time.perf_counter()
+    try:
+        data = load_melo(folder)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if not data.queries:
+        _fail(f"{folder} has no annotated queries", code=2)
+    result = evaluate(data)
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts")
+    typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
+    rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
+    for name, m in rows:
+        typer.echo(
+            f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
+            f"{m['recall@10']:>6.3f}"
+        )

@@ -37,6 +37,13 @@ class InvalidParameter(WerkmatchError):
         super().__init__([{"field": field, "location": location, "message": message}])
 
 
+class ServiceUnavailable(WerkmatchError):
+    """Something the request needs is not loaded yet (e.g. no ESCO occupations imported)."""
+
+    status_code = 503
+    error = "unavailable"
+
+
 class PayloadTooLarge(WerkmatchError):
     status_code = 413
     error = "payload_too_large"

@@ -73,6 +73,9 @@ class Candidate(SQLModel, table=True):
     external_id: str = Field(max_length=64, unique=True, index=True)
     cv_text: str = Field(sa_type=Text)
     desired_occupations: list[str] = Field(default_factory=list, sa_type=JSON)
+    # One ESCO match per desired occupation: {"uri", "preferred_label", "isco_code", "score",
+    # "source": "normalised" | "caller"}; see service/occupation_links.py.
+    desired_occupations_esco: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     languages: list[str] = Field(default_factory=list, sa_type=JSON)
     participation_ladder_step: int | None = None
@@ -103,6 +106,8 @@ class Vacancy(SQLModel, table=True):
     title: str = Field(max_length=MAX_TITLE_CHARS)
     description: str = Field(sa_type=Text)
     occupation: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+    # The vacancy's ESCO occupation, same shape as Candidate.desired_occupations_esco items.
+    occupation_esco: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     hours_per_week: int | None = None
     postcode: str | None = Field(default=None, max_length=6)
@@ -158,6 +163,26 @@ class FocusOccupation(SQLModel, table=True):
     name: str = Field(max_length=MAX_LABEL_CHARS)
     synonyms: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = _ts_column()
+    updated_at: datetime = _ts_column()
+
+
+class EscoOccupation(SQLModel, table=True):
+    """An ESCO occupation with its Dutch labels (ESCO, European Commission, esco.ec.europa.eu).
+
+    ``werkmatch occupations import`` fills it; the occupation normaliser indexes its labels.
+    """
+
+    __tablename__ = "esco_occupation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uri: str = Field(max_length=200, unique=True, index=True)
+    preferred_label: str = Field(max_length=300)
+    alt_labels: list[str] = Field(default_factory=list, sa_type=JSON)
+    hidden_labels: list[str] = Field(default_factory=list, sa_type=JSON)
+    isco_code: str | None = Field(default=None, max_length=8, index=True)
+    isco_label: str | None = Field(default=None, max_length=300)
+    code: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", sa_type=Text)
     updated_at: datetime = _ts_column()
 
 
