@@ -189,10 +189,7 @@ class OccupationNormalizer:
     def _tokens(self, words: Sequence[str]) -> list[str]:
         out: list[str] = []
         for word in words:
-            out.append(word)
-            parts = self._parts(word)
-            if len(parts) > 1:
-                out.extend(parts)
+            out.extend(self._parts(word))
         return out
 
     def _binary(self, token_lists: Sequence[Sequence[str]]) -> sp.csr_matrix:
@@ -202,21 +199,28 @@ class OccupationNormalizer:
 
     # -- scoring ---------------------------------------------------------------------------
 
+    def label_signals(self, titles_words: Sequence[list[str]]) -> dict[str, np.ndarray]:
+        """titles x labels matrices of each signal (for scoring and for fitting weights)."""
+        tokens = [self._tokens(words) for words in titles_words]
+        title_weighted = self._binary(tokens).multiply(self._idf).tocsr()
+        shared = (title_weighted @ self._label_binary_t).toarray()
+        title_mass = np.asarray(title_weighted.sum(axis=1)).ravel()
+        chars = self._char_vec.transform([" ".join(words) for words in titles_words])
+        return {
+            "label_coverage": shared / np.maximum(self._label_mass, 1e-9)[None, :],
+            "title_coverage": shared / np.maximum(title_mass, 1e-9)[:, None],
+            "char_ngrams": (chars @ self._label_chars_t).toarray(),
+        }
+
     def _label_scores(self, titles_words: Sequence[list[str]]) -> np.ndarray:
         """titles x labels matrix of label scores (before the concept maximum)."""
         w = self.weights
-        tokens = [self._tokens(words) for words in titles_words]
-        title_bin = self._binary(tokens)
-        title_weighted = title_bin.multiply(self._idf).tocsr()
-        shared = (title_weighted @ self._label_binary_t).toarray()
-        title_mass = np.asarray(title_weighted.sum(axis=1)).ravel()
-        label_cov = shared / np.maximum(self._label_mass, 1e-9)[None, :]
-        title_cov = shared / np.maximum(title_mass, 1e-9)[:, None]
-        chars = self._char_vec.transform([" ".join(words) for words in titles_words])
-        char_sim = (chars @ self._label_chars_t).toarray()
-        scores = w.label_coverage * label_cov + w.title_coverage * title_cov
-        scores += w.char_ngrams * char_sim
-        return scores
+        signals = self.label_signals(titles_words)
+        return (
+            w.label_coverage * signals["label_coverage"]
+            + w.title_coverage * signals["title_coverage"]
+            + w.char_ngrams * signals["char_ngrams"]
+        )
 
     def concept_scores(self, titles: Sequence[str]) -> np.ndarray:
         """titles x concepts matrix: each concept's best label score, prior included.
