@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.text import COMPOUND_HEADS, normalize_title
+from matching.text import COMPOUND_HEADS, GENERIC_TERMS, normalize_title
 
 __all__ = [
     "NormalizerWeights",
@@ -65,8 +65,17 @@ _STOPWORDS = frozenset(
     ]
 )
 _MIN_HEAD = 4
+# A verb particle in front of a head makes a word of its own ("medewerker", "verwerker").
+_PARTICLES = frozenset(
+    ["ver", "ont", "her", "mede", "over", "onder", "voor", "door", "aan", "uit", "mee", "bij",
+     "toe", "weg", "terug", "samen", "be", "ge"]
+)  # fmt: skip
+_KNOWN_WHOLE = frozenset(COMPOUND_HEADS) | GENERIC_TERMS
 _MIN_PREFIX = 3
 _BATCH = 256
+GENERIC_ONLY_FACTOR = 0.5
+"""Scores of a title made only of generic words ("medewerker", "hulp") are scaled by this:
+such a title does not say which occupation is meant, whatever label it matches."""
 
 
 @dataclass(frozen=True)
@@ -174,11 +183,13 @@ class OccupationNormalizer:
 
     def _split(self, word: str) -> tuple[str, ...]:
         """Compound parts of a word, split at the longest head of the label vocabulary."""
+        if word in _KNOWN_WHOLE:
+            return (word,)
         for i in range(_MIN_PREFIX, len(word) - _MIN_HEAD + 1):
             head = word[i:]
-            if head not in self._heads:
-                continue
             prefix = word[:i]
+            if head not in self._heads or prefix in _PARTICLES:
+                continue
             # A linking "s" ("beveiligingsbeambte") only goes when what is left is a word.
             if prefix.endswith("s") and prefix[:-1] in self._heads:
                 prefix = prefix[:-1]
@@ -216,11 +227,17 @@ class OccupationNormalizer:
         """titles x labels matrix of label scores (before the concept maximum)."""
         w = self.weights
         signals = self.label_signals(titles_words)
-        return (
+        scores = (
             w.label_coverage * signals["label_coverage"]
             + w.title_coverage * signals["title_coverage"]
             + w.char_ngrams * signals["char_ngrams"]
         )
+        generic = [self._generic_only(words) for words in titles_words]
+        scores[generic, :] *= GENERIC_ONLY_FACTOR
+        return scores
+
+    def _generic_only(self, words: Sequence[str]) -> bool:
+        return all(part in GENERIC_TERMS for part in self._tokens(words))
 
     def concept_scores(self, titles: Sequence[str]) -> np.ndarray:
         """titles x concepts matrix: each concept's best label score, prior included.
