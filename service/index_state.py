@@ -21,7 +21,13 @@ from matching.embedder import Encoder
 from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
 from matching.matcher import Matcher
-from matching.profiles import CandidateFacts, VacancyFacts, make_side, resolve_location
+from matching.profiles import (
+    CandidateFacts,
+    EscoLink,
+    VacancyFacts,
+    make_side,
+    resolve_location,
+)
 from service.crud import CANDIDATES, VACANCIES, Kind
 from service.models import Candidate, ChangeLog, FocusOccupation, Vacancy
 
@@ -61,6 +67,7 @@ class IndexState:
             text=row.cv_text,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=self.matcher.focus,
+            esco=[EscoLink.from_json(link) for link in row.desired_occupations_esco],
         )
         return CandidateFacts(
             id=row.id,
@@ -86,6 +93,7 @@ class IndexState:
             text=row.description,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=self.matcher.focus,
+            esco=[EscoLink.from_json(row.occupation_esco)] if row.occupation_esco else [],
         )
         return VacancyFacts(
             id=row.id,

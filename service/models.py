@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import Field as PydField
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -52,6 +53,12 @@ VacancyStatus = Literal["open", "closed", "filled"]
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
 ]
+EscoUri = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/"
+    ),
+]
 LanguageCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
 ]
@@ -76,6 +83,7 @@ class Candidate(SQLModel, table=True):
     # One ESCO match per desired occupation: {"uri", "preferred_label", "isco_code", "score",
     # "source": "normalised" | "caller"}; see service/occupation_links.py.
     desired_occupations_esco: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    desired_esco_uris: list[str] = Field(default_factory=list, sa_type=JSON)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     languages: list[str] = Field(default_factory=list, sa_type=JSON)
     participation_ladder_step: int | None = None
@@ -108,6 +116,7 @@ class Vacancy(SQLModel, table=True):
     occupation: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
     # The vacancy's ESCO occupation, same shape as Candidate.desired_occupations_esco items.
     occupation_esco: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    esco_uri: str | None = Field(default=None, max_length=200)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     hours_per_week: int | None = None
     postcode: str | None = Field(default=None, max_length=6)
@@ -231,6 +240,11 @@ class CandidateIn(StrictInput):
 
     cv_text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
     desired_occupations: Annotated[list[Label], Field(max_length=20)] = []
+    desired_esco_uris: Annotated[list[EscoUri], PydField(max_length=20)] = PydField(
+        default=[],
+        description="ESCO occupation URIs chosen by the caller; they override the automatic "
+        "normalisation of desired_occupations.",
+    )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
     participation_ladder_step: Annotated[int, Field(ge=1, le=6)] | None = None
@@ -266,6 +280,11 @@ class VacancyIn(StrictInput):
     title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
     occupation: Label | None = None
+    esco_uri: EscoUri | None = PydField(
+        default=None,
+        description="ESCO occupation URI chosen by the caller; overrides the automatic "
+        "normalisation of occupation/title.",
+    )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     hours_per_week: Annotated[int, Field(ge=1, le=60)] | None = None
     postcode: str | None = None
@@ -296,10 +315,24 @@ class Timestamps(BaseModel):
     updated_at: datetime
 
 
+class EscoLinkOut(BaseModel):
+    """An ESCO occupation a title or desired occupation was linked to."""
+
+    uri: str
+    preferred_label: str
+    isco_code: str | None = None
+    score: float = PydField(description="Normalisation score, 0–1 (1 when chosen by the caller).")
+    matched: str | None = PydField(
+        default=None, description="The input title or occupation it was recognised in."
+    )
+    source: Literal["normalised", "caller"]
+
+
 class CandidatePublic(CandidateIn, Timestamps):
     model_config = ConfigDict(extra="ignore")
 
     candidate_id: str
+    desired_occupations_esco: list[EscoLinkOut] = []
 
 
 class VacancyPublic(VacancyIn, Timestamps):
@@ -307,6 +340,7 @@ class VacancyPublic(VacancyIn, Timestamps):
 
     employer_id: str
     vacancy_id: str
+    occupation_esco: EscoLinkOut | None = None
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):
