@@ -242,12 +242,16 @@ def occupations_import(
     ] = DEFAULT_ESCO_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Load ESCO occupations (labels, descriptions, ISCO-08 codes) into the database."""
+    """Load ESCO occupations (labels, descriptions, ISCO-08 codes) into the database.
+
+    Stored vacancies and candidates are then linked to ESCO again with the new taxonomy.
+    """
     from sqlmodel import Session
 
     from matching.esco import read_esco
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.occupations import import_occupations
+    from service.occupation_links import relink_all
+    from service.occupations import OccupationIndex, import_occupations
 
     try:
         records = read_esco(path)
@@ -263,14 +267,16 @@ def occupations_import(
     started = time.perf_counter()
     with Session(engine) as session:
         counts = import_occupations(session, records)
+        relinked = relink_all(session, OccupationIndex())
     engine.dispose()
-    summary = {**counts, "seconds": round(time.perf_counter() - started, 2)}
+    summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         typer.echo(
             f"occupations: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged in {summary['seconds']} s"
+            f"{counts['unchanged']} unchanged in {summary['seconds']} s; ESCO links updated "
+            f"on {relinked['vacancies']} vacancies, {relinked['candidates']} candidates"
         )
 
 

@@ -110,3 +110,32 @@ def link_candidate(
             seen.add(link["uri"])
             links.append(link)
     return links
+
+
+def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
+    """Recompute the ESCO links of every stored vacancy and candidate (after an import).
+
+    Rows whose links change are logged in the change log, so running apps re-index them.
+    Returns how many rows of each kind changed.
+    """
+    from service import crud  # crud imports this module
+
+    changed = {"vacancies": 0, "candidates": 0}
+    for name, kind in (("vacancies", crud.VACANCIES), ("candidates", crud.CANDIDATES)):
+        for row in session.exec(select(kind.table)).all():
+            data = kind.schema.model_validate(crud.input_fields(kind, row))
+            if kind is crud.VACANCIES:
+                link = link_vacancy(session, index, data)  # type: ignore[arg-type]
+                if link == row.occupation_esco:
+                    continue
+                row.occupation_esco = link
+            else:
+                links = link_candidate(session, index, data)  # type: ignore[arg-type]
+                if links == row.desired_occupations_esco:
+                    continue
+                row.desired_occupations_esco = links
+            session.add(row)
+            crud.log_change(session, kind.name, row.id, "upsert")
+            changed[name] += 1
+    session.commit()
+    return changed
