@@ -87,6 +87,7 @@ class NormalizerWeights:
     char_ngrams: float = 0.4
     preferred_bonus: float = 0.01
     group_malus: float = 0.02
+    char_ngram_range: tuple[int, int] = (2, 4)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,9 @@ class OccupationHit:
 
 def title_words(title: str) -> list[str]:
     """The words of a normalised title, without function words (no compound splitting)."""
-    return [w for w in _WORD_RE.findall(normalize_title(title)) if w not in _STOPWORDS]
+    words = _WORD_RE.findall(normalize_title(title))
+    # One-letter leftovers ("2e graads" -> "e") are noise.
+    return [w for w in words if len(w) > 1 and w not in _STOPWORDS]
 
 
 class OccupationNormalizer:
@@ -168,7 +171,10 @@ class OccupationNormalizer:
         self._label_mass = np.asarray(binary.multiply(self._idf).sum(axis=1)).ravel()
 
         self._char_vec = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=False
+            analyzer="char_wb",
+            ngram_range=self.weights.char_ngram_range,
+            sublinear_tf=True,
+            lowercase=False,
         ).fit([" ".join(w) for w in label_words])
         self._label_chars_t = self._char_vec.transform([" ".join(w) for w in label_words]).T.tocsr()
 
