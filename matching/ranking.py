@@ -1,6 +1,7 @@
 """Hard filters and the transparent hybrid score with its plain-language explanation.
 
-score = 0.5·semantic + 0.25·lexical + 0.25·occupation, each signal in [0, 1]:
+score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
+from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
 - semantic: cosine similarity of the two embedded texts, clipped at 0;
 - lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
   when it is a skill or occupation term on either side, 1 otherwise, and 0.25 when generic;
@@ -13,16 +14,40 @@ score = 0.5·semantic + 0.25·lexical + 0.25·occupation, each signal in [0, 1]:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.text import GENERIC_TERMS
 
-WEIGHTS: dict[str, float] = {"semantic": 0.5, "lexical": 0.25, "occupation": 0.25}
+SIGNALS = ("semantic", "lexical", "occupation")
+WEIGHTS_FILE = Path(__file__).parent / "data" / "ranking_weights.json"
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    """The hybrid weights from a JSON file ``{"weights": {signal: weight}}``.
+
+    They are fitted on the tuning parts of the evaluation sets by ``werkmatch eval-fit`` (see
+    docs/evaluation.md), not set by hand in code.
+
+    Raises:
+        ValueError: a signal is missing, a weight is negative, or they do not add up to 1.
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))["weights"]
+    weights = {name: float(raw[name]) for name in SIGNALS if name in raw}
+    if set(weights) != set(SIGNALS) or min(weights.values()) < 0:
+        raise ValueError(f"{path}: needs a non-negative weight for each of {SIGNALS}")
+    if abs(sum(weights.values()) - 1.0) > 1e-6:
+        raise ValueError(f"{path}: weights must add up to 1")
+    return weights
+
+
+WEIGHTS: dict[str, float] = load_weights()
 OCCUPATION_FLOOR = 0.5
 SAME_ISCO_FACTOR = 0.8
 """Same ISCO-08 unit group but another ESCO occupation ("heftruckchauffeur" and "bestuurder
