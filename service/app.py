@@ -73,6 +73,8 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     )
     refresh_stale_vectors(state)
     state.index.rebuild()
+    with Session(engine) as session:
+        state.occupations.get(session)  # build the ESCO normaliser now, not on the first write
     return state
 
 

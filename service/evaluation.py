@@ -212,8 +212,8 @@ def evaluate_signals(
         per: dict[str, list[float]] = {n: [] for n in names}
         for query, (targets, signals) in table.rows[direction].items():
             scores = signals @ w if len(targets) else np.zeros(0)
-            order = sorted(range(len(targets)), key=lambda i: (-scores[i], targets[i]))
-            ranked = [targets[i] for i in order]
+            # Targets are in id order, so a stable sort breaks ties by id.
+            ranked = [targets[i] for i in np.argsort(-scores, kind="stable")]
             rel = table.qrels[direction][query]
             per["ndcg@10"].append(ndcg_at_k(ranked, rel, 10))
             per["recall@10"].append(recall_at_k(ranked, rel, 10))
@@ -232,19 +232,45 @@ def evaluate_signals(
 
 
 def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str, float], float]:
-    """The weights on a ``step`` grid of the simplex with the best mean nDCG@10 over ``tables``
-    (each table weighs the same). Returns the weights and that mean."""
+    """Weights with the best mean nDCG@10 over ``tables`` (each table weighs the same).
+
+    A signal that is 0 on every pair of every table (e.g. occupation, when no data set has
+    desired occupations) says nothing about its weight: it keeps its configured weight, and the
+    other signals share the rest on a ``step`` grid. Returns the weights and that mean.
+    """
+    idle = [
+        k
+        for j, k in enumerate(SIGNALS)
+        if not any(
+            np.any(signals[:, j] != 0)
+            for t in tables
+            for rows in t.rows.values()
+            for _, signals in rows.values()
+            if len(signals)
+        )
+    ]
+    free = [k for k in SIGNALS if k not in idle]
+    fixed = {k: WEIGHTS[k] for k in idle}
+    mass = 1.0 - sum(fixed.values())
     n = round(1 / step)
     best: tuple[float, dict[str, float]] = (-1.0, {})
-    for a in range(n + 1):
-        for b in range(n + 1 - a):
-            weights = {"semantic": a / n, "lexical": b / n, "occupation": (n - a - b) / n}
-            value = mean(
-                [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in tables]  # type: ignore[arg-type]
-            )
-            if value > best[0] + 1e-9:
-                best = (value, weights)
-    return {k: round(v, 4) for k, v in best[1].items()}, round(best[0], 4)
+    for split in _compositions(n, len(free)):
+        weights = {**fixed, **{k: mass * p / n for k, p in zip(free, split, strict=True)}}
+        value = mean(
+            [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in tables]  # type: ignore[arg-type]
+        )
+        if value > best[0] + 1e-9:
+            best = (value, weights)
+    return {k: round(best[1][k], 4) for k in SIGNALS}, round(best[0], 4)
+
+
+def _compositions(n: int, parts: int) -> list[tuple[int, ...]]:
+    """All tuples of ``parts`` non-negative integers adding up to ``n``."""
+    if parts == 0:
+        return [()] if n == 0 else []
+    if parts == 1:
+        return [(n,)]
+    return [(i, *rest) for i in range(n + 1) for rest in _compositions(n - i, parts - 1)]
 
 
 def run_eval(folder: Path, encoder: Encoder, mode: str = "hybrid") -> dict[str, object]:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from matching.embedder import Encoder
+from matching.ranking import WEIGHTS
 from service.cli import app
 from service.eval_data import build_esco_nl, build_hahu_en
 from service.evaluation import compute_signals, evaluate_signals, fit_weights, read_qrels
@@ -115,6 +116,9 @@ def test_fit_weights_prefers_the_signal_that_ranks(tmp_path: Path, encoder: Enco
     table = compute_signals(_folder(tmp_path), encoder)
     weights, value = fit_weights([table], step=0.5)
     assert value == 1.0 and sum(weights.values()) == pytest.approx(1.0)
+    # No desired occupations in this set: the occupation signal is 0 everywhere, so its
+    # weight cannot be fitted here and keeps the configured value.
+    assert weights["occupation"] == WEIGHTS["occupation"]
 
 
 def test_build_esco_nl_splits_occupations(tmp_path: Path) -> None:
