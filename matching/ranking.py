@@ -50,8 +50,8 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
 WEIGHTS: dict[str, float] = load_weights()
 OCCUPATION_FLOOR = 0.5
 SAME_ISCO_FACTOR = 0.8
-"""Same ISCO-08 unit group but another ESCO occupation ("heftruckchauffeur" and "bestuurder
-mobiele kraan", both 8344) is a close but not an exact occupational match."""
+"""Same ISCO-08 unit group but another ESCO occupation ("magazijnmedewerker" and
+"orderpicker", both 9333) is a close but not an exact occupational match."""
 MAX_SHARED_TERMS_SHOWN = 8
 
 

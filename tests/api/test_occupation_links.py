@@ -148,13 +148,13 @@ def _side(*links: EscoLink) -> Side:
 
 def test_same_isco_group_scores_less_than_the_same_occupation() -> None:
     heftruck = EscoLink("u:heftruck", "heftruckchauffeur", "8344", 0.9)
-    kraan = EscoLink("u:kraan", "bestuurder mobiele kraan", "8344", 1.0)
+    other_8344 = EscoLink("u:other", "andere heftruckfunctie", "8344", 1.0)
     kok = EscoLink("u:kok", "kok", "5120", 1.0)
     same = score_pair(
         vacancy_side=_side(heftruck), cand_side=_side(heftruck), cosine=0.0, query_is_vacancy=True
     )
     group = score_pair(
-        vacancy_side=_side(heftruck), cand_side=_side(kraan), cosine=0.0, query_is_vacancy=True
+        vacancy_side=_side(heftruck), cand_side=_side(other_8344), cosine=0.0, query_is_vacancy=True
     )
     other = score_pair(
         vacancy_side=_side(heftruck), cand_side=_side(kok), cosine=0.0, query_is_vacancy=True
