@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -54,25 +53,23 @@ def test_normalize_dutch_variants(client: TestClient, db_url: str) -> None:
         assert len(data) == 5 and data[0]["preferred_label"] == expected, title
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({}, "title"),
-        ({"title": ""}, "title"),
-        ({"title": "   "}, "title"),
-        ({"title": "x" * 201}, "title"),
-        ({"title": 12}, "title"),
-        ({"title": "(m/v) 32 uur"}, "title"),
-        ({"title": "Kok", "limit": 0}, "limit"),
-        ({"title": "Kok", "limit": 51}, "limit"),
-        ({"title": "Kok", "top": 3}, "top"),
-    ],
-)
-def test_normalize_bad_input_names_the_field(
-    client: TestClient, db_url: str, body: dict, field: str
-) -> None:
+BAD_BODIES = [
+    ({}, "title"),
+    ({"title": ""}, "title"),
+    ({"title": "   "}, "title"),
+    ({"title": "x" * 201}, "title"),
+    ({"title": 12}, "title"),
+    ({"title": "(m/v) 32 uur"}, "title"),
+    ({"title": "Kok", "limit": 0}, "limit"),
+    ({"title": "Kok", "limit": 51}, "limit"),
+    ({"title": "Kok", "top": 3}, "top"),
+]
+
+
+def test_normalize_bad_input_names_the_field(client: TestClient, db_url: str) -> None:
     _import(db_url)
-    response = client.post(URL, json=body)
-    assert response.status_code == 422, response.text
-    assert response.json()["error"] == "validation_error"
-    assert field in [d["field"] for d in response.json()["detail"]]
+    for body, field in BAD_BODIES:  # one app per backend keeps the suite fast
+        response = client.post(URL, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["error"] == "validation_error"
+        assert field in [d["field"] for d in response.json()["detail"]], body
