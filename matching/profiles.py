@@ -19,6 +19,27 @@ Location = tuple[float, float]
 
 
 @dataclass(frozen=True)
+class EscoLink:
+    """An ESCO occupation a side's title or desired occupation was linked to."""
+
+    uri: str
+    label: str  # ESCO preferred label
+    isco_code: str | None
+    score: float  # normalisation score, 0..1 (1 when chosen by the caller)
+
+    @classmethod
+    def from_json(cls, value: dict[str, object]) -> EscoLink:
+        """From a stored link (``uri``, ``preferred_label``, ``isco_code``, ``score``)."""
+        code = value.get("isco_code")
+        return cls(
+            uri=str(value["uri"]),
+            label=str(value.get("preferred_label") or ""),
+            isco_code=str(code) if code else None,
+            score=float(value.get("score") or 0.0),  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
 class Side:
     """What either side of a match brings to the ranking."""
 
@@ -27,6 +48,7 @@ class Side:
     terms: frozenset[str]  # all content terms, key terms included
     location: Location | None
     focus: tuple[FocusHit, ...] = ()
+    esco: tuple[EscoLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,15 +105,23 @@ def make_side(
     text: str,
     location: Location | None,
     focus: FocusMatcher | None,
+    esco: Sequence[EscoLink] = (),
 ) -> Side:
-    """Build a ranking side from titles, skills and free text."""
+    """Build a ranking side from titles, skills, free text and ESCO links."""
     # Interned terms: one string object per distinct term across all rows, which keeps memory
     # small and lets a pickled snapshot store (and load) each term once.
     key = frozenset(map(sys.intern, content_terms(" ; ".join([*occupations, *skills]))))
     terms = key | frozenset(map(sys.intern, content_terms(text)))
     occs = tuple(o for o in occupations if o and o.strip())
     hits = tuple(focus.match(occs)) if focus is not None and occs else ()
-    return Side(occupations=occs, key_terms=key, terms=terms, location=location, focus=hits)
+    return Side(
+        occupations=occs,
+        key_terms=key,
+        terms=terms,
+        location=location,
+        focus=hits,
+        esco=tuple(esco),
+    )
 
 
 def candidate_embed_text(

@@ -1,27 +1,57 @@
 """Hard filters and the transparent hybrid score with its plain-language explanation.
 
-score = 0.5·semantic + 0.25·lexical + 0.25·occupation, each signal in [0, 1]:
+score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
+from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
 - semantic: cosine similarity of the two embedded texts, clipped at 0;
 - lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
   when it is a skill or occupation term on either side, 1 otherwise, and 0.25 when generic;
-- occupation: best fuzzy similarity between the vacancy's title/occupation and the candidate's
-  desired occupations (0 below 0.5), or the strength of a shared focus occupation if higher.
+- occupation: the highest of (a) the best fuzzy similarity between the vacancy's
+  title/occupation and the candidate's desired occupations (0 below 0.5), (b) the ESCO match:
+  both sides linked to the same ESCO occupation scores the weaker link's score, the same ISCO-08
+  unit group ``SAME_ISCO_FACTOR`` times that, and (c) the strength of a shared focus occupation.
 ``parts`` holds each signal's weighted contribution, so the parts add up to the score.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.text import GENERIC_TERMS
 
-WEIGHTS: dict[str, float] = {"semantic": 0.5, "lexical": 0.25, "occupation": 0.25}
+SIGNALS = ("semantic", "lexical", "occupation")
+WEIGHTS_FILE = Path(__file__).parent / "data" / "ranking_weights.json"
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    """The hybrid weights from a JSON file ``{"weights": {signal: weight}}``.
+
+    They are fitted on the tuning parts of the evaluation sets by ``werkmatch eval-fit`` (see
+    docs/evaluation.md), not set by hand in code.
+
+    Raises:
+        ValueError: a signal is missing, a weight is negative, or they do not add up to 1.
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))["weights"]
+    weights = {name: float(raw[name]) for name in SIGNALS if name in raw}
+    if set(weights) != set(SIGNALS) or min(weights.values()) < 0:
+        raise ValueError(f"{path}: needs a non-negative weight for each of {SIGNALS}")
+    if abs(sum(weights.values()) - 1.0) > 1e-6:
+        raise ValueError(f"{path}: weights must add up to 1")
+    return weights
+
+
+WEIGHTS: dict[str, float] = load_weights()
 OCCUPATION_FLOOR = 0.5
+SAME_ISCO_FACTOR = 0.8
+"""Same ISCO-08 unit group but another ESCO occupation ("magazijnmedewerker" and
+"orderpicker", both 9333) is a close but not an exact occupational match."""
 MAX_SHARED_TERMS_SHOWN = 8
 
 
@@ -146,6 +176,28 @@ def _occupation(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None,
     return best, pair[0], pair[1]
 
 
+def _esco(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None]:
+    """The ESCO occupation match of a pair and its explanation line."""
+    best, line = 0.0, None
+    for v in vacancy_side.esco:
+        for c in cand_side.esco:
+            strength = min(v.score, c.score)
+            if v.uri == c.uri:
+                isco = f", ISCO {v.isco_code}" if v.isco_code else ""
+                text = f"Beroep: beide in ESCO '{v.label}'{isco}"
+            elif v.isco_code and v.isco_code == c.isco_code:
+                strength *= SAME_ISCO_FACTOR
+                text = (
+                    f"Beroep: zelfde ISCO-beroepsgroep {v.isco_code} "
+                    f"(ESCO '{v.label}' en '{c.label}')"
+                )
+            else:
+                continue
+            if strength > best:
+                best, line = strength, text
+    return best, line
+
+
 def _pct(x: float) -> str:
     return f"{round(x * 100)}%"
 
@@ -170,6 +222,8 @@ def score_pair(
     semantic = max(0.0, min(1.0, cosine))
     lexical, shared = _lexical(vacancy_side, cand_side)
     occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
+    esco, esco_line = _esco(vacancy_side, cand_side)
+    occupation = max(occupation, esco)
     query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
     focus = shared_focus(query, result)
     both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
@@ -180,6 +234,8 @@ def score_pair(
     score = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)
 
     lines: list[str] = []
+    if esco_line is not None:
+        lines.append(f"{esco_line} ({_pct(esco)})")
     if v_title and c_title:
         lines.append(
             f"Beroep: gewenst beroep '{c_title}' past bij vacature '{v_title}' ({_pct(occupation)})"

@@ -24,7 +24,7 @@ from service.index_state import IndexState
 from service.limits import BodySizeLimit
 from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
 from service.openapi import install_openapi
-from service.routes import candidates, focus, health, match, vacancies
+from service.routes import candidates, focus, health, match, occupations, reports, vacancies
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ Errors are JSON: `{"error": code, "detail": ...}`; a 422 names the offending fie
 Request bodies reject unknown fields.
 
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
+Occupations: ESCO, European Commission (https://esco.ec.europa.eu).
 """
 
 
@@ -108,6 +109,8 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     )
     refresh_stale_vectors(state)
     state.index.start()
+    with Session(engine) as session:
+        state.occupations.get(session)  # build the ESCO normaliser now, not on the first write
     return state
 
 
@@ -148,7 +151,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.add_middleware(WorkerHeader)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)
-    for module in (health, candidates, vacancies, match, focus):
+    for module in (health, candidates, vacancies, match, focus, occupations, reports):
         app.include_router(module.router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")

@@ -420,3 +420,239 @@ def bench(
             typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
     run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
+DEFAULT_ESCO_DIR = Path("../shared/data/external/esco/nl/v1.2.0")
+
+occupations_app = typer.Typer(
+    help="ESCO occupations (ESCO, European Commission, https://esco.ec.europa.eu).",
+    no_args_is_help=True,
+)
+app.add_typer(occupations_app, name="occupations")
+
+
+@occupations_app.command("import")
+def occupations_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="An ESCO CSV export: a folder with occupations_*.csv (and ISCOGroups_*.csv) "
+            "or an occupations CSV file."
+        ),
+    ] = DEFAULT_ESCO_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load ESCO occupations (labels, descriptions, ISCO-08 codes) into the database.
+
+    Stored vacancies and candidates are then linked to ESCO again with the new taxonomy.
+    """
+    from sqlmodel import Session
+
+    from matching.esco import read_esco
+    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.occupation_links import relink_all
+    from service.occupations import OccupationIndex, import_occupations
+
+    try:
+        records = read_esco(path)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if not records:
+        _fail(f"{path} holds no occupations", code=2)
+    engine = make_engine(get_settings().resolved_database_url())
+    try:
+        ensure_migrated(engine)
+    except SchemaNotMigrated as exc:
+        _fail(str(exc))
+    started = time.perf_counter()
+    with Session(engine) as session:
+        counts = import_occupations(session, records)
+        relinked = relink_all(session, OccupationIndex())
+    engine.dispose()
+    summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"occupations: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged in {summary['seconds']} s; ESCO links updated "
+            f"on {relinked['vacancies']} vacancies, {relinked['candidates']} candidates"
+        )
+
+
+@app.command("eval-occupations")
+def eval_occupations(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A MELO-format folder: queries.tsv, corpus_elements.tsv, annotations.tsv, "
+            "concept_mapping.tsv."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
+    from matching.melo import evaluate, load_melo
+
+    if not folder.is_dir():
+        _fail(f"no such folder: {folder}", code=2)
+    started = time.perf_counter()
+    try:
+        data = load_melo(folder)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if not data.queries:
+        _fail(f"{folder} has no annotated queries", code=2)
+    result = evaluate(data)
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts")
+    typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
+    rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
+    for name, m in rows:
+        typer.echo(
+            f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
+            f"{m['recall@10']:>6.3f}"
+        )
+
+
+class EvalMode(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    lexical = "lexical"
+
+
+def _eval_encoder():  # type: ignore[no-untyped-def]
+    from matching.embedder import load_encoder
+
+    settings = get_settings()
+    return load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+
+
+@app.command("eval")
+def eval_(
+    folder: Annotated[
+        Path, typer.Argument(help="candidates.jsonl, vacancies.jsonl, qrels.tsv (EVAL-FORMAT.md).")
+    ],
+    mode: Annotated[EvalMode, typer.Option(help="Ranking to evaluate.")] = EvalMode.hybrid,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="Score every mode (and the occupation signal alone) on the same pairs.",
+        ),
+    ] = False,
+) -> None:
+    """nDCG@10, recall@10/50 and MRR of the CV ↔ vacancy ranking on a data set.
+
+    The folder is loaded into a fresh temporary store through the API's import path.
+    """
+    from service.evaluation import compare_modes, run_eval
+
+    if not folder.is_dir():
+        _fail(f"no such folder: {folder}", code=2)
+    _setup_logging()
+    try:
+        if compare:
+            table = compare_modes(folder, _eval_encoder())
+        else:
+            result = run_eval(folder, _eval_encoder(), mode.value)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if compare:
+        if as_json:
+            typer.echo(json.dumps(table))
+            return
+        typer.echo(f"{folder}: {'mode':10} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6}")
+        for name, m in table["modes"].items():  # type: ignore[attr-defined]
+            typer.echo(
+                f"{'':{len(str(folder)) + 1}} {name:10} {m['ndcg@10']:>8.3f} "
+                f"{m['recall@10']:>6.3f} {m['mrr']:>6.3f}"
+            )
+        return
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{result['dataset']} ({result['mode']}), {result['seconds']} s")
+    typer.echo(f"{'direction':10} {'queries':>7} {'nDCG@10':>8} {'R@10':>6} {'R@50':>6} {'MRR':>6}")
+    rows = [*result["by_direction"].items(), ("all", result)]  # type: ignore[attr-defined]
+    for name, m in rows:
+        queries = sum(m["queries"].values()) if isinstance(m["queries"], dict) else m["queries"]
+        typer.echo(
+            f"{name:10} {queries:>7} {m['ndcg@10']:>8.3f} {m['recall@10']:>6.3f} "
+            f"{m['recall@50']:>6.3f} {m['mrr']:>6.3f}"
+        )
+
+
+class EvalSource(StrEnum):
+    esco_nl = "esco-nl"
+    hahu_en = "hahu-en"
+
+
+@app.command("eval-data")
+def eval_data(
+    source: Annotated[EvalSource, typer.Argument(help="Which set to build.")],
+    out: Annotated[Path, typer.Argument(help="Folder to write <set>-tuning and <set>-test to.")],
+    input_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="ESCO NL folder (esco-nl) or the hahu CSV (hahu-en); default: the copy in "
+            "../shared/data/external.",
+        ),
+    ] = None,
+) -> None:
+    """Build a CV ↔ vacancy evaluation set, split into a tuning and a test part."""
+    from service.eval_data import build_esco_nl, build_hahu_en
+
+    external = Path("../shared/data/external")
+    try:
+        if source is EvalSource.esco_nl:
+            counts = build_esco_nl(input_path or external / "esco/nl/v1.2.0", out)
+        else:
+            path = input_path or external / "hahu-vacancies/redacted_hahu_test_with_id.csv"
+            if not path.is_file():
+                _fail(f"no such file: {path}", code=2)
+            counts = build_hahu_en(path, out)
+    except (ValueError, KeyError) as exc:
+        _fail(f"cannot build {source.value}: {exc}", code=2)
+    for part, n in counts.items():
+        typer.echo(f"wrote {out / f'{source.value}-{part}'}: {n} candidates and {n} vacancies")
+
+
+@app.command("eval-fit")
+def eval_fit(
+    folders: Annotated[list[Path], typer.Argument(help="Tuning-part evaluation folders.")],
+    write: Annotated[
+        Path | None, typer.Option(help="Write the weights to this JSON file (the ranking config).")
+    ] = None,
+) -> None:
+    """Fit the hybrid weights on tuning sets: the best mean nDCG@10 on a 0.05 grid."""
+    from service.evaluation import compute_signals, fit_weights
+
+    for folder in folders:
+        if not folder.is_dir():
+            _fail(f"no such folder: {folder}", code=2)
+    _setup_logging()
+    encoder = _eval_encoder()
+    try:
+        tables = [compute_signals(folder, encoder) for folder in folders]
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    weights, value = fit_weights(tables)
+    typer.echo(json.dumps({"weights": weights, "mean_ndcg@10": value}))
+    if write is not None:
+        write.write_text(
+            json.dumps(
+                {
+                    "weights": weights,
+                    "fitted_on": [str(f) for f in folders],
+                    "mean_ndcg@10": value,
+                    "how": "werkmatch eval-fit (grid step 0.05, best mean nDCG@10)",
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )

@@ -30,6 +30,8 @@ from service.models import (
     VacancyIn,
     utcnow,
 )
+from service.occupation_links import check_caller_uris, link_candidate, link_vacancy
+from service.occupations import OccupationIndex
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -131,15 +133,22 @@ def upsert_many(
     kind: Kind,
     items: Sequence[tuple[dict[str, str], BaseModel]],
     encoder: Encoder,
+    occupations: OccupationIndex | None = None,
 ) -> list[tuple[Any, Outcome]]:
     """Create or replace rows by their external key, in one transaction.
 
     Args:
         items: (key, validated input) pairs; key is {"external_id": ...} for candidates and
             {"employer_id": ..., "external_id": ...} for vacancies. Keys must be unique.
+        occupations: the ESCO normaliser holder; changed rows get their ESCO links from it
+            (see ``service.occupation_links``). A fresh holder is used when None.
     Returns:
         (row, outcome) per item, in order. An unchanged input writes nothing.
+    Raises:
+        InvalidParameter: a caller-given ESCO URI is not imported (nothing is written).
     """
+    check_caller_uris(session, [data for _, data in items])
+    occupations = occupations or OccupationIndex()
     existing = [get_row(session=session, kind=kind, key=key) for key, _ in items]
     changed = [
         i
@@ -162,6 +171,10 @@ def upsert_many(
                 setattr(row, name, value)
             row.updated_at = now
             outcome = "updated"
+        if kind is VACANCIES:
+            row.occupation_esco = link_vacancy(session, occupations, data)  # type: ignore[arg-type]
+        else:
+            row.desired_occupations_esco = link_candidate(session, occupations, data)  # type: ignore[arg-type]
         session.add(row)
         session.flush()
         stored = session.get(kind.embedding, row.id)

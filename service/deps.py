@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -17,6 +17,7 @@ from service.config import Settings
 from service.errors import InvalidParameter
 from service.index_state import IndexState
 from service.models import ID_PATTERN, ClientGroup, VacancyKind
+from service.occupations import OccupationIndex
 
 
 @dataclass
@@ -28,6 +29,7 @@ class AppState:
     encoder: Encoder
     locator: PostcodeLocator
     index: IndexState
+    occupations: OccupationIndex = field(default_factory=OccupationIndex)
 
 
 def get_state(request: Request) -> AppState:

@@ -47,6 +47,13 @@ class UnsupportedMediaType(WerkmatchError):
     error = "unsupported_media_type"
 
 
+class ServiceUnavailable(WerkmatchError):
+    """Something the request needs is not loaded yet (e.g. no ESCO occupations imported)."""
+
+    status_code = 503
+    error = "unavailable"
+
+
 class PayloadTooLarge(WerkmatchError):
     status_code = 413
     error = "payload_too_large"

@@ -22,7 +22,10 @@ from sqlmodel import Session
 
 from matching.embedder import Encoder
 from service import crud, jobposting
+from service.errors import InvalidParameter
 from service.models import ID_PATTERN
+from service.occupation_links import check_caller_uris
+from service.occupations import OccupationIndex
 
 _ID = re.compile(ID_PATTERN)
 
@@ -130,6 +133,7 @@ def import_lines(
 ) -> ImportReport:
     """Validate and upsert every line; returns counts and the rejected lines with reasons."""
     report = ImportReport()
+    occupations = OccupationIndex()  # one normaliser for the whole import
     parsed: list[tuple[int, tuple[dict[str, str], BaseModel]]] = []
     seen: dict[tuple[str, ...], int] = {}
     for number, raw in enumerate(lines, start=1):
@@ -140,6 +144,13 @@ def import_lines(
         except ValueError as exc:
             report.rejected.append((number, str(exc)))
             continue
+        try:
+            check_caller_uris(session, [data])
+        except InvalidParameter as exc:
+            report.rejected.append(
+                (number, f"{exc.detail[0]['field']}: {exc.detail[0]['message']}")
+            )
+            continue
         ident = tuple(key.values())
         if ident in seen:
             report.rejected.append((number, f"duplicate of line {seen[ident]} in this file"))
@@ -148,7 +159,11 @@ def import_lines(
         parsed.append((number, (key, data)))
     for batch in _batches(parsed, batch_size):
         outcomes = crud.upsert_many(
-            session=session, kind=kind, items=[item for _, item in batch], encoder=encoder
+            session=session,
+            kind=kind,
+            items=[item for _, item in batch],
+            encoder=encoder,
+            occupations=occupations,
         )
         report.counts.update(outcome for _, outcome in outcomes)
         if progress is not None:

@@ -41,7 +41,13 @@ from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
 from matching.index import IndexSpec, VectorIndex
 from matching.matcher import Collection, Matcher
-from matching.profiles import CandidateFacts, VacancyFacts, make_side, resolve_location
+from matching.profiles import (
+    CandidateFacts,
+    EscoLink,
+    VacancyFacts,
+    make_side,
+    resolve_location,
+)
 from service import snapshot as snap
 from service.crud import CANDIDATES, VACANCIES, Kind
 from service.errors import WerkmatchError
@@ -125,6 +131,7 @@ class IndexState:
             text=row.cv_text,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=(matcher or self.matcher).focus,
+            esco=[EscoLink.from_json(link) for link in row.desired_occupations_esco],
         )
         return CandidateFacts(
             id=row.id,
@@ -150,6 +157,7 @@ class IndexState:
             text=row.description,
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=(matcher or self.matcher).focus,
+            esco=[EscoLink.from_json(row.occupation_esco)] if row.occupation_esco else [],
         )
         return VacancyFacts(
             id=row.id,

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import Field as PydField
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -55,6 +56,12 @@ EmploymentType = Literal[
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
 ]
+EscoUri = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/"
+    ),
+]
 LanguageCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
 ]
@@ -76,6 +83,10 @@ class Candidate(SQLModel, table=True):
     external_id: str = Field(max_length=64, unique=True, index=True)
     cv_text: str = Field(sa_type=Text)
     desired_occupations: list[str] = Field(default_factory=list, sa_type=JSON)
+    # One ESCO match per desired occupation: {"uri", "preferred_label", "isco_code", "score",
+    # "source": "normalised" | "caller"}; see service/occupation_links.py.
+    desired_occupations_esco: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    desired_esco_uris: list[str] = Field(default_factory=list, sa_type=JSON)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     languages: list[str] = Field(default_factory=list, sa_type=JSON)
     participation_ladder_step: int | None = None
@@ -106,6 +117,9 @@ class Vacancy(SQLModel, table=True):
     title: str = Field(max_length=MAX_TITLE_CHARS)
     description: str = Field(sa_type=Text)
     occupation: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
+    # The vacancy's ESCO occupation, same shape as Candidate.desired_occupations_esco items.
+    occupation_esco: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    esco_uri: str | None = Field(default=None, max_length=200)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     hours_per_week: int | None = None
     postcode: str | None = Field(default=None, max_length=6)
@@ -172,6 +186,26 @@ class FocusOccupation(SQLModel, table=True):
     updated_at: datetime = _ts_column()
 
 
+class EscoOccupation(SQLModel, table=True):
+    """An ESCO occupation with its Dutch labels (ESCO, European Commission, esco.ec.europa.eu).
+
+    ``werkmatch occupations import`` fills it; the occupation normaliser indexes its labels.
+    """
+
+    __tablename__ = "esco_occupation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uri: str = Field(max_length=200, unique=True, index=True)
+    preferred_label: str = Field(max_length=300)
+    alt_labels: list[str] = Field(default_factory=list, sa_type=JSON)
+    hidden_labels: list[str] = Field(default_factory=list, sa_type=JSON)
+    isco_code: str | None = Field(default=None, max_length=8, index=True)
+    isco_label: str | None = Field(default=None, max_length=300)
+    code: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", sa_type=Text)
+    updated_at: datetime = _ts_column()
+
+
 class ChangeLog(SQLModel, table=True):
     """One row per write or delete, appended in the writing transaction.
 
@@ -217,6 +251,11 @@ class CandidateIn(StrictInput):
 
     cv_text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
     desired_occupations: Annotated[list[Label], Field(max_length=20)] = []
+    desired_esco_uris: Annotated[list[EscoUri], PydField(max_length=20)] = PydField(
+        default=[],
+        description="ESCO occupation URIs chosen by the caller; they override the automatic "
+        "normalisation of desired_occupations.",
+    )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
     participation_ladder_step: Annotated[int, Field(ge=1, le=6)] | None = None
@@ -252,6 +291,11 @@ class VacancyIn(StrictInput):
     title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
     occupation: Label | None = None
+    esco_uri: EscoUri | None = PydField(
+        default=None,
+        description="ESCO occupation URI chosen by the caller; overrides the automatic "
+        "normalisation of occupation/title.",
+    )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     hours_per_week: Annotated[int, Field(ge=1, le=60)] | None = None
     postcode: str | None = None
@@ -304,10 +348,24 @@ class Timestamps(BaseModel):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class EscoLinkOut(BaseModel):
+    """An ESCO occupation a title or desired occupation was linked to."""
+
+    uri: str
+    preferred_label: str
+    isco_code: str | None = None
+    score: float = PydField(description="Normalisation score, 0–1 (1 when chosen by the caller).")
+    matched: str | None = PydField(
+        default=None, description="The input title or occupation it was recognised in."
+    )
+    source: Literal["normalised", "caller"]
+
+
 class CandidatePublic(CandidateIn, Timestamps):
     model_config = ConfigDict(extra="ignore")
 
     candidate_id: str
+    desired_occupations_esco: list[EscoLinkOut] = []
 
 
 class VacancyPublic(VacancyIn, Timestamps):
@@ -315,6 +373,7 @@ class VacancyPublic(VacancyIn, Timestamps):
 
     employer_id: str
     vacancy_id: str
+    occupation_esco: EscoLinkOut | None = None
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):

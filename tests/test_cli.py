@@ -177,3 +177,66 @@ def test_demo_export_writes_importable_files(tmp_path: Path) -> None:
         kind = crud.CANDIDATES if name == "candidates" else crud.VACANCIES
         for line in lines:
             parse_line(kind, line)  # raises ValueError naming the field on a bad line
+
+
+ESCO_SUBSET = Path(__file__).resolve().parent / "data" / "esco_subset"
+
+
+def test_occupations_import_folder_file_and_bad_paths(env: dict, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["occupations", "import", str(ESCO_SUBSET), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (26, 0, 0)
+    again = runner.invoke(app, ["occupations", "import", str(ESCO_SUBSET / "occupations_nl.csv")])
+    assert again.exit_code == 0 and "0 created, 0 updated, 26 unchanged" in again.output
+    missing = runner.invoke(app, ["occupations", "import", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    empty = runner.invoke(app, ["occupations", "import", str(tmp_path)])
+    assert empty.exit_code == 2 and "occupations_*.csv" in empty.output
+    bad = tmp_path / "occupations_en.csv"
+    bad.write_text("uri,label\nx,y\n", encoding="utf-8")
+    wrong = runner.invoke(app, ["occupations", "import", str(bad)])
+    assert wrong.exit_code == 2 and "missing column" in wrong.output
+
+
+def test_occupations_import_refuses_an_unmigrated_database(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["occupations", "import", str(ESCO_SUBSET)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "werkmatch migrate" in result.output
+
+
+def test_eval_occupations_on_a_melo_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "melo"
+    folder.mkdir()
+    (folder / "queries.tsv").write_text("Q1\tKapster\nQ2\tChauffeur heftruck\n", encoding="utf-8")
+    (folder / "corpus_elements.tsv").write_text(
+        "C1_nl_000\tkapper\nC2_nl_000\theftruckchauffeur\nC3_nl_000\tbuschauffeur\n",
+        encoding="utf-8",
+    )
+    (folder / "annotations.tsv").write_text("Q1\t0\tC1_nl_000\t1\nQ2\t0\tC2_nl_000\t1\n")
+    (folder / "concept_mapping.tsv").write_text(
+        "C1_nl_000\turi:a\nC2_nl_000\turi:b\nC3_nl_000\turi:c\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["eval-occupations", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert (out["queries"], out["accuracy@1"], out["mrr"], out["recall@10"]) == (2, 1.0, 1.0, 1.0)
+    table = runner.invoke(app, ["eval-occupations", str(folder)])
+    assert table.exit_code == 0 and "acc@1" in table.output and "all" in table.output
+    (folder / "annotations.tsv").unlink()
+    broken = runner.invoke(app, ["eval-occupations", str(folder)])
+    assert broken.exit_code == 2 and "annotations.tsv" in broken.output
+    missing = runner.invoke(app, ["eval-occupations", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_occupations_import_of_the_full_esco_nl_export(env: dict) -> None:
+    """The default import path, ../shared/data/external/esco/nl/v1.2.0 (3039 occupations)."""
+    full = Path(__file__).resolve().parents[2] / "shared/data/external/esco/nl/v1.2.0"
+    result = runner.invoke(app, ["occupations", "import", str(full), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["created"] == 3039

@@ -30,6 +30,7 @@ def to_public(row: Candidate) -> CandidatePublic:
             **crud.input_fields(crud.CANDIDATES, row),
             "candidate_id": row.external_id,
             "created_at": row.created_at,
+            "desired_occupations_esco": row.desired_occupations_esco,
             "updated_at": row.updated_at,
         }
     )
@@ -60,6 +61,7 @@ def put_candidate(
         kind=crud.CANDIDATES,
         items=[({"external_id": candidate_id}, body)],
         encoder=state.encoder,
+        occupations=state.occupations,
     )
     state.index.catch_up(session)
     response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK

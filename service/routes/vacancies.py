@@ -51,6 +51,7 @@ def to_public(row: Vacancy) -> VacancyPublic:
             "employer_id": row.employer_id,
             "vacancy_id": row.external_id,
             "created_at": row.created_at,
+            "occupation_esco": row.occupation_esco,
             "updated_at": row.updated_at,
         }
     )
@@ -148,6 +149,7 @@ def put_vacancy(
         kind=crud.VACANCIES,
         items=[(_key(employer_id, vacancy_id), body)],
         encoder=state.encoder,
+        occupations=state.occupations,
     )
     state.index.catch_up(session)
     response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK

@@ -1,0 +1,123 @@
+"""Evaluate the occupation normaliser on a MELO-format folder (concept level).
+
+A MELO folder (Retyk et al., *MELO: An Evaluation Benchmark for Multilingual Entity Linking of
+Occupations*, RecSys in HR 2024) holds ``queries.tsv`` (id, title), ``corpus_elements.tsv``
+(element id, surface form), ``annotations.tsv`` (TREC qrels: query, 0, element, 1) and
+``concept_mapping.tsv`` (element id, ESCO URI). The corpus elements are the labels of ESCO
+concepts (occupations and ISCO groups); element ``C001736_nl_000`` is the first (preferred)
+label of its concept. Every query has exactly one relevant concept: the URI its annotated
+elements map to.
+
+The normaliser is built over the corpus elements grouped by URI and ranks *concepts*; the
+metrics are accuracy@1, MRR and recall@10 of the relevant concept. A query's part is
+``tuning`` or ``test`` by a fixed hash of its id, so weights can be chosen on one half and
+reported on the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matching.occupations import NormalizerWeights, OccupationConcept, OccupationNormalizer
+
+__all__ = ["MeloSet", "evaluate", "load_melo", "query_part"]
+
+REQUIRED_FILES = ("queries.tsv", "corpus_elements.tsv", "annotations.tsv", "concept_mapping.tsv")
+
+
+@dataclass(frozen=True)
+class MeloSet:
+    name: str
+    queries: list[tuple[str, str]]  # (query id, title)
+    gold: dict[str, str]  # query id -> concept URI
+    concepts: list[OccupationConcept]
+
+
+def _rows(path: Path, columns: int) -> list[list[str]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = line.split("\t")
+        if len(cells) < columns:
+            raise ValueError(f"{path.name} line {n}: expected {columns} tab-separated columns")
+        rows.append(cells)
+    return rows
+
+
+def load_melo(folder: Path) -> MeloSet:
+    """Read a MELO folder.
+
+    Raises:
+        ValueError: a file is missing or malformed, or an annotation names an unknown element.
+    """
+    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
+    if missing:
+        raise ValueError(f"{folder} is not a MELO folder: missing {', '.join(missing)}")
+    mapping = {e: uri for e, uri, *_ in _rows(folder / "concept_mapping.tsv", 2)}
+    labels: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for element, surface, *_ in _rows(folder / "corpus_elements.tsv", 2):
+        if element not in mapping:
+            raise ValueError(f"corpus element {element} has no concept in concept_mapping.tsv")
+        labels[mapping[element]].append((element, surface.strip()))
+    concepts = []
+    for uri, elements in labels.items():
+        ordered = [s for _, s in sorted(elements)]
+        is_group = "/isco/" in uri
+        code = uri.rsplit("/C", 1)[-1] if is_group else None
+        concepts.append(OccupationConcept(uri, ordered[0], tuple(ordered), code, is_group))
+    gold: dict[str, str] = {}
+    for query_id, _, element, rel, *_ in _rows(folder / "annotations.tsv", 4):
+        if int(rel) <= 0:
+            continue
+        if element not in mapping:
+            raise ValueError(f"annotation of {query_id} names unknown element {element}")
+        gold[query_id] = mapping[element]
+    queries = [(q, t.strip()) for q, t, *_ in _rows(folder / "queries.tsv", 2) if q in gold]
+    return MeloSet(folder.name, queries, gold, concepts)
+
+
+def query_part(query_id: str) -> str:
+    """``tuning`` or ``test``: a fixed split of the queries by a hash of their id."""
+    digest = hashlib.sha256(query_id.encode("utf-8")).digest()
+    return "tuning" if digest[0] % 2 == 0 else "test"
+
+
+def _metrics(ranks: np.ndarray) -> dict[str, float | int]:
+    if len(ranks) == 0:
+        return {"queries": 0, "accuracy@1": 0.0, "mrr": 0.0, "recall@10": 0.0}
+    return {
+        "queries": len(ranks),
+        "accuracy@1": round(float((ranks == 1).mean()), 4),
+        "mrr": round(float((1.0 / ranks).mean()), 4),
+        "recall@10": round(float((ranks <= 10).mean()), 4),
+    }
+
+
+def evaluate(data: MeloSet, weights: NormalizerWeights | None = None) -> dict[str, object]:
+    """Concept-level accuracy@1, MRR and recall@10, on all queries and per part.
+
+    A concept's rank counts the concepts that score strictly higher plus those that tie with it
+    and come earlier in the concept order (the normaliser's own tie order).
+    """
+    normalizer = OccupationNormalizer(data.concepts, weights)
+    index = {c.uri: i for i, c in enumerate(data.concepts)}
+    scores = normalizer.concept_scores([title for _, title in data.queries])
+    gold_idx = np.array([index[data.gold[q]] for q, _ in data.queries])
+    gold_score = scores[np.arange(len(gold_idx)), gold_idx]
+    higher = (scores > gold_score[:, None]).sum(axis=1)
+    columns = np.arange(scores.shape[1])[None, :]
+    tied_before = ((scores == gold_score[:, None]) & (columns < gold_idx[:, None])).sum(axis=1)
+    ranks = (higher + tied_before + 1).astype(float)
+    parts = np.array([query_part(q) for q, _ in data.queries])
+    return {
+        "dataset": data.name,
+        "concepts": len(data.concepts),
+        **_metrics(ranks),
+        "by_part": {p: _metrics(ranks[parts == p]) for p in ("tuning", "test")},
+    }

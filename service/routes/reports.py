@@ -1,0 +1,81 @@
+"""Reports for caseworkers: which active candidates are hard to find, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from service.deps import Limit, Offset, SessionDep
+from service.models import ID_PATTERN, Candidate
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Missing = Literal["desired_occupation", "hours", "location", "ladder_step"]
+FIELDS: tuple[Missing, ...] = ("desired_occupation", "hours", "location", "ladder_step")
+
+
+class IncompleteProfile(BaseModel):
+    candidate_id: str
+    caseworker_id: str | None
+    missing: list[Missing]
+
+
+class CompletenessReport(BaseModel):
+    active_candidates: int = Field(description="Active candidates in scope.")
+    complete: int = Field(description="Active candidates with every field matching needs.")
+    missing_counts: dict[Missing, int] = Field(description="Active candidates lacking each field.")
+    data: list[IncompleteProfile] = Field(description="A page of incomplete profiles, by id.")
+    count: int = Field(description="Incomplete profiles in total.")
+
+
+def missing_fields(row: Candidate) -> list[Missing]:
+    """The fields matching needs that ``row`` lacks, in ``FIELDS`` order."""
+    out: list[Missing] = []
+    if not row.desired_occupations:
+        out.append("desired_occupation")
+    if row.hours_per_week_min is None and row.hours_per_week_max is None:
+        out.append("hours")
+    if not row.postcode and (row.lat is None or row.lon is None):
+        out.append("location")
+    if row.participation_ladder_step is None:
+        out.append("ladder_step")
+    return out
+
+
+@router.get("/profile-completeness", response_model=CompletenessReport)
+def profile_completeness(
+    session: SessionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    caseworker_id: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Only this caseworker's candidates.")
+    ] = None,
+) -> CompletenessReport:
+    """Active candidates that lack a desired occupation, hours, a location or a ladder step,
+    and so are hard to find by matching."""
+    stmt = select(Candidate).where(col(Candidate.active).is_(True)).order_by(Candidate.external_id)
+    if caseworker_id is not None:
+        stmt = stmt.where(Candidate.caseworker_id == caseworker_id)
+    rows = session.exec(stmt).all()
+    counts = dict.fromkeys(FIELDS, 0)
+    incomplete: list[IncompleteProfile] = []
+    for row in rows:
+        missing = missing_fields(row)
+        for name in missing:
+            counts[name] += 1
+        if missing:
+            incomplete.append(
+                IncompleteProfile(
+                    candidate_id=row.external_id, caseworker_id=row.caseworker_id, missing=missing
+                )
+            )
+    return CompletenessReport(
+        active_candidates=len(rows),
+        complete=len(rows) - len(incomplete),
+        missing_counts=counts,
+        data=incomplete[offset : offset + limit],
+        count=len(incomplete),
+    )
