@@ -420,6 +420,8 @@ def bench(
             typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
     run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
+
+
 DEFAULT_ESCO_DIR = Path("../shared/data/external/esco/nl/v1.2.0")
 
 occupations_app = typer.Typer(

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
             nlist=self.ivf_nlist,
             nprobe=self.ivf_nprobe,
         )
+
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object per line, with the request id."
     )
