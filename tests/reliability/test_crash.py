@@ -140,7 +140,7 @@ def test_kill_9_loses_no_acknowledged_write(
             assert put.status_code == 201
         with WriteStream(server.base) as stream:
             if moment == "mid_stream":
-                time.sleep(6)
+                time.sleep(4)
             else:
                 snapshots = data_dir / "snapshots"
                 deadline = time.monotonic() + 90
