@@ -146,8 +146,8 @@ def test_index_always_equals_database(settings: Settings, encoder: Encoder) -> N
 
 
 settings_for_ci = hypothesis_settings(
-    max_examples=12,
-    stateful_step_count=12,
+    max_examples=8,
+    stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,
