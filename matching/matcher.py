@@ -80,7 +80,7 @@ class Collection(Generic[F]):
     ) -> list[tuple[F, float]]:
         with self._lock:
             allowed = np.fromiter((i for i, f in self.facts.items() if passes(f)), dtype=np.int64)
-            k = max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
+            k = pool_size(limit)
             hits = self.index.search(query, k, allowed)
             return [(self.facts[i], cos) for i, cos in hits if i in self.facts]
 
@@ -118,22 +118,7 @@ class Matcher:
         hits = self.candidates.search(
             query_vec, limit, lambda c: candidate_passes(query, vacancy, c, filters)
         )
-        scored = [
-            (
-                c.id,
-                score_pair(
-                    vacancy_side=query,
-                    cand_side=c.side,
-                    cosine=cos,
-                    query_is_vacancy=True,
-                    vacancy=vacancy,
-                    cand=c,
-                ),
-            )
-            for c, cos in hits
-        ]
-        by_id = {c.id: c for c, _ in hits}
-        return [CandidateMatch(by_id[i], s) for i, s in rank(scored, limit, filters.min_score)]
+        return rank_candidates(query, vacancy, hits, limit, filters.min_score)
 
     def vacancies_for(
         self,
@@ -147,19 +132,64 @@ class Matcher:
         hits = self.vacancies.search(
             query_vec, limit, lambda v: vacancy_passes(query, candidate, v, filters)
         )
-        scored = [
-            (
-                v.id,
-                score_pair(
-                    vacancy_side=v.side,
-                    cand_side=query,
-                    cosine=cos,
-                    query_is_vacancy=False,
-                    vacancy=v,
-                    cand=candidate,
-                ),
-            )
-            for v, cos in hits
-        ]
-        by_id = {v.id: v for v, _ in hits}
-        return [VacancyMatch(by_id[i], s) for i, s in rank(scored, limit, filters.min_score)]
+        return rank_vacancies(query, candidate, hits, limit, filters.min_score)
+
+
+def pool_size(limit: int) -> int:
+    """How many nearest neighbours (by cosine) are re-ranked to find the best ``limit``."""
+    return max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
+
+
+def rank_candidates(
+    query: Side,
+    vacancy: VacancyFacts | None,
+    hits: Sequence[tuple[CandidateFacts, float]],
+    limit: int,
+    min_score: float | None,
+) -> list[CandidateMatch]:
+    """Re-rank retrieved (candidate, cosine) hits of a vacancy (or text) by the hybrid score.
+
+    Shared by the interactive endpoints and the nightly rematch, so both rank identically.
+    """
+    scored = [
+        (
+            c.id,
+            score_pair(
+                vacancy_side=query,
+                cand_side=c.side,
+                cosine=cos,
+                query_is_vacancy=True,
+                vacancy=vacancy,
+                cand=c,
+            ),
+        )
+        for c, cos in hits
+    ]
+    by_id = {c.id: c for c, _ in hits}
+    return [CandidateMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]
+
+
+def rank_vacancies(
+    query: Side,
+    candidate: CandidateFacts | None,
+    hits: Sequence[tuple[VacancyFacts, float]],
+    limit: int,
+    min_score: float | None,
+) -> list[VacancyMatch]:
+    """Re-rank retrieved (vacancy, cosine) hits of a candidate (or text) by the hybrid score."""
+    scored = [
+        (
+            v.id,
+            score_pair(
+                vacancy_side=v.side,
+                cand_side=query,
+                cosine=cos,
+                query_is_vacancy=False,
+                vacancy=v,
+                cand=candidate,
+            ),
+        )
+        for v, cos in hits
+    ]
+    by_id = {v.id: v for v, _ in hits}
+    return [VacancyMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]

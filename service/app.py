@@ -18,7 +18,7 @@ from service.deps import AppState
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
-from service.routes import candidates, focus, health, match, vacancies
+from service.routes import candidates, focus, health, match, rematch, vacancies
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,6 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, candidates, vacancies, match, focus):
+    for module in (health, candidates, vacancies, match, focus, rematch):
         app.include_router(module.router)
     return app
