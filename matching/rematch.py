@@ -145,9 +145,16 @@ def match_batch(
     rows: list[MatchRow] = []
     for qi, q in enumerate(queries.facts):
         cols = [int(j) for j in top[qi] if np.isfinite(sims[qi, j])]
+        # The float32 product only picks the pool; the cosines that enter the score are
+        # recomputed in float64 so that a score does not depend on BLAS threading or batch
+        # shape (the same run on a Dask worker or here gives identical scores).
+        exact = (
+            targets.vectors[cols].astype(np.float64) * queries.vectors[qi].astype(np.float64)
+        ).sum(axis=1)
+        cos = dict(zip(cols, exact.tolist(), strict=True))
         if direction == FOR_VACANCY:
             hits = [
-                (targets.facts[j], float(sims[qi, j]))
+                (targets.facts[j], cos[j])
                 for j in cols
                 if candidate_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
             ]
@@ -155,7 +162,7 @@ def match_batch(
                 rows.append(_row(q.id, m.facts.id, FOR_VACANCY, r + 1, m.scored))
         else:
             vhits = [
-                (targets.facts[j], float(sims[qi, j]))
+                (targets.facts[j], cos[j])
                 for j in cols
                 if vacancy_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
             ]

@@ -99,7 +99,7 @@ def test_run_killed_with_sigkill_resumes_without_duplicates_or_losses(
 
     result = runner.invoke(app, ["rematch", "--json"])
     assert result.exit_code == 0, result.output
-    resumed = json.loads(result.output.strip().splitlines()[-1])
+    resumed = json.loads(result.stdout.strip().splitlines()[-1])
     assert resumed["run_id"] == 1 and resumed["resumed"] == 1 and resumed["state"] == "succeeded"
     assert resumed["batches_done"] == resumed["batches_total"]
     assert resumed["top_k"] == 5  # the run keeps its own top-k
@@ -107,7 +107,7 @@ def test_run_killed_with_sigkill_resumes_without_duplicates_or_losses(
     # an uninterrupted run over the same data stores exactly the same matches
     fresh = runner.invoke(app, ["rematch", "--top-k", "5", "--json"])
     assert fresh.exit_code == 0, fresh.output
-    out = json.loads(fresh.output.strip().splitlines()[-1])
+    out = json.loads(fresh.stdout.strip().splitlines()[-1])
     first, second = _rows(db_url, 1), _rows(db_url, out["run_id"])
     assert len(first) == len(set(first)) == resumed["counts"]["matches"]
     assert [r[:4] for r in first] == [r[:4] for r in second]
@@ -121,7 +121,7 @@ def test_run_killed_with_sigkill_resumes_without_duplicates_or_losses(
     engine.dispose()
     third = runner.invoke(app, ["rematch", "--top-k", "5", "--json"])
     assert third.exit_code == 0, third.output
-    counts = json.loads(third.output.strip().splitlines()[-1])["counts"]
+    counts = json.loads(third.stdout.strip().splitlines()[-1])["counts"]
     assert changed == 30 and counts["outdated_candidates"] == counts["texts_embedded"] == changed
 
 

@@ -73,11 +73,11 @@ def test_dask_run_equals_in_process_run(
             app, ["rematch", "--top-k", "10", "--scheduler", cluster.scheduler_address, "--json"]
         )
         assert remote.exit_code == 0, remote.output
-        dist = json.loads(remote.output.strip().splitlines()[-1])
+        dist = json.loads(remote.stdout.strip().splitlines()[-1])
         assert dist["counts"]["texts_embedded"] == changed == 12
         local = runner.invoke(app, ["rematch", "--top-k", "10", "--json"])
         assert local.exit_code == 0, local.output
-        here = json.loads(local.output.strip().splitlines()[-1])
+        here = json.loads(local.stdout.strip().splitlines()[-1])
     finally:
         get_settings.cache_clear()
     assert here["counts"]["texts_embedded"] == 0  # the cluster already stored the new vectors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
@@ -111,11 +112,14 @@ def test_run_ranks_like_the_interactive_search_and_diffs(
     for vid in ("v-1", "v-2", "v-3"):
         live = client.get(f"{EMP}/{vid}/matches", params={"limit": 2}).json()["data"]
         got = sorted((r, c, s) for (d, v, c), (r, s) in rows1.items() if d == 0 and v == vid)
-        assert [(c, s) for _, c, s in got] == [(m["candidate_id"], m["score"]) for m in live]
+        assert [c for _, c, _ in got] == [m["candidate_id"] for m in live]
+        # FAISS scores in float32, the batch in float64: equal up to the 4th decimal
+        assert [s for _, _, s in got] == pytest.approx([m["score"] for m in live], abs=2e-4)
     for cid in ("k-1", "k-2", "k-3", "k-4", "k-5"):
         live = client.get(f"/v1/candidates/{cid}/matches", params={"limit": 2}).json()["data"]
         got = sorted((r, v, s) for (d, v, c), (r, s) in rows1.items() if d == 1 and c == cid)
-        assert [(v, s) for _, v, s in got] == [(m["vacancy_id"], m["score"]) for m in live]
+        assert [v for _, v, _ in got] == [m["vacancy_id"] for m in live]
+        assert [s for _, _, s in got] == pytest.approx([m["score"] for m in live], abs=2e-4)
     # filters hold: k-2 has no licence, the forklift vacancy asks for one
     assert ("v-1", "k-2") not in pairs(rows1)
     assert first["counts"]["new"] == first["counts"]["pairs"] == len(pairs(rows1))
