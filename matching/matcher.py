@@ -23,6 +23,7 @@ from matching.ranking import (
     Scored,
     candidate_passes,
     rank,
+    score_only,
     score_pair,
     vacancy_passes,
 )
@@ -146,10 +147,12 @@ def rank_candidates(
     hits: Sequence[tuple[CandidateFacts, float]],
     limit: int,
     min_score: float | None,
+    explain: bool = True,
 ) -> list[CandidateMatch]:
     """Re-rank retrieved (candidate, cosine) hits of a vacancy (or text) by the hybrid score.
 
-    Shared by the interactive endpoints and the nightly rematch, so both rank identically.
+    Shared by the interactive endpoints and the nightly rematch, so both rank identically;
+    ``explain=False`` leaves the explanation out (same scores, less work).
     """
     scored = [
         (
@@ -161,6 +164,10 @@ def rank_candidates(
                 query_is_vacancy=True,
                 vacancy=vacancy,
                 cand=c,
+            )
+            if explain
+            else score_only(
+                vacancy_side=query, cand_side=c.side, cosine=cos, query_is_vacancy=True
             ),
         )
         for c, cos in hits
@@ -175,6 +182,7 @@ def rank_vacancies(
     hits: Sequence[tuple[VacancyFacts, float]],
     limit: int,
     min_score: float | None,
+    explain: bool = True,
 ) -> list[VacancyMatch]:
     """Re-rank retrieved (vacancy, cosine) hits of a candidate (or text) by the hybrid score."""
     scored = [
@@ -187,6 +195,10 @@ def rank_vacancies(
                 query_is_vacancy=False,
                 vacancy=v,
                 cand=candidate,
+            )
+            if explain
+            else score_only(
+                vacancy_side=v.side, cand_side=query, cosine=cos, query_is_vacancy=False
             ),
         )
         for v, cos in hits

@@ -306,3 +306,37 @@ def rematch(
             f"{c.get('disappeared', 0)} disappeared pairs; {c.get('texts_embedded', 0)} texts "
             f"embedded"
         )
+
+
+@app.command("bench-rematch")
+def bench_rematch(
+    vacancies: Annotated[int, typer.Option(min=1, max=10_000_000)] = 10_000,
+    candidates: Annotated[int, typer.Option(min=1, max=10_000_000)] = 100_000,
+    top_k: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    changed: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of CVs changed before the 2nd run.")
+    ] = 0.01,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="An EMPTY database to use (default: a temporary SQLite).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Benchmark a rematch on synthetic vectors (not part of the tests): time split and rates."""
+    from matching.embedder import load_encoder
+    from service.bench import bench_rematch as run_bench
+
+    _setup_logging()
+    settings = get_settings()
+    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    report = run_bench(
+        settings=settings,
+        encoder=encoder,
+        vacancies=vacancies,
+        candidates=candidates,
+        top_k=top_k,
+        changed=changed,
+        scheduler=scheduler,
+        database_url=database_url,
+    )
+    typer.echo(json.dumps(report, indent=None if as_json else 2, default=str))

@@ -380,24 +380,28 @@ def execute_run(
         )  # fmt: skip
         if progress is not None:
             progress(already, total)
-        search = storing = 0.0
+        clock: dict[str, float] = {}
+        storing = 0.0
         finished = already
         t = time.perf_counter()
-        for spec, rows in executor.run_batches(by_direction, specs, top_k):
-            search += time.perf_counter() - t
-            t = time.perf_counter()
+        for spec, rows, batch_clock in executor.run_batches(by_direction, specs, top_k):
+            for k, v in batch_clock.items():
+                clock[k] = clock.get(k, 0.0) + v
+            s = time.perf_counter()
             _store_batch(engine, run_id, spec, by_direction[spec.direction][0].ids, rows)
             finished += 1
             _update_run(
                 engine, run_id, batches_done=finished, progress=finished / total,
                 heartbeat_at=utcnow(),
             )  # fmt: skip
-            storing += time.perf_counter() - t
+            storing += time.perf_counter() - s
             if progress is not None:
                 progress(finished, total)
-            t = time.perf_counter()
-        timings["search_and_ranking"] = timings.get("search_and_ranking", 0.0) + search
+        # search and ranking are summed over batches (over workers with Dask): compute time
+        for key in ("search", "ranking"):
+            timings[key] = timings.get(key, 0.0) + clock.get(key, 0.0)
         timings["storing"] = timings.get("storing", 0.0) + storing
+        timings["batches_wall"] = timings.get("batches_wall", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         with Session(engine) as session:
             base = previous_success(session, run_id)

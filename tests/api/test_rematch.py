@@ -106,7 +106,7 @@ def test_run_ranks_like_the_interactive_search_and_diffs(
     first = run(client)
     assert first["counts"]["candidates"] == 5 and first["counts"]["vacancies"] == 3
     assert first["progress"] == 1.0 and first["batches_done"] == first["batches_total"] > 0
-    assert {"embedding", "search_and_ranking", "storing"} <= set(first["timings"])
+    assert {"embedding", "search", "ranking", "storing", "batches_wall"} <= set(first["timings"])
     rows1 = stored(settings, first["run_id"])
     # the same top-k and scores as the interactive endpoints with their default filters
     for vid in ("v-1", "v-2", "v-3"):
