@@ -142,3 +142,29 @@ def test_conflict_and_bad_options(env: dict[str, str], db_url: str) -> None:
     # an unreachable cluster fails before taking a run slot
     gone = runner.invoke(app, ["rematch", "--scheduler", "tcp://127.0.0.1:1"])
     assert gone.exit_code == 4 and "cannot reach Dask scheduler" in gone.output
+
+
+def test_retention_keeps_the_last_n_runs(
+    env: dict[str, str], db_url: str, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WERKMATCH_REMATCH_KEEP_RUNS", "2")
+    get_settings.cache_clear()
+    engine = make_engine(db_url)
+    insert_synthetic(engine, model_id=encoder.model_id, dim=encoder.dim, vacancies=20,
+                     candidates=60)  # fmt: skip
+    for _ in range(3):
+        result = runner.invoke(app, ["rematch", "--top-k", "3", "--json"])
+        assert result.exit_code == 0, result.output
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert last["counts"]["pruned_runs"] == 1
+    with Session(engine) as s:
+        runs = s.execute(select(RematchRun.id)).scalars().all()
+        kept = set(s.execute(select(RematchMatch.run_id).distinct()).scalars().all())
+    engine.dispose()
+    assert sorted(runs) == [2, 3] and kept == {2, 3}
+
+
+def test_bench_rejects_bad_sizes(env: dict[str, str]) -> None:
+    for args in (["--vacancies", "0"], ["--candidates", "-5"], ["--changed", "2"]):
+        result = runner.invoke(app, ["bench-rematch", *args])
+        assert result.exit_code == 2, result.output
