@@ -152,17 +152,24 @@ class _CountingEncoder:
         return self._embed(texts)
 
 
-def refresh_vectors(session: Session, encoder: Encoder, executor: Executor, batch: int) -> dict:
+def refresh_vectors(
+    session: Session,
+    encoder: Encoder,
+    executor: Executor,
+    batch: int,
+    heartbeat: Callable[[], None] | None = None,
+) -> dict:
     """Re-embed rows whose text changed since their vector (or that have none)."""
     counting = _CountingEncoder(encoder.model_id, encoder.dim, executor.embed)
     counts: dict[str, int] = {}
-    for kind in (crud.CANDIDATES, crud.VACANCIES):
+    for kind, key in ((crud.CANDIDATES, "candidates"), (crud.VACANCIES, "vacancies")):
         ids = crud.outdated_ids(session=session, kind=kind, model_id=encoder.model_id)
         for start in range(0, len(ids), batch):
-            crud.reembed(
-                session=session, kind=kind, ids=ids[start : start + batch], encoder=counting
-            )  # type: ignore[arg-type]
-        counts[f"outdated_{kind.name}s"] = len(ids)
+            chunk = ids[start : start + batch]
+            crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+            if heartbeat is not None:
+                heartbeat()
+        counts[f"outdated_{key}"] = len(ids)
     counts["texts_embedded"] = counting.embedded
     return counts
 
@@ -352,7 +359,13 @@ def execute_run(
             timings = dict(run.timings or {})
             t = time.perf_counter()
             counts.update(
-                refresh_vectors(session, encoder, executor, settings.embed_batch_size * 8)
+                refresh_vectors(
+                    session,
+                    encoder,
+                    executor,
+                    settings.embed_batch_size * 8,
+                    lambda: _update_run(engine, run_id, heartbeat_at=utcnow()),
+                )
             )
             timings["embedding"] = timings.get("embedding", 0.0) + time.perf_counter() - t
             t = time.perf_counter()

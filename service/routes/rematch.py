@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy import select
 from sqlmodel import col
 
-from matching.ranking import score_pair
+from matching.ranking import WEIGHTS, score_pair
 from matching.rematch import FOR_VACANCY
 from service import crud
 from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
@@ -126,7 +126,7 @@ def _items(state: AppState, session: SessionDep, matches: list[RematchMatch]) ->
         scored = score_pair(
             vacancy_side=v.side,
             cand_side=c.side,
-            cosine=m.semantic / 0.5,
+            cosine=m.semantic / WEIGHTS["semantic"],  # the stored part is weighted
             query_is_vacancy=m.direction == FOR_VACANCY,
             vacancy=v,
             cand=c,
