@@ -107,6 +107,8 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
                     f"rematch run {current.id} is in progress (owner {current.owner}, "
                     f"started {current.started_at.isoformat()}); try again when it has finished"
                 )
+            # the commit expires ``current``: keep what the log line needs
+            run_id, previous_owner = current.id, current.owner
             taken = session.execute(
                 update(RematchRun)
                 .where(
@@ -121,8 +123,8 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
                 raise RunConflict(
                     f"rematch run {current.id} was just taken over by another process"
                 )
-            log.warning("took over rematch run %d from %s", current.id, current.owner)
-            return current.id, True
+            log.warning("took over rematch run %d from %s", run_id, previous_owner)
+            return run_id, True
         run = RematchRun(top_k=top_k, owner=me)
         session.add(run)
         try:
