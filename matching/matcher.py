@@ -19,7 +19,7 @@ from matching.columns import FilterColumns
 from matching.focus import FocusMatcher, FocusOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import MatchFilters, Scored, rank, score_pair
+from matching.ranking import MatchFilters, Scored, rank, score_only, score_pair
 from matching.rwlock import ReadWriteLock
 
 RERANK_POOL_MIN = 100
@@ -116,7 +116,7 @@ class Collection(Generic[F]):
     def search(self, query: np.ndarray, limit: int, allowed: np.ndarray) -> list[tuple[F, float]]:
         """The best allowed rows by cosine, enough of them for re-ranking ``limit`` results."""
         with self._lock.read():
-            k = max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
+            k = pool_size(limit)
             hits = self.index.search(query, k, allowed)
             return [(self.facts[i], cos) for i, cos in hits if i in self.facts]
 
@@ -158,22 +158,7 @@ class Matcher:
         """Ranked candidates for a vacancy (or a free-text query side)."""
         allowed = self.candidates.columns.candidate_mask(query, vacancy, filters)
         hits = self.candidates.search(query_vec, limit, allowed)
-        scored = [
-            (
-                c.id,
-                score_pair(
-                    vacancy_side=query,
-                    cand_side=c.side,
-                    cosine=cos,
-                    query_is_vacancy=True,
-                    vacancy=vacancy,
-                    cand=c,
-                ),
-            )
-            for c, cos in hits
-        ]
-        by_id = {c.id: c for c, _ in hits}
-        return [CandidateMatch(by_id[i], s) for i, s in rank(scored, limit, filters.min_score)]
+        return rank_candidates(query, vacancy, hits, limit, filters.min_score)
 
     def vacancies_for(
         self,
@@ -186,19 +171,75 @@ class Matcher:
         """Ranked vacancies for a candidate (or a free-text query side)."""
         allowed = self.vacancies.columns.vacancy_mask(query, candidate, filters)
         hits = self.vacancies.search(query_vec, limit, allowed)
-        scored = [
-            (
-                v.id,
-                score_pair(
-                    vacancy_side=v.side,
-                    cand_side=query,
-                    cosine=cos,
-                    query_is_vacancy=False,
-                    vacancy=v,
-                    cand=candidate,
-                ),
+        return rank_vacancies(query, candidate, hits, limit, filters.min_score)
+
+
+def pool_size(limit: int) -> int:
+    """How many nearest neighbours (by cosine) are re-ranked to find the best ``limit``."""
+    return max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
+
+
+def rank_candidates(
+    query: Side,
+    vacancy: VacancyFacts | None,
+    hits: Sequence[tuple[CandidateFacts, float]],
+    limit: int,
+    min_score: float | None,
+    explain: bool = True,
+) -> list[CandidateMatch]:
+    """Re-rank retrieved (candidate, cosine) hits of a vacancy (or text) by the hybrid score.
+
+    Shared by the interactive endpoints and the nightly rematch, so both rank identically;
+    ``explain=False`` leaves the explanation out (same scores, less work).
+    """
+    scored = [
+        (
+            c.id,
+            score_pair(
+                vacancy_side=query,
+                cand_side=c.side,
+                cosine=cos,
+                query_is_vacancy=True,
+                vacancy=vacancy,
+                cand=c,
             )
-            for v, cos in hits
-        ]
-        by_id = {v.id: v for v, _ in hits}
-        return [VacancyMatch(by_id[i], s) for i, s in rank(scored, limit, filters.min_score)]
+            if explain
+            else score_only(
+                vacancy_side=query, cand_side=c.side, cosine=cos, query_is_vacancy=True
+            ),
+        )
+        for c, cos in hits
+    ]
+    by_id = {c.id: c for c, _ in hits}
+    return [CandidateMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]
+
+
+def rank_vacancies(
+    query: Side,
+    candidate: CandidateFacts | None,
+    hits: Sequence[tuple[VacancyFacts, float]],
+    limit: int,
+    min_score: float | None,
+    explain: bool = True,
+) -> list[VacancyMatch]:
+    """Re-rank retrieved (vacancy, cosine) hits of a candidate (or text) by the hybrid score."""
+    scored = [
+        (
+            v.id,
+            score_pair(
+                vacancy_side=v.side,
+                cand_side=query,
+                cosine=cos,
+                query_is_vacancy=False,
+                vacancy=v,
+                cand=candidate,
+            )
+            if explain
+            else score_only(
+                vacancy_side=v.side, cand_side=query, cosine=cos, query_is_vacancy=False
+            ),
+        )
+        for v, cos in hits
+    ]
+    by_id = {v.id: v for v, _ in hits}
+    return [VacancyMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]

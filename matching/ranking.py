@@ -18,7 +18,9 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
@@ -165,9 +167,17 @@ def _lexical(query: Side, result: Side) -> tuple[float, list[str]]:
 
 
 def _occupation(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None, str | None]:
+    return _occupation_of(vacancy_side.occupations, cand_side.occupations)
+
+
+@lru_cache(maxsize=65536)
+def _occupation_of(
+    vacancy_occupations: tuple[str, ...], cand_occupations: tuple[str, ...]
+) -> tuple[float, str | None, str | None]:
+    # cached: occupation titles repeat a lot, and a batch rematch scores millions of pairs
     best, pair = 0.0, (None, None)
-    for v in vacancy_side.occupations:
-        for c in cand_side.occupations:
+    for v in vacancy_occupations:
+        for c in cand_occupations:
             s = title_similarity(v, c)
             if s > best:
                 best, pair = s, (v, c)
@@ -202,6 +212,38 @@ def _pct(x: float) -> str:
     return f"{round(x * 100)}%"
 
 
+def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool) -> Any:
+    """The three signals of a pair and the evidence behind them (shared by score and explain)."""
+    semantic = max(0.0, min(1.0, cosine))
+    lexical, shared = _lexical(vacancy_side, cand_side)
+    occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
+    esco, esco_line = _esco(vacancy_side, cand_side)
+    occupation = max(occupation, esco)
+    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
+    focus = shared_focus(query, result)
+    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
+    if both_focus and focus is not None and focus.score > occupation:
+        occupation = focus.score
+    return (
+        semantic, lexical, occupation, shared, v_title, c_title, focus, both_focus, esco, esco_line
+    )  # fmt: skip
+
+
+def score_only(
+    *, vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool
+) -> Scored:
+    """:func:`score_pair` without the explanation (same score and parts), for batch ranking
+    where the reasons are rebuilt only for the matches someone reads."""
+    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
+    signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
+    return Scored(
+        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
+        parts={k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()},
+        signals=signals,
+        explanation=[],
+    )
+
+
 def score_pair(
     *,
     vacancy_side: Side,
@@ -219,16 +261,9 @@ def score_pair(
         query_is_vacancy: which side asked, for choosing the focus occupation to report.
         vacancy, cand: the full facts when known, for hours, licence and language lines.
     """
-    semantic = max(0.0, min(1.0, cosine))
-    lexical, shared = _lexical(vacancy_side, cand_side)
-    occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
-    esco, esco_line = _esco(vacancy_side, cand_side)
-    occupation = max(occupation, esco)
-    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
-    focus = shared_focus(query, result)
-    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
-    if both_focus and focus is not None and focus.score > occupation:
-        occupation = focus.score
+    semantic, lexical, occupation, shared, v_title, c_title, focus, both_focus, esco, esco_line = (
+        _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
+    )
     signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
     parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
     score = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)

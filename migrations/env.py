@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel, create_engine
 
-import service.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from service import models, rematch_models  # noqa: F401  (register the tables on the metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -24,7 +24,16 @@ from service.index_state import IndexState
 from service.limits import BodySizeLimit
 from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
 from service.openapi import install_openapi
-from service.routes import candidates, focus, health, match, occupations, reports, vacancies
+from service.routes import (
+    candidates,
+    focus,
+    health,
+    match,
+    occupations,
+    rematch,
+    reports,
+    vacancies,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +160,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.add_middleware(WorkerHeader)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)
-    for module in (health, candidates, vacancies, match, focus, occupations, reports):
+    for module in (health, candidates, vacancies, match, focus, occupations, reports, rematch):
         app.include_router(module.router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")

@@ -658,3 +658,122 @@ def eval_fit(
             + "\n",
             encoding="utf-8",
         )
+
+
+def rematch(
+    top_k: Annotated[
+        int | None,
+        typer.Option(min=1, max=200, help="Matches kept per vacancy and per candidate."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://HOST:8786); default: in-process."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")] = False,
+) -> None:
+    """Rematch all open vacancies and active candidates (resumes a run whose process died).
+
+    Exit codes: 0 done, 1 failed, 3 another run is in progress, 4 scheduler unreachable.
+    """
+    from tqdm import tqdm
+
+    from matching.geo import default_locator
+    from service.rematch_runs import (
+        RunConflict,
+        SchedulerUnreachable,
+        claim_run,
+        execute_run,
+        executor_for,
+    )
+    from service.routes.rematch import run_out
+
+    if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        _fail(f"--scheduler must look like tcp://HOST:8786, got {scheduler!r}", code=2)
+    _setup_logging()
+    session, encoder, settings = _session_and_encoder()
+    engine = session.get_bind()
+    session.close()
+    bar = tqdm(unit=" batches", desc="rematch", file=sys.stderr, disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        # connect to the cluster before taking the run slot: an unreachable scheduler starts
+        # nothing
+        with executor_for(settings, encoder, scheduler) as executor:
+            try:
+                run_id, resumed = claim_run(
+                    engine,  # type: ignore[arg-type]
+                    top_k or settings.rematch_top_k,
+                    settings.rematch_stale_after_s,
+                )
+            except RunConflict as exc:
+                _fail(str(exc.detail), code=3)
+            if resumed:
+                typer.secho(f"resuming rematch run {run_id}", err=True)
+            bar.set_description(f"rematch run {run_id}")
+            try:
+                run = execute_run(
+                    engine=engine,  # type: ignore[arg-type]
+                    run_id=run_id,
+                    encoder=encoder,
+                    locator=default_locator(),
+                    settings=settings,
+                    executor=executor,
+                    progress=progress,
+                )
+            except Exception as exc:
+                _fail(f"rematch run {run_id} failed: {exc}")
+    except SchedulerUnreachable as exc:
+        _fail(str(exc.detail), code=4)
+    finally:
+        bar.close()
+    out = run_out(run)
+    if as_json:
+        typer.echo(out.model_dump_json())
+    else:
+        c = out.counts
+        typer.echo(
+            f"rematch run {out.run_id} {out.state}: {c.get('matches', 0)} matches for "
+            f"{c.get('vacancies', 0)} vacancies and {c.get('candidates', 0)} candidates; "
+            f"{c.get('new', 0)} new, {c.get('unchanged', 0)} unchanged, "
+            f"{c.get('disappeared', 0)} disappeared pairs; {c.get('texts_embedded', 0)} texts "
+            f"embedded"
+        )
+
+
+@app.command("bench-rematch")
+def bench_rematch(
+    vacancies: Annotated[int, typer.Option(min=1, max=10_000_000)] = 10_000,
+    candidates: Annotated[int, typer.Option(min=1, max=10_000_000)] = 100_000,
+    top_k: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    changed: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of CVs changed before the 2nd run.")
+    ] = 0.01,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="An EMPTY database to use (default: a temporary SQLite).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Benchmark a rematch on synthetic vectors (not part of the tests): time split and rates."""
+    from matching.embedder import load_encoder
+    from service.bench import bench_rematch as run_bench
+
+    _setup_logging()
+    settings = get_settings()
+    encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    report = run_bench(
+        settings=settings,
+        encoder=encoder,
+        vacancies=vacancies,
+        candidates=candidates,
+        top_k=top_k,
+        changed=changed,
+        scheduler=scheduler,
+        database_url=database_url,
+    )
+    typer.echo(json.dumps(report, indent=None if as_json else 2, default=str))

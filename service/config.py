@@ -89,6 +89,26 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object per line, with the request id."
     )
+    rematch_top_k: int = Field(default=50, ge=1, le=200, description="Default top-k of a rematch.")
+    rematch_keep_runs: int = Field(
+        default=7, ge=1, le=1000, description="Finished rematch runs kept; older ones are pruned."
+    )
+    rematch_placed_leave_pool: bool = Field(
+        default=True,
+        description="Candidates with a 'placed' match status are left out of later rematches.",
+    )
+    rematch_stale_after_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A running rematch on another host whose heartbeat is older than this may "
+        "be taken over (on the same host a dead process id is enough).",
+    )
+    rematch_batch_cells: int = Field(
+        default=1 << 24,
+        ge=1024,
+        description="Queries × targets per batch: bounds the similarity matrix's memory.",
+    )
+    rematch_batch_max_queries: int = Field(default=512, ge=1, le=100_000)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///<data_dir>/werkmatch.db``."""

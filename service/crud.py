@@ -32,6 +32,7 @@ from service.models import (
 )
 from service.occupation_links import check_caller_uris, link_candidate, link_vacancy
 from service.occupations import OccupationIndex
+from service.rematch_models import MatchStatus, RematchMatch
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -202,6 +203,9 @@ def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
         return False
     emb = kind.embedding
     session.exec(delete(emb).where(getattr(emb, kind.fk) == row.id))  # type: ignore[call-overload]
+    # erasure covers derived data too: stored rematch results and follow-up statuses
+    for table in (RematchMatch, MatchStatus):
+        session.exec(delete(table).where(getattr(table, kind.fk) == row.id))  # type: ignore[call-overload]
     session.delete(row)
     log_change(session, kind.name, row.id, "delete")
     session.commit()
@@ -227,6 +231,26 @@ def stale_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
     return list(
         session.exec(select(kind.table.id).where(col(kind.table.id).not_in(fresh))).all()  # type: ignore[attr-defined]
     )
+
+
+def outdated_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
+    """Ids of rows whose stored vector is missing, of another model, or of an older text.
+
+    The last case arises when rows are written around :func:`upsert_many` (bulk SQL loads);
+    comparing content hashes means only texts that really changed are embedded again.
+    """
+    emb = kind.embedding
+    stmt: Any = select(kind.table, emb.content_hash).join(  # type: ignore[attr-defined]
+        emb,
+        (getattr(emb, kind.fk) == kind.table.id)  # type: ignore[attr-defined]
+        & (emb.model_id == model_id),  # type: ignore[attr-defined]
+        isouter=True,
+    )
+    out = []
+    for row, stored in session.exec(stmt.execution_options(yield_per=2000)):
+        if stored is None or stored != content_hash(kind.embed_text(row), model_id):
+            out.append(row.id)
+    return out
 
 
 def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encoder) -> int:

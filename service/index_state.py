@@ -214,6 +214,10 @@ class IndexState:
             gone = (set(chunk) if chunk is not None else set(coll.facts)) - indexed
             coll.remove(sorted(gone))
 
+    def load_focus(self, session: Session) -> None:
+        """Replace the focus-occupation list from the database (facts built later use it)."""
+        self._load_focus(session)
+
     def _load_focus(self, session: Session, matcher: Matcher | None = None) -> None:
         rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
         defs = [FocusDef(slug=r.slug, name=r.name, synonyms=tuple(r.synonyms)) for r in rows]

@@ -1,0 +1,345 @@
+"""Batch rematching: top-k in both directions for many queries at once, no database.
+
+A batch of query vectors is multiplied with the whole target matrix (one BLAS call), the hard
+filters are applied as boolean masks, and the ``pool_size(top_k)`` best allowed targets per query
+by cosine are re-ranked with the same code as the interactive endpoints
+(:func:`matching.matcher.rank_candidates` / :func:`~matching.matcher.rank_vacancies`), after
+checking each pooled pair once more with the interactive filter functions. So a query gets the
+same top-k here as from ``GET .../matches?limit=top_k`` with the default filters.
+
+Everything a batch needs travels as numpy arrays and frozen dataclasses, so a batch can run in
+this process or on a Dask worker without a database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, Protocol
+
+import numpy as np
+
+from matching.embedder import Embedded, load_encoder
+from matching.geo import _EARTH_RADIUS_KM  # same sphere as haversine_km
+from matching.matcher import pool_size, rank_candidates, rank_vacancies
+from matching.profiles import CandidateFacts
+from matching.ranking import MatchFilters, Scored, candidate_passes, vacancy_passes
+
+Direction = Literal[0, 1]
+FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
+FOR_CANDIDATE: Direction = 1  # queries are candidates, results are vacancies
+DEFAULT_FILTERS = MatchFilters()  # what the interactive endpoints use without query parameters
+
+
+class MatchRow(NamedTuple):
+    """One stored match; ``semantic`` etc. are the weighted parts of ``score``."""
+
+    vacancy_id: int
+    candidate_id: int
+    direction: int
+    rank: int
+    score: float
+    semantic: float
+    lexical: float
+    occupation: float
+
+
+@dataclass
+class SideArrays:
+    """One side's rows: ids, unit vectors, facts and the filter fields as arrays."""
+
+    ids: np.ndarray  # int64 (n,)
+    vectors: np.ndarray  # float32 (n, dim)
+    facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
+    lat: np.ndarray = field(init=False)  # float64, NaN when unknown
+    lon: np.ndarray = field(init=False)
+    licence: np.ndarray = field(init=False)  # candidate has / vacancy requires a licence
+    max_travel: np.ndarray = field(init=False)  # float64, NaN when none (always for vacancies)
+
+    def __post_init__(self) -> None:
+        n = len(self.facts)
+        if self.ids.shape != (n,) or self.vectors.shape[0] != n:
+            raise ValueError("ids, vectors and facts must have the same length")
+        loc = [f.side.location for f in self.facts]
+        self.lat = np.array([p[0] if p else np.nan for p in loc], dtype=np.float64)
+        self.lon = np.array([p[1] if p else np.nan for p in loc], dtype=np.float64)
+        self.licence = np.array(
+            [
+                f.driving_licence if isinstance(f, CandidateFacts) else f.requires_driving_licence
+                for f in self.facts
+            ],
+            dtype=bool,
+        )
+        self.max_travel = np.array(
+            [
+                f.max_travel_km
+                if isinstance(f, CandidateFacts) and f.max_travel_km is not None
+                else np.nan
+                for f in self.facts
+            ],
+            dtype=np.float64,
+        )
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def take(self, idx: np.ndarray | slice) -> SideArrays:
+        sel = np.arange(len(self))[idx]
+        return SideArrays(
+            self.ids[sel], np.ascontiguousarray(self.vectors[sel]), [self.facts[i] for i in sel]
+        )
+
+
+def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> Any:
+    """Vectorised :func:`matching.geo.haversine_km` (same formula; NaN in, NaN out)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def allowed_mask(direction: int, queries: SideArrays, targets: SideArrays) -> np.ndarray:
+    """(queries × targets) bool: the pair passes the licence and travel-distance filters.
+
+    Active/open status is not in the mask: target sets hold only active candidates or open
+    vacancies.
+    """
+    if direction == FOR_VACANCY:
+        lic_bad = queries.licence[:, None] & ~targets.licence[None, :]
+        max_travel = np.broadcast_to(targets.max_travel[None, :], lic_bad.shape)
+    else:
+        lic_bad = ~queries.licence[:, None] & targets.licence[None, :]
+        max_travel = np.broadcast_to(queries.max_travel[:, None], lic_bad.shape)
+    ok = ~lic_bad
+    if not np.isnan(max_travel).all():
+        d = _haversine(
+            queries.lat[:, None], queries.lon[:, None], targets.lat[None, :], targets.lon[None, :]
+        )
+        with np.errstate(invalid="ignore"):
+            ok &= ~(d > max_travel)  # NaN distance or NaN limit compares False: no constraint
+    return ok
+
+
+def _row(vacancy_id: int, candidate_id: int, direction: int, rank: int, s: Scored) -> MatchRow:
+    p = s.parts
+    return MatchRow(
+        vacancy_id, candidate_id, direction, rank, s.score,
+        p["semantic"], p["lexical"], p["occupation"],
+    )  # fmt: skip
+
+
+def match_batch(
+    direction: int,
+    queries: SideArrays,
+    targets: SideArrays,
+    top_k: int,
+    clock: dict[str, float] | None = None,
+) -> list[MatchRow]:
+    """Top-``top_k`` targets for each query of the batch, ranked like the interactive search.
+
+    ``clock``, when given, gets the seconds spent in "search" (product, filters, pool) and
+    "ranking" (hybrid re-ranking of the pool) added.
+    """
+    if len(queries) == 0 or len(targets) == 0:
+        return []
+    started = time.perf_counter()
+    sims = queries.vectors @ targets.vectors.T  # float32 (b, n)
+    sims[~allowed_mask(direction, queries, targets)] = -np.inf
+    pool = min(pool_size(top_k), len(targets))
+    if pool < len(targets):
+        top = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
+    else:
+        top = np.broadcast_to(np.arange(len(targets)), (len(queries), len(targets)))
+    searched = time.perf_counter()
+    rows: list[MatchRow] = []
+    for qi, q in enumerate(queries.facts):
+        cols = [int(j) for j in top[qi] if np.isfinite(sims[qi, j])]
+        # The float32 product only picks the pool; the cosines that enter the score are
+        # recomputed in float64 so that a score does not depend on BLAS threading or batch
+        # shape (the same run on a Dask worker or here gives identical scores).
+        exact = (
+            targets.vectors[cols].astype(np.float64) * queries.vectors[qi].astype(np.float64)
+        ).sum(axis=1)
+        cos = dict(zip(cols, exact.tolist(), strict=True))
+        if direction == FOR_VACANCY:
+            hits = [
+                (targets.facts[j], cos[j])
+                for j in cols
+                if candidate_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
+            ]
+            for r, m in enumerate(rank_candidates(q.side, q, hits, top_k, None, explain=False)):
+                rows.append(_row(q.id, m.facts.id, FOR_VACANCY, r + 1, m.scored))
+        else:
+            vhits = [
+                (targets.facts[j], cos[j])
+                for j in cols
+                if vacancy_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
+            ]
+            for r, vm in enumerate(rank_vacancies(q.side, q, vhits, top_k, None, explain=False)):
+                rows.append(_row(vm.facts.id, q.id, FOR_CANDIDATE, r + 1, vm.scored))
+    if clock is not None:
+        clock["search"] = clock.get("search", 0.0) + searched - started
+        clock["ranking"] = clock.get("ranking", 0.0) + time.perf_counter() - searched
+    return rows
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A batch of queries: positions ``start:stop`` in the query side's arrays."""
+
+    direction: int
+    start: int
+    stop: int
+
+
+def plan_batches(
+    direction: int,
+    query_ids: np.ndarray,
+    done: Sequence[tuple[int, int]],
+    n_targets: int,
+    cells: int,
+    max_queries: int,
+) -> list[BatchSpec]:
+    """Split the queries not covered by a committed (lo_id, hi_id) range into batches.
+
+    Batch size keeps queries × targets near ``cells`` (bounds the similarity matrix's memory).
+    ``query_ids`` must be sorted, so every batch covers an id range no other batch touches.
+    """
+    covered = np.zeros(len(query_ids), dtype=bool)
+    for lo, hi in done:
+        covered |= (query_ids >= lo) & (query_ids <= hi)
+    size = int(max(1, min(max_queries, cells // max(n_targets, 1))))
+    specs: list[BatchSpec] = []
+    start = 0
+    n = len(query_ids)
+    while start < n:
+        if covered[start]:
+            start += 1
+            continue
+        stop = start
+        while stop < n and not covered[stop] and stop - start < size:
+            stop += 1
+        specs.append(BatchSpec(direction, start, stop))
+        start = stop
+    return specs
+
+
+# ---------------------------------------------------------------- executors
+
+BatchResult = tuple[BatchSpec, list[MatchRow], dict[str, float]]
+
+
+class Executor(Protocol):
+    """Runs batches and embeddings here or on a cluster."""
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]: ...
+
+    def embed(self, texts: Sequence[str]) -> Embedded: ...
+
+
+def _run_one(queries: SideArrays, targets: SideArrays, spec: BatchSpec, top_k: int) -> BatchResult:
+    clock: dict[str, float] = {}
+    part = queries.take(slice(spec.start, spec.stop))
+    return spec, match_batch(spec.direction, part, targets, top_k, clock), clock
+
+
+class LocalExecutor:
+    """Everything in this process, batches in order."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], Embedded]) -> None:
+        self._embed = embed
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]:
+        for spec in specs:
+            queries, targets = sides[spec.direction]
+            yield _run_one(queries, targets, spec, top_k)
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        return self._embed(texts)
+
+
+def _embed_on_worker(model: str, batch: int, overlap: int, texts: list[str]) -> Embedded:
+    # load_encoder is cached per process: each worker loads the model once
+    return load_encoder(model, batch, overlap).embed(texts)
+
+
+class DaskExecutor:
+    """Batches and embedding spread over a dask.distributed cluster.
+
+    The target side of each direction is scattered to every worker once; a task gets only its
+    slice of query arrays. Workers need the project installed (and the model for embedding),
+    not the database. Results come back as they complete; callers store them in any order.
+    """
+
+    EMBED_CHUNK = 128
+
+    def __init__(
+        self, client: Any, model: str, batch_size: int, overlap: int, max_in_flight: int = 64
+    ) -> None:
+        self.client = client
+        self.model, self.batch_size, self.overlap = model, batch_size, overlap
+        self.max_in_flight = max_in_flight
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]:
+        from distributed import as_completed
+
+        if not specs:
+            return
+        remote: dict[int, tuple[Any, Any]] = {}
+        for direction, (queries, targets) in sides.items():
+            remote[direction] = (
+                queries,
+                self.client.scatter(targets, broadcast=True, hash=False),
+            )
+        pending = list(specs)
+        spec_of: dict[str, BatchSpec] = {}
+
+        def submit(spec: BatchSpec) -> Any:
+            queries, targets = remote[spec.direction]
+            part = queries.take(slice(spec.start, spec.stop))
+            rebased = BatchSpec(spec.direction, 0, spec.stop - spec.start)
+            fut = self.client.submit(_run_one, part, targets, rebased, top_k, pure=False)
+            spec_of[fut.key] = spec
+            return fut
+
+        first = [submit(pending.pop(0)) for _ in range(min(self.max_in_flight, len(pending)))]
+        flight = as_completed(first)
+        for fut in flight:
+            _, rows, clock = fut.result()
+            yield spec_of.pop(fut.key), rows, clock
+            if pending:
+                flight.add(submit(pending.pop(0)))
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        chunks = [
+            list(texts[i : i + self.EMBED_CHUNK]) for i in range(0, len(texts), self.EMBED_CHUNK)
+        ]
+        futures = [
+            self.client.submit(
+                _embed_on_worker, self.model, self.batch_size, self.overlap, c, pure=False
+            )
+            for c in chunks
+        ]
+        parts = self.client.gather(futures)
+        if not parts:
+            return Embedded(np.zeros((0, 0), dtype=np.float32), [])
+        return Embedded(
+            np.concatenate([p.vectors for p in parts]), [n for p in parts for n in p.chunks]
+        )

@@ -1,0 +1,515 @@
+"""Rematch runs against the database: the lock, embedding, batches, storing, diff, retention.
+
+Run life cycle:
+1. :func:`claim_run` takes the single running slot (``rematch_run.active_slot`` is unique), or
+   takes over a run whose process is gone (same host: the pid is dead; another host: the
+   heartbeat is older than ``rematch_stale_after_s``). A live run makes it raise
+   :class:`RunConflict`.
+2. :func:`execute_run` re-embeds rows whose text changed, loads facts and vectors, and computes
+   the batches that are not committed yet. Each batch's matches and its ``rematch_batch`` row
+   commit in one transaction (after deleting any rows of the same query range), so a batch is
+   either fully stored or absent, and re-doing it is idempotent: a killed run resumes with no
+   duplicate or lost matches.
+3. On success the run is diffed against the previous successful run, the slot is released and
+   runs beyond the last ``rematch_keep_runs`` are pruned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, and_, delete, exists, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from matching.embedder import Embedded, Encoder
+from matching.geo import PostcodeLocator
+from matching.rematch import (
+    FOR_CANDIDATE,
+    FOR_VACANCY,
+    BatchSpec,
+    DaskExecutor,
+    Executor,
+    LocalExecutor,
+    MatchRow,
+    SideArrays,
+    plan_batches,
+)
+from service import crud
+from service.config import Settings
+from service.errors import WerkmatchError
+from service.index_state import IndexState, decode_vector
+from service.models import Candidate, CandidateEmbedding, Vacancy, VacancyEmbedding, utcnow
+from service.rematch_models import MatchStatus, RematchBatch, RematchMatch, RematchRun
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (batches done, batches total)
+
+
+class RunConflict(WerkmatchError):
+    """Another rematch run is in progress."""
+
+    status_code = 409
+    error = "rematch_running"
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def owner_alive(owner: str, heartbeat: datetime, stale_after_s: float) -> bool:
+    """Whether the process named ``owner`` (host:pid) may still be running its run."""
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return utcnow() - _aware(heartbeat) < timedelta(seconds=stale_after_s)
+
+
+def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bool]:
+    """Start a run or take over an orphaned one; returns (run id, resumed).
+
+    A taken-over run keeps its own ``top_k``.
+
+    Raises:
+        RunConflict: a run is in progress in a live process.
+    """
+    me = owner_id()
+    with Session(engine) as session:
+        current = (
+            session.execute(select(RematchRun).where(col(RematchRun.active_slot) == 1))
+            .scalars()
+            .first()
+        )
+        if current is not None:
+            assert current.id is not None
+            if owner_alive(current.owner, current.heartbeat_at, stale_after_s):
+                raise RunConflict(
+                    f"rematch run {current.id} is in progress (owner {current.owner}, "
+                    f"started {current.started_at.isoformat()}); try again when it has finished"
+                )
+            # the commit expires ``current``: keep what the log line needs
+            run_id, previous_owner = current.id, current.owner
+            taken = session.execute(
+                update(RematchRun)
+                .where(
+                    col(RematchRun.id) == current.id,
+                    col(RematchRun.owner) == current.owner,
+                    col(RematchRun.active_slot) == 1,
+                )
+                .values(owner=me, heartbeat_at=utcnow(), resumed=RematchRun.resumed + 1)
+            )
+            session.commit()
+            if taken.rowcount != 1:
+                raise RunConflict(
+                    f"rematch run {current.id} was just taken over by another process"
+                )
+            log.warning("took over rematch run %d from %s", run_id, previous_owner)
+            return run_id, True
+        run = RematchRun(top_k=top_k, owner=me)
+        session.add(run)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise RunConflict("another rematch run started at the same moment") from None
+        assert run.id is not None
+        return run.id, False
+
+
+@dataclass
+class Loaded:
+    candidates: SideArrays
+    vacancies: SideArrays
+
+
+class _CountingEncoder:
+    """Passes embedding to the executor and counts the texts the model really saw."""
+
+    def __init__(self, model_id: str, dim: int, embed: Callable[[Sequence[str]], Embedded]) -> None:
+        self.model_id, self.dim, self._embed = model_id, dim, embed
+        self.embedded = 0
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        self.embedded += len(texts)
+        return self._embed(texts)
+
+
+def refresh_vectors(
+    session: Session,
+    encoder: Encoder,
+    executor: Executor,
+    batch: int,
+    heartbeat: Callable[[], None] | None = None,
+) -> dict:
+    """Re-embed rows whose text changed since their vector (or that have none)."""
+    counting = _CountingEncoder(encoder.model_id, encoder.dim, executor.embed)
+    counts: dict[str, int] = {}
+    for kind, key in ((crud.CANDIDATES, "candidates"), (crud.VACANCIES, "vacancies")):
+        ids = crud.outdated_ids(session=session, kind=kind, model_id=encoder.model_id)
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+            if heartbeat is not None:
+                heartbeat()
+        counts[f"outdated_{key}"] = len(ids)
+    counts["texts_embedded"] = counting.embedded
+    return counts
+
+
+def load_sides(
+    session: Session, encoder: Encoder, locator: PostcodeLocator, settings: Settings
+) -> Loaded:
+    """Active candidates and open vacancies with their current-model vectors, sorted by id."""
+    facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]
+    facts_of.load_focus(session)
+    cand_stmt: Any = (
+        select(Candidate, CandidateEmbedding.vector)
+        .join(
+            CandidateEmbedding,
+            (col(CandidateEmbedding.candidate_id) == Candidate.id)
+            & (col(CandidateEmbedding.model_id) == encoder.model_id),
+        )
+        .where(col(Candidate.active).is_(True))
+        .order_by(col(Candidate.id))
+    )
+    if settings.rematch_placed_leave_pool:
+        placed = select(MatchStatus.candidate_id).where(col(MatchStatus.status) == "placed")
+        cand_stmt = cand_stmt.where(col(Candidate.id).not_in(placed))
+    vac_stmt: Any = (
+        select(Vacancy, VacancyEmbedding.vector)
+        .join(
+            VacancyEmbedding,
+            (col(VacancyEmbedding.vacancy_id) == Vacancy.id)
+            & (col(VacancyEmbedding.model_id) == encoder.model_id),
+        )
+        .where(col(Vacancy.status) == "open")
+        .order_by(col(Vacancy.id))
+    )
+
+    def side(stmt: Any, make: Callable[[Any], Any]) -> SideArrays:
+        facts, vecs = [], []
+        for row, blob in session.execute(stmt.execution_options(yield_per=2000)):
+            facts.append(make(row))
+            vecs.append(decode_vector(blob, encoder.dim))
+        ids = np.array([f.id for f in facts], dtype=np.int64)
+        matrix = np.stack(vecs) if vecs else np.zeros((0, encoder.dim), dtype=np.float32)
+        return SideArrays(ids, np.ascontiguousarray(matrix, dtype=np.float32), facts)
+
+    return Loaded(
+        candidates=side(cand_stmt, facts_of.candidate_facts),
+        vacancies=side(vac_stmt, facts_of.vacancy_facts),
+    )
+
+
+def _store_batch(
+    engine: Engine, run_id: int, spec: BatchSpec, query_ids: np.ndarray, rows: list[MatchRow]
+) -> None:
+    lo, hi = int(query_ids[spec.start]), int(query_ids[spec.stop - 1])
+    qcol = RematchMatch.vacancy_id if spec.direction == FOR_VACANCY else RematchMatch.candidate_id
+    with Session(engine) as session:
+        session.execute(
+            delete(RematchMatch).where(
+                col(RematchMatch.run_id) == run_id,
+                col(RematchMatch.direction) == spec.direction,
+                col(qcol) >= lo,
+                col(qcol) <= hi,
+            )
+        )
+        session.execute(
+            delete(RematchBatch).where(
+                col(RematchBatch.run_id) == run_id,
+                col(RematchBatch.direction) == spec.direction,
+                col(RematchBatch.lo_id) == lo,
+            )
+        )
+        if rows:
+            session.execute(
+                insert(RematchMatch),
+                [{"run_id": run_id, **r._asdict()} for r in rows],
+            )
+        session.execute(
+            insert(RematchBatch),
+            [
+                {
+                    "run_id": run_id,
+                    "direction": spec.direction,
+                    "lo_id": lo,
+                    "hi_id": hi,
+                    "queries": spec.stop - spec.start,
+                }
+            ],
+        )
+        session.commit()
+
+
+def _committed(engine: Engine, run_id: int) -> dict[int, list[tuple[int, int]]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(RematchBatch.direction, RematchBatch.lo_id, RematchBatch.hi_id).where(
+                col(RematchBatch.run_id) == run_id
+            )
+        ).all()
+    out: dict[int, list[tuple[int, int]]] = {FOR_VACANCY: [], FOR_CANDIDATE: []}
+    for d, lo, hi in rows:
+        out[d].append((lo, hi))
+    return out
+
+
+def _update_run(engine: Engine, run_id: int, **values: Any) -> None:
+    with Session(engine) as session:
+        session.execute(update(RematchRun).where(col(RematchRun.id) == run_id).values(**values))
+        session.commit()
+
+
+def previous_success(session: Session, before_run: int) -> int | None:
+    return session.execute(
+        select(func.max(RematchRun.id)).where(
+            col(RematchRun.state) == "succeeded", col(RematchRun.id) < before_run
+        )
+    ).scalar()
+
+
+def diff_counts(session: Session, run_id: int, base_run: int | None) -> dict[str, int]:
+    """Distinct (vacancy, candidate) pairs of ``run_id`` that are new / unchanged vs
+    ``base_run``, and pairs of ``base_run`` that disappeared."""
+    pairs = text(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT vacancy_id, candidate_id FROM rematch_match "
+        "WHERE run_id = :r) AS p"
+    )
+    total = session.execute(pairs, {"r": run_id}).scalar_one()
+    if base_run is None:
+        return {"pairs": total, "new": total, "unchanged": 0, "disappeared": 0}
+    base_total = session.execute(pairs, {"r": base_run}).scalar_one()
+    common = session.execute(
+        text(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT vacancy_id, candidate_id FROM rematch_match a "
+            "WHERE a.run_id = :r AND EXISTS (SELECT 1 FROM rematch_match b WHERE b.run_id = :b "
+            "AND b.vacancy_id = a.vacancy_id AND b.candidate_id = a.candidate_id)) AS p"
+        ),
+        {"r": run_id, "b": base_run},
+    ).scalar_one()
+    return {
+        "pairs": total,
+        "new": total - common,
+        "unchanged": common,
+        "disappeared": base_total - common,
+    }
+
+
+def prune(engine: Engine, keep: int) -> int:
+    """Delete finished runs beyond the newest ``keep`` (never a running one); returns how many."""
+    with Session(engine) as session:
+        ids = (
+            session.execute(
+                select(RematchRun.id)
+                .where(col(RematchRun.state) != "running")
+                .order_by(col(RematchRun.id).desc())
+                .offset(keep)
+            )
+            .scalars()
+            .all()
+        )
+        for table in (RematchMatch, RematchBatch):
+            session.execute(delete(table).where(col(table.run_id).in_(ids)))
+        session.execute(delete(RematchRun).where(col(RematchRun.id).in_(ids)))
+        session.commit()
+    return len(ids)
+
+
+def execute_run(
+    *,
+    engine: Engine,
+    run_id: int,
+    encoder: Encoder,
+    locator: PostcodeLocator,
+    settings: Settings,
+    executor: Executor,
+    progress: Progress | None = None,
+) -> RematchRun:
+    """Carry a claimed run to the end (see the module docstring); returns the final record.
+
+    On an exception the run is marked failed and the slot released; a killed process leaves it
+    'running', to be taken over by the next :func:`claim_run`.
+    """
+    timings: dict[str, float] = {}
+    counts: dict[str, Any] = {}
+    try:
+        with Session(engine) as session:
+            run = session.get(RematchRun, run_id)
+            assert run is not None
+            top_k = run.top_k
+            timings = dict(run.timings or {})
+            t = time.perf_counter()
+            counts.update(
+                refresh_vectors(
+                    session,
+                    encoder,
+                    executor,
+                    settings.embed_batch_size * 8,
+                    lambda: _update_run(engine, run_id, heartbeat_at=utcnow()),
+                )
+            )
+            timings["embedding"] = timings.get("embedding", 0.0) + time.perf_counter() - t
+            t = time.perf_counter()
+            sides = load_sides(session, encoder, locator, settings)
+            timings["loading"] = timings.get("loading", 0.0) + time.perf_counter() - t
+        cands, vacs = sides.candidates, sides.vacancies
+        counts.update(candidates=len(cands), vacancies=len(vacs))
+        done = _committed(engine, run_id)
+        by_direction = {FOR_VACANCY: (vacs, cands), FOR_CANDIDATE: (cands, vacs)}
+        specs: list[BatchSpec] = []
+        for direction, (queries, targets) in by_direction.items():
+            specs += plan_batches(
+                direction,
+                queries.ids,
+                done[direction],
+                len(targets),
+                settings.rematch_batch_cells,
+                settings.rematch_batch_max_queries,
+            )
+        already = sum(len(v) for v in done.values())
+        total = already + len(specs)
+        _update_run(
+            engine, run_id, batches_total=total, batches_done=already, counts=counts,
+            timings=timings, progress=already / total if total else 1.0,
+        )  # fmt: skip
+        if progress is not None:
+            progress(already, total)
+        clock: dict[str, float] = {}
+        storing = 0.0
+        finished = already
+        t = time.perf_counter()
+        for spec, rows, batch_clock in executor.run_batches(by_direction, specs, top_k):
+            for k, v in batch_clock.items():
+                clock[k] = clock.get(k, 0.0) + v
+            s = time.perf_counter()
+            _store_batch(engine, run_id, spec, by_direction[spec.direction][0].ids, rows)
+            finished += 1
+            _update_run(
+                engine, run_id, batches_done=finished, progress=finished / total,
+                heartbeat_at=utcnow(),
+            )  # fmt: skip
+            storing += time.perf_counter() - s
+            if progress is not None:
+                progress(finished, total)
+        # search and ranking are summed over batches (over workers with Dask): compute time
+        for key in ("search", "ranking"):
+            timings[key] = timings.get(key, 0.0) + clock.get(key, 0.0)
+        timings["storing"] = timings.get("storing", 0.0) + storing
+        timings["batches_wall"] = timings.get("batches_wall", 0.0) + time.perf_counter() - t
+        t = time.perf_counter()
+        with Session(engine) as session:
+            base = previous_success(session, run_id)
+            counts["previous_run_id"] = base
+            counts["matches"] = session.execute(
+                select(func.count()).where(col(RematchMatch.run_id) == run_id)
+            ).scalar_one()
+            counts.update(diff_counts(session, run_id, base))
+        timings["diff"] = time.perf_counter() - t
+        _update_run(
+            engine, run_id, state="succeeded", active_slot=None, finished_at=utcnow(),
+            counts=counts, timings={k: round(v, 3) for k, v in timings.items()}, progress=1.0,
+        )  # fmt: skip
+        counts["pruned_runs"] = prune(engine, settings.rematch_keep_runs)
+        _update_run(engine, run_id, counts=counts)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise  # leave it 'running' to be resumed, like a killed process
+        log.exception("rematch run %d failed", run_id)
+        with Session(engine) as session:
+            run = session.get(RematchRun, run_id)
+            errors = [*(run.errors if run else []), f"{type(exc).__name__}: {exc}"]
+        _update_run(
+            engine, run_id, state="failed", active_slot=None, finished_at=utcnow(),
+            errors=errors, counts=counts, timings={k: round(v, 3) for k, v in timings.items()},
+        )  # fmt: skip
+        raise
+    with Session(engine) as session:
+        final = session.get(RematchRun, run_id)
+        assert final is not None
+        return final
+
+
+class SchedulerUnreachable(WerkmatchError):
+    status_code = 503
+    error = "scheduler_unreachable"
+
+
+@contextmanager
+def executor_for(settings: Settings, encoder: Encoder, scheduler: str | None) -> Iterator[Executor]:
+    """In-process execution, or a Dask client on ``scheduler`` (e.g. ``tcp://host:8786``)."""
+    if scheduler is None:
+        yield LocalExecutor(encoder.embed)
+        return
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerUnreachable(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
+    try:
+        yield DaskExecutor(
+            client, settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens
+        )
+    finally:
+        client.close()
+
+
+def latest_success(session: Session) -> int | None:
+    return session.execute(
+        select(func.max(RematchRun.id)).where(col(RematchRun.state) == "succeeded")
+    ).scalar()
+
+
+def new_pairs(
+    session: Session, run_id: int, base_run: int | None, where: Any
+) -> list[RematchMatch]:
+    """Matches of ``run_id`` (filtered by ``where``) whose pair is not in ``base_run`` and not
+    rejected; one per pair (the better-scored direction), best first."""
+    stmt = select(RematchMatch).where(col(RematchMatch.run_id) == run_id, where)
+    if base_run is not None:
+        b = RematchMatch.__table__.alias("b")  # type: ignore[attr-defined]
+        stmt = stmt.where(
+            ~exists().where(
+                and_(
+                    b.c.run_id == base_run,
+                    b.c.vacancy_id == RematchMatch.vacancy_id,
+                    b.c.candidate_id == RematchMatch.candidate_id,
+                )
+            )
+        )
+    stmt = stmt.where(
+        ~exists().where(
+            and_(
+                col(MatchStatus.vacancy_id) == RematchMatch.vacancy_id,
+                col(MatchStatus.candidate_id) == RematchMatch.candidate_id,
+                col(MatchStatus.status) == "rejected",
+            )
+        )
+    )
+    best: dict[tuple[int, int], RematchMatch] = {}
+    for (m,) in session.execute(stmt):
+        key = (m.vacancy_id, m.candidate_id)
+        if key not in best or (m.score, -m.direction) > (best[key].score, -best[key].direction):
+            best[key] = m
+    return sorted(best.values(), key=lambda m: (-m.score, m.vacancy_id, m.candidate_id))

@@ -1,0 +1,70 @@
+"""Request and response schemas of the rematch, new-matches and match-status endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from service.models import StrictInput
+
+MatchStatusValue = Literal["seen", "proposed", "rejected", "placed"]
+
+
+class RematchRunIn(StrictInput):
+    top_k: Annotated[int, Field(ge=1, le=200)] | None = Field(
+        default=None, description="Matches kept per vacancy and per candidate (default: setting)."
+    )
+
+
+class RematchRunOut(BaseModel):
+    run_id: int
+    state: Literal["running", "succeeded", "failed"]
+    top_k: int
+    progress: float = Field(description="Share of batches done, 0–1.")
+    batches_done: int
+    batches_total: int
+    counts: dict[str, Any] = Field(
+        description="candidates, vacancies, matches, pairs, and the diff against the previous "
+        "successful run: new, unchanged, disappeared (distinct vacancy–candidate pairs)."
+    )
+    timings: dict[str, float] = Field(description="Seconds per phase.")
+    errors: list[str]
+    resumed: int = Field(description="How often the run was taken over after its process died.")
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class NewMatch(BaseModel):
+    employer_id: str
+    vacancy_id: str
+    vacancy_title: str
+    candidate_id: str
+    score: float
+    parts: dict[str, float]
+    explanation: list[str] = Field(description="Reasons, from the profiles as they are now.")
+    status: MatchStatusValue | None = None
+    direction: Literal["candidate_for_vacancy", "vacancy_for_candidate"]
+    rank: int
+
+
+class NewMatchList(BaseModel):
+    run_id: int = Field(description="The run the matches come from (the latest successful one).")
+    since_run: int | None = Field(description="Matches that were in this run are not new.")
+    data: list[NewMatch]
+    count: int
+
+
+class MatchStatusIn(StrictInput):
+    status: MatchStatusValue
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class MatchStatusOut(BaseModel):
+    employer_id: str
+    vacancy_id: str
+    candidate_id: str
+    status: MatchStatusValue
+    note: str | None
+    updated_at: datetime

@@ -1,0 +1,226 @@
+"""Nightly rematch over HTTP: start and watch runs, new matches per caseworker or vacancy, and
+the follow-up status of a match."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, status
+from sqlalchemy import select
+from sqlmodel import col
+
+from matching.ranking import WEIGHTS, score_pair
+from matching.rematch import FOR_VACANCY
+from service import crud
+from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
+from service.errors import InvalidParameter, NotFound
+from service.models import ID_PATTERN, Candidate, Vacancy, utcnow
+from service.rematch_models import MatchStatus, RematchMatch, RematchRun
+from service.rematch_runs import (
+    claim_run,
+    execute_run,
+    executor_for,
+    latest_success,
+    new_pairs,
+    previous_success,
+)
+from service.rematch_schemas import (
+    MatchStatusIn,
+    MatchStatusOut,
+    NewMatch,
+    NewMatchList,
+    RematchRunIn,
+    RematchRunOut,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["rematch"])
+
+RunId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Rematch run id.")]
+SinceRun = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=2_147_483_647,
+        description="Matches already in this successful run are not new "
+        "(default: the successful run before the latest).",
+    ),
+]
+
+
+def run_out(run: RematchRun) -> RematchRunOut:
+    assert run.id is not None
+    return RematchRunOut(run_id=run.id, **run.model_dump(exclude={"id", "active_slot", "owner"}))
+
+
+def _run_in_background(state: AppState, run_id: int) -> None:
+    try:
+        with executor_for(state.settings, state.encoder, None) as executor:
+            execute_run(
+                engine=state.engine,
+                run_id=run_id,
+                encoder=state.encoder,
+                locator=state.locator,
+                settings=state.settings,
+                executor=executor,
+            )
+    except Exception:  # already recorded on the run as 'failed'
+        log.exception("background rematch run %d failed", run_id)
+
+
+@router.post("/v1/rematch-runs", status_code=status.HTTP_202_ACCEPTED, response_model=RematchRunOut)
+def start_run(
+    state: StateDep, session: SessionDep, body: Annotated[RematchRunIn | None, Body()] = None
+) -> RematchRunOut:
+    """Start a rematch in the background (202), or resume one whose process died; 409 while
+    another run is in progress. Watch it with ``GET /v1/rematch-runs/{run_id}``."""
+    top_k = (body.top_k if body else None) or state.settings.rematch_top_k
+    run_id, _ = claim_run(state.engine, top_k, state.settings.rematch_stale_after_s)
+    threading.Thread(
+        target=_run_in_background, args=(state, run_id), name=f"rematch-{run_id}", daemon=True
+    ).start()
+    run = session.get(RematchRun, run_id)
+    assert run is not None
+    return run_out(run)
+
+
+@router.get("/v1/rematch-runs/{run_id}", response_model=RematchRunOut)
+def get_run(run_id: RunId, session: SessionDep) -> RematchRunOut:
+    """State, progress, counts (with the diff), phase timings and errors of a run."""
+    run = session.get(RematchRun, run_id)
+    if run is None:
+        raise NotFound(f"rematch run {run_id} not found (never existed or pruned)")
+    return run_out(run)
+
+
+def _runs(session: SessionDep, since_run: int | None) -> tuple[int, int | None]:
+    latest = latest_success(session)
+    if latest is None:
+        raise NotFound("no rematch run has succeeded yet")
+    if since_run is None:
+        return latest, previous_success(session, latest)
+    base = session.get(RematchRun, since_run)
+    if base is None or base.state != "succeeded":
+        raise InvalidParameter("since_run", f"run {since_run} is not a kept successful run")
+    return latest, since_run
+
+
+def _items(state: AppState, session: SessionDep, matches: list[RematchMatch]) -> list[NewMatch]:
+    state.index.catch_up(session)
+    matcher = state.index.matcher
+    statuses: dict[tuple[int, int], str] = {}
+    if matches:
+        vac_ids = sorted({m.vacancy_id for m in matches})
+        rows = session.execute(
+            select(MatchStatus).where(col(MatchStatus.vacancy_id).in_(vac_ids))
+        ).scalars()
+        statuses = {(s.vacancy_id, s.candidate_id): s.status for s in rows}
+    out = []
+    for m in matches:
+        v = matcher.vacancies.facts.get(m.vacancy_id)
+        c = matcher.candidates.facts.get(m.candidate_id)
+        if v is None or c is None:
+            continue  # erased (or not embedded) since the run
+        scored = score_pair(
+            vacancy_side=v.side,
+            cand_side=c.side,
+            cosine=m.semantic / WEIGHTS["semantic"],  # the stored part is weighted
+            query_is_vacancy=m.direction == FOR_VACANCY,
+            vacancy=v,
+            cand=c,
+        )
+        out.append(
+            NewMatch(
+                employer_id=v.employer_id,
+                vacancy_id=v.external_id,
+                vacancy_title=v.title,
+                candidate_id=c.external_id,
+                score=m.score,
+                parts={"semantic": m.semantic, "lexical": m.lexical, "occupation": m.occupation},
+                explanation=scored.explanation,
+                status=statuses.get((m.vacancy_id, m.candidate_id)),  # type: ignore[arg-type]
+                direction="candidate_for_vacancy"
+                if m.direction == FOR_VACANCY
+                else "vacancy_for_candidate",
+                rank=m.rank,
+            )
+        )
+    return out
+
+
+@router.get("/v1/caseworkers/{caseworker_id}/new-matches", response_model=NewMatchList)
+def caseworker_new_matches(
+    caseworker_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    state: StateDep,
+    session: SessionDep,
+    since_run: SinceRun = None,
+) -> NewMatchList:
+    """Matches of the latest successful run for this caseworker's candidates that were not in
+    ``since_run``; rejected matches are never reported again."""
+    run_id, base = _runs(session, since_run)
+    mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id)
+    matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
+    items = _items(state, session, matches)
+    return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
+
+
+def _vacancy(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
+    key = {"employer_id": employer_id, "external_id": vacancy_id}
+    row = crud.get_row(session=session, kind=crud.VACANCIES, key=key)
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
+    return row  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/v1/employers/{employer_id}/vacancies/{vacancy_id}/new-matches", response_model=NewMatchList
+)
+def vacancy_new_matches(
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    state: StateDep,
+    session: SessionDep,
+    since_run: SinceRun = None,
+) -> NewMatchList:
+    """Candidates matched to this vacancy in the latest successful run that were not in
+    ``since_run``; rejected matches are never reported again."""
+    vac = _vacancy(session, employer_id, vacancy_id)
+    run_id, base = _runs(session, since_run)
+    matches = new_pairs(session, run_id, base, col(RematchMatch.vacancy_id) == vac.id)
+    items = _items(state, session, matches)
+    return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
+
+
+@router.put(
+    "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status", response_model=MatchStatusOut
+)
+def put_match_status(
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    candidate_id: CandidateId,
+    body: MatchStatusIn,
+    session: SessionDep,
+) -> MatchStatusOut:
+    """Record the follow-up of a match: seen, proposed, rejected (never reported as new again)
+    or placed (the candidate leaves later rematches when ``rematch_placed_leave_pool``)."""
+    vac = _vacancy(session, employer_id, vacancy_id)
+    cand = crud.get_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id})
+    if cand is None:
+        raise NotFound(f"candidate {candidate_id!r} not found")
+    row: Any = session.get(MatchStatus, (vac.id, cand.id))
+    if row is None:
+        row = MatchStatus(vacancy_id=vac.id, candidate_id=cand.id, status=body.status)
+    row.status, row.note, row.updated_at = body.status, body.note, utcnow()
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return MatchStatusOut(
+        employer_id=employer_id,
+        vacancy_id=vacancy_id,
+        candidate_id=candidate_id,
+        status=row.status,
+        note=row.note,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,100 @@
+"""A rematch spread over a real Dask cluster (two worker processes) stores exactly the matches
+of the in-process run, and its workers embed changed texts exactly like the local model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from distributed import LocalCluster
+from sqlalchemy import select
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from matching.embedder import Encoder
+from matching.profiles import candidate_embed_text
+from service.cli import app
+from service.config import get_settings
+from service.db import make_engine
+from service.models import Candidate, CandidateEmbedding
+from service.rematch_models import RematchMatch
+from service.synthetic import insert_synthetic, touch_candidate_texts
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as c:
+        yield c
+
+
+def _rows(db_url: str, run_id: int) -> list[tuple]:
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        rows = s.execute(
+            select(
+                RematchMatch.direction,
+                RematchMatch.vacancy_id,
+                RematchMatch.candidate_id,
+                RematchMatch.rank,
+                RematchMatch.score,
+                RematchMatch.semantic,
+                RematchMatch.lexical,
+                RematchMatch.occupation,
+            ).where(RematchMatch.run_id == run_id)
+        ).all()
+    engine.dispose()
+    return sorted(tuple(r) for r in rows)
+
+
+def test_dask_run_equals_in_process_run(
+    cluster: LocalCluster,
+    db_url: str,
+    tmp_path: Path,
+    encoder: Encoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WERKMATCH_DATABASE_URL", db_url)
+    monkeypatch.setenv("WERKMATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("WERKMATCH_REMATCH_BATCH_MAX_QUERIES", "32")
+    get_settings.cache_clear()
+    engine = make_engine(db_url)
+    insert_synthetic(engine, model_id=encoder.model_id, dim=encoder.dim, vacancies=120,
+                     candidates=600)  # fmt: skip
+    changed = touch_candidate_texts(engine, 0.02)
+    try:
+        remote = runner.invoke(
+            app, ["rematch", "--top-k", "10", "--scheduler", cluster.scheduler_address, "--json"]
+        )
+        assert remote.exit_code == 0, remote.output
+        dist = json.loads(remote.stdout.strip().splitlines()[-1])
+        assert dist["counts"]["texts_embedded"] == changed == 12
+        local = runner.invoke(app, ["rematch", "--top-k", "10", "--json"])
+        assert local.exit_code == 0, local.output
+        here = json.loads(local.stdout.strip().splitlines()[-1])
+    finally:
+        get_settings.cache_clear()
+    assert here["counts"]["texts_embedded"] == 0  # the cluster already stored the new vectors
+    a, b = _rows(db_url, dist["run_id"]), _rows(db_url, here["run_id"])
+    assert len(a) > 1000
+    assert a == b
+    assert (here["counts"]["new"], here["counts"]["disappeared"]) == (0, 0)
+
+    # the workers' vectors for the changed texts are the local model's
+    with Session(engine) as s:
+        rows = s.execute(
+            select(Candidate, CandidateEmbedding.vector)
+            .join(CandidateEmbedding, CandidateEmbedding.candidate_id == Candidate.id)
+            .where(Candidate.cv_text.contains("cursus klantvriendelijkheid"))  # type: ignore[attr-defined]
+        ).all()
+    engine.dispose()
+    assert len(rows) == changed
+    texts = [candidate_embed_text(c.cv_text, c.desired_occupations, c.skills) for c, _ in rows]
+    stored = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows])
+    np.testing.assert_allclose(stored, encoder.embed(texts).vectors, atol=1e-5)

@@ -1,0 +1,113 @@
+"""matching.rematch: the vectorised filters agree with the interactive filter functions, batches
+give the interactive matcher's results, and resumed batch plans skip committed ranges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.matcher import Matcher
+from matching.profiles import CandidateFacts, VacancyFacts, make_side
+from matching.ranking import MatchFilters, candidate_passes, vacancy_passes
+from matching.rematch import (
+    FOR_CANDIDATE,
+    FOR_VACANCY,
+    SideArrays,
+    allowed_mask,
+    match_batch,
+    plan_batches,
+)
+
+JOBS = [("heftruckchauffeur", ["heftruck"]), ("kok", ["HACCP"]), ("schoonmaker", ["schoonmaken"])]
+
+
+def _world(seed: int = 3) -> tuple[SideArrays, SideArrays]:
+    rng = np.random.default_rng(seed)
+    cands, vacs = [], []
+    for i in range(60):
+        name, skills = JOBS[i % 3]
+        loc = None if i % 7 == 0 else (51.5 + rng.random(), 4.0 + 2 * rng.random())
+        side = make_side(occupations=[name], skills=skills, text=f"ervaring als {name}",
+                         location=loc, focus=None)  # fmt: skip
+        cands.append(
+            CandidateFacts(
+                id=i + 1,
+                external_id=f"c{i}",
+                side=side,
+                skills=tuple(skills),
+                languages=("nl",),
+                ladder_step=3,
+                client_group="matchen",
+                active=True,
+                hours_min=None,
+                hours_max=None,
+                max_travel_km=[None, 20.0, 60.0][i % 3],
+                driving_licence=bool(i % 2),
+            )
+        )
+    for i in range(25):
+        name, skills = JOBS[i % 3]
+        loc = None if i % 5 == 0 else (51.5 + rng.random(), 4.0 + 2 * rng.random())
+        side = make_side(occupations=[name], skills=skills, text=f"wij zoeken een {name}",
+                         location=loc, focus=None)  # fmt: skip
+        vacs.append(
+            VacancyFacts(
+                id=100 + i,
+                employer_id="e",
+                external_id=f"v{i}",
+                title=name,
+                side=side,
+                skills=tuple(skills),
+                languages=("nl",),
+                hours=32,
+                requires_driving_licence=i % 3 == 0,
+                kind="regular",
+                status="open",
+            )
+        )
+
+    def arrays(facts: list) -> SideArrays:
+        v = rng.standard_normal((len(facts), 16)).astype(np.float32)
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        return SideArrays(np.array([f.id for f in facts], dtype=np.int64), v, facts)
+
+    return arrays(cands), arrays(vacs)
+
+
+def test_mask_equals_the_interactive_filters_both_ways() -> None:
+    cands, vacs = _world()
+    f = MatchFilters()
+    mask = allowed_mask(FOR_VACANCY, vacs, cands)
+    want = np.array([[candidate_passes(v.side, v, c, f) for c in cands.facts] for v in vacs.facts])
+    assert (mask == want).all() and 0 < want.sum() < want.size
+    mask = allowed_mask(FOR_CANDIDATE, cands, vacs)
+    want = np.array([[vacancy_passes(c.side, c, v, f) for v in vacs.facts] for c in cands.facts])
+    assert (mask == want).all() and 0 < want.sum() < want.size
+
+
+def test_batch_gives_the_interactive_matchers_ranking() -> None:
+    cands, vacs = _world()
+    m = Matcher(16)
+    m.candidates.upsert(list(zip(cands.facts, cands.vectors, strict=True)))
+    m.vacancies.upsert(list(zip(vacs.facts, vacs.vectors, strict=True)))
+    rows = match_batch(FOR_VACANCY, vacs, cands, top_k=4)
+    for qi, v in enumerate(vacs.facts):
+        live = m.candidates_for(vacs.vectors[qi], v.side, MatchFilters(), 4, vacancy=v)
+        got = sorted((r.rank, r.candidate_id, r.score) for r in rows if r.vacancy_id == v.id)
+        assert [c for _, c, _ in got] == [x.facts.id for x in live]
+        assert [s for _, _, s in got] == pytest.approx([x.scored.score for x in live], abs=2e-4)
+    rows = match_batch(FOR_CANDIDATE, cands, vacs, top_k=3)
+    for qi, c in enumerate(cands.facts):
+        vlive = m.vacancies_for(cands.vectors[qi], c.side, MatchFilters(), 3, candidate=c)
+        got = sorted((r.rank, r.vacancy_id) for r in rows if r.candidate_id == c.id)
+        assert [v for _, v in got] == [x.facts.id for x in vlive]
+
+
+def test_plan_skips_committed_ranges_and_bounds_batch_size() -> None:
+    ids = np.arange(10, 30, dtype=np.int64)
+    plan = plan_batches(FOR_VACANCY, ids, [], n_targets=100, cells=500, max_queries=100)
+    assert [(b.start, b.stop) for b in plan] == [(0, 5), (5, 10), (10, 15), (15, 20)]
+    resumed = plan_batches(FOR_VACANCY, ids, [(10, 14), (20, 24)], 100, 500, 100)
+    covered = [int(ids[i]) for b in resumed for i in range(b.start, b.stop)]
+    assert covered == [*range(15, 20), *range(25, 30)]
+    assert plan_batches(FOR_VACANCY, ids, [(0, 99)], 100, 500, 100) == []
