@@ -12,6 +12,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -224,9 +225,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A plain StreamHandler keeps the stream it was created with; when a caller (a test runner,
+    a CLI embedding) swaps ``sys.stderr`` later, records went to a closed stream.
+    """
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, fmt: str) -> None:
     """Root logging to stderr, as JSON lines (``fmt="json"``) or plain text."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -20,6 +20,15 @@ from service.models import (
     VacancyList,
     VacancyPublic,
 )
+from service.rematch_schemas import (
+    MatchStatusIn,
+    MatchStatusOut,
+    NewMatchList,
+    RematchRunIn,
+    RematchRunOut,
+)
+from service.routes.occupations import NormalizeIn, NormalizeOut
+from service.routes.reports import CompletenessReport
 from service.schemas import (
     AdHocMatchIn,
     AdHocMatchList,
@@ -193,5 +202,95 @@ HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
         "change_log_seq": 473,
     },
 }
+
+NORMALIZE_OUT: dict[str, Any] = {
+    "title": "Heftruckchauffeur (m/v) 32 uur",
+    "normalized": "heftruckchauffeur",
+    "data": [
+        {
+            "uri": "http://data.europa.eu/esco/occupation/0b1a1a3b-63b2-4b8c-8a4b-0f0e2e4f5a6b",
+            "preferred_label": "heftruckchauffeur",
+            "isco_code": "8344",
+            "isco_label": "Bestuurders van hefwerktuigen",
+            "matched_label": "heftruckchauffeur",
+            "score": 1.0,
+        }
+    ],
+    "count": 1,
+}
+
+RUN_OUT: dict[str, Any] = {
+    "run_id": 12,
+    "state": "succeeded",
+    "top_k": 50,
+    "progress": 1.0,
+    "batches_done": 8,
+    "batches_total": 8,
+    "counts": {"matches": 22500, "new": 310, "unchanged": 22190, "disappeared": 295},
+    "timings": {"embedding": 1.2, "search": 3.4, "ranking": 18.9, "storing": 2.1},
+    "errors": [],
+    "resumed": 0,
+    "started_at": "2026-11-26T02:00:00Z",
+    "finished_at": "2026-11-26T02:00:27Z",
+}
+
+NEW_MATCHES: dict[str, Any] = {
+    "run_id": 12,
+    "since_run": 11,
+    "data": [
+        {
+            "employer_id": "transport-rijnmond-bv",
+            "vacancy_id": "vac-0001",
+            "vacancy_title": "Heftruckchauffeur (m/v) 32 uur",
+            "candidate_id": "kand-0096",
+            "score": 0.7988,
+            "parts": {"semantic": 0.3194, "lexical": 0.2295, "occupation": 0.25},
+            "explanation": [
+                "Beroep: gewenst beroep 'Heftruckchauffeur' past bij vacature 'Heftruckchauffeur (m/v) 32 uur' (100%)",
+                "Afstand ongeveer 0 km (maximale reisafstand 20 km)",
+            ],
+            "status": None,
+            "direction": "candidate_for_vacancy",
+            "rank": 1,
+        }
+    ],
+    "count": 1,
+}
+
+STATUS_OUT: dict[str, Any] = {
+    "employer_id": "transport-rijnmond-bv",
+    "vacancy_id": "vac-0001",
+    "candidate_id": "kand-0096",
+    "status": "proposed",
+    "note": "Voorgesteld aan de werkgever, gesprek op dinsdag.",
+    "updated_at": "2026-11-26T09:15:00Z",
+}
+
+COMPLETENESS: dict[str, Any] = {
+    "active_candidates": 270,
+    "complete": 241,
+    "missing_counts": {"desired_occupation": 12, "hours": 9, "location": 4, "ladder_step": 7},
+    "data": [
+        {
+            "candidate_id": "kand-0042",
+            "caseworker_id": "cw-deventer-01",
+            "missing": ["desired_occupation", "hours"],
+        }
+    ],
+    "count": 1,
+}
+
+EXAMPLES.update(
+    {
+        NormalizeIn: {"title": "Heftruckchauffeur (m/v) 32 uur", "limit": 5},
+        NormalizeOut: NORMALIZE_OUT,
+        CompletenessReport: COMPLETENESS,
+        RematchRunIn: {"top_k": 50},
+        RematchRunOut: RUN_OUT,
+        NewMatchList: NEW_MATCHES,
+        MatchStatusIn: {"status": "proposed", "note": "Voorgesteld aan de werkgever."},
+        MatchStatusOut: STATUS_OUT,
+    }
+)
 
 __all__ = ["EXAMPLES", "HEALTH_EXAMPLES", "JOBPOSTING_EXAMPLE"]
