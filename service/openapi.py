@@ -91,8 +91,11 @@ def _summary(op: dict[str, Any]) -> str | None:
 
 
 def _schema_name(content: dict[str, Any]) -> str | None:
-    ref = content.get("schema", {}).get("$ref", "")
-    return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+    schema = content.get("schema", {})
+    # an optional body is ``anyOf: [{$ref}, {type: null}]``; its example is the model's
+    refs = [s.get("$ref", "") for s in schema.get("anyOf", [])] or [schema.get("$ref", "")]
+    refs = [r for r in refs if r.startswith("#/components/schemas/")]
+    return refs[0].rsplit("/", 1)[-1] if len(refs) == 1 else None
 
 
 def _error_response(code: str) -> dict[str, Any]:
