@@ -660,6 +660,7 @@ def eval_fit(
         )
 
 
+@app.command()
 def rematch(
     top_k: Annotated[
         int | None,
