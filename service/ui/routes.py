@@ -24,6 +24,7 @@ from service.deps import (
 )
 from service.errors import NotFound
 from service.match_service import candidates_for_vacancy, vacancies_for_candidate
+from service.match_statuses import statuses_by_candidate
 from service.models import Candidate, Vacancy
 
 HERE = Path(__file__).parent
@@ -37,6 +38,12 @@ CLIENT_GROUPS = {
     "faciliteren": "Faciliteren",
     "zorgen": "Zorgen",
 }
+STATUS_LABELS = {
+    "seen": "Gezien",
+    "proposed": "Voorgesteld",
+    "rejected": "Afgewezen",
+    "placed": "Geplaatst",
+}
 PAGE_SIZE = 25
 
 
@@ -46,7 +53,12 @@ def _nl(value: float | None, digits: int = 2) -> str:
 
 
 templates.env.filters["nl"] = _nl
-templates.env.globals.update(PART_LABELS=PART_LABELS, WEIGHTS=WEIGHTS, CLIENT_GROUPS=CLIENT_GROUPS)
+templates.env.globals.update(
+    PART_LABELS=PART_LABELS,
+    WEIGHTS=WEIGHTS,
+    CLIENT_GROUPS=CLIENT_GROUPS,
+    STATUS_LABELS=STATUS_LABELS,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -127,7 +139,14 @@ def vacancy_page(
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
     items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
-    return _render(request, "_vacancy.html", vacancy=row, items=items, filters=params.filters)
+    return _render(
+        request,
+        "_vacancy.html",
+        vacancy=row,
+        items=items,
+        filters=params.filters,
+        statuses=statuses_by_candidate(session, row.id),
+    )
 
 
 @router.get("/f/candidates/{candidate_id}", response_class=HTMLResponse)
