@@ -25,7 +25,8 @@ from service.deps import (
 from service.errors import NotFound
 from service.match_service import candidates_for_vacancy, vacancies_for_candidate
 from service.match_statuses import statuses_by_candidate
-from service.models import Candidate, Vacancy
+from service.models import ID_PATTERN, Candidate, Vacancy
+from service.routes.rematch import caseworker_new_matches
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -163,3 +164,20 @@ def candidate_page(
         raise NotFound(f"candidate {candidate_id!r} not found")
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
     return _render(request, "_candidate.html", candidate=row, items=items)
+
+
+@router.get("/f/new-matches", response_class=HTMLResponse)
+def new_matches_page(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    caseworker: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> HTMLResponse:
+    """ "Nieuw sinds vannacht": a caseworker's new matches of the latest successful rematch."""
+    result = None
+    if caseworker:
+        try:
+            result = caseworker_new_matches(caseworker, state, session)
+        except NotFound:  # no run has succeeded yet: the page says so
+            result = None
+    return _render(request, "_new_matches.html", caseworker=caseworker, result=result)

@@ -4,7 +4,9 @@ tests/browser)."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
+from tests.api.test_rematch import run
 from tests.factories import CARE_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 
@@ -117,3 +119,34 @@ def test_vacancy_fragment_shows_the_stored_match_status(client: TestClient) -> N
     # The status belongs to this vacancy only: another vacancy's rows are unaffected.
     other = client.get("/ui/f/vacancies/emp-b/v-zorg").text
     assert "Voorgesteld" not in other and "Afgewezen" not in other
+
+
+def test_new_since_last_night_per_caseworker(client: TestClient) -> None:
+    url = "/ui/f/new-matches"
+    form = client.get(url)
+    assert form.status_code == 200 and 'for="werkregisseur"' in form.text
+    assert "nieuwe-matches" not in form.text
+    _seed(client)
+    # Before any rematch run the page says so instead of failing.
+    assert "nog geen nachtelijke run" in client.get(url, params={"caseworker": "cw-01"}).text
+    run_id = run(client)["run_id"]
+    # The API's view, which the page must agree with.
+    api = client.get("/v1/caseworkers/cw-01/new-matches").json()
+    assert api["run_id"] == run_id and api["data"]
+    first = api["data"][0]
+    status = f"/v1/matches/{first['employer_id']}/{first['vacancy_id']}/{first['candidate_id']}"
+    assert client.put(f"{status}/status", json={"status": "proposed"}).status_code == 200
+
+    text = client.get(url, params={"caseworker": "cw-01"}).text
+    assert f"{api['count']} nieuwe match" in text and f"run {run_id}" in text
+    assert text.count('<li class="match"') == api["count"]
+    assert text.count('class="bar"') == 3 * api["count"]
+    for m in api["data"]:
+        assert f'data-candidate="{m["candidate_id"]}" data-vacancy="{m["vacancy_id"]}"' in text
+        assert f"Score <strong>{m['score']:.2f}".replace(".", ",") in text
+        assert escape(m["explanation"][0]) in text
+    assert ">Voorgesteld</strong>" in text
+    # Another caseworker has none; a bad id is refused with the field named.
+    assert "Geen nieuwe matches voor cw-99" in client.get(url, params={"caseworker": "cw-99"}).text
+    bad = client.get(url, params={"caseworker": "cw 01!"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "caseworker"

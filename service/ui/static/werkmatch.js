@@ -11,6 +11,7 @@
     [/^\/vacatures$/, () => "/ui/f/vacancies"],
     [/^\/vacature\/([^/]+)\/([^/]+)$/, (m) => `/ui/f/vacancies/${m[1]}/${m[2]}`],
     [/^\/kandidaat\/([^/]+)$/, (m) => `/ui/f/candidates/${m[1]}`],
+    [/^\/nieuw$/, () => "/ui/f/new-matches"],
   ];
 
   function fragmentUrl(hash) {
