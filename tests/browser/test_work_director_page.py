@@ -5,6 +5,7 @@ of the made-up demo set (the first 6 vacancies and all forklift ones, the first 
 and all forklift profiles, all focus occupations). The browser logs in with a key, searches,
 opens the forklift vacancy, filters, checks the ranking against the JSON API, marks the top
 candidate proposed (kept over a reload and stored in ``match_status``) and opens the candidate.
+After a real rematch run, "Nieuw sinds vannacht" lists a caseworker's new matches as the API does.
 """
 
 from __future__ import annotations
@@ -277,3 +278,29 @@ def test_page_is_labelled_and_logout_forgets_the_key(server: str, page) -> None:
     assert page.get_by_label("API-sleutel").is_visible()
     assert page.evaluate("sessionStorage.getItem('werkmatch.sleutel')") is None
     assert not page.locator("#inhoud").is_visible()
+
+
+def test_new_since_last_night_after_a_rematch_run(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    resp = httpx.post(f"{server}/v1/rematch-runs", json={"top_k": 3}, timeout=30)
+    assert resp.status_code == 202, resp.text
+    run_id = resp.json()["run_id"]
+    deadline = time.monotonic() + 180
+    while (state := httpx.get(f"{server}/v1/rematch-runs/{run_id}").json()["state"]) == "running":
+        assert time.monotonic() < deadline, "rematch run did not finish"
+        time.sleep(0.5)
+    assert state == "succeeded"
+    api = httpx.get(f"{server}/v1/caseworkers/cw-rotterdam-01/new-matches", timeout=60).json()
+    assert api["data"], api
+
+    _login(page, server)
+    page.get_by_role("link", name="Nieuw sinds vannacht").click()
+    page.get_by_role("heading", name="Nieuw sinds vannacht").wait_for()
+    page.get_by_label("Id van de werkregisseur (klantmanager)").fill("cw-rotterdam-01")
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.hash.includes('caseworker=cw-rotterdam-01')")
+    page.locator("#nieuwe-matches").wait_for()
+    shown = page.locator("li.match").evaluate_all(
+        "els => els.map(e => [e.dataset.vacancy, e.dataset.candidate])"
+    )
+    assert shown == [[m["vacancy_id"], m["candidate_id"]] for m in api["data"]]
+    assert page.locator("li.match").first.locator(".why li").count() >= 1
