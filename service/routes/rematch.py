@@ -16,6 +16,7 @@ from matching.rematch import FOR_VACANCY
 from service import crud
 from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
 from service.errors import InvalidParameter, NotFound
+from service.match_statuses import statuses_for_vacancies
 from service.models import ID_PATTERN, Candidate, Vacancy, utcnow
 from service.rematch_models import MatchStatus, RematchMatch, RematchRun
 from service.rematch_runs import (
@@ -110,13 +111,7 @@ def _runs(session: SessionDep, since_run: int | None) -> tuple[int, int | None]:
 def _items(state: AppState, session: SessionDep, matches: list[RematchMatch]) -> list[NewMatch]:
     state.index.catch_up(session)
     matcher = state.index.matcher
-    statuses: dict[tuple[int, int], str] = {}
-    if matches:
-        vac_ids = sorted({m.vacancy_id for m in matches})
-        rows = session.execute(
-            select(MatchStatus).where(col(MatchStatus.vacancy_id).in_(vac_ids))
-        ).scalars()
-        statuses = {(s.vacancy_id, s.candidate_id): s.status for s in rows}
+    statuses = statuses_for_vacancies(session, (m.vacancy_id for m in matches))
     out = []
     for m in matches:
         v = matcher.vacancies.facts.get(m.vacancy_id)

@@ -24,7 +24,9 @@ from service.deps import (
 )
 from service.errors import NotFound
 from service.match_service import candidates_for_vacancy, vacancies_for_candidate
-from service.models import Candidate, Vacancy
+from service.match_statuses import statuses_by_candidate
+from service.models import ID_PATTERN, Candidate, Vacancy
+from service.routes.rematch import caseworker_new_matches
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -37,6 +39,12 @@ CLIENT_GROUPS = {
     "faciliteren": "Faciliteren",
     "zorgen": "Zorgen",
 }
+STATUS_LABELS = {
+    "seen": "Gezien",
+    "proposed": "Voorgesteld",
+    "rejected": "Afgewezen",
+    "placed": "Geplaatst",
+}
 PAGE_SIZE = 25
 
 
@@ -46,7 +54,12 @@ def _nl(value: float | None, digits: int = 2) -> str:
 
 
 templates.env.filters["nl"] = _nl
-templates.env.globals.update(PART_LABELS=PART_LABELS, WEIGHTS=WEIGHTS, CLIENT_GROUPS=CLIENT_GROUPS)
+templates.env.globals.update(
+    PART_LABELS=PART_LABELS,
+    WEIGHTS=WEIGHTS,
+    CLIENT_GROUPS=CLIENT_GROUPS,
+    STATUS_LABELS=STATUS_LABELS,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -127,7 +140,14 @@ def vacancy_page(
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
     items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
-    return _render(request, "_vacancy.html", vacancy=row, items=items, filters=params.filters)
+    return _render(
+        request,
+        "_vacancy.html",
+        vacancy=row,
+        items=items,
+        filters=params.filters,
+        statuses=statuses_by_candidate(session, row.id),
+    )
 
 
 @router.get("/f/candidates/{candidate_id}", response_class=HTMLResponse)
@@ -144,3 +164,20 @@ def candidate_page(
         raise NotFound(f"candidate {candidate_id!r} not found")
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
     return _render(request, "_candidate.html", candidate=row, items=items)
+
+
+@router.get("/f/new-matches", response_class=HTMLResponse)
+def new_matches_page(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    caseworker: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+) -> HTMLResponse:
+    """ "Nieuw sinds vannacht": a caseworker's new matches of the latest successful rematch."""
+    result = None
+    if caseworker:
+        try:
+            result = caseworker_new_matches(caseworker, state, session)
+        except NotFound:  # no run has succeeded yet: the page says so
+            result = None
+    return _render(request, "_new_matches.html", caseworker=caseworker, result=result)

@@ -4,7 +4,9 @@ tests/browser)."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
+from tests.api.test_rematch import run
 from tests.factories import CARE_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 
@@ -83,3 +85,68 @@ def test_vacancy_and_candidate_fragments(client: TestClient) -> None:
     assert "v-closed" not in text
     assert client.get("/ui/f/candidates/k-nobody").status_code == 404
     assert client.get("/ui/f/candidates/k-trede5", params={"limit": 0}).status_code == 422
+
+
+def _row(text: str, candidate_id: str) -> str:
+    """The HTML of one match row of the vacancy fragment."""
+    start = text.index(f'data-candidate="{candidate_id}"')
+    return text[start : text.index("</li>\n", start)]
+
+
+def test_vacancy_fragment_shows_the_stored_match_status(client: TestClient) -> None:
+    _seed(client)
+    url = "/ui/f/vacancies/emp-a/v-open"
+    before = client.get(url).text
+    row = _row(before, "k-trede5")
+    assert "Nog niet beoordeeld" in row and 'data-status=""' in row
+    assert 'data-set-status="proposed"' in row and ">Voorstellen</button>" in row
+    assert ">Afwijzen</button>" in row
+    assert 'data-status-url="/v1/matches/emp-a/v-open/k-trede5/status"' in row
+
+    status = "/v1/matches/emp-a/v-open/{}/status"
+    assert client.put(status.format("k-trede5"), json={"status": "proposed"}).status_code == 200
+    assert client.put(status.format("k-trede3"), json={"status": "rejected"}).status_code == 200
+    # A bad status is refused and changes nothing on the page.
+    bad = client.put(status.format("k-zorg"), json={"status": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "status"
+
+    after = client.get(url).text
+    proposed, rejected, untouched = (_row(after, c) for c in ("k-trede5", "k-trede3", "k-zorg"))
+    assert ">Voorgesteld</strong>" in proposed and 'data-status="proposed"' in proposed
+    assert 'aria-pressed="true">Voorstellen' in proposed
+    assert ">Afgewezen</strong>" in rejected and 'data-status="rejected"' in rejected
+    assert "Nog niet beoordeeld" in untouched
+    # The status belongs to this vacancy only: another vacancy's rows are unaffected.
+    other = client.get("/ui/f/vacancies/emp-b/v-zorg").text
+    assert "Voorgesteld" not in other and "Afgewezen" not in other
+
+
+def test_new_since_last_night_per_caseworker(client: TestClient) -> None:
+    url = "/ui/f/new-matches"
+    form = client.get(url)
+    assert form.status_code == 200 and 'for="werkregisseur"' in form.text
+    assert "nieuwe-matches" not in form.text
+    _seed(client)
+    # Before any rematch run the page says so instead of failing.
+    assert "nog geen nachtelijke run" in client.get(url, params={"caseworker": "cw-01"}).text
+    run_id = run(client)["run_id"]
+    # The API's view, which the page must agree with.
+    api = client.get("/v1/caseworkers/cw-01/new-matches").json()
+    assert api["run_id"] == run_id and api["data"]
+    first = api["data"][0]
+    status = f"/v1/matches/{first['employer_id']}/{first['vacancy_id']}/{first['candidate_id']}"
+    assert client.put(f"{status}/status", json={"status": "proposed"}).status_code == 200
+
+    text = client.get(url, params={"caseworker": "cw-01"}).text
+    assert f"{api['count']} nieuwe match" in text and f"run {run_id}" in text
+    assert text.count('<li class="match"') == api["count"]
+    assert text.count('class="bar"') == 3 * api["count"]
+    for m in api["data"]:
+        assert f'data-candidate="{m["candidate_id"]}" data-vacancy="{m["vacancy_id"]}"' in text
+        assert f"Score <strong>{m['score']:.2f}".replace(".", ",") in text
+        assert escape(m["explanation"][0]) in text
+    assert ">Voorgesteld</strong>" in text
+    # Another caseworker has none; a bad id is refused with the field named.
+    assert "Geen nieuwe matches voor cw-99" in client.get(url, params={"caseworker": "cw-99"}).text
+    bad = client.get(url, params={"caseworker": "cw 01!"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "caseworker"

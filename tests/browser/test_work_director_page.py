@@ -3,11 +3,9 @@
 A real ``werkmatch serve`` process on a free port serves a SQLite database filled with a slice
 of the made-up demo set (the first 6 vacancies and all forklift ones, the first 10 candidates
 and all forklift profiles, all focus occupations). The browser logs in with a key, searches,
-opens the forklift vacancy, filters, checks the ranking against the JSON API and opens a
-candidate.
-
-Marking a match proposed/rejected and "new since last night" depend on the match-status and
-nightly-rematch work (issue 4) and are not part of this flow yet.
+opens the forklift vacancy, filters, checks the ranking against the JSON API, marks the top
+candidate proposed (kept over a reload and stored in ``match_status``) and opens the candidate.
+After a real rematch run, "Nieuw sinds vannacht" lists a caseworker's new matches as the API does.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from service import crud
 from service.db import make_engine, migrate
 from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
 from service.importer import import_lines
+from service.match_statuses import statuses_by_candidate
 from service.models import FocusOccupationIn
 
 pytestmark = pytest.mark.browser
@@ -84,10 +83,16 @@ def _load_slice(url: str, encoder: Encoder) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Iterator[str]:
+def server_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite database the server process uses (module scope, shared by its tests)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'werkmatch.db'}"
+
+
+@pytest.fixture(scope="module")
+def server(server_db_url: str, encoder: Encoder) -> Iterator[str]:
     """Base URL of a real server process on demo-like data."""
-    data_dir = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{data_dir / 'werkmatch.db'}"
+    url = server_db_url
+    data_dir = Path(url.removeprefix("sqlite:///")).parent
     migrate(url)
     _load_slice(url, encoder)
     port = _free_port()
@@ -156,7 +161,7 @@ def _shown_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("li.match").evaluate_all("els => els.map(e => e.dataset.candidate)")
 
 
-def test_work_director_finds_the_forklift_candidate(server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_work_director_finds_the_forklift_candidate(server: str, server_db_url: str, page) -> None:  # type: ignore[no-untyped-def]
     sent_keys: list[str | None] = []
     page.on(
         "request",
@@ -208,6 +213,34 @@ def test_work_director_finds_the_forklift_candidate(server: str, page) -> None: 
     assert _shown_ids(page) == filtered
     assert page.get_by_label("Alleen focusberoepen").is_checked()
 
+    # Mark the top candidate proposed with the keyboard; the row shows it, a reload keeps it.
+    assert first.get_by_text("Nog niet beoordeeld").is_visible()
+    first.get_by_role("button", name="Voorstellen").focus()
+    page.keyboard.press("Enter")
+    first.locator("[data-status='proposed']").wait_for()
+    assert first.locator(".match-status").inner_text() == "Status: Voorgesteld"
+    page.wait_for_function("document.body.dataset.saving === '0'")
+    page.reload()
+    page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
+    assert _shown_ids(page) == filtered
+    first = page.locator("li.match").first
+    assert first.locator(".match-status").inner_text() == "Status: Voorgesteld"
+    assert first.get_by_role("button", name="Voorstellen").get_attribute("aria-pressed") == "true"
+    others = page.locator("li.match").nth(1) if len(filtered) > 1 else None
+    if others is not None:
+        assert others.locator(".match-status").inner_text() == "Status: Nog niet beoordeeld"
+    # The stored status agrees: one row in match_status, for this pair only.
+    engine = make_engine(server_db_url)
+    with Session(engine) as session:
+        vac = crud.get_row(
+            session=session,
+            kind=crud.VACANCIES,
+            key={"employer_id": "transport-rijnmond-bv", "external_id": "vac-0001"},
+        )
+        assert vac is not None
+        assert statuses_by_candidate(session, vac.id) == {top["candidate_id"]: "proposed"}
+    engine.dispose()
+
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOT_DIR / "vacature-heftruck.png"
     page.screenshot(path=str(shot), full_page=False)
@@ -245,3 +278,29 @@ def test_page_is_labelled_and_logout_forgets_the_key(server: str, page) -> None:
     assert page.get_by_label("API-sleutel").is_visible()
     assert page.evaluate("sessionStorage.getItem('werkmatch.sleutel')") is None
     assert not page.locator("#inhoud").is_visible()
+
+
+def test_new_since_last_night_after_a_rematch_run(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    resp = httpx.post(f"{server}/v1/rematch-runs", json={"top_k": 3}, timeout=30)
+    assert resp.status_code == 202, resp.text
+    run_id = resp.json()["run_id"]
+    deadline = time.monotonic() + 180
+    while (state := httpx.get(f"{server}/v1/rematch-runs/{run_id}").json()["state"]) == "running":
+        assert time.monotonic() < deadline, "rematch run did not finish"
+        time.sleep(0.5)
+    assert state == "succeeded"
+    api = httpx.get(f"{server}/v1/caseworkers/cw-rotterdam-01/new-matches", timeout=60).json()
+    assert api["data"], api
+
+    _login(page, server)
+    page.get_by_role("link", name="Nieuw sinds vannacht").click()
+    page.get_by_role("heading", name="Nieuw sinds vannacht").wait_for()
+    page.get_by_label("Id van de werkregisseur (klantmanager)").fill("cw-rotterdam-01")
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.hash.includes('caseworker=cw-rotterdam-01')")
+    page.locator("#nieuwe-matches").wait_for()
+    shown = page.locator("li.match").evaluate_all(
+        "els => els.map(e => [e.dataset.vacancy, e.dataset.candidate])"
+    )
+    assert shown == [[m["vacancy_id"], m["candidate_id"]] for m in api["data"]]
+    assert page.locator("li.match").first.locator(".why li").count() >= 1

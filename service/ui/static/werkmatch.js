@@ -11,6 +11,7 @@
     [/^\/vacatures$/, () => "/ui/f/vacancies"],
     [/^\/vacature\/([^/]+)\/([^/]+)$/, (m) => `/ui/f/vacancies/${m[1]}/${m[2]}`],
     [/^\/kandidaat\/([^/]+)$/, (m) => `/ui/f/candidates/${m[1]}`],
+    [/^\/nieuw$/, () => "/ui/f/new-matches"],
   ];
 
   function fragmentUrl(hash) {
@@ -86,6 +87,49 @@
     const target = form.dataset.route + (params.toString() ? `?${params}` : "");
     if (location.hash === target) load();
     else location.hash = target;
+  });
+
+  const STATUS_LABELS = {
+    seen: "Gezien", proposed: "Voorgesteld", rejected: "Afgewezen", placed: "Geplaatst",
+  };
+
+  // "Voorstellen" / "Afwijzen": PUT the match status, then show what the server stored.
+  async function setStatus(button) {
+    const box = button.closest("[data-status-url]");
+    const shown = box.querySelector("[data-status]");
+    const buttons = box.querySelectorAll("button[data-set-status]");
+    buttons.forEach((b) => { b.disabled = true; });
+    document.body.dataset.saving = "1";
+    try {
+      const resp = await fetch(box.dataset.statusUrl, {
+        method: "PUT",
+        headers: {
+          Authorization: `Bearer ${sessionStorage.getItem(KEY)}`,
+          "Content-Type": "application/json",
+          Accept: "application/json",
+        },
+        body: JSON.stringify({ status: button.dataset.setStatus }),
+      });
+      if (!resp.ok) {
+        $("status").textContent = `Opslaan mislukt: ${await errorText(resp)}`;
+        return;
+      }
+      const stored = (await resp.json()).status;
+      shown.dataset.status = stored;
+      shown.textContent = STATUS_LABELS[stored] || stored;
+      buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.setStatus === stored)));
+      $("status").textContent = "";
+    } catch (err) {
+      $("status").textContent = `De server is niet bereikbaar (${err.message}).`;
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+      document.body.dataset.saving = "0";
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-set-status]");
+    if (button) setStatus(button);
   });
 
   document.addEventListener("DOMContentLoaded", () => {
