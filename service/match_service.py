@@ -33,7 +33,12 @@ def _scored_fields(s: Scored) -> dict[str, object]:
     if s.focus is not None:
         f = s.focus
         focus = FocusMatchOut(
-            slug=f.slug, name=f.name, label=f.label, matched=f.matched, score=round(f.score, 4)
+            slug=f.slug,
+            name=f.name,
+            label=f.label,
+            matched=f.matched,
+            score=round(f.score, 4),
+            via=f.via,
         )
     return {
         "score": s.score,

@@ -21,9 +21,20 @@ from service.models import (
 class FocusMatchOut(BaseModel):
     slug: str
     name: str
-    label: str = Field(description="The focus name or synonym that matched.")
-    matched: str = Field(description="The title or occupation it was recognised in.")
-    score: float = Field(description="Match strength, 0–1.")
+    label: str = Field(
+        description="The focus name or synonym that matched, or the ESCO occupation's label."
+    )
+    matched: str = Field(
+        description="The title or occupation it was recognised in, or the ESCO URI (via esco)."
+    )
+    score: float = Field(
+        description="Match strength, 0–1: title similarity, or the ESCO link's score (via esco)."
+    )
+    via: Literal["title", "esco"] = Field(
+        default="title",
+        description="title: fuzzy match of name/synonyms; esco: the row's ESCO link is one of "
+        "the focus occupation's esco_uris.",
+    )
 
 
 class MatchBase(BaseModel):
