@@ -17,6 +17,8 @@ from service.models import (
     _postcode,
 )
 
+MAX_HIGHLIGHTS_PER_SIDE = 50
+
 
 class FocusMatchOut(BaseModel):
     slug: str
@@ -37,6 +39,18 @@ class FocusMatchOut(BaseModel):
     )
 
 
+class Highlight(BaseModel):
+    """Where a shared term of the lexical signal occurs in one of the two texts."""
+
+    term: str = Field(description="The shared term (folded, as in the explanation).")
+    side: Literal["cv", "vacancy", "query"] = Field(
+        description="cv: the candidate's cv_text; vacancy: the vacancy's description; "
+        "query: the text of an ad-hoc match request."
+    )
+    start: int = Field(description="Character offset where the term starts in that text.")
+    end: int = Field(description="Character offset just after it (text[start:end]).")
+
+
 class MatchBase(BaseModel):
     score: float = Field(description="Hybrid score, 0–1, higher is better; the parts add up to it.")
     parts: dict[str, float] = Field(description="Each signal's weighted contribution.")
@@ -44,6 +58,11 @@ class MatchBase(BaseModel):
     explanation: list[str] = Field(description="Plain-language reasons, for the caseworker.")
     focus: FocusMatchOut | None = None
     distance_km: float | None = None
+    highlights: list[Highlight] = Field(
+        default=[],
+        description="Occurrences of the shared lexical terms in the CV and vacancy texts "
+        f"(at most {MAX_HIGHLIGHTS_PER_SIDE} per text), computed for the returned results only.",
+    )
 
 
 class CandidateSummary(BaseModel):
