@@ -20,6 +20,8 @@ from service.models import (
     VacancyList,
     VacancyPublic,
 )
+from service.routes.occupations import NormalizeIn, NormalizeOut
+from service.routes.reports import CompletenessReport
 from service.schemas import (
     AdHocMatchIn,
     AdHocMatchList,
@@ -103,8 +105,15 @@ CANDIDATE_MATCH: dict[str, Any] = {
         "label": "Heftruckchauffeur",
         "matched": "Heftruckchauffeur",
         "score": 1.0,
+        "via": "title",
     },
     "distance_km": 0.0,
+    "highlights": [
+        {"term": "heftruckchauffeur", "side": "cv", "start": 15, "end": 32},
+        {"term": "reachtruck", "side": "cv", "start": 73, "end": 83},
+        {"term": "chauffeur", "side": "cv", "start": 83, "end": 92},
+        {"term": "heftruckchauffeur", "side": "vacancy", "start": 57, "end": 74},
+    ],
     "candidate_id": "kand-0096",
     "summary": {
         "desired_occupations": ["Heftruckchauffeur"],
@@ -132,8 +141,13 @@ VACANCY_MATCH: dict[str, Any] = {
         "label": "Heftruckchauffeur",
         "matched": "Heftruckchauffeur (m/v) 32 uur",
         "score": 1.0,
+        "via": "title",
     },
     "distance_km": 0.0,
+    "highlights": [
+        {"term": "heftruckchauffeur", "side": "cv", "start": 15, "end": 32},
+        {"term": "heftruckchauffeur", "side": "vacancy", "start": 57, "end": 74},
+    ],
     "employer_id": "transport-rijnmond-bv",
     "vacancy_id": "vac-0001",
     "summary": {
@@ -181,6 +195,35 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     VacancyMatchList: {"data": [VACANCY_MATCH], "count": 1},
     AdHocMatchIn: AD_HOC_IN,
     AdHocMatchList: {"target": "candidates", "data": [CANDIDATE_MATCH], "count": 1},
+    CompletenessReport: {
+        "active_candidates": 300,
+        "complete": 287,
+        "missing_counts": {"desired_occupation": 4, "hours": 6, "location": 2, "ladder_step": 3},
+        "data": [
+            {
+                "candidate_id": "kand-0017",
+                "caseworker_id": "cw-03",
+                "missing": ["hours", "ladder_step"],
+            }
+        ],
+        "count": 13,
+    },
+    NormalizeIn: {"title": "Heftruckchauffeuse (m/v) 32 uur", "limit": 1},
+    NormalizeOut: {
+        "title": "Heftruckchauffeuse (m/v) 32 uur",
+        "normalized": "heftruckchauffeur",
+        "data": [
+            {
+                "uri": "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755",
+                "preferred_label": "heftruckchauffeur",
+                "isco_code": "8344",
+                "isco_label": "Bestuurders van hijs-, hef- en laadwerktuigen",
+                "matched_label": "heftruckchauffeur",
+                "score": 1.0,
+            }
+        ],
+        "count": 1,
+    },
 }
 
 HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
