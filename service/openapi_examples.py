@@ -84,6 +84,7 @@ FOCUS_IN: dict[str, Any] = {
         "reachtruckchauffeur",
         "reachtruckbestuurder",
     ],
+    "esco_uris": ["http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"],
 }
 
 CANDIDATE_MATCH: dict[str, Any] = {

@@ -51,8 +51,12 @@ def test_esco_uris_put_into_focus_rows_linked_to_them(client: TestClient, db_url
     assert hit["slug"] == "logistiek" and hit["via"] == "esco"
     assert hit["label"] == "heftruckchauffeur" and hit["matched"] == HEFTRUCK
     assert hit["score"] == 1.0  # the candidate's link score ("Chauffeur heftruck" normalised)
-    [hit] = _focus_of(client, "/v1/candidates/c/matches")
-    assert (hit["via"], hit["matched"]) == ("esco", HEFTRUCK)
+    [item] = client.get("/v1/candidates/c/matches", params={"focus_only": True}).json()["data"]
+    assert (item["focus"]["via"], item["focus"]["matched"]) == ("esco", HEFTRUCK)
+    assert (
+        "Focusberoep: beide in 'Logistiek vakkracht' (via ESCO-beroep 'heftruckchauffeur', 100%)"
+        in item["explanation"]
+    )
 
     # A row written after the focus occupation: its hit comes from the write path.
     client.put("/v1/candidates/d", json=candidate(desired_occupations=["Vorkheftruckchauffeur"]))
