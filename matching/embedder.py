@@ -180,6 +180,11 @@ def load_encoder(
 
 @lru_cache(maxsize=4)
 def _load_torch(model: str, batch_size: int, overlap_tokens: int) -> Encoder:
+    from transformers.utils import logging as hf_logging
+
+    # The "Loading weights" progress bar goes to stderr without a final newline, which glues it
+    # to the next line of a command's --json output when both streams are read together.
+    hf_logging.disable_progress_bar()
     return SentenceTransformerEncoder(model, batch_size=batch_size, overlap_tokens=overlap_tokens)
 
 

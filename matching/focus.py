@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -43,6 +44,7 @@ __all__ = [
     "FocusHit",
     "FocusMatcher",
     "FocusOccupation",
+    "LinkedOccupation",
     "title_similarity",
 ]
 
@@ -57,22 +59,40 @@ _HEADS = frozenset(COMPOUND_HEADS)
 
 @dataclass(frozen=True)
 class FocusOccupation:
-    """A focus occupation: a stable slug, a display name and alternative titles."""
+    """A focus occupation: a stable slug, a display name, alternative titles and ESCO URIs.
+
+    A title belongs to it when it fuzzy-matches the name or a synonym, or when the ESCO
+    occupation the title was linked to (by the occupation normaliser, at write time) is one of
+    ``esco_uris``.
+    """
 
     slug: str
     name: str
     synonyms: tuple[str, ...] = ()
+    esco_uris: tuple[str, ...] = ()
+
+
+class LinkedOccupation(Protocol):
+    """An ESCO link of a title (``matching.profiles.EscoLink`` satisfies it)."""
+
+    @property
+    def uri(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 @dataclass(frozen=True)
 class FocusHit:
-    """A focus occupation recognised in one of the given titles."""
+    """A focus occupation recognised in one of the given titles or ESCO links."""
 
     slug: str
     name: str
-    label: str  # the focus name or synonym that matched (original spelling)
-    matched: str  # the input title that matched (original spelling)
-    score: float  # 0..1
+    label: str  # the focus name or synonym, or the ESCO preferred label, that matched
+    matched: str  # the input title (original spelling) or ESCO URI that matched
+    score: float  # 0..1: title similarity, or the ESCO link's normalisation score
+    via: str = "title"  # "title": fuzzy name/synonym match; "esco": ESCO link in esco_uris
 
 
 @dataclass(frozen=True)
@@ -224,24 +244,50 @@ class FocusMatcher:
                 self._by_token.setdefault(token, []).append(j)
         self._label_columns = _columns(label.prepared for label in labels)
         self._label_generic = _generic_indicator([label.prepared for label in labels])
+        self._by_uri: dict[str, list[int]] = {}
+        for index, occ in enumerate(self._occupations):
+            for uri in dict.fromkeys(occ.esco_uris):
+                self._by_uri.setdefault(uri, []).append(index)
 
     @property
     def occupations(self) -> tuple[FocusOccupation, ...]:
         """The focus occupations, in the order given."""
         return self._occupations
 
-    def match(self, titles: Sequence[str]) -> list[FocusHit]:
-        """The focus occupations the titles belong to.
+    def match(self, titles: Sequence[str], esco: Sequence[LinkedOccupation] = ()) -> list[FocusHit]:
+        """The focus occupations the titles (and their ESCO links) belong to.
 
         For each occupation, the best (label, title) pair by ``title_similarity``; kept when its
         score is >= the threshold and > 0. Ties go to the earlier label (the name before the
-        synonyms) and then the earlier title. Sorted by score descending, then slug. Titles
-        that are empty after normalisation are ignored; no titles or no occupations give [].
+        synonyms) and then the earlier title. An ESCO link whose URI is one of an occupation's
+        ``esco_uris`` is a hit with the link's score (the link already passed the normaliser's
+        own threshold); it replaces the title hit only when strictly stronger. Sorted by score
+        descending, then slug. Titles that are empty after normalisation are ignored; no titles,
+        no links or no occupations give [].
         """
+        hits = self._title_hits(titles)
+        for link in esco:
+            for index in self._by_uri.get(link.uri, ()):
+                current = hits.get(index)
+                score = min(1.0, max(0.0, float(link.score)))
+                if score <= 0.0 or (current is not None and current.score >= score):
+                    continue
+                occ = self._occupations[index]
+                hits[index] = FocusHit(
+                    slug=occ.slug,
+                    name=occ.name,
+                    label=link.label or link.uri,
+                    matched=link.uri,
+                    score=score,
+                    via="esco",
+                )
+        return sorted(hits.values(), key=lambda h: (-h.score, h.slug))
+
+    def _title_hits(self, titles: Sequence[str]) -> dict[int, FocusHit]:
         firsts: dict[str, None] = dict.fromkeys(t for t in titles if isinstance(t, str))
         inputs = [(t, p) for t in firsts if (p := _prepare(t)).norm]
         if not inputs or not self._labels:
-            return []
+            return {}
         scores = self._scores([p for _, p in inputs])
         best_col = np.argmax(scores, axis=0)  # first title reaching each label's maximum
         best_score = scores[best_col, np.arange(scores.shape[1])]
@@ -261,7 +307,7 @@ class FocusMatcher:
                 matched=inputs[int(best_col[j])][0],
                 score=score,
             )
-        return sorted(hits.values(), key=lambda h: (-h.score, h.slug))
+        return hits
 
     def _scores(self, prepared: list[_Prepared]) -> np.ndarray:
         """titles x labels matrix of ``_similarity``, computed column-wise with rapidfuzz."""

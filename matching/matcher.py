@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from matching.columns import FilterColumns
-from matching.focus import FocusMatcher, FocusOccupation
+from matching.focus import FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import MatchFilters, Scored, rank, score_only, score_pair
@@ -142,10 +142,12 @@ class Matcher:
             coll.replace_facts(refreshed)  # type: ignore[arg-type]
 
     def _refocus(self, side: Side) -> Side:
-        return dataclasses.replace(side, focus=self.focus_hits(side.occupations))
+        return dataclasses.replace(side, focus=self.focus_hits(side.occupations, side.esco))
 
-    def focus_hits(self, occupations: Sequence[str]) -> tuple:
-        return tuple(self.focus.match(occupations)) if occupations else ()
+    def focus_hits(
+        self, occupations: Sequence[str], esco: Sequence[LinkedOccupation] = ()
+    ) -> tuple:
+        return tuple(self.focus.match(occupations, esco))
 
     def candidates_for(
         self,

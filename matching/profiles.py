@@ -113,7 +113,7 @@ def make_side(
     key = frozenset(map(sys.intern, content_terms(" ; ".join([*occupations, *skills]))))
     terms = key | frozenset(map(sys.intern, content_terms(text)))
     occs = tuple(o for o in occupations if o and o.strip())
-    hits = tuple(focus.match(occs)) if focus is not None and occs else ()
+    hits = tuple(focus.match(occs, tuple(esco))) if focus is not None else ()
     return Side(
         occupations=occs,
         key_terms=key,

@@ -277,10 +277,12 @@ def score_pair(
         )
     if focus is not None:
         where = "beide in" if both_focus else "in"
-        lines.append(
-            f"Focusberoep: {where} '{focus.name}' "
-            f"(herkend in '{focus.matched}', {_pct(focus.score)})"
+        seen = (
+            f"via ESCO-beroep '{focus.label}'"
+            if focus.via == "esco"
+            else f"herkend in '{focus.matched}'"
         )
+        lines.append(f"Focusberoep: {where} '{focus.name}' ({seen}, {_pct(focus.score)})")
     if shared:
         lines.append(
             "Gedeelde vaardigheden en termen: " + ", ".join(shared[:MAX_SHARED_TERMS_SHOWN])

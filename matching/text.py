@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "neutral_form",
     "normalize_title",
     "split_compounds",
+    "term_spans",
 ]
 
 _WS_RE = re.compile(r"\s+")
@@ -327,3 +329,64 @@ def content_terms(text: str) -> list[str]:
                 if _keep(part):
                     seen.setdefault(part, None)
     return list(seen)
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``fold`` per character without collapsing whitespace, and each output char's origin.
+
+    One input character can fold to several ("Ĳ" → "ij") or to none (a combining accent), so
+    the i-th folded character came from ``text[origin[i]]``.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKD", ch.casefold()):
+            if not unicodedata.combining(c):
+                out.append(c)
+                origin.append(i)
+    return "".join(out), origin
+
+
+def term_spans(text: str, terms: Iterable[str], limit: int = 50) -> list[tuple[str, int, int]]:
+    """Where the given ``content_terms`` occur in ``text``, as ``(term, start, end)`` offsets.
+
+    Words are found and reduced exactly as ``content_terms`` does (fold, feminine forms, plural
+    heads, compound parts), so a term matches regardless of case and accents ("Café" for
+    "cafe"). ``text[start:end]`` is the whole word when the term is the word, and the part of
+    the compound when the term is one of its parts and can be located in it ("chauffeur" in
+    "Heftruckchauffeurs"); otherwise the whole word. In text order, at most ``limit`` spans.
+    """
+    wanted = set(terms)
+    if not wanted or not text:
+        return []
+    folded, origin = _fold_with_offsets(text)
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        return origin[a], origin[b - 1] + 1
+
+    spans: list[tuple[str, int, int]] = []
+    for match in _WORD_RE.finditer(folded):
+        raw = match.group(0)
+        word = neutral_form(raw)
+        if not _keep(word):
+            continue
+        whole = _singular_head(word)
+        if whole in wanted:
+            spans.append((whole, *span(match.start(), match.end())))
+        else:
+            parts = _split_word(word)
+            pos = 0
+            for part in parts if len(parts) > 1 else ():
+                found = raw.find(part, pos)
+                term = _singular_head(part)
+                if term in wanted and _keep(term):
+                    if found >= 0:
+                        where = span(match.start() + found, match.start() + found + len(part))
+                    else:  # changed by neutral_form or a dropped linking s: the whole word
+                        where = span(match.start(), match.end())
+                    spans.append((term, *where))
+                if found >= 0:
+                    pos = found + len(part)
+        if len(spans) >= limit:
+            return spans[:limit]
+    return spans

@@ -30,7 +30,12 @@ from service.models import (
     VacancyIn,
     utcnow,
 )
-from service.occupation_links import check_caller_uris, link_candidate, link_vacancy
+from service.occupation_links import (
+    check_caller_uris,
+    check_focus_uris,
+    link_candidate,
+    link_vacancy,
+)
 from service.occupations import OccupationIndex
 from service.rematch_models import MatchStatus, RematchMatch
 
@@ -277,15 +282,28 @@ def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encode
 def upsert_focus(
     *, session: Session, slug: str, data: FocusOccupationIn
 ) -> tuple[FocusOccupation, Outcome]:
+    """Create or replace a focus occupation.
+
+    Raises:
+        InvalidParameter: one of ``esco_uris`` is not an imported ESCO occupation (field
+            ``esco_uris.<i>``); nothing is written.
+    """
+    check_focus_uris(session, data.esco_uris)
     row = session.exec(select(FocusOccupation).where(FocusOccupation.slug == slug)).first()
     now = utcnow()
-    if row is not None and row.name == data.name and list(row.synonyms) == data.synonyms:
+    if (
+        row is not None
+        and row.name == data.name
+        and list(row.synonyms) == data.synonyms
+        and list(row.esco_uris or []) == data.esco_uris
+    ):
         return row, "unchanged"
     outcome: Outcome = "updated"
     if row is None:
         row = FocusOccupation(slug=slug, name=data.name, synonyms=data.synonyms, created_at=now)
         outcome = "created"
     row.name, row.synonyms, row.updated_at = data.name, list(data.synonyms), now
+    row.esco_uris = list(data.esco_uris)
     session.add(row)
     session.flush()
     assert row.id is not None

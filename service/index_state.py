@@ -220,7 +220,15 @@ class IndexState:
 
     def _load_focus(self, session: Session, matcher: Matcher | None = None) -> None:
         rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
-        defs = [FocusDef(slug=r.slug, name=r.name, synonyms=tuple(r.synonyms)) for r in rows]
+        defs = [
+            FocusDef(
+                slug=r.slug,
+                name=r.name,
+                synonyms=tuple(r.synonyms),
+                esco_uris=tuple(r.esco_uris or ()),
+            )
+            for r in rows
+        ]
         (matcher or self.matcher).set_focus(defs, self.focus_threshold)
 
     def _rebuild_locked(self, session: Session) -> None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from matching.matcher import CandidateMatch, VacancyMatch
 from matching.profiles import Side, make_side, resolve_location
 from matching.ranking import MatchFilters, Scored
+from matching.text import term_spans
 from service.deps import AppState
 from service.errors import WerkmatchError
 from service.models import Candidate, Vacancy
 from service.schemas import (
+    MAX_HIGHLIGHTS_PER_SIDE,
     AdHocMatchIn,
     CandidateMatchItem,
     CandidateSummary,
     FocusMatchOut,
+    Highlight,
     VacancyMatchItem,
     VacancySummary,
 )
@@ -33,7 +39,12 @@ def _scored_fields(s: Scored) -> dict[str, object]:
     if s.focus is not None:
         f = s.focus
         focus = FocusMatchOut(
-            slug=f.slug, name=f.name, label=f.label, matched=f.matched, score=round(f.score, 4)
+            slug=f.slug,
+            name=f.name,
+            label=f.label,
+            matched=f.matched,
+            score=round(f.score, 4),
+            via=f.via,
         )
     return {
         "score": s.score,
@@ -45,7 +56,56 @@ def _scored_fields(s: Scored) -> dict[str, object]:
     }
 
 
-def candidate_items(matches: list[CandidateMatch]) -> list[CandidateMatchItem]:
+class _Texts:
+    """The stored texts the highlights point into: the query's and the returned results'.
+
+    Read only for the returned page (one query), never for the re-rank pool.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        query: tuple[str, str],
+        result_side: str,
+        table: Any,
+        ids: Sequence[int],
+    ) -> None:
+        self.query_side, self.query_text = query
+        self.result_side = result_side
+        column = table.cv_text if table is Candidate else table.description
+        self.results: dict[int, str] = {}
+        if ids:
+            query_ids = select(table.id, column).where(col(table.id).in_(list(ids)))
+            self.results = {int(i): t for i, t in session.exec(query_ids).all()}
+
+    def highlights(self, result_id: int, scored: Scored) -> list[Highlight]:
+        terms = scored.shared_terms
+        if not terms:
+            return []
+        out = [
+            Highlight(term=term, side=side, start=start, end=end)  # type: ignore[arg-type]
+            for side, text in (
+                (self.query_side, self.query_text),
+                (self.result_side, self.results.get(result_id, "")),
+            )
+            for term, start, end in term_spans(text, terms, MAX_HIGHLIGHTS_PER_SIDE)
+        ]
+        return sorted(out, key=lambda h: (h.side != "cv", h.start))
+
+
+def _candidate_texts(
+    session: Session, matches: list[CandidateMatch], query: tuple[str, str]
+) -> _Texts:
+    return _Texts(session, query, "cv", Candidate, [m.facts.id for m in matches])
+
+
+def _vacancy_texts(session: Session, matches: list[VacancyMatch], query: tuple[str, str]) -> _Texts:
+    return _Texts(session, query, "vacancy", Vacancy, [m.facts.id for m in matches])
+
+
+def candidate_items(
+    matches: list[CandidateMatch], texts: _Texts | None = None
+) -> list[CandidateMatchItem]:
     return [
         CandidateMatchItem(
             candidate_id=m.facts.external_id,
@@ -54,13 +114,16 @@ def candidate_items(matches: list[CandidateMatch]) -> list[CandidateMatchItem]:
                 participation_ladder_step=m.facts.ladder_step,
                 client_group=m.facts.client_group,
             ),
+            highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
             **_scored_fields(m.scored),  # type: ignore[arg-type]
         )
         for m in matches
     ]
 
 
-def vacancy_items(matches: list[VacancyMatch]) -> list[VacancyMatchItem]:
+def vacancy_items(
+    matches: list[VacancyMatch], texts: _Texts | None = None
+) -> list[VacancyMatchItem]:
     return [
         VacancyMatchItem(
             employer_id=m.facts.employer_id,
@@ -73,6 +136,7 @@ def vacancy_items(matches: list[VacancyMatch]) -> list[VacancyMatchItem]:
                 hours_per_week=m.facts.hours,
                 closes_on=m.facts.closes_on,
             ),
+            highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
             **_scored_fields(m.scored),  # type: ignore[arg-type]
         )
         for m in matches
@@ -89,7 +153,9 @@ def candidates_for_vacancy(
     vec = matcher.vacancies.index.reconstruct(row.id)
     if facts is None or vec is None:
         raise NotIndexed("this vacancy has no vector in the index yet; retry shortly")
-    return candidate_items(matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts))
+    matches = matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
+    texts = _candidate_texts(session, matches, ("vacancy", row.description))
+    return candidate_items(matches, texts)
 
 
 def vacancies_for_candidate(
@@ -102,7 +168,8 @@ def vacancies_for_candidate(
     vec = matcher.candidates.index.reconstruct(row.id)
     if facts is None or vec is None:
         raise NotIndexed("this candidate has no vector in the index yet; retry shortly")
-    return vacancy_items(matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts))
+    matches = matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
+    return vacancy_items(matches, _vacancy_texts(session, matches, ("cv", row.cv_text)))
 
 
 def ad_hoc(
@@ -129,5 +196,7 @@ def ad_hoc(
         include_closed=query.include_closed,
     )
     if query.target == "candidates":
-        return candidate_items(matcher.candidates_for(vec, side, filters, query.limit))
-    return vacancy_items(matcher.vacancies_for(vec, side, filters, query.limit))
+        found = matcher.candidates_for(vec, side, filters, query.limit)
+        return candidate_items(found, _candidate_texts(session, found, ("query", query.text)))
+    hits = matcher.vacancies_for(vec, side, filters, query.limit)
+    return vacancy_items(hits, _vacancy_texts(session, hits, ("query", query.text)))

@@ -182,6 +182,7 @@ class FocusOccupation(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=MAX_LABEL_CHARS)
     synonyms: list[str] = Field(default_factory=list, sa_type=JSON)
+    esco_uris: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = _ts_column()
     updated_at: datetime = _ts_column()
 
@@ -335,6 +336,14 @@ class VacancyIn(StrictInput):
 class FocusOccupationIn(StrictInput):
     name: Label
     synonyms: Annotated[list[Label], Field(max_length=50)] = []
+    esco_uris: Annotated[list[EscoUri], PydField(max_length=50)] = PydField(
+        default=[],
+        description=(
+            "ESCO occupations that belong to this focus occupation: a vacancy or candidate whose "
+            "title was linked to one of them is in focus even when its title matches neither the "
+            "name nor a synonym. Each must be an imported ESCO occupation."
+        ),
+    )
 
 
 class Timestamps(BaseModel):

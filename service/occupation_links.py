@@ -19,7 +19,13 @@ from service.errors import InvalidParameter
 from service.models import CandidateIn, EscoOccupation, VacancyIn
 from service.occupations import OccupationIndex
 
-__all__ = ["LINK_MIN_SCORE", "check_caller_uris", "link_candidate", "link_vacancy"]
+__all__ = [
+    "LINK_MIN_SCORE",
+    "check_caller_uris",
+    "check_focus_uris",
+    "link_candidate",
+    "link_vacancy",
+]
 
 LINK_MIN_SCORE = 0.6
 """Below this normalisation score a title is not linked: a wrong ESCO link costs more in the
@@ -53,6 +59,20 @@ def check_caller_uris(session: Session, items: Sequence[Any], location: str = "b
         if uri not in known:
             raise InvalidParameter(
                 field, f"{uri} is not an imported ESCO occupation", location=location
+            )
+
+
+def check_focus_uris(session: Session, uris: Sequence[str]) -> None:
+    """Raise a 422 naming ``esco_uris.<i>`` for the first URI that is not an imported occupation.
+
+    Raises:
+        InvalidParameter: the first unknown URI.
+    """
+    known = _rows(session, list(uris))
+    for i, uri in enumerate(uris):
+        if uri not in known:
+            raise InvalidParameter(
+                f"esco_uris.{i}", f"{uri} is not an imported ESCO occupation", location="body"
             )
 
 

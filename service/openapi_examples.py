@@ -91,6 +91,7 @@ FOCUS_IN: dict[str, Any] = {
         "reachtruckchauffeur",
         "reachtruckbestuurder",
     ],
+    "esco_uris": ["http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"],
 }
 
 CANDIDATE_MATCH: dict[str, Any] = {
@@ -112,8 +113,15 @@ CANDIDATE_MATCH: dict[str, Any] = {
         "label": "Heftruckchauffeur",
         "matched": "Heftruckchauffeur",
         "score": 1.0,
+        "via": "title",
     },
     "distance_km": 0.0,
+    "highlights": [
+        {"term": "heftruckchauffeur", "side": "cv", "start": 15, "end": 32},
+        {"term": "reachtruck", "side": "cv", "start": 73, "end": 83},
+        {"term": "chauffeur", "side": "cv", "start": 83, "end": 92},
+        {"term": "heftruckchauffeur", "side": "vacancy", "start": 57, "end": 74},
+    ],
     "candidate_id": "kand-0096",
     "summary": {
         "desired_occupations": ["Heftruckchauffeur"],
@@ -141,8 +149,13 @@ VACANCY_MATCH: dict[str, Any] = {
         "label": "Heftruckchauffeur",
         "matched": "Heftruckchauffeur (m/v) 32 uur",
         "score": 1.0,
+        "via": "title",
     },
     "distance_km": 0.0,
+    "highlights": [
+        {"term": "heftruckchauffeur", "side": "cv", "start": 15, "end": 32},
+        {"term": "heftruckchauffeur", "side": "vacancy", "start": 57, "end": 74},
+    ],
     "employer_id": "transport-rijnmond-bv",
     "vacancy_id": "vac-0001",
     "summary": {
@@ -190,6 +203,35 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
     VacancyMatchList: {"data": [VACANCY_MATCH], "count": 1},
     AdHocMatchIn: AD_HOC_IN,
     AdHocMatchList: {"target": "candidates", "data": [CANDIDATE_MATCH], "count": 1},
+    CompletenessReport: {
+        "active_candidates": 300,
+        "complete": 287,
+        "missing_counts": {"desired_occupation": 4, "hours": 6, "location": 2, "ladder_step": 3},
+        "data": [
+            {
+                "candidate_id": "kand-0017",
+                "caseworker_id": "cw-03",
+                "missing": ["hours", "ladder_step"],
+            }
+        ],
+        "count": 13,
+    },
+    NormalizeIn: {"title": "Heftruckchauffeuse (m/v) 32 uur", "limit": 1},
+    NormalizeOut: {
+        "title": "Heftruckchauffeuse (m/v) 32 uur",
+        "normalized": "heftruckchauffeur",
+        "data": [
+            {
+                "uri": "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755",
+                "preferred_label": "heftruckchauffeur",
+                "isco_code": "8344",
+                "isco_label": "Bestuurders van hijs-, hef- en laadwerktuigen",
+                "matched_label": "heftruckchauffeur",
+                "score": 1.0,
+            }
+        ],
+        "count": 1,
+    },
 }
 
 HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -203,21 +245,6 @@ HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 
-NORMALIZE_OUT: dict[str, Any] = {
-    "title": "Heftruckchauffeur (m/v) 32 uur",
-    "normalized": "heftruckchauffeur",
-    "data": [
-        {
-            "uri": "http://data.europa.eu/esco/occupation/0b1a1a3b-63b2-4b8c-8a4b-0f0e2e4f5a6b",
-            "preferred_label": "heftruckchauffeur",
-            "isco_code": "8344",
-            "isco_label": "Bestuurders van hefwerktuigen",
-            "matched_label": "heftruckchauffeur",
-            "score": 1.0,
-        }
-    ],
-    "count": 1,
-}
 
 RUN_OUT: dict[str, Any] = {
     "run_id": 12,
@@ -266,25 +293,9 @@ STATUS_OUT: dict[str, Any] = {
     "updated_at": "2026-11-26T09:15:00Z",
 }
 
-COMPLETENESS: dict[str, Any] = {
-    "active_candidates": 270,
-    "complete": 241,
-    "missing_counts": {"desired_occupation": 12, "hours": 9, "location": 4, "ladder_step": 7},
-    "data": [
-        {
-            "candidate_id": "kand-0042",
-            "caseworker_id": "cw-deventer-01",
-            "missing": ["desired_occupation", "hours"],
-        }
-    ],
-    "count": 1,
-}
 
 EXAMPLES.update(
     {
-        NormalizeIn: {"title": "Heftruckchauffeur (m/v) 32 uur", "limit": 5},
-        NormalizeOut: NORMALIZE_OUT,
-        CompletenessReport: COMPLETENESS,
         RematchRunIn: {"top_k": 50},
         RematchRunOut: RUN_OUT,
         NewMatchList: NEW_MATCHES,

@@ -17,13 +17,38 @@ from service.models import (
     _postcode,
 )
 
+MAX_HIGHLIGHTS_PER_SIDE = 50
+
 
 class FocusMatchOut(BaseModel):
     slug: str
     name: str
-    label: str = Field(description="The focus name or synonym that matched.")
-    matched: str = Field(description="The title or occupation it was recognised in.")
-    score: float = Field(description="Match strength, 0–1.")
+    label: str = Field(
+        description="The focus name or synonym that matched, or the ESCO occupation's label."
+    )
+    matched: str = Field(
+        description="The title or occupation it was recognised in, or the ESCO URI (via esco)."
+    )
+    score: float = Field(
+        description="Match strength, 0–1: title similarity, or the ESCO link's score (via esco)."
+    )
+    via: Literal["title", "esco"] = Field(
+        default="title",
+        description="title: fuzzy match of name/synonyms; esco: the row's ESCO link is one of "
+        "the focus occupation's esco_uris.",
+    )
+
+
+class Highlight(BaseModel):
+    """Where a shared term of the lexical signal occurs in one of the two texts."""
+
+    term: str = Field(description="The shared term (folded, as in the explanation).")
+    side: Literal["cv", "vacancy", "query"] = Field(
+        description="cv: the candidate's cv_text; vacancy: the vacancy's description; "
+        "query: the text of an ad-hoc match request."
+    )
+    start: int = Field(description="Character offset where the term starts in that text.")
+    end: int = Field(description="Character offset just after it (text[start:end]).")
 
 
 class MatchBase(BaseModel):
@@ -33,6 +58,11 @@ class MatchBase(BaseModel):
     explanation: list[str] = Field(description="Plain-language reasons, for the caseworker.")
     focus: FocusMatchOut | None = None
     distance_km: float | None = None
+    highlights: list[Highlight] = Field(
+        default=[],
+        description="Occurrences of the shared lexical terms in the CV and vacancy texts "
+        f"(at most {MAX_HIGHLIGHTS_PER_SIDE} per text), computed for the returned results only.",
+    )
 
 
 class CandidateSummary(BaseModel):

@@ -23,6 +23,7 @@ def to_public(row: FocusOccupation) -> FocusOccupationPublic:
         slug=row.slug,
         name=row.name,
         synonyms=list(row.synonyms),
+        esco_uris=list(row.esco_uris or []),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -36,7 +37,12 @@ def to_public(row: FocusOccupation) -> FocusOccupationPublic:
 def put_focus_occupation(
     slug: Slug, body: FocusOccupationIn, session: SessionDep, state: StateDep, response: Response
 ) -> FocusOccupationPublic:
-    """Create or replace a focus occupation with its synonyms."""
+    """Create or replace a focus occupation with its synonyms and ESCO occupations.
+
+    A title is in the focus occupation when it fuzzy-matches the name or a synonym, or when its
+    ESCO link is one of ``esco_uris``. An ``esco_uris`` entry that is not an imported ESCO
+    occupation is a 422 naming ``esco_uris.<i>``; nothing is written then.
+    """
     row, outcome = crud.upsert_focus(session=session, slug=slug, data=body)
     state.index.catch_up(session)
     response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from matching.focus import (
@@ -238,3 +240,44 @@ def test_empty_inputs() -> None:
 def test_occupations_property_keeps_order() -> None:
     occs = [SCHOONMAKER, HEFTRUCK, VERZORGENDE]
     assert FocusMatcher(occs).occupations == tuple(occs)
+
+
+# ---------------------------------------------------------------- focus by ESCO occupation
+
+_HEFTRUCK_URI = "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"
+
+
+@dataclass(frozen=True)
+class _Link:
+    uri: str
+    label: str
+    score: float
+
+
+def test_esco_link_in_esco_uris_is_a_focus_hit_without_title_match() -> None:
+    occ = FocusOccupation("logistiek", "Logistiek vakkracht", (), (_HEFTRUCK_URI,))
+    matcher = FocusMatcher([occ])
+    link = _Link(_HEFTRUCK_URI, "heftruckchauffeur", 0.93)
+    assert matcher.match(["Chauffeur vorkheftruck"]) == []
+    [hit] = matcher.match(["Chauffeur vorkheftruck"], [link])
+    assert (hit.slug, hit.via, hit.label, hit.matched, hit.score) == (
+        "logistiek",
+        "esco",
+        "heftruckchauffeur",
+        _HEFTRUCK_URI,
+        0.93,
+    )
+    # Links count even without titles; a link to another occupation does not.
+    assert matcher.match([], [link]) == [hit]
+    assert matcher.match(["Kok"], [_Link(_HEFTRUCK_URI + "x", "iets", 1.0)]) == []
+
+
+def test_stronger_signal_wins_between_title_and_esco_link() -> None:
+    occ = FocusOccupation("heftruck", "Heftruckchauffeur", (), (_HEFTRUCK_URI,))
+    matcher = FocusMatcher([occ])
+    [hit] = matcher.match(["Heftruckchauffeur"], [_Link(_HEFTRUCK_URI, "heftruckchauffeur", 1.0)])
+    assert (hit.via, hit.score) == ("title", 1.0)  # tie: the title match is kept
+    [hit] = matcher.match(["heftruckchauffer"], [_Link(_HEFTRUCK_URI, "heftruckchauffeur", 1.0)])
+    assert (hit.via, hit.score) == ("esco", 1.0)
+    [hit] = matcher.match(["heftruckchauffer"], [_Link(_HEFTRUCK_URI, "heftruckchauffeur", 0.7)])
+    assert hit.via == "title" and 0.85 <= hit.score < 1.0
