@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic import Field as PydField
 from sqlalchemy import (
     JSON,
@@ -346,15 +353,18 @@ class FocusOccupationIn(StrictInput):
     )
 
 
-class Timestamps(BaseModel):
-    created_at: datetime
-    updated_at: datetime
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were written as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        # SQLite hands back naive datetimes; they were written as UTC.
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A timestamp in an API answer: always with its UTC offset, also when read from SQLite."""
+
+
+class Timestamps(BaseModel):
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class EscoLinkOut(BaseModel):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from service.models import StrictInput
+from service.models import StrictInput, UtcDateTime
 
 MatchStatusValue = Literal["seen", "proposed", "rejected", "placed"]
 
@@ -32,8 +31,8 @@ class RematchRunOut(BaseModel):
     timings: dict[str, float] = Field(description="Seconds per phase.")
     errors: list[str]
     resumed: int = Field(description="How often the run was taken over after its process died.")
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
 
 
 class NewMatch(BaseModel):
@@ -67,4 +66,4 @@ class MatchStatusOut(BaseModel):
     candidate_id: str
     status: MatchStatusValue
     note: str | None
-    updated_at: datetime
+    updated_at: UtcDateTime

@@ -168,6 +168,8 @@ def test_status_survives_rematch_rejected_never_new_placed_leaves_pool(
 ) -> None:
     seed(client)
     first = run(client)
+    for stamp in (first["started_at"], first["finished_at"]):
+        assert stamp.endswith(("Z", "+00:00")), stamp  # UTC, also on SQLite
     new = client.get("/v1/caseworkers/cw-01/new-matches").json()["data"]
     assert new, "every match of the first run is new"
     rejected = new[0]
@@ -175,6 +177,7 @@ def test_status_survives_rematch_rejected_never_new_placed_leaves_pool(
     resp = client.put(url, json={"status": "rejected", "note": "te ver weg"})
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "rejected" and resp.json()["note"] == "te ver weg"
+    assert resp.json()["updated_at"].endswith(("Z", "+00:00"))
     seen = new[1]
     seen_url = f"/v1/matches/e-1/{seen['vacancy_id']}/{seen['candidate_id']}/status"
     assert client.put(seen_url, json={"status": "seen"}).status_code == 200
