@@ -270,9 +270,10 @@ class LocalExecutor:
         return self._embed(texts)
 
 
-def _embed_on_worker(model: str, batch: int, overlap: int, texts: list[str]) -> Embedded:
-    # load_encoder is cached per process: each worker loads the model once
-    return load_encoder(model, batch, overlap).embed(texts)
+def _embed_on_worker(encoder_args: tuple[Any, ...], texts: list[str]) -> Embedded:
+    # load_encoder is cached per process: each worker loads the model once. The driver's whole
+    # argument tuple travels, so workers use the same backend and produce the same model id.
+    return load_encoder(*encoder_args).embed(texts)
 
 
 class DaskExecutor:
@@ -285,11 +286,10 @@ class DaskExecutor:
 
     EMBED_CHUNK = 128
 
-    def __init__(
-        self, client: Any, model: str, batch_size: int, overlap: int, max_in_flight: int = 64
-    ) -> None:
+    def __init__(self, client: Any, encoder_args: tuple[Any, ...], max_in_flight: int = 64) -> None:
+        """``encoder_args``: what :func:`matching.embedder.load_encoder` gets on the driver."""
         self.client = client
-        self.model, self.batch_size, self.overlap = model, batch_size, overlap
+        self.encoder_args = encoder_args
         self.max_in_flight = max_in_flight
 
     def run_batches(
@@ -332,10 +332,7 @@ class DaskExecutor:
             list(texts[i : i + self.EMBED_CHUNK]) for i in range(0, len(texts), self.EMBED_CHUNK)
         ]
         futures = [
-            self.client.submit(
-                _embed_on_worker, self.model, self.batch_size, self.overlap, c, pure=False
-            )
-            for c in chunks
+            self.client.submit(_embed_on_worker, self.encoder_args, c, pure=False) for c in chunks
         ]
         parts = self.client.gather(futures)
         if not parts:

@@ -468,9 +468,7 @@ def executor_for(settings: Settings, encoder: Encoder, scheduler: str | None) ->
     except (OSError, TimeoutError, ValueError) as exc:
         raise SchedulerUnreachable(f"cannot reach Dask scheduler {scheduler}: {exc}") from None
     try:
-        yield DaskExecutor(
-            client, settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens
-        )
+        yield DaskExecutor(client, settings.encoder_args())
     finally:
         client.close()
 

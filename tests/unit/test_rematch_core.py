@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matching.embedder import load_encoder
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters, candidate_passes, vacancy_passes
@@ -111,3 +112,16 @@ def test_plan_skips_committed_ranges_and_bounds_batch_size() -> None:
     covered = [int(ids[i]) for b in resumed for i in range(b.start, b.stop)]
     assert covered == [*range(15, 20), *range(25, 30)]
     assert plan_batches(FOR_VACANCY, ids, [(0, 99)], 100, 500, 100) == []
+
+
+def test_dask_workers_load_the_drivers_encoder_configuration(encoder, tmp_path) -> None:
+    """Workers get the driver's whole encoder configuration (backend included), so the
+    vectors they return carry the model id the driver stores them under."""
+    from matching.rematch import _embed_on_worker
+    from service.config import Settings
+
+    args = Settings(data_dir=tmp_path).encoder_args()
+    texts = ["Heftruckchauffeur met ervaring in laden en lossen.", "Verzorgende IG in de wijk."]
+    got = _embed_on_worker(args, texts)
+    assert load_encoder(*args).model_id == encoder.model_id
+    assert np.allclose(got.vectors, encoder.embed(texts).vectors, atol=1e-6)
