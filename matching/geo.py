@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 __all__ = [
     "DEFAULT_CSV",
     "POSTCODE_RE",
@@ -33,7 +35,6 @@ POSTCODE_RE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})?")
 # Never issued because of their Second World War connotations.
 _UNISSUED_LETTERS = frozenset({"SA", "SD", "SS"})
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
-_EARTH_RADIUS_KM = EARTH_RADIUS_KM
 _REQUIRED_COLUMNS = ("postcode", "place", "municipality", "lat", "lon")
 
 
@@ -73,7 +74,18 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dlambda = math.radians(lon2 - lon1)
     h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     # Rounding can push h a hair above 1 for antipodal points; asin would then fail.
-    return 2 * _EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+
+
+def haversine_km_array(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """:func:`haversine_km` on numpy arrays (broadcasting; NaN in, NaN out)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import numpy as np
 
 from matching.embedder import Embedded, load_encoder
-from matching.geo import _EARTH_RADIUS_KM  # same sphere as haversine_km
+from matching.geo import haversine_km_array
 from matching.matcher import pool_size, rank_candidates, rank_vacancies
 from matching.profiles import CandidateFacts
 from matching.ranking import MatchFilters, Scored, candidate_passes, vacancy_passes
@@ -91,15 +91,6 @@ class SideArrays:
         )
 
 
-def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> Any:
-    """Vectorised :func:`matching.geo.haversine_km` (same formula; NaN in, NaN out)."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = np.radians(lon2 - lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def allowed_mask(direction: int, queries: SideArrays, targets: SideArrays) -> np.ndarray:
     """(queries × targets) bool: the pair passes the licence and travel-distance filters.
 
@@ -114,7 +105,7 @@ def allowed_mask(direction: int, queries: SideArrays, targets: SideArrays) -> np
         max_travel = np.broadcast_to(queries.max_travel[:, None], lic_bad.shape)
     ok = ~lic_bad
     if not np.isnan(max_travel).all():
-        d = _haversine(
+        d = haversine_km_array(
             queries.lat[:, None], queries.lon[:, None], targets.lat[None, :], targets.lon[None, :]
         )
         with np.errstate(invalid="ignore"):

@@ -167,3 +167,16 @@ def test_custom_csv_bad_row(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="PC4"):
         PostcodeLocator(path)
+
+
+def test_array_haversine_equals_the_scalar_one_and_passes_nan() -> None:
+    import numpy as np
+
+    from matching.geo import haversine_km_array
+
+    lat1, lon1 = np.array([51.884, 52.37, np.nan]), np.array([4.606, 4.89, 5.0])
+    lat2, lon2 = np.array([51.92, 53.22, 52.0]), np.array([4.48, 6.57, 5.0])
+    got = haversine_km_array(lat1, lon1, lat2, lon2)
+    for i in range(2):
+        assert got[i] == pytest.approx(haversine_km(lat1[i], lon1[i], lat2[i], lon2[i]), rel=1e-12)
+    assert np.isnan(got[2])
