@@ -25,6 +25,7 @@ setup: $(STAMP)  ## create .venv with the werkmatch command
 run: setup  ## migrate, load the demo data and serve on http://$(HOST):$(PORT)
 	$(BIN)/werkmatch migrate
 	$(BIN)/werkmatch demo
+	$(BIN)/werkmatch keys demo --url http://$(HOST):$(PORT)
 	$(BIN)/werkmatch serve --host $(HOST) --port $(PORT)
 
 postgres:  ## start the local PostgreSQL cluster if it is not running

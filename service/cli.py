@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from service.cli_keys import keys_app
 from service.config import get_settings
 
 app = typer.Typer(
@@ -354,6 +355,10 @@ def loadtest(
     clients: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
     seed: Annotated[int, typer.Option(help="Random seed (also part of the written ids).")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(envvar="WERKMATCH_KEY", help="Admin API key (or set WERKMATCH_KEY)."),
+    ] = None,
 ) -> None:
     """Mixed writes and match queries against a running service, then verify every
     acknowledged write; exit 1 on any 5xx, transport error or missing write.
@@ -363,7 +368,7 @@ def loadtest(
     from service.loadtest import run_load
 
     try:
-        result = run_load(url, seconds=seconds, clients=clients, seed=seed)
+        result = run_load(url, seconds=seconds, clients=clients, seed=seed, key=key)
     except (OSError, RuntimeError) as exc:
         _fail(f"cannot load {url}: {exc}", code=2)
     summary = result.summary()
@@ -429,6 +434,7 @@ occupations_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(occupations_app, name="occupations")
+app.add_typer(keys_app, name="keys")
 
 
 @occupations_app.command("import")

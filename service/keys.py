@@ -1,0 +1,156 @@
+"""API keys: create, verify, list and revoke.
+
+A key reads ``wm_<kid>_<secret>``: the key id (kid) is public and names the key in lists,
+audit records and logs; the secret (43 url-safe characters, 256 random bits) is shown once, at
+creation, and only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from service.models import ID_PATTERN
+from service.security_models import ROLES, ApiKey, Role
+
+TOKEN_RE = re.compile(r"^wm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+_ID_RE = re.compile(ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of a verified key, as the request handlers see it."""
+
+    key_id: str
+    role: Role
+    employer_id: str | None = None
+    caseworker_id: str | None = None
+
+    @property
+    def caseload_limited(self) -> bool:
+        return self.role == "director" and self.caseworker_id is not None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite returns naive UTC
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def key_state(key: ApiKey, now: datetime | None = None) -> str:
+    """active, revoked or expired."""
+    now = now or datetime.now(UTC)
+    if key.revoked_at is not None:
+        return "revoked"
+    expires = _aware(key.expires_at)
+    if expires is not None and expires <= now:
+        return "expired"
+    return "active"
+
+
+def create_key(
+    session: Session,
+    role: str,
+    *,
+    employer_id: str | None = None,
+    caseworker_id: str | None = None,
+    label: str = "",
+    expires_in_days: float | None = None,
+) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its token (the only time the secret is known).
+
+    Raises ValueError naming the argument at fault.
+    """
+    if role not in ROLES:
+        raise ValueError(f"role: must be one of {', '.join(ROLES)}")
+    if role == "employer" and not employer_id:
+        raise ValueError("employer_id: an employer key must be bound to one employer")
+    if role != "employer" and employer_id:
+        raise ValueError("employer_id: only employer keys are bound to an employer")
+    if caseworker_id and role != "director":
+        raise ValueError("caseworker_id: only director keys can be limited to a caseload")
+    for name, value in (("employer_id", employer_id), ("caseworker_id", caseworker_id)):
+        if value is not None and not _ID_RE.match(value):
+            raise ValueError(f"{name}: 1–64 characters: letters, digits, '.', '_' or '-'")
+    if expires_in_days is not None and not 0 < expires_in_days <= 3650:
+        raise ValueError("expires_in_days: must be between 0 and 3650")
+    if len(label) > 120:
+        raise ValueError("label: at most 120 characters")
+    kid = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    key = ApiKey(
+        id=kid,
+        secret_hash=_hash(secret),
+        role=role,
+        employer_id=employer_id,
+        caseworker_id=caseworker_id,
+        label=label,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(key)
+    session.commit()
+    session.refresh(key)
+    return key, f"wm_{kid}_{secret}"
+
+
+def verify_token(session: Session, token: str) -> Principal | None:
+    """The principal of a valid, unrevoked, unexpired key; None for anything else."""
+    m = TOKEN_RE.match(token)
+    if m is None:
+        return None
+    kid, secret = m.groups()
+    key = session.get(ApiKey, kid)
+    # compare_digest also when the key is unknown, so timing does not tell which kids exist
+    expected = key.secret_hash if key is not None else "0" * 64
+    if not hmac.compare_digest(expected, _hash(secret)) or key is None:
+        return None
+    if key_state(key) != "active":
+        return None
+    return Principal(
+        key_id=key.id,
+        role=key.role,  # type: ignore[arg-type]
+        employer_id=key.employer_id,
+        caseworker_id=key.caseworker_id,
+    )
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))))
+
+
+def revoke_key(session: Session, key_id: str) -> ApiKey | None:
+    """Revoke a key (idempotent); None when no such key exists."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        session.add(key)
+        session.commit()
+        session.refresh(key)
+    return key
+
+
+def revoke_labelled(session: Session, label: str) -> int:
+    """Revoke every active key with this label (used to replace the local demo key)."""
+    keys = session.exec(
+        select(ApiKey).where(ApiKey.label == label, col(ApiKey.revoked_at).is_(None))
+    ).all()
+    now = datetime.now(UTC)
+    for key in keys:
+        key.revoked_at = now
+        session.add(key)
+    session.commit()
+    return len(keys)
