@@ -223,6 +223,11 @@ class FilterColumns:
     ) -> np.ndarray:
         """Boolean mask over ids: the candidates :func:`candidate_passes` would keep."""
         m = self.present & self.active
+        if filters.only_candidates is not None:
+            only = np.zeros_like(m)
+            ids = np.fromiter(filters.only_candidates, dtype=np.int64)
+            only[ids[ids < len(only)]] = True
+            m &= only
         if filters.ladder_step_min is not None:
             m &= self.ladder >= filters.ladder_step_min
         if filters.client_groups:

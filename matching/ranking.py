@@ -68,6 +68,7 @@ class MatchFilters:
     min_score: float | None = None
     kinds: tuple[str, ...] = ()
     include_closed: bool = False
+    only_candidates: frozenset[int] | None = None  # a caseload: internal candidate ids
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,8 @@ def candidate_passes(
 ) -> bool:
     """Whether a candidate may appear in results for ``query`` (a vacancy or free text)."""
     if not cand.active:
+        return False
+    if filters.only_candidates is not None and cand.id not in filters.only_candidates:
         return False
     if filters.ladder_step_min is not None and (
         cand.ladder_step is None or cand.ladder_step < filters.ladder_step_min

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from matching.embedder import Encoder, load_encoder
 from matching.geo import default_locator
 from service import crud, ui
+from service.auth import AccessGate
 from service.config import Settings, get_settings
 from service.db import ensure_migrated, make_engine
 from service.deps import AppState
@@ -24,7 +25,9 @@ from service.index_state import IndexState
 from service.limits import BodySizeLimit
 from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
 from service.openapi import install_openapi
+from service.rate_limit import make_limiter
 from service.routes import (
+    audit_log,
     candidates,
     focus,
     health,
@@ -40,6 +43,11 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """
 Werkmatch couples job seekers (candidates) and employer vacancies for Dutch public employment
 services. Every match comes with its score, the score's parts and plain-language reasons.
+
+Every route but `/healthz`, `/readyz` and these docs needs an API key:
+`Authorization: Bearer wm_...` (create one with `werkmatch keys create --role ...`).
+A missing or invalid key answers 401, a role that may not use a route 403, another tenant's
+object 404, too many requests for one key 429 (with `Retry-After`).
 
 Errors are JSON: `{"error": code, "detail": ...}`; a 422 names the offending field.
 Request bodies reject unknown fields.
@@ -116,6 +124,9 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
             spec=settings.index_spec(),
         ),
     )
+    state.limiter = make_limiter(
+        engine, settings.redis_url, settings.rate_limit_requests, settings.rate_limit_window_s
+    )
     refresh_stale_vectors(state)
     state.index.start()
     with Session(engine) as session:
@@ -157,10 +168,22 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.state.metrics = metrics
     metrics.watch(IndexCollector(lambda: getattr(app.state, "werkmatch", None)))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outside the body limit: an anonymous caller gets 401 before any body is read.
+    app.add_middleware(AccessGate)
     app.add_middleware(WorkerHeader)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)
-    for module in (health, candidates, vacancies, match, focus, occupations, reports, rematch):
+    for module in (
+        health,
+        candidates,
+        vacancies,
+        match,
+        focus,
+        occupations,
+        reports,
+        rematch,
+        audit_log,
+    ):
         app.include_router(module.router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=ui.STATIC_DIR), name="ui-static")

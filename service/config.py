@@ -110,6 +110,21 @@ class Settings(BaseSettings):
     )
     rematch_batch_max_queries: int = Field(default=512, ge=1, le=100_000)
 
+    rate_limit_requests: int = Field(
+        default=1200,
+        ge=0,
+        le=1_000_000,
+        description="Requests per API key per window (default a minute), over all workers "
+        "(0: no limit).",
+    )
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, le=86_400, description="Length of a rate-limit window in seconds."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0 to count rate limits in Redis; default: in the database.",
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``sqlite:///<data_dir>/werkmatch.db``."""
         if self.database_url:

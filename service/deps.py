@@ -18,6 +18,7 @@ from service.errors import InvalidParameter
 from service.index_state import IndexState
 from service.models import ID_PATTERN, ClientGroup, VacancyKind
 from service.occupations import OccupationIndex
+from service.rate_limit import RateLimiter
 
 
 @dataclass
@@ -30,6 +31,7 @@ class AppState:
     locator: PostcodeLocator
     index: IndexState
     occupations: OccupationIndex = field(default_factory=OccupationIndex)
+    limiter: RateLimiter | None = None
 
 
 def get_state(request: Request) -> AppState:

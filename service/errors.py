@@ -102,6 +102,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _route(request: Request) -> str:
+    """The route template for logs: never the raw path, whose ids identify people."""
+    return getattr(request.scope.get("route"), "path", "unmatched")  # type: ignore[no-any-return]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error as ``{"error": code, "detail": ...}``; never leak a stack trace."""
 
@@ -122,7 +127,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning(
                 "database unavailable on %s %s: %s",
                 request.method,
-                request.url.path,
+                _route(request),
                 type(exc.orig).__name__,
             )
             return JSONResponse(
@@ -130,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=503,
                 headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
             )
-        log.exception("database error on %s %s", request.method, request.url.path)
+        log.exception("database error on %s %s", request.method, _route(request))
         return JSONResponse(
             {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
         )
@@ -152,8 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        route = getattr(request.scope.get("route"), "path", "unmatched")  # never raw ids
-        log.exception("unhandled error on %s %s", request.method, route)
+        log.exception("unhandled error on %s %s", request.method, _route(request))
         return JSONResponse(
             {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
         )

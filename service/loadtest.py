@@ -104,8 +104,9 @@ class LoadResult:
 class _Conn:
     """One keep-alive connection; reconnects after a transport error."""
 
-    def __init__(self, base: str, timeout: float) -> None:
+    def __init__(self, base: str, timeout: float, key: str | None = None) -> None:
         parts = urlsplit(base)
+        self.auth = {"Authorization": f"Bearer {key}"} if key else {}
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.timeout = timeout
         self.conn: http.client.HTTPConnection | None = None
@@ -114,6 +115,7 @@ class _Conn:
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers.update(self.auth)
         payload = json.dumps(body).encode() if body is not None else None
         try:
             self.conn.request(method, path, body=payload, headers=headers)
@@ -131,17 +133,24 @@ class _Conn:
 
 
 def run_load(
-    base: str, *, seconds: float = 60, clients: int = 32, seed: int = 1, timeout: float = 60
+    base: str,
+    *,
+    seconds: float = 60,
+    clients: int = 32,
+    seed: int = 1,
+    timeout: float = 60,
+    key: str | None = None,
 ) -> LoadResult:
     """Run the mixed load for ``seconds`` with ``clients`` threads, then verify the writes.
 
     Mix per client step: 25% create/update a candidate, 5% delete one of its own, 50% vacancy
-    → candidates match, 15% candidate → vacancies match, 5% ad-hoc text match.
+    → candidates match, 15% candidate → vacancies match, 5% ad-hoc text match. ``key`` is an
+    admin API key (or one that may write candidates, vacancies and read matches).
     """
     base = base.rstrip("/")
     result = LoadResult(seconds=seconds, clients=clients)
     lock = threading.Lock()
-    setup = _Conn(base, timeout)
+    setup = _Conn(base, timeout, key)
     status, body, _ = setup.request("PUT", "/v1/employers/load-emp/vacancies/load-v1", _VACANCY)
     if status not in (200, 201):
         raise RuntimeError(f"could not create the load vacancy: {status} {body[:200]!r}")
@@ -150,7 +159,7 @@ def run_load(
 
     def client(n: int) -> None:
         rng = random.Random(seed * 1000 + n)
-        conn = _Conn(base, timeout)
+        conn = _Conn(base, timeout, key)
         mine: list[str] = []
         acked: dict[str, bool] = {}
         lat: dict[str, list[float]] = {}
@@ -214,13 +223,13 @@ def run_load(
         t.start()
     for t in threads:
         t.join(seconds + timeout + 30)
-    _verify(base, result, timeout)
+    _verify(base, result, timeout, key)
     return result
 
 
-def _verify(base: str, result: LoadResult, timeout: float) -> None:
+def _verify(base: str, result: LoadResult, timeout: float, key: str | None) -> None:
     """Every acknowledged write is readable and matchable; every acknowledged delete is gone."""
-    conn = _Conn(base, timeout)
+    conn = _Conn(base, timeout, key)
     for cid, present in sorted(result.acked.items()):
         if present:
             status, body, _ = conn.request("GET", f"/v1/candidates/{cid}/matches?limit=1")

@@ -173,9 +173,13 @@ def vacancies_for_candidate(
 
 
 def ad_hoc(
-    state: AppState, session: Session, query: AdHocMatchIn
+    state: AppState,
+    session: Session,
+    query: AdHocMatchIn,
+    only_candidates: frozenset[int] | None = None,
 ) -> list[CandidateMatchItem] | list[VacancyMatchItem]:
-    """Match a free text that is not stored against candidates or vacancies."""
+    """Match a free text that is not stored against candidates or vacancies (candidates
+    limited to ``only_candidates`` when given: a caseload)."""
     state.index.catch_up(session)
     matcher = state.index.matcher
     side: Side = make_side(
@@ -194,6 +198,7 @@ def ad_hoc(
         min_score=query.min_score,
         kinds=tuple(query.kind),
         include_closed=query.include_closed,
+        only_candidates=only_candidates,
     )
     if query.target == "candidates":
         found = matcher.candidates_for(vec, side, filters, query.limit)

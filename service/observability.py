@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -204,8 +205,28 @@ _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {
 }
 
 
+def format_exception_safely(exc_info: Any) -> str:
+    """A traceback without the exception's message: messages of database and validation errors
+    can quote the values involved (a CV, a name), and logs must not hold personal data."""
+    etype, _value, tb = exc_info
+    frames = "".join(traceback.format_tb(tb))
+    name = getattr(etype, "__qualname__", str(etype))
+    return f"Traceback (most recent call last):\n{frames}{name} (message withheld from logs)"
+
+
+class SafeTextFormatter(logging.Formatter):
+    """The plain-text format, with tracebacks that leave out exception messages."""
+
+    def formatException(self, ei: Any) -> str:
+        return format_exception_safely(ei)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id and any ``extra``."""
+    """One JSON object per line: time, level, logger, message, request id and any ``extra``.
+    Tracebacks leave out exception messages (see :func:`format_exception_safely`)."""
+
+    def formatException(self, ei: Any) -> str:
+        return format_exception_safely(ei)
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -247,7 +268,7 @@ def configure_logging(level: str, fmt: str) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(SafeTextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

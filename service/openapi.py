@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from service.errors import ErrorBody
 from service.models import VacancyIn
 from service.openapi_examples import EXAMPLES, HEALTH_EXAMPLES
+from service.openapi_security import secure_document
 
 _JSON = "application/json"
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
@@ -178,6 +179,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     examples = {m.__name__: e for m, e in EXAMPLES.items() if m.__name__ in schemas}
     for name, example in examples.items():
         schemas[name]["examples"] = [example]
+    secure_document(doc)
     for path, ops in doc.get("paths", {}).items():
         for method, op in ops.items():
             _polish_operation(path, method, op, examples)

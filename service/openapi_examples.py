@@ -27,6 +27,7 @@ from service.rematch_schemas import (
     RematchRunIn,
     RematchRunOut,
 )
+from service.routes.audit_log import AuditEventOut, AuditList
 from service.routes.occupations import NormalizeIn, NormalizeOut
 from service.routes.reports import CompletenessReport
 from service.schemas import (
@@ -305,3 +306,22 @@ EXAMPLES.update(
 )
 
 __all__ = ["EXAMPLES", "HEALTH_EXAMPLES", "JOBPOSTING_EXAMPLE"]
+
+AUDIT_EVENT = {
+    "at": "2026-11-26T09:14:03.120000Z",
+    "key_id": "k7m2xq9tp4aa",
+    "role": "director",
+    "candidate_id": "kand-0001",
+    "action": "match",
+    "method": "GET",
+    "route": "/v1/employers/{employer_id}/vacancies/{vacancy_id}/matches",
+    "status": 200,
+    "outcome": "allowed",
+    "request_id": "0f6d2c4e9b8a4f1e",
+}
+EXAMPLES.update(
+    {
+        AuditEventOut: AUDIT_EVENT,
+        AuditList: {"data": [AUDIT_EVENT], "count": 1},
+    }
+)

@@ -7,13 +7,14 @@ import logging
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, Request, status
 from sqlalchemy import select
 from sqlmodel import col
 
 from matching.ranking import WEIGHTS, score_pair
 from matching.rematch import FOR_VACANCY
-from service import crud
+from service import audit, crud
+from service.auth import PrincipalDep
 from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
 from service.errors import InvalidParameter, NotFound
 from service.match_statuses import statuses_for_vacancies
@@ -35,6 +36,7 @@ from service.rematch_schemas import (
     RematchRunIn,
     RematchRunOut,
 )
+from service.tenancy import caseload_ids, caseworker_scope, check_candidate
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["rematch"])
@@ -150,14 +152,20 @@ def caseworker_new_matches(
     caseworker_id: Annotated[str, Path(pattern=ID_PATTERN)],
     state: StateDep,
     session: SessionDep,
+    principal: PrincipalDep,
+    request: Request,
     since_run: SinceRun = None,
 ) -> NewMatchList:
     """Matches of the latest successful run for this caseworker's candidates that were not in
     ``since_run``; rejected matches are never reported again."""
+    own = caseworker_scope(principal)
+    if own is not None and own != caseworker_id:
+        raise NotFound(f"caseworker {caseworker_id!r} not found")
     run_id, base = _runs(session, since_run)
     mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id)
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
     items = _items(state, session, matches)
+    audit.note(request, [i.candidate_id for i in items])
     return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
 
 
@@ -177,14 +185,21 @@ def vacancy_new_matches(
     vacancy_id: VacancyId,
     state: StateDep,
     session: SessionDep,
+    principal: PrincipalDep,
+    request: Request,
     since_run: SinceRun = None,
 ) -> NewMatchList:
     """Candidates matched to this vacancy in the latest successful run that were not in
-    ``since_run``; rejected matches are never reported again."""
+    ``since_run``; rejected matches are never reported again (a caseload-limited key: only its
+    caseload's candidates)."""
     vac = _vacancy(session, employer_id, vacancy_id)
     run_id, base = _runs(session, since_run)
     matches = new_pairs(session, run_id, base, col(RematchMatch.vacancy_id) == vac.id)
+    only = caseload_ids(session, principal)
+    if only is not None:
+        matches = [m for m in matches if m.candidate_id in only]
     items = _items(state, session, matches)
+    audit.note(request, [i.candidate_id for i in items])
     return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
 
 
@@ -197,6 +212,8 @@ def put_match_status(
     candidate_id: CandidateId,
     body: MatchStatusIn,
     session: SessionDep,
+    principal: PrincipalDep,
+    request: Request,
 ) -> MatchStatusOut:
     """Record the follow-up of a match: seen, proposed, rejected (never reported as new again)
     or placed (the candidate leaves later rematches when ``rematch_placed_leave_pool``)."""
@@ -204,6 +221,8 @@ def put_match_status(
     cand = crud.get_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id})
     if cand is None:
         raise NotFound(f"candidate {candidate_id!r} not found")
+    check_candidate(principal, cand, candidate_id)
+    audit.note(request, [candidate_id])
     row: Any = session.get(MatchStatus, (vac.id, cand.id))
     if row is None:
         row = MatchStatus(vacancy_id=vac.id, candidate_id=cand.id, status=body.status)

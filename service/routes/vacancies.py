@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -10,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import col
 
-from service import crud, jobposting
+from service import audit, crud, jobposting
+from service.auth import PrincipalDep
 from service.deps import (
     CandidateMatchParams,
     EmployerId,
@@ -30,6 +32,7 @@ from service.errors import (
 from service.match_service import candidates_for_vacancy
 from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
 from service.schemas import CandidateMatchList
+from service.tenancy import caseload_ids, check_employer, employer_scope
 
 router = APIRouter(tags=["vacancies"])
 
@@ -59,6 +62,15 @@ def to_public(row: Vacancy) -> VacancyPublic:
 
 def _key(employer_id: str, vacancy_id: str) -> dict[str, str]:
     return {"employer_id": employer_id, "external_id": vacancy_id}
+
+
+def own_vacancy(employer_id: EmployerId, vacancy_id: VacancyId, principal: PrincipalDep) -> None:
+    """Employer keys address only their own employer's vacancies (else 404, before the body
+    is read)."""
+    check_employer(principal, employer_id, vacancy_id)
+
+
+OwnVacancy = Annotated[None, Depends(own_vacancy)]
 
 
 def _get(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
@@ -130,6 +142,7 @@ _PUT_BODY = {
 def put_vacancy(
     employer_id: EmployerId,
     vacancy_id: VacancyId,
+    _own: OwnVacancy,
     body: Annotated[VacancyIn, Depends(vacancy_body)],
     session: SessionDep,
     state: StateDep,
@@ -158,7 +171,7 @@ def put_vacancy(
 
 @router.get(_ITEM, response_model=VacancyPublic)
 def get_vacancy(
-    employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep
+    employer_id: EmployerId, vacancy_id: VacancyId, _own: OwnVacancy, session: SessionDep
 ) -> VacancyPublic:
     """Read one vacancy."""
     return to_public(_get(session, employer_id, vacancy_id))
@@ -166,7 +179,11 @@ def get_vacancy(
 
 @router.delete(_ITEM, status_code=status.HTTP_204_NO_CONTENT)
 def delete_vacancy(
-    employer_id: EmployerId, vacancy_id: VacancyId, session: SessionDep, state: StateDep
+    employer_id: EmployerId,
+    vacancy_id: VacancyId,
+    _own: OwnVacancy,
+    session: SessionDep,
+    state: StateDep,
 ) -> Response:
     """Delete a vacancy and its vector (to keep it but stop matching, set status closed)."""
     if not crud.delete_row(session=session, kind=crud.VACANCIES, key=_key(employer_id, vacancy_id)):
@@ -178,6 +195,7 @@ def delete_vacancy(
 @router.get("/v1/vacancies", response_model=VacancyList)
 def list_vacancies(
     session: SessionDep,
+    principal: PrincipalDep,
     limit: Limit = 50,
     offset: Offset = 0,
     status_: Annotated[
@@ -185,8 +203,12 @@ def list_vacancies(
     ] = [],  # noqa: B006
     employer_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> VacancyList:
-    """List vacancies in a stable order, a page at a time, optionally by status or employer."""
+    """List vacancies in a stable order, a page at a time, optionally by status or employer
+    (an employer key lists only its own employer's)."""
     filters = []
+    own = employer_scope(principal)
+    if own is not None:
+        filters.append(col(Vacancy.employer_id) == own)
     if status_:
         filters.append(col(Vacancy.status).in_(status_))
     if employer_id is not None:
@@ -204,8 +226,13 @@ def vacancy_matches(
     session: SessionDep,
     state: StateDep,
     params: CandidateMatchParams,
+    principal: PrincipalDep,
+    request: Request,
 ) -> CandidateMatchList:
-    """Candidates that fit this vacancy, best first, with score parts and an explanation."""
+    """Candidates that fit this vacancy, best first, with score parts and an explanation
+    (a caseload-limited key: only its caseload's candidates)."""
     row = _get(session, employer_id, vacancy_id)
-    items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
+    filters = replace(params.filters, only_candidates=caseload_ids(session, principal))
+    items = candidates_for_vacancy(state, session, row, filters, params.limit)
+    audit.note(request, [i.candidate_id for i in items])
     return CandidateMatchList(data=items, count=len(items))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from matching.ranking import WEIGHTS
-from service import crud
+from service import audit, crud
+from service.auth import PrincipalDep
 from service.deps import (
     CandidateId,
     CandidateMatchParams,
@@ -27,6 +29,7 @@ from service.match_service import candidates_for_vacancy, vacancies_for_candidat
 from service.match_statuses import statuses_by_candidate
 from service.models import ID_PATTERN, Candidate, Vacancy
 from service.routes.rematch import caseworker_new_matches
+from service.tenancy import caseload_ids, check_candidate
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -130,6 +133,7 @@ def vacancy_page(
     session: SessionDep,
     state: StateDep,
     params: CandidateMatchParams,
+    principal: PrincipalDep,
 ) -> HTMLResponse:
     """A vacancy with its ranked candidates, under the chosen filters."""
     row = crud.get_row(
@@ -139,13 +143,15 @@ def vacancy_page(
     )
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
-    items = candidates_for_vacancy(state, session, row, params.filters, params.limit)
+    filters = replace(params.filters, only_candidates=caseload_ids(session, principal))
+    items = candidates_for_vacancy(state, session, row, filters, params.limit)
+    audit.note(request, [i.candidate_id for i in items])
     return _render(
         request,
         "_vacancy.html",
         vacancy=row,
         items=items,
-        filters=params.filters,
+        filters=filters,
         statuses=statuses_by_candidate(session, row.id),
     )
 
@@ -157,11 +163,14 @@ def candidate_page(
     session: SessionDep,
     state: StateDep,
     params: VacancyMatchParams,
+    principal: PrincipalDep,
 ) -> HTMLResponse:
     """A candidate's profile summary and the open vacancies that fit best."""
     row = session.exec(select(Candidate).where(Candidate.external_id == candidate_id)).first()
     if row is None:
         raise NotFound(f"candidate {candidate_id!r} not found")
+    check_candidate(principal, row, candidate_id)
+    audit.note(request, [candidate_id])
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
     return _render(request, "_candidate.html", candidate=row, items=items)
 
@@ -171,13 +180,14 @@ def new_matches_page(
     request: Request,
     session: SessionDep,
     state: StateDep,
+    principal: PrincipalDep,
     caseworker: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> HTMLResponse:
     """ "Nieuw sinds vannacht": a caseworker's new matches of the latest successful rematch."""
     result = None
     if caseworker:
         try:
-            result = caseworker_new_matches(caseworker, state, session)
+            result = caseworker_new_matches(caseworker, state, session, principal, request)
         except NotFound:  # no run has succeeded yet: the page says so
             result = None
     return _render(request, "_new_matches.html", caseworker=caseworker, result=result)

@@ -31,6 +31,9 @@
   }
 
   async function errorText(resp) {
+    if (resp.status === 401) return "de API-sleutel is ongeldig, ingetrokken of verlopen; log opnieuw in";
+    if (resp.status === 403) return "deze API-sleutel heeft geen toegang tot dit onderdeel";
+    if (resp.status === 429) return "te veel verzoeken met deze sleutel; probeer het zo opnieuw";
     try {
       const body = await resp.json();
       if (Array.isArray(body.detail)) {

@@ -1,0 +1,319 @@
+"""Access control: who may call which route, enforced before a request reaches its handler.
+
+:data:`POLICY` lists every route of the app with the roles allowed on it; a route that is not
+listed is refused to every key (deny by default, and a test fails when a route is missing).
+The gate runs as ASGI middleware, ahead of body parsing, so an anonymous caller learns nothing
+from validation errors. Tenant rules that depend on the object (an employer's own vacancies, a
+director's caseload) are applied in the handlers with :class:`Principal`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import audit
+from service.errors import DATABASE_RETRY_AFTER
+from service.keys import TOKEN_RE, Principal, verify_token
+from service.observability import request_id_var
+from service.rate_limit import LimiterUnavailable
+
+log = logging.getLogger(__name__)
+
+PUBLIC = frozenset({"public"})
+EVERY_ROLE = frozenset({"admin", "director", "intake", "employer", "batch"})
+_A = frozenset({"admin"})
+_AD = frozenset({"admin", "director"})
+_ADI = frozenset({"admin", "director", "intake"})
+_AI = frozenset({"admin", "intake"})
+_AE = frozenset({"admin", "employer"})
+_ADE = frozenset({"admin", "director", "employer"})
+_AB = frozenset({"admin", "batch"})
+_ADB = frozenset({"admin", "director", "batch"})
+
+_VACANCY = "/v1/employers/{employer_id}/vacancies/{vacancy_id}"
+
+# (method, route template) -> roles allowed; PUBLIC needs no key.
+POLICY: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/ui"): PUBLIC,  # the page shell: no data, asks for the key
+    ("GET", "/ui/static"): PUBLIC,  # its CSS and JavaScript
+    ("GET", "/metrics"): _A,
+    ("PUT", "/v1/candidates/{candidate_id}"): _AI,
+    ("GET", "/v1/candidates/{candidate_id}"): _ADI,
+    ("DELETE", "/v1/candidates/{candidate_id}"): _AI,
+    ("GET", "/v1/candidates"): _ADI,
+    ("GET", "/v1/candidates/{candidate_id}/matches"): _AD,
+    ("PUT", _VACANCY): _AE,
+    ("GET", _VACANCY): _ADE,
+    ("DELETE", _VACANCY): _AE,
+    ("GET", "/v1/vacancies"): _ADE,
+    ("GET", _VACANCY + "/matches"): _AD,
+    ("PUT", "/v1/focus-occupations/{slug}"): _A,
+    ("GET", "/v1/focus-occupations/{slug}"): EVERY_ROLE,
+    ("DELETE", "/v1/focus-occupations/{slug}"): _A,
+    ("GET", "/v1/focus-occupations"): EVERY_ROLE,
+    ("POST", "/v1/match"): _AD,
+    ("POST", "/v1/occupations/normalize"): EVERY_ROLE,
+    ("GET", "/v1/reports/profile-completeness"): _AD,
+    ("POST", "/v1/rematch-runs"): _AB,
+    ("GET", "/v1/rematch-runs/{run_id}"): _ADB,
+    ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): _AD,
+    ("GET", _VACANCY + "/new-matches"): _AD,
+    ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): _AD,
+    ("GET", "/v1/audit"): _A,
+    ("GET", "/ui/f/vacancies"): _AD,
+    ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): _AD,
+    ("GET", "/ui/f/candidates/{candidate_id}"): _AD,
+    ("GET", "/ui/f/new-matches"): _AD,
+}
+
+_STATE_KEY = "werkmatch_principal"
+
+
+def allowed_roles(method: str, route: str) -> frozenset[str]:
+    """Roles allowed on a route; HEAD follows GET. Unlisted routes allow no one."""
+    if method == "HEAD":
+        method = "GET"
+    return POLICY.get((method, route), frozenset())
+
+
+def get_principal(request: Request) -> Principal | None:
+    """The verified key holder of this request (None on public routes)."""
+    return request.scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]
+
+
+PrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+
+
+def flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The app's routes with included routers opened up (FastAPI nests them lazily)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from flat_routes(inner.routes)
+        else:
+            yield route
+
+
+def _match_route(scope: Scope) -> tuple[str | None, dict[str, Any]]:
+    """(route template, path params) the app's router will pick; (None, {}) when no route
+    matches path and method (the app then answers 404 or 405 to a valid key)."""
+    app = scope.get("app")
+    routes = getattr(app.state, "flat_routes", None) if app is not None else None
+    if routes is None and app is not None:
+        routes = app.state.flat_routes = list(flat_routes(app.routes))
+    for route in routes or ():
+        match, child = route.matches(scope)
+        if match == Match.FULL:
+            return getattr(route, "path", None), child.get("path_params", {})
+    return None, {}
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return None
+
+
+def _token_in_url(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return "wm_" in query and any(
+        TOKEN_RE.match(part.partition("=")[2]) for part in query.split("&")
+    )
+
+
+class AccessGate:
+    """Authenticate, authorise, rate-limit and audit every request.
+
+    Order per request: route lookup → public? pass : key check (401) → role check (403) →
+    rate limit (429) → handler. Answers on audited routes, refused ones included, write their
+    audit records before the status line leaves.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        route, path_params = _match_route(scope)
+        roles = allowed_roles(method, route) if route else frozenset()
+        if roles == PUBLIC or method == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        state = getattr(scope["app"].state, "werkmatch", None)
+        if state is None:  # not started (or shutting down): nothing to check keys against
+            await _reply(send, 503, "unavailable", "the service is starting; retry", retry=5)
+            return
+        audit_scope = {**scope, "path_params": path_params}
+        if _token_in_url(scope):
+            await self._refuse(send, audit_scope, method, route, None, 401, state.engine)
+            return
+        token = _bearer(scope)
+        try:
+            principal = (
+                await anyio.to_thread.run_sync(_verify, state.engine, token) if token else None
+            )
+        except DBAPIError as exc:
+            await _database_unavailable(send, exc)
+            return
+        if principal is None:
+            await self._refuse(send, audit_scope, method, route, None, 401, state.engine)
+            return
+        if route is not None and principal.role not in roles:
+            # Also a matched route without a policy entry: refused to everyone (deny by default).
+            await self._refuse(send, audit_scope, method, route, principal, 403, state.engine)
+            return
+        limiter = state.limiter
+        if limiter is not None:
+            try:
+                verdict = await anyio.to_thread.run_sync(limiter.hit, principal.key_id)
+            except LimiterUnavailable:
+                await _reply(send, 503, "unavailable", "rate limiter unreachable; retry", retry=5)
+                return
+            except DBAPIError as exc:
+                await _database_unavailable(send, exc)
+                return
+            if not verdict.allowed:
+                await self._refuse(
+                    send,
+                    audit_scope,
+                    method,
+                    route,
+                    principal,
+                    429,
+                    state.engine,
+                    retry=verdict.retry_after,
+                )
+                return
+        scope.setdefault("state", {})[_STATE_KEY] = principal
+        await self._call_audited(scope, receive, send, method, route, principal, state.engine)
+
+    async def _call_audited(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        method: str,
+        route: str | None,
+        principal: Principal,
+        engine: Any,
+    ) -> None:
+        withheld = False
+
+        async def send_after_audit(message: Message) -> None:
+            nonlocal withheld
+            if withheld:
+                return
+            if message["type"] == "http.response.start":
+                template = getattr(scope.get("route"), "path", route) or "unmatched"
+                rows = audit.events_for(
+                    scope, method, template, message["status"], principal, request_id_var.get()
+                )
+                try:
+                    if rows:
+                        await anyio.to_thread.run_sync(audit.write, engine, rows)
+                except Exception as exc:
+                    log.error("audit write failed, answer withheld: %s", type(exc).__name__)
+                    withheld = True
+                    await _reply(
+                        send, 503, "unavailable", "the audit log is unavailable; retry", retry=5
+                    )
+                    return
+            await send(message)
+
+        await self.app(scope, receive, send_after_audit)
+
+    async def _refuse(
+        self,
+        send: Send,
+        scope: Scope,
+        method: str,
+        route: str | None,
+        principal: Principal | None,
+        status: int,
+        engine: Any,
+        retry: int | None = None,
+    ) -> None:
+        rows = audit.events_for(
+            scope, method, route or "unmatched", status, principal, request_id_var.get()
+        )
+        try:
+            if rows:
+                await anyio.to_thread.run_sync(audit.write, engine, rows)
+        except Exception as exc:  # the refusal stands either way
+            log.error("audit write of a refusal failed: %s", type(exc).__name__)
+        if status == 401:
+            await _reply(
+                send,
+                401,
+                "unauthorized",
+                "a valid API key is required: 'Authorization: Bearer <key>' "
+                "(keys are never accepted in the URL)",
+                extra=[(b"www-authenticate", b'Bearer realm="werkmatch"')],
+            )
+        elif status == 403:
+            await _reply(send, 403, "forbidden", "this key's role may not use this route")
+        else:
+            await _reply(
+                send,
+                429,
+                "rate_limited",
+                "too many requests for this key; retry after the Retry-After seconds",
+                retry=retry,
+            )
+
+
+async def _database_unavailable(send: Send, exc: DBAPIError) -> None:
+    log.warning("database unavailable during the access check: %s", type(exc.orig).__name__)
+    await _reply(
+        send,
+        503,
+        "database_unavailable",
+        "the database is not reachable; retry",
+        retry=DATABASE_RETRY_AFTER,
+    )
+
+
+def _verify(engine: Any, token: str) -> Principal | None:
+    with Session(engine) as session:
+        return verify_token(session, token)
+
+
+async def _reply(
+    send: Send,
+    status: int,
+    error: str,
+    detail: str,
+    retry: int | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    if retry is not None:
+        headers.append((b"retry-after", str(retry).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
