@@ -8,6 +8,7 @@ share state or depend on order. PostgreSQL tests fail (never skip) when the serv
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -23,6 +24,8 @@ from matching.embedder import Encoder, load_encoder
 from service.app import create_app
 from service.config import DEFAULT_MODEL, Settings
 from service.db import migrate
+from tests.auth import bearer, make_token
+from tests.log_watch import LEAK_WATCH
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -94,7 +97,34 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, encoder: Encoder) -> Iterator[TestClient]:
-    """An app on a fresh database, with the real model, started and stopped around the test."""
-    with TestClient(create_app(settings, encoder)) as c:
+def admin_token(settings: Settings) -> str:
+    """A real admin key in the test's database."""
+    return make_token(settings.resolved_database_url(), "admin")
+
+
+@pytest.fixture
+def client(settings: Settings, encoder: Encoder, admin_token: str) -> Iterator[TestClient]:
+    """An app on a fresh database, with the real model, started and stopped around the test;
+    its requests carry an admin key (role tests use their own keys)."""
+    with TestClient(create_app(settings, encoder), headers=bearer(admin_token)) as c:
         yield c
+
+
+# ---------------------------------------------------------------- no personal data in logs
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.setLogRecordFactory(LEAK_WATCH)
+    # The application's own loggers log everything while the suite runs, so that the watch
+    # sees debug and info records too (sqlalchemy stays at its default: its debug level is
+    # meant to print result rows, and nobody runs production with it).
+    for name in ("service", "matching", "werkmatch", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if LEAK_WATCH.leaks:
+        print("\nPERSONAL DATA OR SECRETS IN APPLICATION LOGS:", *LEAK_WATCH.leaks[:20], sep="\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        print(f"\nlog watch: {LEAK_WATCH.seen} application log records, no watched value in any")

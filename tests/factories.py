@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Planted in profiles by the privacy tests; the whole suite fails if it reaches a log.
+PII_MARKER = "QQ-PRIVACY-MARKER-7f3a9c"
+
 FORKLIFT_CV = (
     "Ik heb zes jaar als heftruckchauffeur gewerkt in een distributiecentrum in Barendrecht. "
     "Laden en lossen van vrachtwagens, orderpicken met de scanner, reachtruck rijden in het "

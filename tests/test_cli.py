@@ -131,6 +131,14 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
     assert loaded["candidates"] == 300 and loaded["vacancies"] == 150
     assert runner.invoke(app, ["demo"]).exit_code == 0  # idempotent
     port = _free_port()
+    demo_key = runner.invoke(app, ["keys", "demo", "--url", f"http://127.0.0.1:{port}"])
+    assert demo_key.exit_code == 0, demo_key.output
+    [export] = [ln for ln in demo_key.output.splitlines() if "export WERKMATCH_KEY=" in ln]
+    key = export.split("=", 1)[1]
+    assert (
+        f"http://127.0.0.1:{port}/v1/" in demo_key.output
+        and "Bearer $WERKMATCH_KEY" in demo_key.output
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "service", "serve", "--port", str(port)],
         env={**os.environ, **env},
@@ -149,10 +157,10 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.5)
+        url = f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches"
+        assert httpx.get(url, timeout=30).status_code == 401
         resp = httpx.get(
-            f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches",
-            params={"limit": 10},
-            timeout=30,
+            url, params={"limit": 10}, timeout=30, headers={"Authorization": f"Bearer {key}"}
         )
         assert resp.status_code == 200
         top = resp.json()["data"]

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.embedder import Encoder
-from service.app import create_app
 from service.config import Settings
+from tests.auth import api_client
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 VAC_URL = "/v1/employers/transport-rijnmond/vacancies/vac-1"
@@ -17,7 +17,7 @@ CVS = {"forklift": FORKLIFT_CV, "care": CARE_CV, "catering": CATERING_CV}
 
 
 def _client(settings: Settings, encoder: Encoder, **overrides: object) -> TestClient:
-    return TestClient(create_app(settings.model_copy(update=overrides), encoder))
+    return api_client(settings.model_copy(update=overrides), encoder)
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from matching.embedder import Embedded, Encoder
-from service.app import create_app
 from service.config import Settings
 from service.db import make_engine
 from service.models import Candidate, CandidateEmbedding
+from tests.auth import api_client
 from tests.factories import CARE_CV, FORKLIFT_CV, candidate
 
 
@@ -40,7 +39,7 @@ def _embeddings(url: str) -> list[CandidateEmbedding]:
 
 def test_unchanged_text_is_not_embedded_twice(settings: Settings, encoder: Encoder) -> None:
     counting = CountingEncoder(encoder)
-    with TestClient(create_app(settings, counting)) as client:
+    with api_client(settings, counting) as client:
         client.put("/v1/candidates/a", json=candidate())
         assert len(counting.texts) == 1
         client.put("/v1/candidates/a", json=candidate())  # same body
@@ -59,7 +58,7 @@ def test_long_cv_is_chunked_and_every_chunk_counts(settings: Settings, encoder: 
         f"In jaar {i} volgde ik een cursus over klantcontact en administratie." for i in range(40)
     )
     long_cv = filler + " " + FORKLIFT_CV
-    with TestClient(create_app(settings, encoder)) as client:
+    with api_client(settings, encoder) as client:
         assert client.put("/v1/candidates/long", json=candidate(long_cv)).status_code == 201
     [row] = _embeddings(settings.resolved_database_url())
     assert row.chunks >= 2
@@ -71,11 +70,11 @@ def test_long_cv_is_chunked_and_every_chunk_counts(settings: Settings, encoder: 
 
 
 def test_changing_the_model_re_embeds_at_start(settings: Settings, encoder: Encoder) -> None:
-    with TestClient(create_app(settings, encoder)) as client:
+    with api_client(settings, encoder) as client:
         client.put("/v1/candidates/a", json=candidate())
         client.put("/v1/candidates/b", json=candidate(CARE_CV))
     other = CountingEncoder(encoder, model_id="another-model@000000000000")
-    with TestClient(create_app(settings, other)) as client:
+    with api_client(settings, other) as client:
         assert len(other.texts) == 2
         ready = client.get("/readyz").json()
         assert ready["candidates_indexed"] == 2
@@ -87,7 +86,7 @@ def test_changing_the_model_re_embeds_at_start(settings: Settings, encoder: Enco
 def test_index_is_rebuilt_from_stored_vectors_without_the_model(
     settings: Settings, encoder: Encoder
 ) -> None:
-    with TestClient(create_app(settings, encoder)) as client:
+    with api_client(settings, encoder) as client:
         client.put("/v1/candidates/a", json=candidate())
         client.put(
             "/v1/employers/e/vacancies/v",
@@ -95,7 +94,7 @@ def test_index_is_rebuilt_from_stored_vectors_without_the_model(
         )
         before = client.get("/v1/employers/e/vacancies/v/matches").json()
     counting = CountingEncoder(encoder)
-    with TestClient(create_app(settings, counting)) as client:
+    with api_client(settings, counting) as client:
         after = client.get("/v1/employers/e/vacancies/v/matches").json()
     assert counting.texts == []
     assert after == before
@@ -104,8 +103,8 @@ def test_index_is_rebuilt_from_stored_vectors_without_the_model(
 def test_writes_by_another_process_are_picked_up(settings: Settings, encoder: Encoder) -> None:
     """A second app on the same database stands in for another worker or the import command."""
     with (
-        TestClient(create_app(settings, encoder)) as a,
-        TestClient(create_app(settings, encoder)) as b,
+        api_client(settings, encoder) as a,
+        api_client(settings, encoder) as b,
     ):
         a.put(
             "/v1/employers/e/vacancies/v",

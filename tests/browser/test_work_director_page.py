@@ -30,6 +30,7 @@ from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
 from service.importer import import_lines
 from service.match_statuses import statuses_by_candidate
 from service.models import FocusOccupationIn
+from tests.auth import bearer, make_token
 
 pytestmark = pytest.mark.browser
 
@@ -122,6 +123,15 @@ def server(server_db_url: str, encoder: Encoder) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def keys(server: str, server_db_url: str) -> dict[str, str]:
+    """Real keys in the server's database: a director's for the page, an admin's for the API."""
+    return {
+        "director": make_token(server_db_url, "director"),
+        "admin": make_token(server_db_url, "admin"),
+    }
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -140,18 +150,18 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def _login(page, base: str) -> None:  # type: ignore[no-untyped-def]
+def _login(page, base: str, key: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{base}/ui")
     assert page.locator("html").get_attribute("lang") == "nl"
     assert page.get_by_role("heading", name="Inloggen").is_visible()
-    page.get_by_label("API-sleutel").fill("proef-sleutel-123")
+    page.get_by_label("API-sleutel").fill(key)
     page.get_by_role("button", name="Inloggen").click()
     page.get_by_role("heading", name="Open vacatures").wait_for()
 
 
-def _api_top(base: str, params: dict) -> list[dict]:
+def _api_top(base: str, params: dict, key: str) -> list[dict]:
     url = f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches"
-    resp = httpx.get(url, params={"limit": 20, **params}, timeout=60)
+    resp = httpx.get(url, params={"limit": 20, **params}, timeout=60, headers=bearer(key))
     assert resp.status_code == 200, resp.text
     return resp.json()["data"]  # type: ignore[no-any-return]
 
@@ -161,13 +171,16 @@ def _shown_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("li.match").evaluate_all("els => els.map(e => e.dataset.candidate)")
 
 
-def test_work_director_finds_the_forklift_candidate(server: str, server_db_url: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_work_director_finds_the_forklift_candidate(  # type: ignore[no-untyped-def]
+    server: str, server_db_url: str, keys: dict[str, str], page
+) -> None:
+    key = keys["director"]
     sent_keys: list[str | None] = []
     page.on(
         "request",
         lambda r: sent_keys.append(r.headers.get("authorization")) if "/ui/f/" in r.url else None,
     )
-    _login(page, server)
+    _login(page, server, key)
 
     # Search the open vacancies.
     page.get_by_label("Zoek op functie, beroep, werkgever of plaats").fill("heftruck")
@@ -184,7 +197,7 @@ def test_work_director_finds_the_forklift_candidate(server: str, server_db_url: 
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
     unfiltered = _shown_ids(page)
-    api = _api_top(server, {})
+    api = _api_top(server, {}, key)
     assert unfiltered == [m["candidate_id"] for m in api]
     assert any(
         w in " ".join(api[0]["summary"]["desired_occupations"]).lower() for w in FORKLIFT_WORDS
@@ -197,7 +210,9 @@ def test_work_director_finds_the_forklift_candidate(server: str, server_db_url: 
     page.get_by_role("button", name="Toepassen").click()
     page.wait_for_function("location.hash.includes('ladder_step_min=6')")
     filtered = _shown_ids(page)
-    expected = _api_top(server, {"focus_only": "true", "ladder_step_min": 6, "max_distance_km": 25})
+    expected = _api_top(
+        server, {"focus_only": "true", "ladder_step_min": 6, "max_distance_km": 25}, key
+    )
     assert filtered == [m["candidate_id"] for m in expected] and filtered
     assert filtered != unfiltered  # the filter changed the list
     top = expected[0]
@@ -253,19 +268,28 @@ def test_work_director_finds_the_forklift_candidate(server: str, server_db_url: 
     titles = page.locator("li.match a.who").all_inner_texts()
     assert titles and any("truck" in t.lower() for t in titles[:3])
 
-    assert sent_keys and all(k == "Bearer proef-sleutel-123" for k in sent_keys)
+    assert sent_keys and all(k == f"Bearer {key}" for k in sent_keys)
 
 
-def test_bad_filter_and_unknown_vacancy_show_an_error(server: str, page) -> None:  # type: ignore[no-untyped-def]
-    _login(page, server)
+def test_bad_filter_and_unknown_vacancy_show_an_error(server: str, keys, page) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server, keys["director"])
     page.evaluate("location.hash = '#/vacature/transport-rijnmond-bv/vac-0001?max_distance_km=0'")
     page.get_by_role("status").filter(has_text="max_distance_km").wait_for()
     page.evaluate("location.hash = '#/vacature/transport-rijnmond-bv/vac-9999'")
     page.get_by_role("status").filter(has_text="not found").wait_for()
 
 
-def test_page_is_labelled_and_logout_forgets_the_key(server: str, page) -> None:  # type: ignore[no-untyped-def]
-    _login(page, server)
+def test_a_wrong_key_shows_no_data(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/ui")
+    page.get_by_label("API-sleutel").fill("wm_aaaaaaaaaaaa_" + "x" * 43)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("status").filter(has_text="API-sleutel is ongeldig").wait_for()
+    assert page.locator("table.list tbody tr").count() == 0
+    assert "heftruck" not in page.locator("body").inner_text().lower()
+
+
+def test_page_is_labelled_and_logout_forgets_the_key(server: str, keys, page) -> None:  # type: ignore[no-untyped-def]
+    _login(page, server, keys["director"])
     page.goto(f"{server}/ui#/vacature/transport-rijnmond-bv/vac-0001")
     page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
     unlabelled = page.evaluate(
@@ -280,19 +304,25 @@ def test_page_is_labelled_and_logout_forgets_the_key(server: str, page) -> None:
     assert not page.locator("#inhoud").is_visible()
 
 
-def test_new_since_last_night_after_a_rematch_run(server: str, page) -> None:  # type: ignore[no-untyped-def]
-    resp = httpx.post(f"{server}/v1/rematch-runs", json={"top_k": 3}, timeout=30)
+def test_new_since_last_night_after_a_rematch_run(server: str, keys, page) -> None:  # type: ignore[no-untyped-def]
+    batch = bearer(keys["admin"])
+    resp = httpx.post(f"{server}/v1/rematch-runs", json={"top_k": 3}, timeout=30, headers=batch)
     assert resp.status_code == 202, resp.text
     run_id = resp.json()["run_id"]
     deadline = time.monotonic() + 180
-    while (state := httpx.get(f"{server}/v1/rematch-runs/{run_id}").json()["state"]) == "running":
+    url = f"{server}/v1/rematch-runs/{run_id}"
+    while (state := httpx.get(url, headers=batch).json()["state"]) == "running":
         assert time.monotonic() < deadline, "rematch run did not finish"
         time.sleep(0.5)
     assert state == "succeeded"
-    api = httpx.get(f"{server}/v1/caseworkers/cw-rotterdam-01/new-matches", timeout=60).json()
+    api = httpx.get(
+        f"{server}/v1/caseworkers/cw-rotterdam-01/new-matches",
+        timeout=60,
+        headers=bearer(keys["director"]),
+    ).json()
     assert api["data"], api
 
-    _login(page, server)
+    _login(page, server, keys["director"])
     page.get_by_role("link", name="Nieuw sinds vannacht").click()
     page.get_by_role("heading", name="Nieuw sinds vannacht").wait_for()
     page.get_by_label("Id van de werkregisseur (klantmanager)").fill("cw-rotterdam-01")

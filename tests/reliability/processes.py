@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from service.db import migrate
+from tests.auth import make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,12 +30,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fresh_client(timeout: float = 60) -> httpx.Client:
-    """A client that opens a new connection per request, so requests spread over workers."""
+def fresh_client(timeout: float = 60, key: str | None = None) -> httpx.Client:
+    """A client that opens a new connection per request, so requests spread over workers;
+    with ``key`` its requests carry that API key."""
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
     return httpx.Client(
         timeout=timeout,
         limits=httpx.Limits(max_keepalive_connections=0),
-        headers={"Connection": "close"},
+        headers={"Connection": "close", **auth},
     )
 
 
@@ -47,6 +50,8 @@ class ServerProcess:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "WERKMATCH_LOG_LEVEL": "WARNING",
+            # These tests drive more than one key's normal rate; the rate-limit test lowers it.
+            "WERKMATCH_RATE_LIMIT_REQUESTS": "1000000",
             **env,
         }
         self.workers = workers
@@ -54,8 +59,12 @@ class ServerProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.key: str | None = None
 
     def start(self) -> ServerProcess:
+        """Start the server; ``self.key`` becomes an admin key in its (migrated) database."""
+        if self.key is None and "WERKMATCH_DATABASE_URL" in self.env:
+            self.key = make_token(self.env["WERKMATCH_DATABASE_URL"], "admin")
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child process owns it)
         cmd = [sys.executable, "-m", "service", "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(

@@ -7,17 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from matching.embedder import Encoder
 from matching.geo import default_locator
-from service.app import create_app
 from service.cli import app
 from service.config import Settings, get_settings
 from service.db import make_engine
 from service.index_state import IndexState
 from service.snapshot import snapshot_path
+from tests.auth import api_client
 from tests.factories import candidate, vacancy
 
 runner = CliRunner()
@@ -33,7 +32,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting
 
 
 def _seed(settings: Settings, encoder: Encoder) -> None:
-    with TestClient(create_app(settings, encoder)) as c:
+    with api_client(settings, encoder) as c:
         for i in range(3):
             assert c.put(f"/v1/candidates/c{i}", json=candidate()).status_code == 201
         assert c.put("/v1/employers/e1/vacancies/v1", json=vacancy()).status_code == 201

@@ -31,8 +31,9 @@ class WriteStream:
     ``acked`` holds the final acknowledged state per id: True present, False deleted.
     """
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, key: str | None) -> None:
         self.base = base
+        self.key = key
         self.acked: dict[str, bool] = {}
         self.errors: list[str] = []
         self.stop = threading.Event()
@@ -40,7 +41,7 @@ class WriteStream:
         self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(WRITERS)]
 
     def _run(self, w: int) -> None:
-        with fresh_client(30) as http:
+        with fresh_client(30, key=self.key) as http:
             i = 0
             while not self.stop.is_set():
                 cid = f"w{w}-{i}"
@@ -79,11 +80,11 @@ class WriteStream:
             t.join(60)
 
 
-def _verify(db_url: str, base: str, acked: dict[str, bool]) -> dict[str, int]:
+def _verify(db_url: str, base: str, acked: dict[str, bool], key: str | None) -> dict[str, int]:
     present = {k for k, v in acked.items() if v}
     deleted = {k for k, v in acked.items() if not v}
     found = 0
-    with fresh_client() as http:
+    with fresh_client(key=key) as http:
         for cid in sorted(present):
             r = http.get(f"{base}/v1/candidates/{cid}/matches", params={"include_closed": True})
             assert r.status_code == 200, (cid, r.text)  # 503 not_indexed if missing in index
@@ -140,10 +141,10 @@ def test_kill_9_loses_no_acknowledged_write(
     server = ServerProcess(env, tmp_path / "server.log").start()
     try:
         server.wait_ready()
-        with fresh_client() as http:
+        with fresh_client(key=server.key) as http:
             put = http.put(f"{server.base}/v1/employers/e1/vacancies/v1", json=vacancy())
             assert put.status_code == 201
-        with WriteStream(server.base) as stream:
+        with WriteStream(server.base, server.key) as stream:
             if moment == "mid_stream":  # a few seconds in, however slow the machine is
                 deadline = time.monotonic() + 90
                 time.sleep(3)
@@ -162,10 +163,12 @@ def test_kill_9_loses_no_acknowledged_write(
     finally:
         server.kill()
     leftovers = list((data_dir / "snapshots").glob(".*.tmp"))
-    restarted = ServerProcess(env, tmp_path / "server2.log").start()
+    restarted = ServerProcess(env, tmp_path / "server2.log")
+    restarted.key = server.key
+    restarted.start()
     try:
         restarted.wait_ready()
-        figures = _verify(db_url, restarted.base, stream.acked)
+        figures = _verify(db_url, restarted.base, stream.acked, restarted.key)
         assert figures["found"] == figures["acknowledged"]
         _check_cli(db_url, data_dir, monkeypatch, restarted.base)
     finally:

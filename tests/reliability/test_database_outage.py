@@ -48,7 +48,7 @@ def test_outage_gives_503_with_retry_after_and_recovers(
     try:
         server.wait_ready()
         base = server.base
-        with fresh_client() as http:
+        with fresh_client(key=server.key) as http:
             assert (
                 http.put(f"{base}/v1/employers/e1/vacancies/v1", json=vacancy()).status_code == 201
             )

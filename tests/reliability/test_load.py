@@ -17,12 +17,17 @@ from tests.reliability.processes import ServerProcess
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_short_load_run(db_url: str, tmp_path: Path) -> None:
     server = ServerProcess(
-        {"WERKMATCH_DATABASE_URL": db_url, "WERKMATCH_DATA_DIR": str(tmp_path / "data")},
+        {
+            "WERKMATCH_DATABASE_URL": db_url,
+            "WERKMATCH_DATA_DIR": str(tmp_path / "data"),
+            # the limiter stays on (counted in the database across both workers) but high
+            "WERKMATCH_RATE_LIMIT_REQUESTS": "1000000",
+        },
         tmp_path / "server.log",
     ).start()
     try:
         server.wait_ready()
-        result = run_load(server.base, seconds=10, clients=16)
+        result = run_load(server.base, seconds=10, clients=16, key=server.key)
         summary = result.summary()
         print("\nload:", json.dumps(summary))
         assert summary["server_errors_5xx"] == 0, (summary, server.log())
@@ -33,7 +38,7 @@ def test_short_load_run(db_url: str, tmp_path: Path) -> None:
         assert {"write", "delete", "match_vacancy", "match_candidate"} <= set(ops)
         short = CliRunner().invoke(
             app, ["loadtest", "--url", server.base, "--seconds", "2", "--clients", "4",
-                  "--seed", "2", "--json"],
+                  "--seed", "2", "--json", "--key", server.key or ""],
         )  # fmt: skip
         assert short.exit_code == 0, short.output
         assert json.loads(short.output.strip().splitlines()[-1])["requests"] > 0

@@ -26,7 +26,7 @@ def test_write_on_one_worker_read_on_the_other(db_url: str, tmp_path: Path) -> N
         assert len(pids) == 2
         base = server.base
         matches = f"{base}/v1/employers/e1/vacancies/v1/matches"
-        with fresh_client() as http:
+        with fresh_client(key=server.key) as http:
             assert (
                 http.put(f"{base}/v1/employers/e1/vacancies/v1", json=vacancy()).status_code == 201
             )

@@ -14,12 +14,12 @@ from sqlmodel import Session
 from matching.embedder import Encoder
 from matching.geo import default_locator
 from service import crud
-from service.app import create_app
 from service.config import Settings
 from service.db import make_engine
 from service.index_state import IndexNotReady, IndexState
 from service.models import CandidateIn
 from service.snapshot import MAGIC, read_snapshot, snapshot_path, write_snapshot
+from tests.auth import api_client
 from tests.factories import CARE_CV, candidate, vacancy
 
 
@@ -36,7 +36,7 @@ def _state(settings: Settings, encoder: Encoder, snapshot_every: int = 0) -> Ind
 
 def _seed(settings: Settings, encoder: Encoder, n: int = 4) -> None:
     """Write through a running app, then stop it: the shutdown writes a snapshot."""
-    with TestClient(create_app(settings, encoder)) as c:
+    with api_client(settings, encoder) as c:
         for i in range(n):
             assert c.put(f"/v1/candidates/c{i}", json=candidate()).status_code == 201
         assert c.put("/v1/employers/e1/vacancies/v1", json=vacancy()).status_code == 201
