@@ -89,6 +89,7 @@ def test_revoked_and_expired_keys_are_refused(session: Session) -> None:
     ],
 )
 def test_bad_key_arguments_name_the_field(session: Session, kwargs: dict, field: str) -> None:
+    kwargs = dict(kwargs)  # the parameter dict is shared by both backends' runs
     role = kwargs.pop("role")
     with pytest.raises(ValueError, match=f"^{field}:"):
         create_key(session, role, **kwargs)
@@ -111,13 +112,13 @@ def test_cli_create_list_revoke(env: str) -> None:
         ],
     )
     assert made.exit_code == 0, made.output
-    created = json.loads(made.output)
+    created = json.loads(made.stdout)
     assert created["role"] == "employer" and TOKEN_RE.match(created["token"])
     plain = runner.invoke(app, ["keys", "create", "--role", "batch", "--expires-in-days", "30"])
     assert plain.exit_code == 0 and "not shown again" in plain.output
     listed = runner.invoke(app, ["keys", "list", "--json"])
     assert listed.exit_code == 0
-    rows = [json.loads(line) for line in listed.output.splitlines()]
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert {r["role"] for r in rows} == {"employer", "batch"}
     assert (
         created["token"] not in listed.output
@@ -132,10 +133,10 @@ def test_cli_create_list_revoke(env: str) -> None:
     assert revoked.exit_code == 0
     states = {
         json.loads(line)["key_id"]: json.loads(line)["state"]
-        for line in runner.invoke(app, ["keys", "list", "--json"]).output.splitlines()
+        for line in runner.invoke(app, ["keys", "list", "--json"]).stdout.splitlines()
     }
     assert states[created["key_id"]] == "revoked"
-    assert runner.invoke(app, ["keys", "list"]).output.count("state=") == 2
+    assert runner.invoke(app, ["keys", "list"]).stdout.count("state=") == 2
 
 
 def test_cli_bad_input(env: str) -> None:
@@ -146,7 +147,7 @@ def test_cli_bad_input(env: str) -> None:
     assert runner.invoke(app, ["keys", "create"]).exit_code == 2  # --role is required
     unknown = runner.invoke(app, ["keys", "revoke", "nosuchkey000"])
     assert unknown.exit_code == 2 and "key_id" in unknown.output
-    assert runner.invoke(app, ["keys", "list"]).output.strip() == "no keys"
+    assert runner.invoke(app, ["keys", "list"]).stdout.strip() == "no keys"
 
 
 def test_cli_demo_key_replaces_the_previous_one(env: str) -> None:
@@ -157,7 +158,7 @@ def test_cli_demo_key_replaces_the_previous_one(env: str) -> None:
         'curl -H "Authorization: Bearer $WERKMATCH_KEY" "http://127.0.0.1:9000/v1/' in second.output
     )
     rows = [
-        json.loads(x) for x in runner.invoke(app, ["keys", "list", "--json"]).output.splitlines()
+        json.loads(x) for x in runner.invoke(app, ["keys", "list", "--json"]).stdout.splitlines()
     ]
     assert sorted(r["state"] for r in rows) == ["active", "revoked"]
     assert all(r["role"] == "admin" and r["label"] == "local-demo" for r in rows)
