@@ -34,6 +34,7 @@ from service.routes import (
     reports,
     vacancies,
 )
+from service.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     metrics.watch(IndexCollector(lambda: getattr(app.state, "werkmatch", None)))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(WorkerHeader)
+    app.add_middleware(SecurityHeaders, cors_origins=settings.cors_origins)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)
     for module in (health, candidates, vacancies, match, focus, occupations, reports, rematch):

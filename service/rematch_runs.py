@@ -336,6 +336,18 @@ def prune(engine: Engine, keep: int) -> int:
     return len(ids)
 
 
+def run_error(exc: BaseException) -> str:
+    """What a failed run records (and ``GET /v1/rematch-runs/{id}`` shows) about its error.
+
+    Our own errors say what went wrong in words meant for the caller; any other exception's
+    text may hold SQL, parameter values (personal data) or paths, so only its type is kept here
+    and the whole of it goes to the server log.
+    """
+    if isinstance(exc, WerkmatchError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__} (details in the server log)"
+
+
 def execute_run(
     *,
     engine: Engine,
@@ -438,7 +450,7 @@ def execute_run(
         log.exception("rematch run %d failed", run_id)
         with Session(engine) as session:
             run = session.get(RematchRun, run_id)
-            errors = [*(run.errors if run else []), f"{type(exc).__name__}: {exc}"]
+            errors = [*(run.errors if run else []), run_error(exc)]
         _update_run(
             engine, run_id, state="failed", active_slot=None, finished_at=utcnow(),
             errors=errors, counts=counts, timings={k: round(v, 3) for k, v in timings.items()},

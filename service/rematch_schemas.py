@@ -29,7 +29,10 @@ class RematchRunOut(BaseModel):
         "successful run: new, unchanged, disappeared (distinct vacancy–candidate pairs)."
     )
     timings: dict[str, float] = Field(description="Seconds per phase.")
-    errors: list[str]
+    errors: list[str] = Field(
+        description="Why the run failed: the error's type (with Werkmatch's own message where it "
+        "has one); the details are in the server log, never here."
+    )
     resumed: int = Field(description="How often the run was taken over after its process died.")
     started_at: UtcDateTime
     finished_at: UtcDateTime | None
