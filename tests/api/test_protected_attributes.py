@@ -1,8 +1,11 @@
 """No protected attributes: every entry point refuses age, gender, nationality, ethnicity,
-religion and name fields with a 422 (or an import rejection) that says so and names the field."""
+religion and name fields with a 422 (or an import rejection) that says so and names the field;
+and ranking ignores a CV's surroundings (benefit type, ladder step, client group, caseworker,
+postcode beyond distance), through the API with the real model and index."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+import matching.matcher as matcher_module
+from matching.ranking import Scored, score_pair
 from service.cli import app as cli
 from service.config import get_settings
 from service.jobposting import JOBPOSTING_EXAMPLE
-from tests.factories import candidate, vacancy
+from tests.api.test_rematch import CARE_VACANCY, KITCHEN_VACANCY
+from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 
 PROTECTED = "is a protected attribute"
 FIELDS: dict[str, Any] = {
@@ -183,3 +189,113 @@ def test_import_rejects_lines_with_protected_attributes(cli_env: None, tmp_path:
     reasons = {r["line"]: r["reason"] for r in summary["rejections"]}
     assert reasons[2].startswith("leeftijd: ") and PROTECTED in reasons[2]
     assert reasons[4].startswith("audience.requiredGender: ") and PROTECTED in reasons[4]
+
+
+# ---------------------------------------------------------------- ranking invariance
+
+TOL = 1e-6
+CVS = {
+    "k-1": candidate(),
+    "k-2": candidate(CARE_CV, desired_occupations=["verzorgende IG"], skills=["zorg"]),
+    "k-3": candidate(CATERING_CV, desired_occupations=["kok"], skills=["HACCP"]),
+    "k-4": candidate(FORKLIFT_CV + " Ook ervaring als bezorger.", skills=["orderpicken"]),
+    "k-5": candidate(CARE_CV + " Ook nachtdiensten.", desired_occupations=["verzorgende"]),
+}
+# Surroundings that must not count: benefit type, ladder step, client group, caseworker,
+# work-chance score and postcode (places around Rotterdam; no travel limit, so no filter).
+SURROUNDINGS = [
+    ("ww", 1, "zorgen", "cw-01", 0.1, "3011AB"),
+    ("participatiewet", 6, "matchen", "cw-02", 0.9, "2983LB"),
+    ("wajong", 3, "groeien", "cw-03", 0.5, "3311AA"),
+    ("none", None, None, None, None, "2611AA"),
+    ("wia", 4, "faciliteren", "cw-04", 0.3, "3111AA"),
+]
+VACANCIES = {"v-1": vacancy(), "v-2": CARE_VACANCY, "v-3": KITCHEN_VACANCY}
+EMPLOYER = "/v1/employers/e-1/vacancies"
+
+
+def _put_candidates(client: TestClient, surroundings: list[tuple[Any, ...]]) -> None:
+    for (cid, body), values in zip(CVS.items(), surroundings, strict=True):
+        benefit, ladder, group, caseworker, chance, postcode = values
+        body = dict(
+            body,
+            benefit_type=benefit,
+            participation_ladder_step=ladder,
+            client_group=group,
+            caseworker_id=caseworker,
+            work_chance_score=chance,
+            postcode=postcode,
+            max_travel_km=None,
+        )
+        assert client.put(f"/v1/candidates/{cid}", json=body).status_code in (200, 201)
+
+
+def _entry(item: dict[str, Any]) -> tuple[float, dict, dict, list[str]]:
+    # the distance line is the one place a postcode may show; it is not part of the score
+    reasons = [line for line in item["explanation"] if not line.startswith("Afstand")]
+    return item["score"], item["parts"], item["signals"], reasons
+
+
+def _scores(client: TestClient) -> tuple[dict[Any, tuple], dict[str, float]]:
+    """Every score the API gives for these candidates, and their distances to v-1."""
+    table: dict[Any, tuple] = {}
+    distances: dict[str, float] = {}
+    for vid in VACANCIES:
+        resp = client.get(f"{EMPLOYER}/{vid}/matches", params={"limit": 50})
+        for item in resp.json()["data"]:
+            table[("vacancy", vid, item["candidate_id"])] = _entry(item)
+            if vid == "v-1":
+                distances[item["candidate_id"]] = item["distance_km"]
+    for cid in CVS:
+        for item in client.get(f"/v1/candidates/{cid}/matches").json()["data"]:
+            table[("candidate", cid, item["vacancy_id"])] = _entry(item)
+    query = {"target": "candidates", "text": VACANCIES["v-1"]["description"], "postcode": "2983AB"}
+    for item in client.post("/v1/match", json={**query, "limit": 50}).json()["data"]:
+        table[("ad hoc", item["candidate_id"])] = _entry(item)
+    return table, distances
+
+
+def _differences(a: dict[Any, tuple], b: dict[Any, tuple]) -> list[str]:
+    if set(a) != set(b):
+        return [f"different results: {sorted(set(a) ^ set(b), key=str)}"]
+    out = []
+    for key, (sa, pa, ga, ea) in a.items():
+        sb, pb, gb, eb = b[key]
+        if abs(sa - sb) > TOL or any(abs(pa[k] - pb[k]) > TOL for k in pa):
+            out.append(f"{key}: {sa} vs {sb}")
+        elif any(abs(ga[k] - gb[k]) > TOL for k in ga) or ea != eb:
+            out.append(f"{key}: signals or reasons differ")
+    return out
+
+
+def _swap_and_compare(client: TestClient) -> list[str]:
+    for vid, body in VACANCIES.items():
+        assert client.put(f"{EMPLOYER}/{vid}", json=body).status_code == 201
+    _put_candidates(client, SURROUNDINGS)
+    before, near = _scores(client)
+    assert len(before) == 3 * 5 + 5 * 3 + 5  # every pair in every direction, nothing filtered
+    _put_candidates(client, SURROUNDINGS[1:] + SURROUNDINGS[:1])  # each gets another's values
+    assert client.get("/v1/candidates/k-1").json()["participation_ladder_step"] == 6
+    after, far = _scores(client)
+    assert near != far  # the postcodes really moved the candidates
+    return _differences(before, after)
+
+
+def test_swapping_a_cvs_surroundings_leaves_every_score_unchanged(client: TestClient) -> None:
+    assert _swap_and_compare(client) == []
+
+
+def _ladder_bonus(**kw: Any) -> Scored:
+    scored = score_pair(**kw)
+    step = kw["cand"].ladder_step if kw.get("cand") is not None else None
+    return dataclasses.replace(scored, score=scored.score + 0.01 * (step or 0))
+
+
+def test_the_invariance_check_catches_a_ladder_step_bonus(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above can fail: with a ladder-step bonus in the ranking it does."""
+    monkeypatch.setattr(matcher_module, "score_pair", _ladder_bonus)
+    found = _swap_and_compare(client)
+    assert any(key.startswith("('vacancy'") for key in found), found
+    assert any(key.startswith("('candidate'") for key in found), found
