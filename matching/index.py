@@ -137,6 +137,12 @@ class VectorIndex:
             out |= {"nlist": self.nlist, "nprobe": self.nprobe}
         return out
 
+    @property
+    def layout(self) -> str:
+        """The layout in one word, as match answers record it: ``flat`` (exact search) or
+        ``ivf<nlist>x<nprobe>`` (approximate)."""
+        return "flat" if self.kind == "flat" else f"ivf{self.nlist}x{self.nprobe}"
+
     def __len__(self) -> int:
         return len(self._ids)
 

@@ -37,6 +37,7 @@ from service.routes import (
     reports,
     vacancies,
 )
+from service.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     # Outside the body limit: an anonymous caller gets 401 before any body is read.
     app.add_middleware(AccessGate)
     app.add_middleware(WorkerHeader)
+    app.add_middleware(SecurityHeaders, cors_origins=settings.cors_origins)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)
     for module in (

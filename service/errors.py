@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service import security_headers
+
 log = logging.getLogger(__name__)
 
 DATABASE_RETRY_AFTER = 5
@@ -158,6 +160,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, _route(request))
+        # Starlette answers this one outside every middleware: the headers come along here.
         return JSONResponse(
-            {"error": "internal_error", "detail": "unexpected server error"}, status_code=500
+            {"error": "internal_error", "detail": "unexpected server error"},
+            status_code=500,
+            headers=security_headers.headers_for(request.url.path),
         )

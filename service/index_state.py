@@ -18,6 +18,10 @@ The database is the only source of truth; the indexes are derived state in each 
   concurrently with each other (read side of the indexes' readers–writer locks).
 * **Snapshots**: after ``snapshot_every`` applied changes (in a background thread) and on
   shutdown, see :mod:`service.snapshot`.
+* **Index version**: :meth:`IndexState.search` runs a query on the indexes as of exactly one
+  change-log position and names it (:func:`index_version`), so that a match answer records
+  what it was computed from. Changes to the indexes are bracketed by a generation counter
+  (odd while a change is being applied); a search that overlapped one runs again.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import Engine, func
@@ -56,6 +61,9 @@ from service.models import Candidate, ChangeLog, FocusOccupation, Vacancy
 log = logging.getLogger(__name__)
 
 LOAD_BATCH = 2000
+SEARCH_ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 class IndexNotReady(WerkmatchError):
@@ -81,6 +89,15 @@ def database_fingerprint(engine: Engine) -> str:
 
 def latest_seq(session: Session) -> int:
     return int(session.exec(select(func.max(ChangeLog.seq))).one() or 0)
+
+
+def index_version(seq: int, matcher: Matcher) -> str:
+    """``<seq>:<candidate index layout>:<vacancy index layout>``, e.g. ``473:flat:flat``.
+
+    ``seq`` is the change-log position the indexes had applied: every write up to it and none
+    after it. The layouts are :attr:`matching.index.VectorIndex.layout`.
+    """
+    return f"{seq}:{matcher.candidates.index.layout}:{matcher.vacancies.index.layout}"
 
 
 def indexed_ids_in_db(session: Session, kind: Kind, model_id: str) -> set[int]:
@@ -120,6 +137,43 @@ class IndexState:
         self._changes_since_snapshot = 0
         self._snapshot_thread: threading.Thread | None = None
         self._writer = threading.Lock()
+        self._generation = 0  # odd while the indexes are being changed (see search)
+
+    # ------------------------------------------------------------ consistent searches
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Bracket a change of the indexes or of ``last_seq``; the caller holds ``_writer``."""
+        self._generation += 1
+        try:
+            yield
+        finally:
+            self._generation += 1
+
+    def search(self, session: Session, query: Callable[[Matcher], T]) -> tuple[T, str]:
+        """Catch up, then run ``query`` on the indexes as of one change-log position.
+
+        Args:
+            session: for the catch-up.
+            query: reads the matcher it is given (never changes it) and returns the answer.
+        Returns:
+            the answer and the :func:`index_version` it was computed at. A query that overlapped
+            a change of the indexes (another request's catch-up) runs again; after
+            ``SEARCH_ATTEMPTS`` tries it runs while holding back changes.
+        Raises:
+            IndexNotReady: the indexes have not been loaded yet.
+        """
+        self.catch_up(session)
+        for _ in range(SEARCH_ATTEMPTS):
+            generation = self._generation
+            if generation % 2:
+                continue  # a change is being applied right now
+            matcher, seq = self.matcher, self.last_seq
+            answer = query(matcher)
+            if self._generation == generation:
+                return answer, index_version(seq, matcher)
+        with self._writer:
+            return query(self.matcher), index_version(self.last_seq, self.matcher)
 
     # ------------------------------------------------------------ facts from rows
 
@@ -240,7 +294,8 @@ class IndexState:
         self._load(session, VACANCIES, None, matcher)
         matcher.candidates.relayout()  # large collections become IVF, trained on their vectors
         matcher.vacancies.relayout()
-        self.matcher, self.last_seq = matcher, latest
+        with self._changing():
+            self.matcher, self.last_seq = matcher, latest
         self._changes_since_snapshot = 0
 
     def rebuild(self) -> None:
@@ -283,11 +338,12 @@ class IndexState:
         touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
         for _, entity, entity_id in entries:
             touched.setdefault(entity, set()).add(entity_id)
-        if touched["focus"]:
-            self._load_focus(session)
-        self._load(session, CANDIDATES, touched["candidate"])
-        self._load(session, VACANCIES, touched["vacancy"])
-        self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
+        with self._changing():
+            if touched["focus"]:
+                self._load_focus(session)
+            self._load(session, CANDIDATES, touched["candidate"])
+            self._load(session, VACANCIES, touched["vacancy"])
+            self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
         self._changes_since_snapshot += len(entries)
         return len(entries)
 
@@ -368,7 +424,7 @@ class IndexState:
             return str(exc)
         except (ValueError, KeyError, TypeError, RuntimeError) as exc:
             return f"unusable snapshot: {exc}"
-        with self._writer:
+        with self._writer, self._changing():
             self.matcher = matcher
             self.last_seq = self.snapshot_seq = header.seq
             self._changes_since_snapshot = 0

@@ -20,6 +20,11 @@ Mapping (JobPosting → vacancy field):
 - ``educationRequirements`` (Dutch level or EducationalOccupationalCredential) →
   ``education_level`` when recognised; otherwise the value is kept in ``extra_properties``
 - ``validThrough`` → ``closes_on``; ``datePosted`` → ``posted_on``
+
+Protected attributes are refused wherever they occur in the document (see
+:mod:`service.protected`): a PeopleAudience's ``requiredGender`` or ``requiredMinAge``, a
+Person's ``birthDate``, ``nationality`` or ``givenName``, and the ``name`` of a Person (e.g. a
+Person as ``hiringOrganization`` or ``applicationContact``); the error names the property path.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from matching.geo import normalize_postcode
+from service import protected
 from service.models import MAX_DESCRIPTION_CHARS, VacancyIn
 
 MEDIA_TYPE = "application/ld+json"
@@ -360,6 +366,8 @@ def to_vacancy_fields(doc: Any) -> dict[str, Any]:
         JobPostingError: a property is missing, of the wrong type, or has an unusable value.
     """
     _check_envelope(doc)
+    for loc, key, category in protected.find_in_jsonld(doc):
+        raise JobPostingError(".".join(map(str, loc)), protected.message(key, category))
     for required in ("title", "description"):
         if required not in doc:
             raise JobPostingError(required, "required")
@@ -419,7 +427,9 @@ JOBPOSTING_SCHEMA: dict[str, Any] = {
     "title": "JobPosting",
     "description": (
         "A schema.org JobPosting (JSON-LD). Mapped properties are listed; any other property is "
-        "kept in the vacancy's extra_properties."
+        "kept in the vacancy's extra_properties. Protected attributes are refused at any depth "
+        "(422): e.g. requiredGender or requiredMinAge, birthDate, nationality, or the name of a "
+        "Person."
     ),
     "type": "object",
     "required": ["@type", "title", "description"],

@@ -1,14 +1,18 @@
-"""Glue between the HTTP layer and the matcher: look up the query side, search, shape items."""
+"""Glue between the HTTP layer and the matcher: look up the query side, search, shape items.
+
+Every item carries its record: the explanation, the model id and the index version it was
+computed at (:meth:`service.index_state.IndexState.search`), so the answer can be reproduced.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlmodel import Session, col, select
 
-from matching.matcher import CandidateMatch, VacancyMatch
+from matching.matcher import CandidateMatch, Matcher, VacancyMatch
 from matching.profiles import Side, make_side, resolve_location
 from matching.ranking import MatchFilters, Scored
 from matching.text import term_spans
@@ -25,6 +29,13 @@ from service.schemas import (
     VacancyMatchItem,
     VacancySummary,
 )
+
+
+class MatchRecord(NamedTuple):
+    """What a match answer was computed from (see the item schemas)."""
+
+    model_id: str
+    index_version: str
 
 
 class NotIndexed(WerkmatchError):
@@ -104,7 +115,7 @@ def _vacancy_texts(session: Session, matches: list[VacancyMatch], query: tuple[s
 
 
 def candidate_items(
-    matches: list[CandidateMatch], texts: _Texts | None = None
+    matches: list[CandidateMatch], record: MatchRecord, texts: _Texts | None = None
 ) -> list[CandidateMatchItem]:
     return [
         CandidateMatchItem(
@@ -115,6 +126,7 @@ def candidate_items(
                 client_group=m.facts.client_group,
             ),
             highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
+            **record._asdict(),
             **_scored_fields(m.scored),  # type: ignore[arg-type]
         )
         for m in matches
@@ -122,7 +134,7 @@ def candidate_items(
 
 
 def vacancy_items(
-    matches: list[VacancyMatch], texts: _Texts | None = None
+    matches: list[VacancyMatch], record: MatchRecord, texts: _Texts | None = None
 ) -> list[VacancyMatchItem]:
     return [
         VacancyMatchItem(
@@ -137,39 +149,51 @@ def vacancy_items(
                 closes_on=m.facts.closes_on,
             ),
             highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
+            **record._asdict(),
             **_scored_fields(m.scored),  # type: ignore[arg-type]
         )
         for m in matches
     ]
 
 
+def _record(state: AppState, version: str) -> MatchRecord:
+    return MatchRecord(model_id=state.index.encoder.model_id, index_version=version)
+
+
 def candidates_for_vacancy(
     state: AppState, session: Session, row: Vacancy, filters: MatchFilters, limit: int
 ) -> list[CandidateMatchItem]:
-    state.index.catch_up(session)
-    matcher = state.index.matcher
     assert row.id is not None
-    facts = matcher.vacancies.facts.get(row.id)
-    vec = matcher.vacancies.index.reconstruct(row.id)
-    if facts is None or vec is None:
-        raise NotIndexed("this vacancy has no vector in the index yet; retry shortly")
-    matches = matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
+    vacancy_id = row.id
+
+    def query(matcher: Matcher) -> list[CandidateMatch]:
+        facts = matcher.vacancies.facts.get(vacancy_id)
+        vec = matcher.vacancies.index.reconstruct(vacancy_id)
+        if facts is None or vec is None:
+            raise NotIndexed("this vacancy has no vector in the index yet; retry shortly")
+        return matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
+
+    matches, version = state.index.search(session, query)
     texts = _candidate_texts(session, matches, ("vacancy", row.description))
-    return candidate_items(matches, texts)
+    return candidate_items(matches, _record(state, version), texts)
 
 
 def vacancies_for_candidate(
     state: AppState, session: Session, row: Candidate, filters: MatchFilters, limit: int
 ) -> list[VacancyMatchItem]:
-    state.index.catch_up(session)
-    matcher = state.index.matcher
     assert row.id is not None
-    facts = matcher.candidates.facts.get(row.id)
-    vec = matcher.candidates.index.reconstruct(row.id)
-    if facts is None or vec is None:
-        raise NotIndexed("this candidate has no vector in the index yet; retry shortly")
-    matches = matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
-    return vacancy_items(matches, _vacancy_texts(session, matches, ("cv", row.cv_text)))
+    candidate_id = row.id
+
+    def query(matcher: Matcher) -> list[VacancyMatch]:
+        facts = matcher.candidates.facts.get(candidate_id)
+        vec = matcher.candidates.index.reconstruct(candidate_id)
+        if facts is None or vec is None:
+            raise NotIndexed("this candidate has no vector in the index yet; retry shortly")
+        return matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
+
+    matches, version = state.index.search(session, query)
+    texts = _vacancy_texts(session, matches, ("cv", row.cv_text))
+    return vacancy_items(matches, _record(state, version), texts)
 
 
 def ad_hoc(
@@ -180,16 +204,8 @@ def ad_hoc(
 ) -> list[CandidateMatchItem] | list[VacancyMatchItem]:
     """Match a free text that is not stored against candidates or vacancies (candidates
     limited to ``only_candidates`` when given: a caseload)."""
-    state.index.catch_up(session)
-    matcher = state.index.matcher
-    side: Side = make_side(
-        occupations=query.occupations,
-        skills=query.skills,
-        text=query.text,
-        location=resolve_location(state.locator, query.postcode, query.lat, query.lon),
-        focus=matcher.focus,
-    )
     vec: np.ndarray = state.encoder.embed([query.text]).vectors[0]
+    location = resolve_location(state.locator, query.postcode, query.lat, query.lon)
     filters = MatchFilters(
         focus_only=query.focus_only,
         ladder_step_min=query.ladder_step_min,
@@ -200,8 +216,24 @@ def ad_hoc(
         include_closed=query.include_closed,
         only_candidates=only_candidates,
     )
+
+    def side(matcher: Matcher) -> Side:
+        return make_side(
+            occupations=query.occupations,
+            skills=query.skills,
+            text=query.text,
+            location=location,
+            focus=matcher.focus,  # the focus list of the same index state
+        )
+
     if query.target == "candidates":
-        found = matcher.candidates_for(vec, side, filters, query.limit)
-        return candidate_items(found, _candidate_texts(session, found, ("query", query.text)))
-    hits = matcher.vacancies_for(vec, side, filters, query.limit)
-    return vacancy_items(hits, _vacancy_texts(session, hits, ("query", query.text)))
+        found, version = state.index.search(
+            session, lambda m: m.candidates_for(vec, side(m), filters, query.limit)
+        )
+        texts = _candidate_texts(session, found, ("query", query.text))
+        return candidate_items(found, _record(state, version), texts)
+    hits, version = state.index.search(
+        session, lambda m: m.vacancies_for(vec, side(m), filters, query.limit)
+    )
+    texts = _vacancy_texts(session, hits, ("query", query.text))
+    return vacancy_items(hits, _record(state, version), texts)

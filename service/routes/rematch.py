@@ -11,6 +11,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, status
 from sqlalchemy import select
 from sqlmodel import col
 
+from matching.matcher import Matcher
+from matching.profiles import CandidateFacts, VacancyFacts
 from matching.ranking import WEIGHTS, score_pair
 from matching.rematch import FOR_VACANCY
 from service import audit, crud
@@ -27,6 +29,7 @@ from service.rematch_runs import (
     latest_success,
     new_pairs,
     previous_success,
+    rematch_version,
 )
 from service.rematch_schemas import (
     MatchStatusIn,
@@ -110,41 +113,52 @@ def _runs(session: SessionDep, since_run: int | None) -> tuple[int, int | None]:
     return latest, since_run
 
 
-def _items(state: AppState, session: SessionDep, matches: list[RematchMatch]) -> list[NewMatch]:
-    state.index.catch_up(session)
-    matcher = state.index.matcher
+def _items(
+    state: AppState, session: SessionDep, run_id: int, matches: list[RematchMatch]
+) -> list[NewMatch]:
+    run = session.get(RematchRun, run_id)
+    assert run is not None
     statuses = statuses_for_vacancies(session, (m.vacancy_id for m in matches))
-    out = []
-    for m in matches:
-        v = matcher.vacancies.facts.get(m.vacancy_id)
-        c = matcher.candidates.facts.get(m.candidate_id)
-        if v is None or c is None:
-            continue  # erased (or not embedded) since the run
-        scored = score_pair(
-            vacancy_side=v.side,
-            cand_side=c.side,
-            cosine=m.semantic / WEIGHTS["semantic"],  # the stored part is weighted
-            query_is_vacancy=m.direction == FOR_VACANCY,
-            vacancy=v,
-            cand=c,
-        )
-        out.append(
-            NewMatch(
-                employer_id=v.employer_id,
-                vacancy_id=v.external_id,
-                vacancy_title=v.title,
-                candidate_id=c.external_id,
-                score=m.score,
-                parts={"semantic": m.semantic, "lexical": m.lexical, "occupation": m.occupation},
-                explanation=scored.explanation,
-                status=statuses.get((m.vacancy_id, m.candidate_id)),  # type: ignore[arg-type]
-                direction="candidate_for_vacancy"
-                if m.direction == FOR_VACANCY
-                else "vacancy_for_candidate",
-                rank=m.rank,
+
+    def explain(matcher: Matcher) -> list[tuple[RematchMatch, VacancyFacts, CandidateFacts, Any]]:
+        out = []
+        for m in matches:
+            v = matcher.vacancies.facts.get(m.vacancy_id)
+            c = matcher.candidates.facts.get(m.candidate_id)
+            if v is None or c is None:
+                continue  # erased (or not embedded) since the run
+            scored = score_pair(
+                vacancy_side=v.side,
+                cand_side=c.side,
+                cosine=m.semantic / WEIGHTS["semantic"],  # the stored part is weighted
+                query_is_vacancy=m.direction == FOR_VACANCY,
+                vacancy=v,
+                cand=c,
             )
+            out.append((m, v, c, scored))
+        return out
+
+    explained, explained_at = state.index.search(session, explain)
+    return [
+        NewMatch(
+            employer_id=v.employer_id,
+            vacancy_id=v.external_id,
+            vacancy_title=v.title,
+            candidate_id=c.external_id,
+            score=m.score,
+            parts={"semantic": m.semantic, "lexical": m.lexical, "occupation": m.occupation},
+            explanation=scored.explanation,
+            model_id=run.model_id,
+            index_version=rematch_version(run),
+            explanation_index_version=explained_at,
+            status=statuses.get((m.vacancy_id, m.candidate_id)),  # type: ignore[arg-type]
+            direction="candidate_for_vacancy"
+            if m.direction == FOR_VACANCY
+            else "vacancy_for_candidate",
+            rank=m.rank,
         )
-    return out
+        for m, v, c, scored in explained
+    ]
 
 
 @router.get("/v1/caseworkers/{caseworker_id}/new-matches", response_model=NewMatchList)
@@ -164,7 +178,7 @@ def caseworker_new_matches(
     run_id, base = _runs(session, since_run)
     mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id)
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
-    items = _items(state, session, matches)
+    items = _items(state, session, run_id, matches)
     audit.note(request, [i.candidate_id for i in items])
     return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
 
@@ -198,7 +212,7 @@ def vacancy_new_matches(
     only = caseload_ids(session, principal)
     if only is not None:
         matches = [m for m in matches if m.candidate_id in only]
-    items = _items(state, session, matches)
+    items = _items(state, session, run_id, matches)
     audit.note(request, [i.candidate_id for i in items])
     return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
 

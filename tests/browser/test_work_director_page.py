@@ -144,10 +144,17 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
+    """A page that fails its test if the Content-Security-Policy blocked anything on it."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="nl-NL")
     pg = context.new_page()
+    blocked: list[str] = []
+    pg.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield pg
     context.close()
+    assert blocked == [], blocked
 
 
 def _login(page, base: str, key: str) -> None:  # type: ignore[no-untyped-def]
@@ -159,6 +166,11 @@ def _login(page, base: str, key: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("heading", name="Open vacatures").wait_for()
 
 
+def _wait_for_hash(page, part: str) -> None:  # type: ignore[no-untyped-def]
+    # Not wait_for_function: it evaluates a string in the page, which the CSP forbids.
+    page.wait_for_url(lambda url: part in url.partition("#")[2])
+
+
 def _api_top(base: str, params: dict, key: str) -> list[dict]:
     url = f"{base}/v1/employers/transport-rijnmond-bv/vacancies/vac-0001/matches"
     resp = httpx.get(url, params={"limit": 20, **params}, timeout=60, headers=bearer(key))
@@ -167,7 +179,7 @@ def _api_top(base: str, params: dict, key: str) -> list[dict]:
 
 
 def _shown_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
-    page.wait_for_function("document.body.dataset.loading === '0'")
+    page.locator("body[data-loading='0']").wait_for(state="attached")
     return page.locator("li.match").evaluate_all("els => els.map(e => e.dataset.candidate)")
 
 
@@ -185,7 +197,7 @@ def test_work_director_finds_the_forklift_candidate(  # type: ignore[no-untyped-
     # Search the open vacancies.
     page.get_by_label("Zoek op functie, beroep, werkgever of plaats").fill("heftruck")
     page.get_by_role("button", name="Zoeken").click()
-    page.wait_for_function("location.hash.includes('q=heftruck')")
+    _wait_for_hash(page, "q=heftruck")
     page.get_by_text("open vacatures voor „heftruck”").wait_for()
     rows = page.locator("table.list tbody tr")
     assert rows.count() >= 2
@@ -208,7 +220,7 @@ def test_work_director_finds_the_forklift_candidate(  # type: ignore[no-untyped-
     page.get_by_label("Trede participatieladder, minimaal").select_option("6")
     page.get_by_label("Maximale afstand (km)").fill("25")
     page.get_by_role("button", name="Toepassen").click()
-    page.wait_for_function("location.hash.includes('ladder_step_min=6')")
+    _wait_for_hash(page, "ladder_step_min=6")
     filtered = _shown_ids(page)
     expected = _api_top(
         server, {"focus_only": "true", "ladder_step_min": 6, "max_distance_km": 25}, key
@@ -234,7 +246,7 @@ def test_work_director_finds_the_forklift_candidate(  # type: ignore[no-untyped-
     page.keyboard.press("Enter")
     first.locator("[data-status='proposed']").wait_for()
     assert first.locator(".match-status").inner_text() == "Status: Voorgesteld"
-    page.wait_for_function("document.body.dataset.saving === '0'")
+    page.locator("body[data-saving='0']").wait_for(state="attached")
     page.reload()
     page.get_by_role("heading", name="Heftruckchauffeur (m/v) 32 uur").wait_for()
     assert _shown_ids(page) == filtered
@@ -264,7 +276,7 @@ def test_work_director_finds_the_forklift_candidate(  # type: ignore[no-untyped-
     # Open the candidate: the vacancies that fit them, the forklift one among them.
     first.get_by_role("link").first.click()
     page.get_by_role("heading", name=f"Kandidaat {top['candidate_id']}").wait_for()
-    page.wait_for_function("document.body.dataset.loading === '0'")
+    page.locator("body[data-loading='0']").wait_for(state="attached")
     titles = page.locator("li.match a.who").all_inner_texts()
     assert titles and any("truck" in t.lower() for t in titles[:3])
 
@@ -327,7 +339,7 @@ def test_new_since_last_night_after_a_rematch_run(server: str, keys, page) -> No
     page.get_by_role("heading", name="Nieuw sinds vannacht").wait_for()
     page.get_by_label("Id van de werkregisseur (klantmanager)").fill("cw-rotterdam-01")
     page.keyboard.press("Enter")
-    page.wait_for_function("location.hash.includes('caseworker=cw-rotterdam-01')")
+    _wait_for_hash(page, "caseworker=cw-rotterdam-01")
     page.locator("#nieuwe-matches").wait_for()
     shown = page.locator("li.match").evaluate_all(
         "els => els.map(e => [e.dataset.vacancy, e.dataset.candidate])"
