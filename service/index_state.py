@@ -17,7 +17,14 @@ The database is the only source of truth; the indexes are derived state in each 
 * **Concurrency**: one writer of the indexes per process (``_writer``); searches run
   concurrently with each other (read side of the indexes' readers–writer locks).
 * **Snapshots**: after ``snapshot_every`` applied changes (in a background thread) and on
-  shutdown, see :mod:`service.snapshot`.
+  shutdown, see :mod:`service.snapshot`. A writer catches up with the database under the
+  snapshot's file lock before it copies the indexes, so a snapshot never holds a row that was
+  erased before the copy was taken.
+* **Erasure**: applying a candidate's ``delete`` entry at seq ``d`` (in :meth:`catch_up` or at
+  start) removes every snapshot on disk older than ``d`` before :meth:`catch_up` returns (it
+  waits for a write in progress), then writes a fresh one in the background. The erasing
+  request calls :meth:`catch_up` after its commit, so once it answers no snapshot file holds the
+  candidate; a restart loads a later snapshot or rebuilds from the database.
 * **Index version**: :meth:`IndexState.search` runs a query on the indexes as of exactly one
   change-log position and names it (:func:`index_version`), so that a match answer records
   what it was computed from. Changes to the indexes are bracketed by a generation counter
@@ -136,8 +143,15 @@ class IndexState:
         self.snapshot_seq = 0
         self._changes_since_snapshot = 0
         self._snapshot_thread: threading.Thread | None = None
+        self._snapshot_lock = threading.Lock()  # guards the two flags below
+        self._snapshot_wanted = False
+        self._snapshot_running = False
         self._writer = threading.Lock()
         self._generation = 0  # odd while the indexes are being changed (see search)
+        # the latest candidate erasure applied, and up to which one older snapshots are gone
+        self._erased_seq = 0
+        self._purged_seq = 0
+        self._purge_lock = threading.Lock()
 
     # ------------------------------------------------------------ consistent searches
 
@@ -314,38 +328,79 @@ class IndexState:
     def catch_up(self, session: Session) -> None:
         """Apply change-log entries after ``last_seq`` (one cheap query when there are none).
 
+        Returns only once no snapshot on disk is older than the latest candidate erasure this
+        process has applied (see the module docstring), also when another thread applied it.
+
         Raises:
             IndexNotReady: the indexes have not been loaded yet.
         """
         if not self.ready:
             raise IndexNotReady("the indexes are loading; retry shortly")
-        if latest_seq(session) <= self.last_seq:
-            return
-        with self._writer:
-            applied = self._apply_log(session)
-        if applied:
-            self._maybe_snapshot()
+        if latest_seq(session) > self.last_seq:
+            with self._writer:
+                applied = self._apply_log(session)
+            if applied:
+                self._maybe_snapshot()
+        # outside ``_writer``: a snapshot writer holds the file lock and then wants ``_writer``
+        self._purge_snapshots(rewrite=True)
 
     def _apply_log(self, session: Session) -> int:
         """Apply entries after ``last_seq``; the caller holds ``_writer``. Returns how many."""
         entries = session.exec(
-            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id)
+            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.op)
             .where(col(ChangeLog.seq) > self.last_seq)
             .order_by(col(ChangeLog.seq))
         ).all()
         if not entries:
             return 0
         touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
-        for _, entity, entity_id in entries:
+        erased = 0
+        for seq, entity, entity_id, op in entries:
             touched.setdefault(entity, set()).add(entity_id)
+            if entity == CANDIDATES.name and op == "delete" and seq is not None:
+                erased = max(erased, seq)
         with self._changing():
             if touched["focus"]:
                 self._load_focus(session)
             self._load(session, CANDIDATES, touched["candidate"])
             self._load(session, VACANCIES, touched["vacancy"])
-            self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
+            # before last_seq moves: a thread that sees the new last_seq also sees the erasure
+            self._erased_seq = max(self._erased_seq, erased)
+            self.last_seq = max(seq for seq, _, _, _ in entries if seq is not None)
         self._changes_since_snapshot += len(entries)
         return len(entries)
+
+    # ------------------------------------------------------------ erasure
+
+    def _note_all_erasures(self, session: Session) -> None:
+        """Take the latest candidate erasure in the whole log (at start: a process that erased
+        may have died before removing the snapshots, or erased without an index at all)."""
+        stmt: Any = select(func.max(ChangeLog.seq)).where(
+            col(ChangeLog.entity) == CANDIDATES.name, col(ChangeLog.op) == "delete"
+        )
+        self._erased_seq = max(self._erased_seq, int(session.exec(stmt).one() or 0))
+
+    def _purge_snapshots(self, *, rewrite: bool) -> list[Path]:
+        """Remove snapshots older than the latest applied erasure; returns what was removed.
+
+        With ``rewrite``, a removed snapshot is replaced by a fresh one in the background.
+        Must not be called while holding ``_writer`` or a snapshot's file lock.
+        """
+        if self.snapshot_file is None or self._erased_seq <= self._purged_seq:
+            return []
+        with self._purge_lock:  # a second caller waits until the files are really gone
+            target = self._erased_seq
+            if target <= self._purged_seq:
+                return []
+            removed = snap.erase_older(self.snapshot_file.parent, target)
+            self._purged_seq = target
+        if removed:
+            log.info(
+                "erasure at change-log seq %d: removed %d snapshot files", target, len(removed)
+            )
+            if rewrite:
+                self._schedule_snapshot()
+        return removed
 
     # ------------------------------------------------------------ start-up
 
@@ -374,6 +429,11 @@ class IndexState:
             report = self.compare()
             if write_snapshot:
                 self.write_snapshot(force=True)
+        if self.snapshot_file is not None:
+            with Session(self.engine) as session:
+                self._note_all_erasures(session)
+            if self._purge_snapshots(rewrite=False) and write_snapshot:
+                self.write_snapshot()
         seconds = round(time.perf_counter() - started, 3)
         log.info("indexes ready from %s in %.2f s: %s", self.loaded_from, seconds, report)
         return {
@@ -436,6 +496,8 @@ class IndexState:
     def write_snapshot(self, *, force: bool = False) -> Path | None:
         """Save both indexes atomically; None when disabled or another process is writing.
 
+        First catches up with the database, under the file lock: a lagging process must not
+        write back a row erased after its last catch-up (see :func:`service.snapshot.erase_older`).
         Skipped when the file on disk already claims this seq or a later one (another worker
         saved it), unless ``force``: after a rebuild the file on disk was found unusable.
         """
@@ -444,6 +506,8 @@ class IndexState:
         with snap.writer_lock(self.snapshot_file) as mine:
             if not mine:
                 return None
+            with Session(self.engine) as session, self._writer:
+                self._apply_log(session)
             existing = snap.stored_seq(self.snapshot_file)
             if not force and existing is not None and existing >= self.last_seq:
                 # another worker already saved this state (or a later one); the file is only
@@ -471,26 +535,43 @@ class IndexState:
             size = snap.write_snapshot(self.snapshot_file, header, payload)
         self.snapshot_seq = seq
         log.info("snapshot written: seq %d, %d bytes, pid %d", seq, size, os.getpid())
+        # other snapshot files (another model's) older than an erasure the catch-up applied
+        self._purge_snapshots(rewrite=False)
         return self.snapshot_file
 
     def _maybe_snapshot(self) -> None:
         if not self.snapshot_every or self._changes_since_snapshot < self.snapshot_every:
             return
-        if self._snapshot_thread is not None and self._snapshot_thread.is_alive():
-            return
+        self._schedule_snapshot()
+
+    def _schedule_snapshot(self) -> None:
+        """Write a snapshot in the background; a request made while one is being written gets
+        another write after it (that one may have copied the indexes before the request)."""
+        with self._snapshot_lock:
+            self._snapshot_wanted = True
+            if self._snapshot_running:
+                return
+            self._snapshot_running = True
 
         def run() -> None:
-            try:
-                self.write_snapshot()
-            except Exception:  # a failed snapshot only costs start-up time later
-                log.exception("writing the index snapshot failed")
+            while True:
+                with self._snapshot_lock:
+                    if not self._snapshot_wanted:
+                        self._snapshot_running = False
+                        return
+                    self._snapshot_wanted = False
+                try:
+                    self.write_snapshot()
+                except Exception:  # a failed snapshot only costs start-up time later
+                    log.exception("writing the index snapshot failed")
 
         self._snapshot_thread = threading.Thread(target=run, name="snapshot", daemon=True)
         self._snapshot_thread.start()
 
     def wait_for_snapshot(self) -> None:
-        if self._snapshot_thread is not None:
-            self._snapshot_thread.join()
+        """Wait until no background snapshot write is running or requested."""
+        while (thread := self._snapshot_thread) is not None and thread.is_alive():
+            thread.join()
 
     # ------------------------------------------------------------ consistency
 
