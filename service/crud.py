@@ -103,6 +103,10 @@ def serialise_log_appends(session: Session) -> None:
         session.exec(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))  # type: ignore[call-overload]
 
 
+# Set in ``session.info`` by :func:`delete_row` for a candidate; the erasing request's
+# ``IndexState.catch_up(session)`` then removes older snapshot files before it returns.
+ERASED_IN_SESSION = "werkmatch.erased_candidate"
+
 # Another fixed number: erasures (exclusive) against rematch batch writes (shared).
 ERASURE_LOCK = 0x7765726B65726173  # "werkeras"
 
@@ -225,9 +229,10 @@ def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
     """Erase a row with its embedding, stored matches and statuses; False if it did not exist.
 
     The change-log entry carries only the internal id and "delete"; each process's index
-    drops the row when it applies it (and, for a candidate, the snapshots older than it, see
-    :mod:`service.index_state`). On SQLite a candidate's erasure is also scrubbed from the WAL
-    (:func:`service.db.scrub_after_erasure`).
+    drops the row when it applies it. For a candidate, ``session`` is marked so that the
+    caller's ``IndexState.catch_up(session)`` removes the snapshots older than the erasure
+    before it returns (:mod:`service.index_state`), and on SQLite the erased pages are
+    scrubbed from the WAL (:func:`service.db.scrub_after_erasure`).
     """
     hold_erasure_lock(session)
     row = get_row(session=session, kind=kind, key=key)
@@ -243,6 +248,7 @@ def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
     log_change(session, kind.name, row.id, "delete")
     session.commit()
     if kind is CANDIDATES:
+        session.info[ERASED_IN_SESSION] = True
         scrub_after_erasure(session.get_bind())  # type: ignore[arg-type]
     return True
 

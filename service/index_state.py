@@ -20,11 +20,13 @@ The database is the only source of truth; the indexes are derived state in each 
   shutdown, see :mod:`service.snapshot`. A writer catches up with the database under the
   snapshot's file lock before it copies the indexes, so a snapshot never holds a row that was
   erased before the copy was taken.
-* **Erasure**: applying a candidate's ``delete`` entry at seq ``d`` (in :meth:`catch_up` or at
-  start) removes every snapshot on disk older than ``d`` before :meth:`catch_up` returns (it
-  waits for a write in progress), then writes a fresh one in the background. The erasing
-  request calls :meth:`catch_up` after its commit, so once it answers no snapshot file holds the
-  candidate; a restart loads a later snapshot or rebuilds from the database.
+* **Erasure**: every snapshot on disk older than a candidate's ``delete`` entry is removed,
+  and a fresh one written. The erasing request does it before it answers: its
+  :meth:`catch_up` gets the session :func:`service.crud.delete_row` marked and removes the
+  files itself (waiting for a snapshot write in progress). Other processes, on applying the
+  entry, do the same in their background snapshot thread (in case the eraser died), and
+  :meth:`start` does it for erasures made while no index ran. A restart then loads a later
+  snapshot or rebuilds from the database.
 * **Index version**: :meth:`IndexState.search` runs a query on the indexes as of exactly one
   change-log position and names it (:func:`index_version`), so that a match answer records
   what it was computed from. Changes to the indexes are bracketed by a generation counter
@@ -61,7 +63,7 @@ from matching.profiles import (
     resolve_location,
 )
 from service import snapshot as snap
-from service.crud import CANDIDATES, VACANCIES, Kind
+from service.crud import CANDIDATES, ERASED_IN_SESSION, VACANCIES, Kind
 from service.errors import WerkmatchError
 from service.models import Candidate, ChangeLog, FocusOccupation, Vacancy
 
@@ -143,9 +145,10 @@ class IndexState:
         self.snapshot_seq = 0
         self._changes_since_snapshot = 0
         self._snapshot_thread: threading.Thread | None = None
-        self._snapshot_lock = threading.Lock()  # guards the two flags below
+        self._background_lock = threading.Lock()  # guards the three flags below
+        self._background_running = False
+        self._purge_wanted = False
         self._snapshot_wanted = False
-        self._snapshot_running = False
         self._writer = threading.Lock()
         self._generation = 0  # odd while the indexes are being changed (see search)
         # the latest candidate erasure applied, and up to which one older snapshots are gone
@@ -328,8 +331,8 @@ class IndexState:
     def catch_up(self, session: Session) -> None:
         """Apply change-log entries after ``last_seq`` (one cheap query when there are none).
 
-        Returns only once no snapshot on disk is older than the latest candidate erasure this
-        process has applied (see the module docstring), also when another thread applied it.
+        When ``session`` has just erased a candidate (:func:`service.crud.delete_row`), returns
+        only once no snapshot file on disk is older than that erasure (module docstring).
 
         Raises:
             IndexNotReady: the indexes have not been loaded yet.
@@ -342,7 +345,11 @@ class IndexState:
             if applied:
                 self._maybe_snapshot()
         # outside ``_writer``: a snapshot writer holds the file lock and then wants ``_writer``
-        self._purge_snapshots(rewrite=True)
+        if session.info.pop(ERASED_IN_SESSION, False):
+            if self._purge_snapshots():
+                self._in_background(snapshot=True)
+        elif self._erased_seq > self._purged_seq:
+            self._in_background(purge=True)
 
     def _apply_log(self, session: Session) -> int:
         """Apply entries after ``last_seq``; the caller holds ``_writer``. Returns how many."""
@@ -372,18 +379,22 @@ class IndexState:
 
     # ------------------------------------------------------------ erasure
 
-    def _note_all_erasures(self, session: Session) -> None:
-        """Take the latest candidate erasure in the whole log (at start: a process that erased
-        may have died before removing the snapshots, or erased without an index at all)."""
+    def _purge_at_start(self) -> list[Path]:
+        """Remove the snapshots older than the latest candidate erasure in the whole log: the
+        process that erased may have died before removing them, or erased without an index."""
+        if self.snapshot_file is None:
+            return []
         stmt: Any = select(func.max(ChangeLog.seq)).where(
             col(ChangeLog.entity) == CANDIDATES.name, col(ChangeLog.op) == "delete"
         )
-        self._erased_seq = max(self._erased_seq, int(session.exec(stmt).one() or 0))
+        with Session(self.engine) as session:
+            latest = int(session.exec(stmt).one() or 0)
+        self._erased_seq = max(self._erased_seq, latest)
+        return self._purge_snapshots()
 
-    def _purge_snapshots(self, *, rewrite: bool) -> list[Path]:
+    def _purge_snapshots(self) -> list[Path]:
         """Remove snapshots older than the latest applied erasure; returns what was removed.
 
-        With ``rewrite``, a removed snapshot is replaced by a fresh one in the background.
         Must not be called while holding ``_writer`` or a snapshot's file lock.
         """
         if self.snapshot_file is None or self._erased_seq <= self._purged_seq:
@@ -398,8 +409,6 @@ class IndexState:
             log.info(
                 "erasure at change-log seq %d: removed %d snapshot files", target, len(removed)
             )
-            if rewrite:
-                self._schedule_snapshot()
         return removed
 
     # ------------------------------------------------------------ start-up
@@ -416,10 +425,12 @@ class IndexState:
         """
         started = time.perf_counter()
         reason = self._load_snapshot()
+        purged: list[Path] = []
         if reason is None:
             self.ready = True
             with self._writer, Session(self.engine) as session:
                 self._apply_log(session)
+            purged = self._purge_at_start()
             report = self.compare()
             if not report["ok"] and repair:
                 reason = f"snapshot disagrees with the database: {report['problems']}"
@@ -429,11 +440,9 @@ class IndexState:
             report = self.compare()
             if write_snapshot:
                 self.write_snapshot(force=True)
-        if self.snapshot_file is not None:
-            with Session(self.engine) as session:
-                self._note_all_erasures(session)
-            if self._purge_snapshots(rewrite=False) and write_snapshot:
-                self.write_snapshot()
+            purged = self._purge_at_start()  # other models' files
+        if purged and write_snapshot:
+            self.write_snapshot()
         seconds = round(time.perf_counter() - started, 3)
         log.info("indexes ready from %s in %.2f s: %s", self.loaded_from, seconds, report)
         return {
@@ -535,35 +544,40 @@ class IndexState:
             size = snap.write_snapshot(self.snapshot_file, header, payload)
         self.snapshot_seq = seq
         log.info("snapshot written: seq %d, %d bytes, pid %d", seq, size, os.getpid())
-        # other snapshot files (another model's) older than an erasure the catch-up applied
-        self._purge_snapshots(rewrite=False)
         return self.snapshot_file
 
     def _maybe_snapshot(self) -> None:
         if not self.snapshot_every or self._changes_since_snapshot < self.snapshot_every:
             return
-        self._schedule_snapshot()
+        self._in_background(snapshot=True)
 
-    def _schedule_snapshot(self) -> None:
-        """Write a snapshot in the background; a request made while one is being written gets
-        another write after it (that one may have copied the indexes before the request)."""
-        with self._snapshot_lock:
-            self._snapshot_wanted = True
-            if self._snapshot_running:
+    def _in_background(self, *, purge: bool = False, snapshot: bool = False) -> None:
+        """Remove snapshots older than an applied erasure (and write a fresh one if any was
+        removed) and/or write a snapshot, in the background thread. A request made while the
+        thread works is carried out after the current round (which may have copied the
+        indexes before the request)."""
+        with self._background_lock:
+            self._purge_wanted |= purge
+            self._snapshot_wanted |= snapshot
+            if self._background_running:
                 return
-            self._snapshot_running = True
+            self._background_running = True
 
         def run() -> None:
             while True:
-                with self._snapshot_lock:
-                    if not self._snapshot_wanted:
-                        self._snapshot_running = False
+                with self._background_lock:
+                    purge, write = self._purge_wanted, self._snapshot_wanted
+                    if not (purge or write):
+                        self._background_running = False
                         return
-                    self._snapshot_wanted = False
+                    self._purge_wanted = self._snapshot_wanted = False
                 try:
-                    self.write_snapshot()
+                    if purge and self._purge_snapshots():
+                        write = True
+                    if write:
+                        self.write_snapshot()
                 except Exception:  # a failed snapshot only costs start-up time later
-                    log.exception("writing the index snapshot failed")
+                    log.exception("removing or writing index snapshots failed")
 
         self._snapshot_thread = threading.Thread(target=run, name="snapshot", daemon=True)
         self._snapshot_thread.start()

@@ -209,9 +209,14 @@ def snapshot_ids_near(path: Path, encoder: Encoder, vector: np.ndarray) -> set[i
     return {i for i, _ in index.search(vector, max(len(index), 1))} | set(facts)
 
 
-def index_ids_near(state: AppState, vector: np.ndarray) -> set[int]:
-    coll = state.index.matcher.candidates
+def index_ids_near_state(index: IndexState, vector: np.ndarray) -> set[int]:
+    """Ids an index returns for ``vector`` (all it holds), and the ids it has facts of."""
+    coll = index.matcher.candidates
     return {i for i, _ in coll.index.search(vector, max(len(coll.index), 1))} | set(coll.facts)
+
+
+def index_ids_near(state: AppState, vector: np.ndarray) -> set[int]:
+    return index_ids_near_state(state.index, vector)
 
 
 def vector_of(subject: Subject) -> np.ndarray:
@@ -508,4 +513,41 @@ def test_a_batch_waits_for_an_uncommitted_erasure_and_then_leaves_it_out(
     storing.join(60)
     assert not storing.is_alive()
     assert _stored_match_ids(settings) == {other}
+    engine.dispose()
+
+
+def test_an_erasure_made_around_the_index_is_purged_by_other_workers_and_at_start(
+    snap_settings: Settings, encoder: Encoder
+) -> None:
+    """The eraser died before removing the snapshots (or erased with no index at all, like a
+    script): a running worker removes them in the background on applying the entry, and a
+    starting one before it serves."""
+    settings = snap_settings
+    with TestClient(create_app(settings, encoder)) as client:
+        _seed(client)
+        subject = _plant(client, settings)
+    [path] = snapshot_files(settings)  # written at shutdown, with the candidate
+    stale = path.read_bytes()
+    assert subject.marker.encode() in stale
+    running = _worker(settings, encoder)
+    engine = _engine(settings)
+    with Session(engine) as s:
+        key = {"external_id": subject.external_id}
+        assert crud.delete_row(session=s, kind=crud.CANDIDATES, key=key)
+    assert path.read_bytes() == stale
+    with Session(engine) as s:
+        running.catch_up(s)  # not the erasing session: the files go in the background
+    running.wait_for_snapshot()
+    assert_gone_from_disk(settings, subject)
+    assert snap.stored_seq(path) == running.last_seq
+    path.write_bytes(stale)  # as if restored, or never removed
+    starting = IndexState(
+        engine, encoder, default_locator(), settings.focus_threshold, data_dir=settings.data_dir
+    )
+    report = starting.start()
+    assert report["loaded_from"] == "snapshot"  # loaded the old file, replayed the erasure...
+    assert subject.row_id not in index_ids_near_state(starting, vector_of(subject))
+    assert_gone_from_disk(settings, subject)  # ...and replaced the file before serving
+    assert snap.stored_seq(path) == starting.last_seq
+    running.engine.dispose()
     engine.dispose()
