@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from matching.embedder import Encoder, content_hash
 from matching.profiles import candidate_embed_text, vacancy_embed_text
+from service.db import scrub_after_erasure
 from service.models import (
     Candidate,
     CandidateEmbedding,
@@ -100,6 +101,29 @@ def serialise_log_appends(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.exec(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))  # type: ignore[call-overload]
+
+
+# Set in ``session.info`` by :func:`delete_row` for a candidate; the erasing request's
+# ``IndexState.catch_up(session)`` then removes older snapshot files before it returns.
+ERASED_IN_SESSION = "werkmatch.erased_candidate"
+
+# Another fixed number: erasures (exclusive) against rematch batch writes (shared).
+ERASURE_LOCK = 0x7765726B65726173  # "werkeras"
+
+
+def hold_erasure_lock(session: Session, *, shared: bool = False) -> None:
+    """Hold the erasure lock until this transaction ends (PostgreSQL only).
+
+    A rematch batch checks that its candidates and vacancies still exist and inserts its
+    matches in one transaction (shared lock); :func:`delete_row` takes it exclusively before
+    it reads or deletes. Under READ COMMITTED, without it, the batch could see a row whose
+    deletion is not yet committed, and insert matches for it after the erasure had deleted
+    the stored ones. SQLite has one writing transaction at a time: a batch that checks after
+    its first write sees every committed erasure and blocks the next one until it commits.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        fn = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        session.exec(select(fn(ERASURE_LOCK)))  # type: ignore[call-overload]
 
 
 def log_change(session: Session, entity: str, entity_id: int, op: str) -> None:
@@ -202,9 +226,18 @@ def upsert_many(
 
 
 def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
-    """Erase a row with its embedding; False if it did not exist."""
+    """Erase a row with its embedding, stored matches and statuses; False if it did not exist.
+
+    The change-log entry carries only the internal id and "delete"; each process's index
+    drops the row when it applies it. For a candidate, ``session`` is marked so that the
+    caller's ``IndexState.catch_up(session)`` removes the snapshots older than the erasure
+    before it returns (:mod:`service.index_state`), and on SQLite the erased pages are
+    scrubbed from the WAL (:func:`service.db.scrub_after_erasure`).
+    """
+    hold_erasure_lock(session)
     row = get_row(session=session, kind=kind, key=key)
     if row is None:
+        session.rollback()
         return False
     emb = kind.embedding
     session.exec(delete(emb).where(getattr(emb, kind.fk) == row.id))  # type: ignore[call-overload]
@@ -214,6 +247,9 @@ def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
     session.delete(row)
     log_change(session, kind.name, row.id, "delete")
     session.commit()
+    if kind is CANDIDATES:
+        session.info[ERASED_IN_SESSION] = True
+        scrub_after_erasure(session.get_bind())  # type: ignore[arg-type]
     return True
 
 

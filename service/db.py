@@ -6,6 +6,9 @@ the app refuses to start on a database that is not at the latest revision.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
 import migrations
+
+log = logging.getLogger(__name__)
 
 
 class SchemaNotMigrated(RuntimeError):
@@ -40,6 +45,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Freed cells and pages are overwritten with zeros, so an erased CV does not linger
+            # in the file's free space (the default depends on how SQLite was compiled).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -81,3 +89,58 @@ def ensure_migrated(engine: Engine) -> None:
             f"database {engine.url.render_as_string(hide_password=True)} is at revision "
             f"{current or 'none (empty)'}, code expects {head}: run `werkmatch migrate` first"
         )
+
+
+CHECKPOINT_BUSY_MS = 2000
+CHECKPOINT_RETRIES = 30
+CHECKPOINT_RETRY_S = 2.0
+
+
+def _truncate_wal(engine: Engine) -> bool:
+    """One ``wal_checkpoint(TRUNCATE)``; True when the WAL was emptied (no reader in the way)."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        (previous,) = cur.execute("PRAGMA busy_timeout").fetchone()
+        cur.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+        try:
+            busy, _, _ = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cur.execute(f"PRAGMA busy_timeout={int(previous)}")
+            cur.close()
+        return bool(busy == 0)
+    finally:
+        raw.close()
+
+
+def scrub_after_erasure(engine: Engine) -> bool:
+    """Remove the pages of erased rows from SQLite's write-ahead log; no-op elsewhere.
+
+    With ``secure_delete`` the delete writes zeroed page images, but the WAL still holds the
+    older images (with the erased text) until a checkpoint has copied the new ones into the
+    database file and the log is truncated. ``wal_checkpoint(TRUNCATE)`` does both; it has to
+    wait for readers of older WAL frames, so it is tried once here (up to
+    ``CHECKPOINT_BUSY_MS``) and, if a reader is in the way, retried in the background.
+    Returns whether the log is empty now.
+
+    PostgreSQL removes deleted rows physically only when (auto)vacuum runs; see
+    docs/security.md.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return True
+    if _truncate_wal(engine):
+        return True
+
+    def retry() -> None:
+        for _ in range(CHECKPOINT_RETRIES):
+            time.sleep(CHECKPOINT_RETRY_S)
+            try:
+                if _truncate_wal(engine):
+                    return
+            except Exception:  # the engine may be disposed meanwhile (shutdown)
+                log.exception("checkpoint after an erasure failed")
+                return
+        log.warning("the SQLite WAL could not be truncated after an erasure: readers stayed")
+
+    threading.Thread(target=retry, name="erasure-checkpoint", daemon=True).start()
+    return False

@@ -17,7 +17,16 @@ The database is the only source of truth; the indexes are derived state in each 
 * **Concurrency**: one writer of the indexes per process (``_writer``); searches run
   concurrently with each other (read side of the indexes' readers–writer locks).
 * **Snapshots**: after ``snapshot_every`` applied changes (in a background thread) and on
-  shutdown, see :mod:`service.snapshot`.
+  shutdown, see :mod:`service.snapshot`. A writer catches up with the database under the
+  snapshot's file lock before it copies the indexes, so a snapshot never holds a row that was
+  erased before the copy was taken.
+* **Erasure**: every snapshot on disk older than a candidate's ``delete`` entry is removed,
+  and a fresh one written. The erasing request does it before it answers: its
+  :meth:`catch_up` gets the session :func:`service.crud.delete_row` marked and removes the
+  files itself (waiting for a snapshot write in progress). Other processes, on applying the
+  entry, do the same in their background snapshot thread (in case the eraser died), and
+  :meth:`start` does it for erasures made while no index ran. A restart then loads a later
+  snapshot or rebuilds from the database.
 * **Index version**: :meth:`IndexState.search` runs a query on the indexes as of exactly one
   change-log position and names it (:func:`index_version`), so that a match answer records
   what it was computed from. Changes to the indexes are bracketed by a generation counter
@@ -54,7 +63,7 @@ from matching.profiles import (
     resolve_location,
 )
 from service import snapshot as snap
-from service.crud import CANDIDATES, VACANCIES, Kind
+from service.crud import CANDIDATES, ERASED_IN_SESSION, VACANCIES, Kind
 from service.errors import WerkmatchError
 from service.models import Candidate, ChangeLog, FocusOccupation, Vacancy
 
@@ -136,8 +145,16 @@ class IndexState:
         self.snapshot_seq = 0
         self._changes_since_snapshot = 0
         self._snapshot_thread: threading.Thread | None = None
+        self._background_lock = threading.Lock()  # guards the three flags below
+        self._background_running = False
+        self._purge_wanted = False
+        self._snapshot_wanted = False
         self._writer = threading.Lock()
         self._generation = 0  # odd while the indexes are being changed (see search)
+        # the latest candidate erasure applied, and up to which one older snapshots are gone
+        self._erased_seq = 0
+        self._purged_seq = 0
+        self._purge_lock = threading.Lock()
 
     # ------------------------------------------------------------ consistent searches
 
@@ -314,38 +331,85 @@ class IndexState:
     def catch_up(self, session: Session) -> None:
         """Apply change-log entries after ``last_seq`` (one cheap query when there are none).
 
+        When ``session`` has just erased a candidate (:func:`service.crud.delete_row`), returns
+        only once no snapshot file on disk is older than that erasure (module docstring).
+
         Raises:
             IndexNotReady: the indexes have not been loaded yet.
         """
         if not self.ready:
             raise IndexNotReady("the indexes are loading; retry shortly")
-        if latest_seq(session) <= self.last_seq:
-            return
-        with self._writer:
-            applied = self._apply_log(session)
-        if applied:
-            self._maybe_snapshot()
+        if latest_seq(session) > self.last_seq:
+            with self._writer:
+                applied = self._apply_log(session)
+            if applied:
+                self._maybe_snapshot()
+        # outside ``_writer``: a snapshot writer holds the file lock and then wants ``_writer``
+        if session.info.pop(ERASED_IN_SESSION, False):
+            if self._purge_snapshots():
+                self._in_background(snapshot=True)
+        elif self._erased_seq > self._purged_seq:
+            self._in_background(purge=True)
 
     def _apply_log(self, session: Session) -> int:
         """Apply entries after ``last_seq``; the caller holds ``_writer``. Returns how many."""
         entries = session.exec(
-            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id)
+            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.op)
             .where(col(ChangeLog.seq) > self.last_seq)
             .order_by(col(ChangeLog.seq))
         ).all()
         if not entries:
             return 0
         touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
-        for _, entity, entity_id in entries:
+        erased = 0
+        for seq, entity, entity_id, op in entries:
             touched.setdefault(entity, set()).add(entity_id)
+            if entity == CANDIDATES.name and op == "delete" and seq is not None:
+                erased = max(erased, seq)
         with self._changing():
             if touched["focus"]:
                 self._load_focus(session)
             self._load(session, CANDIDATES, touched["candidate"])
             self._load(session, VACANCIES, touched["vacancy"])
-            self.last_seq = max(seq for seq, _, _ in entries if seq is not None)
+            # before last_seq moves: a thread that sees the new last_seq also sees the erasure
+            self._erased_seq = max(self._erased_seq, erased)
+            self.last_seq = max(seq for seq, _, _, _ in entries if seq is not None)
         self._changes_since_snapshot += len(entries)
         return len(entries)
+
+    # ------------------------------------------------------------ erasure
+
+    def _purge_at_start(self) -> list[Path]:
+        """Remove the snapshots older than the latest candidate erasure in the whole log: the
+        process that erased may have died before removing them, or erased without an index."""
+        if self.snapshot_file is None:
+            return []
+        stmt: Any = select(func.max(ChangeLog.seq)).where(
+            col(ChangeLog.entity) == CANDIDATES.name, col(ChangeLog.op) == "delete"
+        )
+        with Session(self.engine) as session:
+            latest = int(session.exec(stmt).one() or 0)
+        self._erased_seq = max(self._erased_seq, latest)
+        return self._purge_snapshots()
+
+    def _purge_snapshots(self) -> list[Path]:
+        """Remove snapshots older than the latest applied erasure; returns what was removed.
+
+        Must not be called while holding ``_writer`` or a snapshot's file lock.
+        """
+        if self.snapshot_file is None or self._erased_seq <= self._purged_seq:
+            return []
+        with self._purge_lock:  # a second caller waits until the files are really gone
+            target = self._erased_seq
+            if target <= self._purged_seq:
+                return []
+            removed = snap.erase_older(self.snapshot_file.parent, target)
+            self._purged_seq = target
+        if removed:
+            log.info(
+                "erasure at change-log seq %d: removed %d snapshot files", target, len(removed)
+            )
+        return removed
 
     # ------------------------------------------------------------ start-up
 
@@ -361,10 +425,12 @@ class IndexState:
         """
         started = time.perf_counter()
         reason = self._load_snapshot()
+        purged: list[Path] = []
         if reason is None:
             self.ready = True
             with self._writer, Session(self.engine) as session:
                 self._apply_log(session)
+            purged = self._purge_at_start()
             report = self.compare()
             if not report["ok"] and repair:
                 reason = f"snapshot disagrees with the database: {report['problems']}"
@@ -374,6 +440,9 @@ class IndexState:
             report = self.compare()
             if write_snapshot:
                 self.write_snapshot(force=True)
+            purged = self._purge_at_start()  # other models' files
+        if purged and write_snapshot:
+            self.write_snapshot()
         seconds = round(time.perf_counter() - started, 3)
         log.info("indexes ready from %s in %.2f s: %s", self.loaded_from, seconds, report)
         return {
@@ -436,6 +505,8 @@ class IndexState:
     def write_snapshot(self, *, force: bool = False) -> Path | None:
         """Save both indexes atomically; None when disabled or another process is writing.
 
+        First catches up with the database, under the file lock: a lagging process must not
+        write back a row erased after its last catch-up (see :func:`service.snapshot.erase_older`).
         Skipped when the file on disk already claims this seq or a later one (another worker
         saved it), unless ``force``: after a rebuild the file on disk was found unusable.
         """
@@ -444,6 +515,8 @@ class IndexState:
         with snap.writer_lock(self.snapshot_file) as mine:
             if not mine:
                 return None
+            with Session(self.engine) as session, self._writer:
+                self._apply_log(session)
             existing = snap.stored_seq(self.snapshot_file)
             if not force and existing is not None and existing >= self.last_seq:
                 # another worker already saved this state (or a later one); the file is only
@@ -476,21 +549,43 @@ class IndexState:
     def _maybe_snapshot(self) -> None:
         if not self.snapshot_every or self._changes_since_snapshot < self.snapshot_every:
             return
-        if self._snapshot_thread is not None and self._snapshot_thread.is_alive():
-            return
+        self._in_background(snapshot=True)
+
+    def _in_background(self, *, purge: bool = False, snapshot: bool = False) -> None:
+        """Remove snapshots older than an applied erasure (and write a fresh one if any was
+        removed) and/or write a snapshot, in the background thread. A request made while the
+        thread works is carried out after the current round (which may have copied the
+        indexes before the request)."""
+        with self._background_lock:
+            self._purge_wanted |= purge
+            self._snapshot_wanted |= snapshot
+            if self._background_running:
+                return
+            self._background_running = True
 
         def run() -> None:
-            try:
-                self.write_snapshot()
-            except Exception:  # a failed snapshot only costs start-up time later
-                log.exception("writing the index snapshot failed")
+            while True:
+                with self._background_lock:
+                    purge, write = self._purge_wanted, self._snapshot_wanted
+                    if not (purge or write):
+                        self._background_running = False
+                        return
+                    self._purge_wanted = self._snapshot_wanted = False
+                try:
+                    if purge and self._purge_snapshots():
+                        write = True
+                    if write:
+                        self.write_snapshot()
+                except Exception:  # a failed snapshot only costs start-up time later
+                    log.exception("removing or writing index snapshots failed")
 
         self._snapshot_thread = threading.Thread(target=run, name="snapshot", daemon=True)
         self._snapshot_thread.start()
 
     def wait_for_snapshot(self) -> None:
-        if self._snapshot_thread is not None:
-            self._snapshot_thread.join()
+        """Wait until no background snapshot write is running or requested."""
+        while (thread := self._snapshot_thread) is not None and thread.is_alive():
+            thread.join()
 
     # ------------------------------------------------------------ consistency
 

@@ -9,7 +9,9 @@ Run life cycle:
    the batches that are not committed yet. Each batch's matches and its ``rematch_batch`` row
    commit in one transaction (after deleting any rows of the same query range), so a batch is
    either fully stored or absent, and re-doing it is idempotent: a killed run resumes with no
-   duplicate or lost matches.
+   duplicate or lost matches. A batch stores no match of a candidate or vacancy erased since
+   the run loaded it (checked in the storing transaction, see
+   :func:`service.crud.hold_erasure_lock`).
 3. On success the run is diffed against the previous successful run, the slot is released and
    runs beyond the last ``rematch_keep_runs`` are pruned.
 """
@@ -168,7 +170,13 @@ def refresh_vectors(
         ids = crud.outdated_ids(session=session, kind=kind, model_id=encoder.model_id)
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
-            crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+            try:
+                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+            except IntegrityError:
+                # a row of the chunk was erased while its text was being embedded: its vector
+                # may not be stored (foreign key); the rows still there are embedded again
+                session.rollback()
+                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
             if heartbeat is not None:
                 heartbeat()
         counts[f"outdated_{key}"] = len(ids)
@@ -221,12 +229,41 @@ def load_sides(
     )
 
 
+EXISTS_CHUNK = 1000
+
+
+def _existing_ids(session: Session, table: Any, ids: set[int]) -> set[int]:
+    wanted = sorted(ids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), EXISTS_CHUNK):
+        chunk = wanted[start : start + EXISTS_CHUNK]
+        found.update(session.execute(select(table.id).where(col(table.id).in_(chunk))).scalars())
+    return found
+
+
+def _not_erased(session: Session, rows: list[MatchRow]) -> list[MatchRow]:
+    """The rows whose candidate and vacancy still exist (as seen inside the caller's write
+    transaction, under the erasure lock)."""
+    if not rows:
+        return rows
+    cands = _existing_ids(session, Candidate, {r.candidate_id for r in rows})
+    vacs = _existing_ids(session, Vacancy, {r.vacancy_id for r in rows})
+    kept = [r for r in rows if r.candidate_id in cands and r.vacancy_id in vacs]
+    if len(kept) < len(rows):
+        log.info(
+            "rematch batch: %d matches of rows erased during the run left out",
+            len(rows) - len(kept),
+        )
+    return kept
+
+
 def _store_batch(
     engine: Engine, run_id: int, spec: BatchSpec, query_ids: np.ndarray, rows: list[MatchRow]
 ) -> None:
     lo, hi = int(query_ids[spec.start]), int(query_ids[spec.stop - 1])
     qcol = RematchMatch.vacancy_id if spec.direction == FOR_VACANCY else RematchMatch.candidate_id
     with Session(engine) as session:
+        crud.hold_erasure_lock(session, shared=True)
         session.execute(
             delete(RematchMatch).where(
                 col(RematchMatch.run_id) == run_id,
@@ -242,6 +279,8 @@ def _store_batch(
                 col(RematchBatch.lo_id) == lo,
             )
         )
+        # after the first write: on SQLite this transaction now holds the write lock
+        rows = _not_erased(session, rows)
         if rows:
             session.execute(
                 insert(RematchMatch),

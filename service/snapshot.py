@@ -13,12 +13,17 @@ new snapshot, never a torn one. Reading checks the magic line, the checksum, mod
 and that the id maps and facts agree; any mismatch raises :class:`SnapshotInvalid` and the
 caller rebuilds from the database. The file is only ever read back by this service from its
 own data directory (pickle is not for untrusted input).
+
+Erasure: a snapshot holds the facts (external id, terms of the CV) and the vector of every
+indexed candidate, so erasing a candidate must also remove every snapshot that may still hold
+it; see :func:`erase_older`.
 """
 
 from __future__ import annotations
 
 import fcntl
 import gc
+import glob
 import hashlib
 import json
 import os
@@ -63,12 +68,17 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextmanager
-def writer_lock(path: Path) -> Iterator[bool]:
-    """Non-blocking inter-process lock: yields False when another process is writing."""
+def writer_lock(path: Path, *, wait: bool = False) -> Iterator[bool]:
+    """Inter-process lock on writing ``path``: yields False when another process is writing,
+    or, with ``wait``, waits until it has finished (and then yields True).
+
+    The lock is an ``flock`` on an open file description, so two threads of one process
+    exclude each other too.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a+b") as fh:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             yield False
             return
@@ -89,12 +99,54 @@ def stored_seq(path: Path) -> int | None:
         return None
 
 
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _target_of_temp(temp: Path) -> str:
+    """``.index-x.snap.123.tmp`` → ``index-x.snap``."""
+    return temp.name[1:].rsplit(".", 2)[0]
+
+
+def erase_older(directory: Path, seq: int) -> list[Path]:
+    """Remove every snapshot in ``directory`` made before change-log entry ``seq``, and every
+    temp file left by a killed writer; returns what was removed.
+
+    Called once an erasure has committed at ``seq``: a snapshot of an earlier state, of any
+    model, may still hold the erased row. Each file's writer lock is waited for, so a write in
+    progress finishes first and is then judged by its own header. A file at ``seq`` or later
+    is kept: its writer had applied entry ``seq`` (and ``IndexState.write_snapshot`` catches up
+    with the database under the lock before taking its copy, so a writer that starts after
+    this returns writes at ``seq`` or later too). A file whose header cannot be read is removed.
+    """
+    if not directory.is_dir():
+        return []
+    names = {p.name for p in directory.glob("*.snap")}
+    names |= {_target_of_temp(p) for p in directory.glob(".*.tmp")}
+    removed: list[Path] = []
+    for name in sorted(names):
+        path = directory / name
+        with writer_lock(path, wait=True):
+            # holding the lock, no writer of this file is alive: any temp file is a leftover
+            for temp in directory.glob(f".{glob.escape(name)}.*.tmp"):
+                temp.unlink(missing_ok=True)
+                removed.append(temp)
+            if path.exists():
+                at = stored_seq(path)
+                if at is None or at < seq:
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    if removed:
+        _fsync_dir(directory)
+    return removed
+
+
 def write_snapshot(path: Path, header: dict[str, Any], payload: dict[str, Any]) -> int:
     """Write atomically; returns the file size. ``header`` gets the payload's sha256 added."""
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     head = {**header, "sha256": hashlib.sha256(data).hexdigest()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = _temp_path(path)
     try:
         with open(tmp, "wb") as fh:
             fh.write(MAGIC)

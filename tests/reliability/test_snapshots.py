@@ -18,7 +18,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.index_state import IndexNotReady, IndexState
 from service.models import CandidateIn
-from service.snapshot import MAGIC, read_snapshot, snapshot_path, write_snapshot
+from service.snapshot import MAGIC, read_snapshot, snapshot_path, stored_seq, write_snapshot
 from tests.auth import api_client
 from tests.factories import CARE_CV, candidate, vacancy
 
@@ -221,8 +221,12 @@ def test_a_snapshot_is_not_replaced_by_an_older_or_equal_state(
         )
         ahead.catch_up(s)
     assert ahead.write_snapshot() == path
-    written = path.read_bytes()
-    behind.write_snapshot()  # still at the older seq: leaves the newer file alone
-    assert path.read_bytes() == written
-    behind.write_snapshot(force=True)
-    assert path.read_bytes() != written
+    written, inode = path.read_bytes(), path.stat().st_ino
+    assert behind.last_seq < ahead.last_seq
+    # a writer catches up under the file lock first (it must never write back an older state,
+    # see test_erasure.py); then the file already holds its state and is left alone
+    behind.write_snapshot()
+    assert behind.last_seq == ahead.last_seq == stored_seq(path)
+    assert path.read_bytes() == written and path.stat().st_ino == inode
+    behind.write_snapshot(force=True)  # forced: written again, at the caught-up seq
+    assert path.stat().st_ino != inode and stored_seq(path) == ahead.last_seq
