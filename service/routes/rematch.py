@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, status
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from matching.matcher import Matcher
@@ -242,7 +243,11 @@ def put_match_status(
         row = MatchStatus(vacancy_id=vac.id, candidate_id=cand.id, status=body.status)
     row.status, row.note, row.updated_at = body.status, body.note, utcnow()
     session.add(row)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the vacancy or candidate was deleted since it was read
+        session.rollback()
+        raise NotFound(f"candidate {candidate_id!r} or vacancy {vacancy_id!r} not found") from None
     session.refresh(row)
     return MatchStatusOut(
         employer_id=employer_id,
