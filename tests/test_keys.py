@@ -122,7 +122,7 @@ def test_cli_create_list_revoke(env: str) -> None:
     assert {r["role"] for r in rows} == {"employer", "batch"}
     assert (
         created["token"] not in listed.output
-        and created["token"].split("_")[2] not in listed.output
+        and created["token"].split("_", 2)[2] not in listed.output
     )
     engine = make_engine(env)
     with Session(engine) as s:
