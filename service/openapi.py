@@ -68,9 +68,9 @@ REQUEST_ID_PARAM = {
     "name": "X-Request-ID",
     "in": "header",
     "required": False,
-    "description": "Correlation id (1–128 of A-Z a-z 0-9 . _ : -), echoed in the response and "
-    "the logs; one is generated when absent or invalid.",
-    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,128}$"},
+    "description": "Correlation id, echoed in the response and the logs when it is 1–128 of "
+    "A-Z a-z 0-9 . _ : -; any other value is replaced by a generated one, never refused.",
+    "schema": {"type": "string"},  # no pattern: any value is accepted (see the description)
 }
 REQUEST_ID_HEADER = {
     "description": "The request's correlation id.",
