@@ -102,17 +102,19 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _domain_response(exc: WerkmatchError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return JSONResponse(
+        {"error": exc.error, "detail": exc.detail}, status_code=exc.status_code, headers=headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error as ``{"error": code, "detail": ...}``; never leak a stack trace."""
 
     @app.exception_handler(WerkmatchError)
     async def _domain(_: Request, exc: WerkmatchError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return JSONResponse(
-            {"error": exc.error, "detail": exc.detail},
-            status_code=exc.status_code,
-            headers=headers,
-        )
+        return _domain_response(exc)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -143,6 +145,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a JSON body it cannot decode (e.g. not UTF-8). Answer as for
+            # any other unreadable body (the vacancy PUT reads its own): a 422 naming `body`.
+            return _domain_response(InvalidParameter("body", "not valid JSON", location="body"))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "detail": exc.detail},
