@@ -27,6 +27,14 @@ ERROR_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "Not found",
         {"error": "not_found", "detail": "candidate 'kand-9999' not found"},
     ),
+    "409": (
+        "Conflict with the current state; retry later",
+        {
+            "error": "rematch_running",
+            "detail": "rematch run 12 is in progress (owner wm-1:4242, started "
+            "2026-11-20T02:00:00+00:00); try again when it has finished",
+        },
+    ),
     "413": (
         "Request body too large",
         {"error": "payload_too_large", "detail": "request body exceeds 1000000 bytes"},
@@ -120,7 +128,7 @@ def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict
         responses.setdefault("413", _error_response("413"))
     if path.endswith("/matches") or path == "/v1/match":
         responses.setdefault("503", _error_response("503"))
-    for code in ("404", "413", "415"):
+    for code in ("404", "409", "413", "415"):
         if code in responses:
             responses[code] = _error_response(code)
     responses.setdefault("500", _error_response("500"))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from matching.occupations import title_words
 from service.deps import SessionDep, StateDep
-from service.errors import InvalidParameter, ServiceUnavailable
+from service.errors import ErrorBody, InvalidParameter, ServiceUnavailable
 from service.models import MAX_TITLE_CHARS, StrictInput
 
 router = APIRouter(prefix="/v1/occupations", tags=["occupations"])
@@ -40,7 +40,19 @@ class NormalizeOut(BaseModel):
     count: int
 
 
-@router.post("/normalize", response_model=NormalizeOut)
+@router.post(
+    "/normalize",
+    response_model=NormalizeOut,
+    responses={
+        503: {
+            "model": ErrorBody,
+            "description": "No ESCO occupations imported yet",
+            "content": {
+                "application/json": {"example": {"error": "unavailable", "detail": NOT_LOADED}}
+            },
+        }
+    },
+)
 def normalize(body: NormalizeIn, session: SessionDep, state: StateDep) -> NormalizeOut:
     """Rank ESCO occupations for a job title (ESCO, European Commission, esco.ec.europa.eu).
 
