@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
@@ -238,9 +240,29 @@ class ChangeLog(SQLModel, table=True):
 
 
 class StrictInput(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error rather than silently lost."""
+    """Request bodies reject unknown fields, so a typo is an error rather than silently lost,
+    and values of the wrong JSON type instead of converting them (``false`` is no number,
+    ``0`` no boolean, ``"5"`` no integer), as the OpenAPI document states."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any) -> Any:
+        # JSON (and JSON Schema's "integer") does not tell 41.0 from 41; strict mode would.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):  # a lax date reads a number as a Unix timestamp
+        raise ValueError("expected an ISO 8601 date such as '2026-12-01'")
+    return value
+
+
+IsoDate = Annotated[date, Strict(False), BeforeValidator(_not_a_number)]
+"""A date in a request body: JSON has no date type, so the ISO text (or a ``date``)."""
 
 
 def _check_location(lat: float | None, lon: float | None) -> None:
@@ -278,7 +300,7 @@ class CandidateIn(StrictInput):
     max_travel_km: Annotated[float, Field(ge=0, le=500)] | None = None
     driving_licence: bool = False
     education_level: EducationLevel | None = None
-    available_from: date | None = None
+    available_from: IsoDate | None = None
     caseworker_id: ExternalId | None = None
     active: bool = True
 
@@ -314,7 +336,7 @@ class VacancyIn(StrictInput):
     education_level: EducationLevel | None = None
     kind: VacancyKind = "regular"
     status: VacancyStatus = "open"
-    closes_on: date | None = None
+    closes_on: IsoDate | None = None
     employer_name: Label | None = Field(
         default=None, description="Display name of the hiring organisation."
     )
@@ -325,7 +347,7 @@ class VacancyIn(StrictInput):
     occupation_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = Field(
         default=None, description="ISCO-08 code (1–4 digits) of the occupation."
     )
-    posted_on: date | None = None
+    posted_on: IsoDate | None = None
     extra_properties: dict[str, Any] | None = Field(
         default=None,
         description="Properties of the source document (e.g. a JobPosting) that Werkmatch does "
@@ -381,14 +403,14 @@ class EscoLinkOut(BaseModel):
 
 
 class CandidatePublic(CandidateIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     candidate_id: str
     desired_occupations_esco: list[EscoLinkOut] = []
 
 
 class VacancyPublic(VacancyIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     employer_id: str
     vacancy_id: str
@@ -396,7 +418,7 @@ class VacancyPublic(VacancyIn, Timestamps):
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     slug: str
 
