@@ -42,7 +42,8 @@ Werkmatch couples job seekers (candidates) and employer vacancies for Dutch publ
 services. Every match comes with its score, the score's parts and plain-language reasons.
 
 Errors are JSON: `{"error": code, "detail": ...}`; a 422 names the offending field.
-Request bodies reject unknown fields.
+Request bodies reject unknown fields, values of another JSON type than documented, and text
+that contains the NUL character (U+0000).
 
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
 Occupations: ESCO, European Commission (https://esco.ec.europa.eu).

@@ -239,6 +239,16 @@ class ChangeLog(SQLModel, table=True):
 # ---------------------------------------------------------------- request / response schemas
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
 class StrictInput(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error rather than silently lost,
     and values of the wrong JSON type instead of converting them (``false`` is no number,
@@ -248,7 +258,9 @@ class StrictInput(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _whole_numbers(cls, value: Any) -> Any:
+    def _json_value(cls, value: Any) -> Any:
+        if _holds_nul(value):  # PostgreSQL cannot store it: a 500 there, a 422 everywhere
+            raise ValueError("must not contain the NUL character (U+0000)")
         # JSON (and JSON Schema's "integer") does not tell 41.0 from 41; strict mode would.
         if isinstance(value, float) and value.is_integer():
             return int(value)
