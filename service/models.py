@@ -282,6 +282,18 @@ def _check_location(lat: float | None, lon: float | None) -> None:
         raise ValueError("lat and lon must be given together")
 
 
+# What matching.geo.normalize_postcode accepts, for the document: 4 digits (no leading 0) and
+# optionally 2 letters, one space between at most, never the unissued SA, SD or SS.
+POSTCODE_PATTERN = r"^\s*[1-9][0-9]{3} ?(?:[A-RT-Za-rt-z][A-Za-z]|[Ss][BCE-RT-Zbce-rt-z])?\s*$"
+PostcodeText = Annotated[
+    str,
+    PydField(
+        description="Dutch postcode, e.g. '1234 AB' or '1234'.",
+        json_schema_extra={"pattern": POSTCODE_PATTERN},  # checked by _postcode, which names it
+    ),
+]
+
+
 def _postcode(value: str | None) -> str | None:
     if value is None:
         return None
@@ -306,7 +318,7 @@ class CandidateIn(StrictInput):
     work_chance_score: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     hours_per_week_min: Annotated[int, Field(ge=0, le=60)] | None = None
     hours_per_week_max: Annotated[int, Field(ge=1, le=60)] | None = None
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     max_travel_km: Annotated[float, Field(ge=0, le=500)] | None = None
@@ -340,7 +352,7 @@ class VacancyIn(StrictInput):
     )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     hours_per_week: Annotated[int, Field(ge=1, le=60)] | None = None
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     requires_driving_licence: bool = False

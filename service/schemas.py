@@ -11,6 +11,7 @@ from service.models import (
     MAX_CV_CHARS,
     ClientGroup,
     Label,
+    PostcodeText,
     StrictInput,
     VacancyKind,
     _check_location,
@@ -108,7 +109,7 @@ class AdHocMatchIn(StrictInput):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
     occupations: Annotated[list[Label], Field(max_length=20)] = []
     skills: Annotated[list[Label], Field(max_length=100)] = []
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 20
