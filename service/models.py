@@ -62,18 +62,21 @@ EmploymentType = Literal[
     "FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"
 ]
 
+# Request text is checked as sent (so the document's lengths and patterns hold) and only then
+# stripped (StrictInput); text that must say something must hold a non-space character.
+NOT_BLANK = r"\S"
+# What NOT_BLANK's \s means (Unicode White_Space, as in pydantic's and JSON Schema's regexes);
+# str.strip() alone would also strip U+001C-U+001F and could leave a checked text empty.
+WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
 Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
+    str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, pattern=NOT_BLANK)
 ]
 EscoUri = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/"
-    ),
+    str, StringConstraints(max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/")
 ]
-LanguageCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
-]
+LanguageCode = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z]{2,3}$")]
 
 
 def utcnow() -> datetime:
@@ -254,7 +257,7 @@ class StrictInput(BaseModel):
     and values of the wrong JSON type instead of converting them (``false`` is no number,
     ``0`` no boolean, ``"5"`` no integer), as the OpenAPI document states."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -264,6 +267,17 @@ class StrictInput(BaseModel):
         # JSON (and JSON Schema's "integer") does not tell 41.0 from 41; strict mode would.
         if isinstance(value, float) and value.is_integer():
             return int(value)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        """Surrounding whitespace is dropped after validation, so it never counts as content
+        but does count towards a length limit, as in the document."""
+        if isinstance(value, str):
+            return value.strip(WHITE_SPACE)
+        if isinstance(value, list):
+            return [v.strip(WHITE_SPACE) if isinstance(v, str) else v for v in value]
         return value
 
 
@@ -303,7 +317,9 @@ def _postcode(value: str | None) -> str | None:
 class CandidateIn(StrictInput):
     """A candidate profile as the client system sends it (PUT replaces the whole profile)."""
 
-    cv_text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    cv_text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS, pattern=NOT_BLANK)
+    ]
     desired_occupations: Annotated[list[Label], Field(max_length=20)] = []
     desired_esco_uris: Annotated[list[EscoUri], PydField(max_length=20)] = PydField(
         default=[],
@@ -343,7 +359,9 @@ class VacancyIn(StrictInput):
     """A vacancy as an employer portal sends it (PUT replaces the whole vacancy)."""
 
     title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
-    description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
+    description: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS, pattern=NOT_BLANK)
+    ]
     occupation: Label | None = None
     esco_uri: EscoUri | None = PydField(
         default=None,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from service.models import (
     MAX_CV_CHARS,
+    NOT_BLANK,
     ClientGroup,
     Label,
     PostcodeText,
@@ -106,7 +107,9 @@ class AdHocMatchIn(StrictInput):
     """A free text (a CV or a vacancy text) matched without being stored."""
 
     target: Literal["candidates", "vacancies"]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS, pattern=NOT_BLANK)
+    ]
     occupations: Annotated[list[Label], Field(max_length=20)] = []
     skills: Annotated[list[Label], Field(max_length=100)] = []
     postcode: PostcodeText | None = None
