@@ -64,12 +64,13 @@ EmploymentType = Literal[
 
 # Request text is checked as sent (so the document's lengths and patterns hold) and only then
 # stripped (StrictInput); text that must say something must hold a non-space character.
-NOT_BLANK = r"\S"
-# What NOT_BLANK's \s means (Unicode White_Space, as in pydantic's and JSON Schema's regexes);
-# str.strip() alone would also strip U+001C-U+001F and could leave a checked text empty.
-WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
+# The whitespace of JSON Schema's regexes (ECMA-262 \s), spelt out: Python's and pydantic's
+# own \s differ from it (U+001C-U+001F, U+0085, U+FEFF), and str.strip() alone could empty a
+# text that the document calls not blank.
+WHITE_SPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
+NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 Label = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, pattern=NOT_BLANK)
 ]
