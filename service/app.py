@@ -51,7 +51,8 @@ A missing or invalid key answers 401, a role that may not use a route 403, anoth
 object 404, too many requests for one key 429 (with `Retry-After`).
 
 Errors are JSON: `{"error": code, "detail": ...}`; a 422 names the offending field.
-Request bodies reject unknown fields.
+Request bodies reject unknown fields, values of another JSON type than documented, and text
+that contains the NUL character (U+0000).
 
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
 Occupations: ESCO, European Commission (https://esco.ec.europa.eu).

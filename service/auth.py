@@ -110,18 +110,21 @@ def flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
             yield route
 
 
-def _match_route(scope: Scope) -> tuple[str | None, dict[str, Any]]:
-    """(route template, path params) the app's router will pick; (None, {}) when no route
-    matches path and method (the app then answers 404 or 405 to a valid key)."""
+def _match_route(scope: Scope) -> tuple[str | None, dict[str, Any], bool]:
+    """(route template, path params, whether path *and* method matched) of the route the app's
+    router will pick; (None, {}, False) when no path matches (the app answers 404 or 405)."""
     app = scope.get("app")
     routes = getattr(app.state, "flat_routes", None) if app is not None else None
     if routes is None and app is not None:
         routes = app.state.flat_routes = list(flat_routes(app.routes))
+    partial: tuple[str | None, dict[str, Any], bool] = (None, {}, False)
     for route in routes or ():
         match, child = route.matches(scope)
         if match == Match.FULL:
-            return getattr(route, "path", None), child.get("path_params", {})
-    return None, {}
+            return getattr(route, "path", None), child.get("path_params", {}), True
+        if match == Match.PARTIAL and partial[0] is None:
+            partial = (getattr(route, "path", None), child.get("path_params", {}), False)
+    return partial
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -155,7 +158,13 @@ class AccessGate:
             await self.app(scope, receive, send)
             return
         method: str = scope["method"]
-        route, path_params = _match_route(scope)
+        route, path_params, full = _match_route(scope)
+        if not full and route is not None and allowed_roles("GET", route) == PUBLIC:
+            # Another method on a public path: the app's 405 tells nothing worth a key.
+            await self.app(scope, receive, send)
+            return
+        if not full:
+            route = None  # a 405 (or 404) for a key holder; the path's own roles do not apply
         roles = allowed_roles(method, route) if route else frozenset()
         if roles == PUBLIC or method == "OPTIONS":
             await self.app(scope, receive, send)

@@ -108,12 +108,10 @@ def vacancy_match_params(
         list[VacancyKind], Query(description="Allowed vacancy kinds (repeatable).")
     ] = [],  # noqa: B006
     include_closed: Annotated[bool, Query(description="Also closed and filled vacancies.")] = False,
-    ladder_step_min: Annotated[
-        int | None, Query(description="Not applicable here: results are vacancies.")
-    ] = None,
-    client_group: Annotated[
-        list[str], Query(description="Not applicable here: results are vacancies.")
-    ] = [],  # noqa: B006
+    # Candidate filters, accepted only to answer a clear 422; not in the document, which lists
+    # what a request may hold.
+    ladder_step_min: Annotated[int | None, Query(include_in_schema=False)] = None,
+    client_group: Annotated[list[str], Query(include_in_schema=False)] = [],  # noqa: B006
 ) -> MatchParams:
     """Filters for queries whose results are vacancies."""
     if ladder_step_min is not None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service import security_headers
 
@@ -109,17 +110,30 @@ def _route(request: Request) -> str:
     return getattr(request.scope.get("route"), "path", "unmatched")  # type: ignore[no-any-return]
 
 
+def _domain_response(exc: WerkmatchError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return JSONResponse(
+        {"error": exc.error, "detail": exc.detail}, status_code=exc.status_code, headers=headers
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route fully matches at the request's path (asked of the routes
+    themselves: FastAPI nests included routers, whose routes a flat scan would miss)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error as ``{"error": code, "detail": ...}``; never leak a stack trace."""
 
     @app.exception_handler(WerkmatchError)
     async def _domain(_: Request, exc: WerkmatchError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return JSONResponse(
-            {"error": exc.error, "detail": exc.detail},
-            status_code=exc.status_code,
-            headers=headers,
-        )
+        return _domain_response(exc)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -149,12 +163,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a JSON body it cannot decode (e.g. not UTF-8). Answer as for
+            # any other unreadable body (the vacancy PUT reads its own): a 422 naming `body`.
+            return _domain_response(InvalidParameter("body", "not valid JSON", location="body"))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route with this path; the resource
+            # supports those of every route with it (e.g. GET, PUT and DELETE of a candidate).
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": code, "detail": exc.detail},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)

@@ -354,8 +354,7 @@ def _check_envelope(doc: Any) -> None:
         raise JobPostingError("@type", "the body must be one JobPosting object")
     if not is_jobposting(doc):
         raise JobPostingError("@type", f"expected 'JobPosting', got {doc.get('@type')!r}")
-    context = doc.get("@context")
-    if context is not None and "schema.org" not in str(context):
+    if "@context" in doc and "schema.org" not in str(doc["@context"]):  # also when null
         raise JobPostingError("@context", "must refer to https://schema.org")
 
 
@@ -434,19 +433,31 @@ JOBPOSTING_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["@type", "title", "description"],
     "properties": {
-        "@context": {"type": "string", "example": "https://schema.org"},
+        "@context": {
+            "anyOf": [
+                {"type": "string", "pattern": "schema\\.org"},
+                {"type": "array"},
+                {"type": "object"},
+            ],
+            "description": "A JSON-LD context that refers to https://schema.org.",
+            "example": "https://schema.org",
+        },
         "@type": {"type": "string", "enum": ["JobPosting"]},
         "title": {"type": "string"},
         "description": {"type": "string", "description": "HTML allowed; stored as plain text."},
-        "hiringOrganization": {"oneOf": [{"type": "string"}, {"type": "object"}]},
-        "jobLocation": {"type": "object", "description": "Place with a PostalAddress."},
+        # JSON-LD: a value may be a list (the first item is mapped) or null (ignored).
+        "hiringOrganization": {"type": ["string", "object", "array", "null"]},
+        "jobLocation": {
+            "type": ["object", "array", "null"],
+            "description": "Place with a PostalAddress.",
+        },
         "workHours": {"oneOf": [{"type": "string"}, {"type": "number"}]},
         "employmentType": {
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         },
-        "occupationalCategory": {"oneOf": [{"type": "string"}, {"type": "object"}]},
-        "skills": {"oneOf": [{"type": "string"}, {"type": "array"}]},
-        "educationRequirements": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+        "occupationalCategory": {"type": ["string", "object", "array", "null"]},
+        "skills": {"type": ["string", "array", "object"]},
+        "educationRequirements": {"type": ["string", "object", "array", "null"]},
         "validThrough": {"type": "string", "format": "date-time"},
         "datePosted": {"type": "string", "format": "date"},
     },

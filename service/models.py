@@ -12,8 +12,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     ModelWrapValidatorHandler,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
@@ -62,18 +64,22 @@ EmploymentType = Literal[
     "FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"
 ]
 
+# Request text is checked as sent (so the document's lengths and patterns hold) and only then
+# stripped (StrictInput); text that must say something must hold a non-space character.
+# The whitespace of JSON Schema's regexes (ECMA-262 \s), spelt out: Python's and pydantic's
+# own \s differ from it (U+001C-U+001F, U+0085, U+FEFF), and str.strip() alone could empty a
+# text that the document calls not blank.
+WHITE_SPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+    map(chr, range(0x2000, 0x200B))
+)
+NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LABEL_CHARS)
+    str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, pattern=NOT_BLANK)
 ]
 EscoUri = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/"
-    ),
+    str, StringConstraints(max_length=200, pattern=r"^http://data\.europa\.eu/esco/occupation/")
 ]
-LanguageCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")
-]
+LanguageCode = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z]{2,3}$")]
 
 
 def utcnow() -> datetime:
@@ -239,15 +245,27 @@ class ChangeLog(SQLModel, table=True):
 # ---------------------------------------------------------------- request / response schemas
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
 class StrictInput(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error rather than silently lost.
+    """Request bodies reject unknown fields, so a typo is an error rather than silently lost,
+    and values of the wrong JSON type instead of converting them (``false`` is no number,
+    ``0`` no boolean, ``"5"`` no integer), as the OpenAPI document states.
 
     Protected attributes (age, gender, nationality, ethnicity, religion, names; see
     :mod:`service.protected`) are refused with an error that says so, also inside the fields
     named in ``free_json_fields``.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
     free_json_fields: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="wrap")
@@ -259,10 +277,53 @@ class StrictInput(BaseModel):
             refuse_protected_fields(cls.__name__, data, cls.model_fields, cls.free_json_fields)
         return handler(data)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_value(cls, value: Any) -> Any:
+        if _holds_nul(value):  # PostgreSQL cannot store it: a 500 there, a 422 everywhere
+            raise ValueError("must not contain the NUL character (U+0000)")
+        # JSON (and JSON Schema's "integer") does not tell 41.0 from 41; strict mode would.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        """Surrounding whitespace is dropped after validation, so it never counts as content
+        but does count towards a length limit, as in the document."""
+        if isinstance(value, str):
+            return value.strip(WHITE_SPACE)
+        if isinstance(value, list):
+            return [v.strip(WHITE_SPACE) if isinstance(v, str) else v for v in value]
+        return value
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float):  # a lax date reads a number as a Unix timestamp
+        raise ValueError("expected an ISO 8601 date such as '2026-12-01'")
+    return value
+
+
+IsoDate = Annotated[date, Strict(False), BeforeValidator(_not_a_number)]
+"""A date in a request body: JSON has no date type, so the ISO text (or a ``date``)."""
+
 
 def _check_location(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
         raise ValueError("lat and lon must be given together")
+
+
+# What matching.geo.normalize_postcode accepts, for the document: 4 digits (no leading 0) and
+# optionally 2 letters, one space between at most, never the unissued SA, SD or SS.
+POSTCODE_PATTERN = r"^\s*[1-9][0-9]{3} ?(?:[A-RT-Za-rt-z][A-Za-z]|[Ss][BCE-RT-Zbce-rt-z])?\s*$"
+PostcodeText = Annotated[
+    str,
+    PydField(
+        description="Dutch postcode, e.g. '1234 AB' or '1234'.",
+        json_schema_extra={"pattern": POSTCODE_PATTERN},  # checked by _postcode, which names it
+    ),
+]
 
 
 def _postcode(value: str | None) -> str | None:
@@ -274,7 +335,9 @@ def _postcode(value: str | None) -> str | None:
 class CandidateIn(StrictInput):
     """A candidate profile as the client system sends it (PUT replaces the whole profile)."""
 
-    cv_text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    cv_text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS, pattern=NOT_BLANK)
+    ]
     desired_occupations: Annotated[list[Label], Field(max_length=20)] = []
     desired_esco_uris: Annotated[list[EscoUri], PydField(max_length=20)] = PydField(
         default=[],
@@ -289,13 +352,13 @@ class CandidateIn(StrictInput):
     work_chance_score: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     hours_per_week_min: Annotated[int, Field(ge=0, le=60)] | None = None
     hours_per_week_max: Annotated[int, Field(ge=1, le=60)] | None = None
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     max_travel_km: Annotated[float, Field(ge=0, le=500)] | None = None
     driving_licence: bool = False
     education_level: EducationLevel | None = None
-    available_from: date | None = None
+    available_from: IsoDate | None = None
     caseworker_id: ExternalId | None = None
     active: bool = True
 
@@ -316,7 +379,9 @@ class VacancyIn(StrictInput):
     free_json_fields: ClassVar[tuple[str, ...]] = ("extra_properties",)
 
     title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
-    description: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS)]
+    description: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS, pattern=NOT_BLANK)
+    ]
     occupation: Label | None = None
     esco_uri: EscoUri | None = PydField(
         default=None,
@@ -325,7 +390,7 @@ class VacancyIn(StrictInput):
     )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     hours_per_week: Annotated[int, Field(ge=1, le=60)] | None = None
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     requires_driving_licence: bool = False
@@ -333,7 +398,7 @@ class VacancyIn(StrictInput):
     education_level: EducationLevel | None = None
     kind: VacancyKind = "regular"
     status: VacancyStatus = "open"
-    closes_on: date | None = None
+    closes_on: IsoDate | None = None
     employer_name: Label | None = Field(
         default=None, description="Display name of the hiring organisation."
     )
@@ -344,7 +409,7 @@ class VacancyIn(StrictInput):
     occupation_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = Field(
         default=None, description="ISCO-08 code (1–4 digits) of the occupation."
     )
-    posted_on: date | None = None
+    posted_on: IsoDate | None = None
     extra_properties: dict[str, Any] | None = Field(
         default=None,
         description="Properties of the source document (e.g. a JobPosting) that Werkmatch does "
@@ -401,14 +466,14 @@ class EscoLinkOut(BaseModel):
 
 
 class CandidatePublic(CandidateIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     candidate_id: str
     desired_occupations_esco: list[EscoLinkOut] = []
 
 
 class VacancyPublic(VacancyIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     employer_id: str
     vacancy_id: str
@@ -416,7 +481,7 @@ class VacancyPublic(VacancyIn, Timestamps):
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     slug: str
 

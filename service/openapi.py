@@ -28,6 +28,14 @@ ERROR_EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
         "Not found",
         {"error": "not_found", "detail": "candidate 'kand-9999' not found"},
     ),
+    "409": (
+        "Conflict with the current state; retry later",
+        {
+            "error": "rematch_running",
+            "detail": "rematch run 12 is in progress (owner wm-1:4242, started "
+            "2026-11-20T02:00:00+00:00); try again when it has finished",
+        },
+    ),
     "413": (
         "Request body too large",
         {"error": "payload_too_large", "detail": "request body exceeds 1000000 bytes"},
@@ -69,9 +77,9 @@ REQUEST_ID_PARAM = {
     "name": "X-Request-ID",
     "in": "header",
     "required": False,
-    "description": "Correlation id (1–128 of A-Z a-z 0-9 . _ : -), echoed in the response and "
-    "the logs; one is generated when absent or invalid.",
-    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:-]{1,128}$"},
+    "description": "Correlation id, echoed in the response and the logs when it is 1–128 of "
+    "A-Z a-z 0-9 . _ : -; any other value is replaced by a generated one, never refused.",
+    "schema": {"type": "string"},  # no pattern: any value is accepted (see the description)
 }
 REQUEST_ID_HEADER = {
     "description": "The request's correlation id.",
@@ -121,7 +129,7 @@ def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict
         responses.setdefault("413", _error_response("413"))
     if path.endswith("/matches") or path == "/v1/match":
         responses.setdefault("503", _error_response("503"))
-    for code in ("404", "413", "415"):
+    for code in ("404", "409", "413", "415"):
         if code in responses:
             responses[code] = _error_response(code)
     responses.setdefault("500", _error_response("500"))

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from service.models import (
     MAX_CV_CHARS,
+    NOT_BLANK,
     ClientGroup,
     Label,
+    PostcodeText,
     StrictInput,
     VacancyKind,
     _check_location,
@@ -126,10 +128,12 @@ class AdHocMatchIn(StrictInput):
     """A free text (a CV or a vacancy text) matched without being stored."""
 
     target: Literal["candidates", "vacancies"]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS)]
+    text: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS, pattern=NOT_BLANK)
+    ]
     occupations: Annotated[list[Label], Field(max_length=20)] = []
     skills: Annotated[list[Label], Field(max_length=100)] = []
-    postcode: str | None = None
+    postcode: PostcodeText | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -44,9 +43,6 @@ def list_audit(
     key_id: Annotated[
         str | None, Query(pattern=r"^[a-z0-9]{12}$", description="Only records of this key.")
     ] = None,
-    since: Annotated[
-        datetime | None, Query(description="Only records at or after this time.")
-    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AuditList:
@@ -56,8 +52,6 @@ def list_audit(
         filters.append(col(AuditEvent.candidate_id) == candidate_id)
     if key_id is not None:
         filters.append(col(AuditEvent.key_id) == key_id)
-    if since is not None:
-        filters.append(col(AuditEvent.at) >= since)
     total = session.exec(select(func.count()).select_from(AuditEvent).where(*filters)).one()
     rows = session.exec(
         select(AuditEvent)

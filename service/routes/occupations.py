@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from matching.occupations import title_words
 from service.deps import SessionDep, StateDep
-from service.errors import InvalidParameter, ServiceUnavailable
-from service.models import MAX_TITLE_CHARS, StrictInput
+from service.errors import ErrorBody, InvalidParameter, ServiceUnavailable
+from service.models import MAX_TITLE_CHARS, NOT_BLANK, StrictInput
 
 router = APIRouter(prefix="/v1/occupations", tags=["occupations"])
 
@@ -19,7 +19,7 @@ NOT_LOADED = "no ESCO occupations are loaded: run `werkmatch occupations import`
 
 class NormalizeIn(StrictInput):
     title: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_CHARS)
+        str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS, pattern=NOT_BLANK)
     ] = Field(description="A job title as written, e.g. 'Heftruckchauffeur (m/v) 32 uur'.")
     limit: int = Field(default=5, ge=1, le=50, description="Number of occupations, 1–50.")
 
@@ -40,7 +40,19 @@ class NormalizeOut(BaseModel):
     count: int
 
 
-@router.post("/normalize", response_model=NormalizeOut)
+@router.post(
+    "/normalize",
+    response_model=NormalizeOut,
+    responses={
+        503: {
+            "model": ErrorBody,
+            "description": "No ESCO occupations imported yet",
+            "content": {
+                "application/json": {"example": {"error": "unavailable", "detail": NOT_LOADED}}
+            },
+        }
+    },
+)
 def normalize(body: NormalizeIn, session: SessionDep, state: StateDep) -> NormalizeOut:
     """Rank ESCO occupations for a job title (ESCO, European Commission, esco.ec.europa.eu).
 

@@ -19,7 +19,7 @@ from matching.rematch import FOR_VACANCY
 from service import audit, crud
 from service.auth import PrincipalDep
 from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
-from service.errors import InvalidParameter, NotFound
+from service.errors import ERROR_RESPONSES, ErrorBody, InvalidParameter, NotFound
 from service.match_statuses import statuses_for_vacancies
 from service.models import ID_PATTERN, Candidate, Vacancy, utcnow
 from service.rematch_models import MatchStatus, RematchMatch, RematchRun
@@ -77,7 +77,12 @@ def _run_in_background(state: AppState, run_id: int) -> None:
         log.exception("background rematch run %d failed", run_id)
 
 
-@router.post("/v1/rematch-runs", status_code=status.HTTP_202_ACCEPTED, response_model=RematchRunOut)
+@router.post(
+    "/v1/rematch-runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RematchRunOut,
+    responses={409: {"model": ErrorBody, "description": "Another run is in progress"}},
+)
 def start_run(
     state: StateDep, session: SessionDep, body: Annotated[RematchRunIn | None, Body()] = None
 ) -> RematchRunOut:
@@ -219,7 +224,9 @@ def vacancy_new_matches(
 
 
 @router.put(
-    "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status", response_model=MatchStatusOut
+    "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status",
+    response_model=MatchStatusOut,
+    responses={404: ERROR_RESPONSES[404]},
 )
 def put_match_status(
     employer_id: EmployerId,

@@ -205,6 +205,19 @@ def test_role_route_method_table(world: tuple[TestClient, dict[str, str]]) -> No
     assert cells == len(EXPECTED) * 10
 
 
+def test_other_methods_on_public_paths_are_405_without_a_key(
+    world: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = world
+    for path in ("/healthz", "/readyz"):
+        resp = client.delete(path)
+        assert resp.status_code == 405 and "GET" in resp.headers["allow"]
+    # on a keyed path, another method still needs a key first
+    assert client.post("/v1/candidates/cand-1").status_code == 401
+    wrong = client.post("/v1/candidates/cand-1", headers=bearer(tokens["admin"]))
+    assert wrong.status_code == 405
+
+
 def test_refusals_carry_no_data_and_say_why(world: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = world
     anon = client.get("/v1/candidates/cand-1")
