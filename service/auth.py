@@ -9,7 +9,6 @@ director's caseload) are applied in the handlers with :class:`Principal`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import audit
-from service.errors import DATABASE_RETRY_AFTER
+from service.errors import DATABASE_RETRY_AFTER, send_error
 from service.keys import TOKEN_RE, Principal, verify_token
 from service.observability import request_id_var
 from service.rate_limit import LimiterUnavailable
@@ -171,7 +170,7 @@ class AccessGate:
             return
         state = getattr(scope["app"].state, "werkmatch", None)
         if state is None:  # not started (or shutting down): nothing to check keys against
-            await _reply(send, 503, "unavailable", "the service is starting; retry", retry=5)
+            await send_error(send, 503, "unavailable", "the service is starting; retry", retry=5)
             return
         audit_scope = {**scope, "path_params": path_params}
         if _token_in_url(scope):
@@ -197,7 +196,9 @@ class AccessGate:
             try:
                 verdict = await anyio.to_thread.run_sync(limiter.hit, principal.key_id)
             except LimiterUnavailable:
-                await _reply(send, 503, "unavailable", "rate limiter unreachable; retry", retry=5)
+                await send_error(
+                    send, 503, "unavailable", "rate limiter unreachable; retry", retry=5
+                )
                 return
             except DBAPIError as exc:
                 await _database_unavailable(send, exc)
@@ -244,7 +245,7 @@ class AccessGate:
                 except Exception as exc:
                     log.error("audit write failed, answer withheld: %s", type(exc).__name__)
                     withheld = True
-                    await _reply(
+                    await send_error(
                         send, 503, "unavailable", "the audit log is unavailable; retry", retry=5
                     )
                     return
@@ -272,7 +273,7 @@ class AccessGate:
         except Exception as exc:  # the refusal stands either way
             log.error("audit write of a refusal failed: %s", type(exc).__name__)
         if status == 401:
-            await _reply(
+            await send_error(
                 send,
                 401,
                 "unauthorized",
@@ -281,9 +282,9 @@ class AccessGate:
                 extra=[(b"www-authenticate", b'Bearer realm="werkmatch"')],
             )
         elif status == 403:
-            await _reply(send, 403, "forbidden", "this key's role may not use this route")
+            await send_error(send, 403, "forbidden", "this key's role may not use this route")
         else:
-            await _reply(
+            await send_error(
                 send,
                 429,
                 "rate_limited",
@@ -294,7 +295,7 @@ class AccessGate:
 
 async def _database_unavailable(send: Send, exc: DBAPIError) -> None:
     log.warning("database unavailable during the access check: %s", type(exc.orig).__name__)
-    await _reply(
+    await send_error(
         send,
         503,
         "database_unavailable",
@@ -306,23 +307,3 @@ async def _database_unavailable(send: Send, exc: DBAPIError) -> None:
 def _verify(engine: Any, token: str) -> Principal | None:
     with Session(engine) as session:
         return verify_token(session, token)
-
-
-async def _reply(
-    send: Send,
-    status: int,
-    error: str,
-    detail: str,
-    retry: int | None = None,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = json.dumps({"error": error, "detail": detail}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    if retry is not None:
-        headers.append((b"retry-after", str(retry).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import Send
 
 from service import security_headers
 
@@ -189,3 +191,25 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             headers=security_headers.headers_for(request.url.path),
         )
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    error: str,
+    detail: str,
+    retry: int | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer ``{"error", "detail"}`` straight over ASGI, for middleware that refuses a
+    request before the app (and its exception handlers) sees it."""
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    if retry is not None:
+        headers.append((b"retry-after", str(retry).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
