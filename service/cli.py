@@ -252,17 +252,31 @@ def check(
         ),
     ] = None,
     probes: Annotated[
-        int, typer.Option(min=1, max=1000, help="With --url: requests to spread over workers.")
+        int,
+        typer.Option(min=1, max=1000, help="With --url: most requests to spread over workers."),
     ] = 16,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="With --url: how many workers the service runs; probe until each answered "
+            "(up to --probes requests) and fail if one was never reached.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare every index with the database (ids, counts, change-log seq); exit 1 on drift.
 
     Without --url: loads the snapshot from the data directory, replays the change log and
     compares (exit 1 also when the snapshot is unusable, naming why). Exit 2: cannot check.
+    With --url the kernel decides which worker accepts each probe, and an idle service tends to
+    hand them all to one; --workers N makes the check say so instead of passing on a subset.
     """
+    if workers is not None and url is None:
+        _fail("--workers needs --url", 2)
     if url is not None:
-        report = _check_url(url.rstrip("/"), probes)
+        report = _check_url(url.rstrip("/"), probes, workers)
     else:
         _setup_logging()
         report = _check_snapshot()
@@ -274,23 +288,36 @@ def check(
     raise typer.Exit(report["exit"])
 
 
-def _check_url(base: str, probes: int) -> dict[str, object]:
+def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object]:
+    """Ask /readyz up to ``probes`` times, a few connections at once (parallel connections are
+    what spreads them over workers), until ``expected`` distinct workers answered."""
     import urllib.error
     import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
 
-    workers: dict[str, dict[str, object]] = {}
-    lines: list[str] = []
-    failed = False
-    for _ in range(probes):
+    def probe(_: int) -> tuple[int, dict[str, object]]:
         try:
             with urllib.request.urlopen(f"{base}/readyz", timeout=60) as r:
-                status, body = r.status, json.loads(r.read())
+                return r.status, json.loads(r.read())
         except urllib.error.HTTPError as exc:
-            status, body = exc.code, json.loads(exc.read() or b"{}")
-        except (OSError, ValueError) as exc:
-            return {"exit": 2, "lines": [f"cannot reach {base}: {exc}"], "workers": {}}
-        workers[str(body.get("worker", "?"))] = body
-        failed |= status != 200
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    workers: dict[str, dict[str, object]] = {}
+    failed = False
+    sent = 0
+    burst = max(2, expected or 2)
+    with ThreadPoolExecutor(burst) as pool:
+        while sent < probes and (expected is None or len(workers) < expected):
+            n = min(burst, probes - sent)
+            sent += n
+            try:
+                answers = list(pool.map(probe, range(n)))
+            except (OSError, ValueError) as exc:
+                return {"exit": 2, "lines": [f"cannot reach {base}: {exc}"], "workers": {}}
+            for status, body in answers:
+                workers[str(body.get("worker", "?"))] = body
+                failed |= status != 200
+    lines: list[str] = []
     for pid, body in sorted(workers.items()):
         chk = body.get("check") or {}
         assert isinstance(chk, dict)
@@ -299,6 +326,9 @@ def _check_url(base: str, probes: int) -> dict[str, object]:
             f"candidates {chk.get('candidate')}, vacancies {chk.get('vacancy')} "
             f"{'; '.join(chk.get('problems', []))}".rstrip()
         )
+    if expected is not None:
+        failed |= len(workers) < expected
+        lines.append(f"reached {len(workers)} of {expected} workers in {sent} probes")
     lines.append("FAILED" if failed else "ok")
     return {"exit": 1 if failed else 0, "lines": lines, "workers": workers}
 

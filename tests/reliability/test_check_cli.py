@@ -79,6 +79,9 @@ def test_check_fails_on_drift_and_on_a_corrupt_snapshot(env: Settings, encoder: 
 
 def test_check_bad_input(env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _check("--probes", "0")[0] == 2
+    assert _check("--url", "http://127.0.0.1:1", "--workers", "0")[0] == 2
+    code, out = _check("--workers", "2")
+    assert code == 2 and "--workers needs --url" in out
     assert _check("--bogus")[0] == 2
     code, out = _check("--url", "http://127.0.0.1:1")
     assert code == 2 and "cannot reach" in out

@@ -122,7 +122,7 @@ def _check_cli(db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch, bas
         runner = CliRunner()
         offline = runner.invoke(app, ["check"])
         assert offline.exit_code == 0, offline.output
-        live = runner.invoke(app, ["check", "--url", base, "--probes", "12"])
+        live = runner.invoke(app, ["check", "--url", base, "--workers", "2", "--probes", "400"])
         assert live.exit_code == 0, live.output
     finally:
         get_settings.cache_clear()

@@ -53,9 +53,14 @@ def test_write_on_one_worker_read_on_the_other(db_url: str, tmp_path: Path) -> N
 
         from service.cli import app
 
-        result = CliRunner().invoke(app, ["check", "--url", base, "--probes", "20"])
+        runner = CliRunner()
+        result = runner.invoke(app, ["check", "--url", base, "--workers", "2", "--probes", "400"])
         assert result.exit_code == 0, result.output
-        assert result.output.count("worker ") == 2
+        assert result.output.count("worker ") == 2 and "reached 2 of 2 workers" in result.output
+        # a worker the probes never reach is a failed check, not a pass on the ones they did
+        result = runner.invoke(app, ["check", "--url", base, "--workers", "3", "--probes", "30"])
+        assert result.exit_code == 1, result.output
+        assert "reached 2 of 3 workers in 30 probes" in result.output
     finally:
         server.stop()
     assert server.proc is not None and server.proc.returncode is not None
