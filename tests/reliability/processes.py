@@ -125,6 +125,14 @@ def _pg_bin(name: str) -> str:
     return path
 
 
+def _runuser() -> str:
+    """util-linux's runuser, found even when sbin directories are not on PATH (a bare CI
+    environment)."""
+    path = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+    assert path, "runuser (util-linux) not found: needed to run initdb as postgres"
+    return path
+
+
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster on its own port, in a temporary directory."""
 
@@ -139,7 +147,7 @@ class PrivatePostgres:
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/werkmatch"
 
     def _run(self, *cmd: str) -> None:
-        full = ["runuser", "-u", "postgres", "--", *cmd] if self.as_root else list(cmd)
+        full = [_runuser(), "-u", "postgres", "--", *cmd] if self.as_root else list(cmd)
         subprocess.run(full, check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
