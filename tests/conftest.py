@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -122,7 +123,20 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.getLogger(name).setLevel(logging.DEBUG)
 
 
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """With pytest-xdist (``make test`` runs two workers): the controller collects what each
+    worker's watch saw, so one leak in any worker still fails the run."""
+    out = getattr(node, "workeroutput", {})
+    LEAK_WATCH.seen += int(out.get("leak_watch_seen", 0))
+    LEAK_WATCH.leaks.extend(out.get("leak_watch_leaks", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the findings to the controller
+        workeroutput["leak_watch_seen"] = LEAK_WATCH.seen
+        workeroutput["leak_watch_leaks"] = LEAK_WATCH.leaks[:100]
+        return
     if LEAK_WATCH.leaks:
         print("\nPERSONAL DATA OR SECRETS IN APPLICATION LOGS:", *LEAK_WATCH.leaks[:20], sep="\n")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
