@@ -236,12 +236,8 @@ class AccessGate:
                 return
             if message["type"] == "http.response.start":
                 template = getattr(scope.get("route"), "path", route) or "unmatched"
-                rows = audit.events_for(
-                    scope, method, template, message["status"], principal, request_id_var.get()
-                )
                 try:
-                    if rows:
-                        await anyio.to_thread.run_sync(audit.write, engine, rows)
+                    await _audit(engine, scope, method, template, message["status"], principal)
                 except Exception as exc:
                     log.error("audit write failed, answer withheld: %s", type(exc).__name__)
                     withheld = True
@@ -264,12 +260,8 @@ class AccessGate:
         engine: Any,
         retry: int | None = None,
     ) -> None:
-        rows = audit.events_for(
-            scope, method, route or "unmatched", status, principal, request_id_var.get()
-        )
         try:
-            if rows:
-                await anyio.to_thread.run_sync(audit.write, engine, rows)
+            await _audit(engine, scope, method, route or "unmatched", status, principal)
         except Exception as exc:  # the refusal stands either way
             log.error("audit write of a refusal failed: %s", type(exc).__name__)
         if status == 401:
@@ -291,6 +283,21 @@ class AccessGate:
                 "too many requests for this key; retry after the Retry-After seconds",
                 retry=retry,
             )
+
+
+async def _audit(
+    engine: Any,
+    scope: Scope,
+    method: str,
+    template: str,
+    status: int,
+    principal: Principal | None,
+) -> None:
+    """Write the audit records this answer calls for (none for routes without candidate data);
+    raises what the write raises, so each caller decides whether the answer may still go."""
+    rows = audit.events_for(scope, method, template, status, principal, request_id_var.get())
+    if rows:
+        await anyio.to_thread.run_sync(audit.write, engine, rows)
 
 
 async def _database_unavailable(send: Send, exc: DBAPIError) -> None:
