@@ -1,6 +1,7 @@
 """The audit log of candidate data: who read or wrote which candidate, when, and the outcome.
 
-Handlers name the candidates an answer shows with :func:`note`; the access gate
+Handlers name the candidates an answer shows through
+:meth:`service.tenancy.CandidateScope.show` (which calls :func:`note`); the access gate
 (:mod:`service.auth`) writes the records when the answer's status is known and *before* the
 answer leaves the process: if the audit cannot be written, the answer is withheld (503).
 Routes that touch candidate data are listed in :data:`AUDITED`, so refused and failed attempts
@@ -34,6 +35,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): "match",
     ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/new-matches"): "match",
     ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): "status",
+    ("GET", "/v1/reports/profile-completeness"): "list",
     ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): "match",
     ("GET", "/ui/f/candidates/{candidate_id}"): "read",
     ("GET", "/ui/f/new-matches"): "match",
@@ -41,6 +43,10 @@ AUDITED: dict[tuple[str, str], str] = {
 
 _NOTES = "werkmatch_audit"
 _VALID_ID = re.compile(ID_PATTERN)
+
+
+class AuditGap(RuntimeError):
+    """An audited route answered successfully without naming the candidates it shows."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,12 @@ def events_for(
 ) -> list[dict[str, Any]]:
     """The audit rows one answer produces (empty for routes without candidate data)."""
     action = AUDITED.get((method, route))
-    notes: list[Note] = scope.get("state", {}).get(_NOTES, [])
+    noted: list[Note] | None = scope.get("state", {}).get(_NOTES)
+    notes = noted or []
     if action is None and not notes:
         return []
+    if action is not None and noted is None and status < 400:
+        raise AuditGap(f"{method} {route} answered {status} without naming what it shows")
     if not notes or status >= 400:
         # Nothing was shown: one record of the attempt, on the candidate the path names.
         path_id = scope.get("path_params", {}).get("candidate_id")

@@ -4,7 +4,8 @@
 listed is refused to every key (deny by default, and a test fails when a route is missing).
 The gate runs as ASGI middleware, ahead of body parsing, so an anonymous caller learns nothing
 from validation errors. Tenant rules that depend on the object (an employer's own vacancies, a
-director's caseload) are applied in the handlers with :class:`Principal`.
+director's caseload) are applied in the handlers: vacancies with :class:`Principal`, candidates
+through :class:`service.tenancy.CandidateScope`, the one way to candidate data.
 """
 
 from __future__ import annotations
@@ -238,6 +239,11 @@ class AccessGate:
                 template = getattr(scope.get("route"), "path", route) or "unmatched"
                 try:
                     await _audit(engine, scope, method, template, message["status"], principal)
+                except audit.AuditGap as exc:  # a route that forgot its scope: fail closed
+                    log.error("answer withheld: %s", exc)
+                    withheld = True
+                    await send_error(send, 500, "internal_error", "unexpected server error")
+                    return
                 except Exception as exc:
                     log.error("audit write failed, answer withheld: %s", type(exc).__name__)
                     withheld = True

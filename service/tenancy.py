@@ -1,14 +1,35 @@
 """Object-level access: an employer key sees only its own employer's vacancies, a director key
 with a caseload only that caseworker's candidates. Anything else is answered as not found, so
-an answer never tells that another tenant's object exists."""
+an answer never tells that another tenant's object exists.
+
+Candidate data has one way out: :class:`CandidateScope`, a request dependency. It restricts
+every query over candidates to what the key may see, answers 404 for a candidate outside it,
+and records (for the audit log) the candidates an answer shows. It also refuses, as a server
+error, to show a candidate outside the key's scope, so a route that forgot a filter fails
+closed. The access gate withholds a successful answer of an audited route whose handler never
+said what it showed (:func:`service.audit.events_for`), so a route cannot forget the audit
+either; a test checks that every audited route takes this dependency.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, Select
 from sqlmodel import Session, col, select
 
+from service import audit, crud
+from service.auth import PrincipalDep
+from service.deps import SessionDep
 from service.errors import NotFound
 from service.keys import Principal
 from service.models import Candidate
+
+
+class ScopeViolation(RuntimeError):
+    """A handler tried to show a candidate outside the key's scope (a bug, never a 4xx)."""
 
 
 def check_employer(principal: Principal | None, employer_id: str, vacancy_id: str) -> None:
@@ -35,17 +56,82 @@ def caseworker_scope(principal: Principal | None) -> str | None:
     return None
 
 
-def check_candidate(principal: Principal | None, row: Candidate, candidate_id: str) -> None:
-    """404 when a caseload-limited director addresses a candidate outside the caseload."""
-    own = caseworker_scope(principal)
-    if own is not None and row.caseworker_id != own:
-        raise NotFound(f"candidate {candidate_id!r} not found")
+class CandidateScope:
+    """The candidates one request may see, and the audit record of those its answer shows.
+
+    Every route that reads or writes candidate data takes this as a dependency and
+
+    - selects candidates through :meth:`where` / :meth:`members` / :meth:`internal_ids`,
+    - fetches one candidate through :meth:`get` (404 outside the scope, as if missing),
+    - names what its answer shows through :meth:`show` (also with an empty list).
+    """
+
+    def __init__(self, principal: Principal | None, request: Request, session: Session) -> None:
+        self.principal = principal
+        self.caseworker_id = caseworker_scope(principal)
+        self._request = request
+        self._session = session
+        self._visible_external: frozenset[str] | None = None
+
+    @property
+    def limited(self) -> bool:
+        """Whether this key sees only part of the candidates."""
+        return self.caseworker_id is not None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """Conditions on :class:`Candidate` rows that keep a query inside the scope."""
+        if self.caseworker_id is None:
+            return []
+        return [col(Candidate.caseworker_id) == self.caseworker_id]
+
+    def members(self) -> Select[Any] | None:
+        """A subquery of the internal ids in scope (for tables keyed by candidate id); None:
+        every candidate."""
+        if not self.limited:
+            return None
+        return select(Candidate.id).where(*self.where())
+
+    def internal_ids(self) -> frozenset[int] | None:
+        """Internal ids of the candidates in scope, for the matcher's filter; None: no limit."""
+        members = self.members()
+        if members is None:
+            return None
+        ids = self._session.exec(members).all()
+        return frozenset(int(i) for i in ids if i is not None)
+
+    def permits(self, row: Candidate) -> bool:
+        return self.caseworker_id is None or row.caseworker_id == self.caseworker_id
+
+    def get(self, candidate_id: str) -> Candidate:
+        """The candidate with this client-system id; 404 when missing or outside the scope."""
+        row = crud.get_row(
+            session=self._session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
+        )
+        if row is None or not self.permits(row):
+            raise NotFound(f"candidate {candidate_id!r} not found")
+        return row  # type: ignore[no-any-return]
+
+    def show(self, candidate_ids: Iterable[str], action: str | None = None) -> None:
+        """Record that this answer shows (or writes) these candidates; refuse, as a server
+        error, any candidate outside the scope."""
+        ids = tuple(candidate_ids)
+        if self.limited and ids:
+            outside = set(ids) - self._visible()
+            if outside:
+                raise ScopeViolation(f"{len(outside)} candidate(s) outside the key's scope")
+        audit.note(self._request, ids, action)
+
+    def _visible(self) -> frozenset[str]:
+        if self._visible_external is None:
+            rows = self._session.exec(select(Candidate.external_id).where(*self.where())).all()
+            self._visible_external = frozenset(rows)
+        return self._visible_external
 
 
-def caseload_ids(session: Session, principal: Principal | None) -> frozenset[int] | None:
-    """Internal ids of the candidates a caseload-limited key may see; None: no limit."""
-    own = caseworker_scope(principal)
-    if own is None:
-        return None
-    ids = session.exec(select(Candidate.id).where(col(Candidate.caseworker_id) == own)).all()
-    return frozenset(i for i in ids if i is not None)
+def candidate_scope(
+    request: Request, principal: PrincipalDep, session: SessionDep
+) -> CandidateScope:
+    return CandidateScope(principal, request, session)
+
+
+CandidateScopeDep = Annotated[CandidateScope, Depends(candidate_scope)]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col
 
-from service import audit, crud
-from service.auth import PrincipalDep
+from service import crud
 from service.deps import (
     CandidateId,
     Limit,
@@ -21,7 +20,7 @@ from service.errors import NotFound
 from service.match_service import vacancies_for_candidate
 from service.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
 from service.schemas import VacancyMatchList
-from service.tenancy import caseworker_scope, check_candidate
+from service.tenancy import CandidateScopeDep
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 
@@ -38,14 +37,6 @@ def to_public(row: Candidate) -> CandidatePublic:
     )
 
 
-def _get(session: SessionDep, candidate_id: str, principal: PrincipalDep = None) -> Candidate:
-    row = crud.get_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id})
-    if row is None:
-        raise NotFound(f"candidate {candidate_id!r} not found")
-    check_candidate(principal, row, candidate_id)
-    return row  # type: ignore[no-any-return]
-
-
 @router.put(
     "/{candidate_id}",
     response_model=CandidatePublic,
@@ -57,10 +48,10 @@ def put_candidate(
     session: SessionDep,
     state: StateDep,
     response: Response,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> CandidatePublic:
     """Create or replace a candidate profile (201 created, 200 updated or unchanged)."""
-    audit.note(request, [candidate_id])
+    scope.show([candidate_id])
     [(row, outcome)] = crud.upsert_many(
         session=session,
         kind=crud.CANDIDATES,
@@ -74,21 +65,19 @@ def put_candidate(
 
 
 @router.get("/{candidate_id}", response_model=CandidatePublic)
-def get_candidate(
-    candidate_id: CandidateId, session: SessionDep, principal: PrincipalDep, request: Request
-) -> CandidatePublic:
+def get_candidate(candidate_id: CandidateId, scope: CandidateScopeDep) -> CandidatePublic:
     """Read one candidate profile."""
-    row = _get(session, candidate_id, principal)
-    audit.note(request, [candidate_id])
+    row = scope.get(candidate_id)
+    scope.show([candidate_id])
     return to_public(row)
 
 
 @router.delete("/{candidate_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_candidate(
-    candidate_id: CandidateId, session: SessionDep, state: StateDep, request: Request
+    candidate_id: CandidateId, session: SessionDep, state: StateDep, scope: CandidateScopeDep
 ) -> Response:
     """Erase a candidate: the profile, its texts, its vector and its index entry."""
-    audit.note(request, [candidate_id])
+    scope.show([candidate_id])
     if not crud.delete_row(
         session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
     ):
@@ -100,18 +89,14 @@ def delete_candidate(
 @router.get("", response_model=CandidateList)
 def list_candidates(
     session: SessionDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
     limit: Limit = 50,
     offset: Offset = 0,
     caseworker_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     active: bool | None = None,
 ) -> CandidateList:
     """List candidates in a stable order, a page at a time (a caseload-limited key: its own)."""
-    filters = []
-    own = caseworker_scope(principal)
-    if own is not None:
-        filters.append(col(Candidate.caseworker_id) == own)
+    filters = scope.where()
     if caseworker_id is not None:
         filters.append(col(Candidate.caseworker_id) == caseworker_id)
     if active is not None:
@@ -119,7 +104,7 @@ def list_candidates(
     rows, total = crud.list_rows(
         session=session, kind=crud.CANDIDATES, filters=filters, limit=limit, offset=offset
     )
-    audit.note(request, [r.external_id for r in rows])
+    scope.show(r.external_id for r in rows)
     return CandidateList(data=[to_public(r) for r in rows], count=total)
 
 
@@ -129,11 +114,10 @@ def candidate_matches(
     session: SessionDep,
     state: StateDep,
     params: VacancyMatchParams,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> VacancyMatchList:
     """Vacancies that fit this candidate, best first (open ones only unless include_closed)."""
-    row = _get(session, candidate_id, principal)
-    audit.note(request, [candidate_id])
+    row = scope.get(candidate_id)
+    scope.show([candidate_id])
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
     return VacancyMatchList(data=items, count=len(items))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from service import audit
-from service.auth import PrincipalDep
 from service.deps import SessionDep, StateDep
 from service.errors import InvalidParameter
 from service.match_service import ad_hoc
-from service.schemas import AdHocMatchIn, AdHocMatchList
-from service.tenancy import caseload_ids
+from service.schemas import AdHocMatchIn, AdHocMatchList, CandidateMatchItem
+from service.tenancy import CandidateScopeDep
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
 
@@ -20,8 +18,7 @@ def match_text(
     body: AdHocMatchIn,
     session: SessionDep,
     state: StateDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> AdHocMatchList:
     """Rank candidates (target=candidates) or open vacancies (target=vacancies) for a text."""
     if body.target == "vacancies":
@@ -32,7 +29,7 @@ def match_text(
     elif body.kind or body.include_closed:
         field = "kind" if body.kind else "include_closed"
         raise InvalidParameter(field, "filters vacancies", location="body")
-    items = ad_hoc(state, session, body, caseload_ids(session, principal))
-    if body.target == "candidates":
-        audit.note(request, [i.candidate_id for i in items])  # type: ignore[union-attr]
+    items = ad_hoc(state, session, body, scope.internal_ids())
+    # A text matched against vacancies shows no candidate: the record names none.
+    scope.show(i.candidate_id for i in items if isinstance(i, CandidateMatchItem))
     return AdHocMatchList(target=body.target, data=items, count=len(items))

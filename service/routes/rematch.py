@@ -7,8 +7,8 @@ import logging
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, status
-from sqlalchemy import select
+from fastapi import APIRouter, Body, Path, Query, status
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -16,9 +16,17 @@ from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts
 from matching.ranking import WEIGHTS, score_pair
 from matching.rematch import FOR_VACANCY
-from service import audit, crud
-from service.auth import PrincipalDep
-from service.deps import AppState, CandidateId, EmployerId, SessionDep, StateDep, VacancyId
+from service import crud
+from service.deps import (
+    AppState,
+    CandidateId,
+    EmployerId,
+    Limit,
+    Offset,
+    SessionDep,
+    StateDep,
+    VacancyId,
+)
 from service.errors import ERROR_RESPONSES, ErrorBody, InvalidParameter, NotFound
 from service.match_statuses import statuses_for_vacancies
 from service.models import ID_PATTERN, Candidate, Vacancy, utcnow
@@ -40,7 +48,7 @@ from service.rematch_schemas import (
     RematchRunIn,
     RematchRunOut,
 )
-from service.tenancy import caseload_ids, caseworker_scope, check_candidate
+from service.tenancy import CandidateScope, CandidateScopeDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["rematch"])
@@ -172,21 +180,35 @@ def caseworker_new_matches(
     caseworker_id: Annotated[str, Path(pattern=ID_PATTERN)],
     state: StateDep,
     session: SessionDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
     since_run: SinceRun = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> NewMatchList:
     """Matches of the latest successful run for this caseworker's candidates that were not in
-    ``since_run``; rejected matches are never reported again."""
-    own = caseworker_scope(principal)
-    if own is not None and own != caseworker_id:
+    ``since_run``, best first, a page at a time; rejected matches are never reported again."""
+    if scope.caseworker_id is not None and scope.caseworker_id != caseworker_id:
         raise NotFound(f"caseworker {caseworker_id!r} not found")
     run_id, base = _runs(session, since_run)
     mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id)
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
-    items = _items(state, session, run_id, matches)
-    audit.note(request, [i.candidate_id for i in items])
-    return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
+    return _page(state, session, scope, run_id, base, matches, limit, offset)
+
+
+def _page(
+    state: AppState,
+    session: SessionDep,
+    scope: CandidateScope,
+    run_id: int,
+    base: int | None,
+    matches: list[RematchMatch],
+    limit: int,
+    offset: int,
+) -> NewMatchList:
+    """One page of new matches, explained; ``count`` is the total over every page."""
+    items = _items(state, session, run_id, matches[offset : offset + limit])
+    scope.show(i.candidate_id for i in items)
+    return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(matches))
 
 
 def _vacancy(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
@@ -205,22 +227,22 @@ def vacancy_new_matches(
     vacancy_id: VacancyId,
     state: StateDep,
     session: SessionDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
     since_run: SinceRun = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> NewMatchList:
     """Candidates matched to this vacancy in the latest successful run that were not in
-    ``since_run``; rejected matches are never reported again (a caseload-limited key: only its
-    caseload's candidates)."""
+    ``since_run``, best first, a page at a time; rejected matches are never reported again
+    (a caseload-limited key: only its caseload's candidates)."""
     vac = _vacancy(session, employer_id, vacancy_id)
     run_id, base = _runs(session, since_run)
-    matches = new_pairs(session, run_id, base, col(RematchMatch.vacancy_id) == vac.id)
-    only = caseload_ids(session, principal)
-    if only is not None:
-        matches = [m for m in matches if m.candidate_id in only]
-    items = _items(state, session, run_id, matches)
-    audit.note(request, [i.candidate_id for i in items])
-    return NewMatchList(run_id=run_id, since_run=base, data=items, count=len(items))
+    where = col(RematchMatch.vacancy_id) == vac.id
+    members = scope.members()
+    if members is not None:
+        where = and_(where, col(RematchMatch.candidate_id).in_(members))
+    matches = new_pairs(session, run_id, base, where)
+    return _page(state, session, scope, run_id, base, matches, limit, offset)
 
 
 @router.put(
@@ -234,17 +256,13 @@ def put_match_status(
     candidate_id: CandidateId,
     body: MatchStatusIn,
     session: SessionDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> MatchStatusOut:
     """Record the follow-up of a match: seen, proposed, rejected (never reported as new again)
     or placed (the candidate leaves later rematches when ``rematch_placed_leave_pool``)."""
     vac = _vacancy(session, employer_id, vacancy_id)
-    cand = crud.get_row(session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id})
-    if cand is None:
-        raise NotFound(f"candidate {candidate_id!r} not found")
-    check_candidate(principal, cand, candidate_id)
-    audit.note(request, [candidate_id])
+    cand = scope.get(candidate_id)
+    scope.show([candidate_id])
     row: Any = session.get(MatchStatus, (vac.id, cand.id))
     if row is None:
         row = MatchStatus(vacancy_id=vac.id, candidate_id=cand.id, status=body.status)

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from service.deps import Limit, Offset, SessionDep
 from service.models import ID_PATTERN, Candidate
+from service.tenancy import CandidateScopeDep
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -48,6 +49,7 @@ def missing_fields(row: Candidate) -> list[Missing]:
 @router.get("/profile-completeness", response_model=CompletenessReport)
 def profile_completeness(
     session: SessionDep,
+    scope: CandidateScopeDep,
     limit: Limit = 50,
     offset: Offset = 0,
     caseworker_id: Annotated[
@@ -55,8 +57,13 @@ def profile_completeness(
     ] = None,
 ) -> CompletenessReport:
     """Active candidates that lack a desired occupation, hours, a location or a ladder step,
-    and so are hard to find by matching."""
-    stmt = select(Candidate).where(col(Candidate.active).is_(True)).order_by(Candidate.external_id)
+    and so are hard to find by matching (a caseload-limited key: its caseload only, in the
+    counts as in the list)."""
+    stmt = (
+        select(Candidate)
+        .where(col(Candidate.active).is_(True), *scope.where())
+        .order_by(Candidate.external_id)
+    )
     if caseworker_id is not None:
         stmt = stmt.where(Candidate.caseworker_id == caseworker_id)
     rows = session.exec(stmt).all()
@@ -72,10 +79,12 @@ def profile_completeness(
                     candidate_id=row.external_id, caseworker_id=row.caseworker_id, missing=missing
                 )
             )
+    page = incomplete[offset : offset + limit]
+    scope.show(p.candidate_id for p in page)
     return CompletenessReport(
         active_candidates=len(rows),
         complete=len(rows) - len(incomplete),
         missing_counts=counts,
-        data=incomplete[offset : offset + limit],
+        data=page,
         count=len(incomplete),
     )

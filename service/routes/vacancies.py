@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import col
 
-from service import audit, crud, jobposting
+from service import crud, jobposting
 from service.auth import PrincipalDep
 from service.deps import (
     CandidateMatchParams,
@@ -32,7 +32,7 @@ from service.errors import (
 from service.match_service import candidates_for_vacancy
 from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
 from service.schemas import CandidateMatchList
-from service.tenancy import caseload_ids, check_employer, employer_scope
+from service.tenancy import CandidateScopeDep, check_employer, employer_scope
 
 router = APIRouter(tags=["vacancies"])
 
@@ -226,13 +226,12 @@ def vacancy_matches(
     session: SessionDep,
     state: StateDep,
     params: CandidateMatchParams,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> CandidateMatchList:
     """Candidates that fit this vacancy, best first, with score parts and an explanation
     (a caseload-limited key: only its caseload's candidates)."""
     row = _get(session, employer_id, vacancy_id)
-    filters = replace(params.filters, only_candidates=caseload_ids(session, principal))
+    filters = replace(params.filters, only_candidates=scope.internal_ids())
     items = candidates_for_vacancy(state, session, row, filters, params.limit)
-    audit.note(request, [i.candidate_id for i in items])
+    scope.show(i.candidate_id for i in items)
     return CandidateMatchList(data=items, count=len(items))

@@ -13,8 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from matching.ranking import WEIGHTS
-from service import audit, crud
-from service.auth import PrincipalDep
+from service import crud
 from service.deps import (
     CandidateId,
     CandidateMatchParams,
@@ -27,9 +26,9 @@ from service.deps import (
 from service.errors import NotFound
 from service.match_service import candidates_for_vacancy, vacancies_for_candidate
 from service.match_statuses import statuses_by_candidate
-from service.models import ID_PATTERN, Candidate, Vacancy
+from service.models import ID_PATTERN, Vacancy
 from service.routes.rematch import caseworker_new_matches
-from service.tenancy import caseload_ids, check_candidate
+from service.tenancy import CandidateScopeDep
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -133,7 +132,7 @@ def vacancy_page(
     session: SessionDep,
     state: StateDep,
     params: CandidateMatchParams,
-    principal: PrincipalDep,
+    scope: CandidateScopeDep,
 ) -> HTMLResponse:
     """A vacancy with its ranked candidates, under the chosen filters."""
     row = crud.get_row(
@@ -143,9 +142,9 @@ def vacancy_page(
     )
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
-    filters = replace(params.filters, only_candidates=caseload_ids(session, principal))
+    filters = replace(params.filters, only_candidates=scope.internal_ids())
     items = candidates_for_vacancy(state, session, row, filters, params.limit)
-    audit.note(request, [i.candidate_id for i in items])
+    scope.show(i.candidate_id for i in items)
     return _render(
         request,
         "_vacancy.html",
@@ -163,14 +162,11 @@ def candidate_page(
     session: SessionDep,
     state: StateDep,
     params: VacancyMatchParams,
-    principal: PrincipalDep,
+    scope: CandidateScopeDep,
 ) -> HTMLResponse:
     """A candidate's profile summary and the open vacancies that fit best."""
-    row = session.exec(select(Candidate).where(Candidate.external_id == candidate_id)).first()
-    if row is None:
-        raise NotFound(f"candidate {candidate_id!r} not found")
-    check_candidate(principal, row, candidate_id)
-    audit.note(request, [candidate_id])
+    row = scope.get(candidate_id)
+    scope.show([candidate_id])
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
     return _render(request, "_candidate.html", candidate=row, items=items)
 
@@ -180,14 +176,27 @@ def new_matches_page(
     request: Request,
     session: SessionDep,
     state: StateDep,
-    principal: PrincipalDep,
+    scope: CandidateScopeDep,
     caseworker: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    """ "Nieuw sinds vannacht": a caseworker's new matches of the latest successful rematch."""
+    """ "Nieuw sinds vannacht": a caseworker's new matches of the latest successful rematch,
+    a page at a time."""
     result = None
     if caseworker:
         try:
-            result = caseworker_new_matches(caseworker, state, session, principal, request)
+            result = caseworker_new_matches(
+                caseworker, state, session, scope, limit=PAGE_SIZE, offset=offset
+            )
         except NotFound:  # no run has succeeded yet: the page says so
             result = None
-    return _render(request, "_new_matches.html", caseworker=caseworker, result=result)
+    if result is None:
+        scope.show([])  # no list was rendered: one record of the visit
+    return _render(
+        request,
+        "_new_matches.html",
+        caseworker=caseworker,
+        result=result,
+        offset=offset,
+        page_size=PAGE_SIZE,
+    )
