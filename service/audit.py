@@ -41,6 +41,35 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/ui/f/new-matches"): "match",
 }
 
+# Routes that never show or write candidate data. Every route of the access policy is either
+# here or in AUDITED (a test checks it), so a new route has to be classified by whoever adds it.
+NO_CANDIDATE_DATA: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("GET", "/redoc"),
+        ("GET", "/ui"),
+        ("GET", "/ui/static"),
+        ("GET", "/metrics"),  # counters and latencies only
+        ("PUT", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("DELETE", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("GET", "/v1/vacancies"),
+        ("PUT", "/v1/focus-occupations/{slug}"),
+        ("GET", "/v1/focus-occupations/{slug}"),
+        ("DELETE", "/v1/focus-occupations/{slug}"),
+        ("GET", "/v1/focus-occupations"),
+        ("POST", "/v1/occupations/normalize"),
+        ("POST", "/v1/rematch-runs"),
+        ("GET", "/v1/rematch-runs/{run_id}"),  # counts of a run, no candidate
+        ("GET", "/v1/audit"),  # pseudonymous ids of the log itself, admin only
+        ("GET", "/ui/f/vacancies"),
+    }
+)
+
 _NOTES = "werkmatch_audit"
 _VALID_ID = re.compile(ID_PATTERN)
 

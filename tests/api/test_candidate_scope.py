@@ -1,0 +1,324 @@
+"""Scope and audit of candidate data as one table: every route that shows or writes candidate
+data × every kind of key, on both backends.
+
+For each cell the answer may show only candidates the key may see (a caseload-limited director:
+that caseload; other roles: everyone), a candidate outside the scope answers 404 as a missing
+one does, counts and totals count only the scope, and the audit log holds a record for exactly
+the candidates the answer showed (or, for a refusal or a miss, one record of the attempt).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from matching.embedder import Encoder
+from service import audit, auth
+from service.app import create_app
+from service.auth import POLICY, flat_routes
+from service.config import Settings
+from service.db import make_engine
+from service.security_models import AuditEvent
+from service.tenancy import CandidateScopeDep, candidate_scope
+from tests.auth import bearer, make_token
+from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
+
+ALL = frozenset({"k-1", "k-2", "k-3", "k-4"})
+EVERYONE = ALL | {"k-9"}  # k-9 (caseworker cw-9) exists only during the erasure call
+# key name -> (role, caseworker limit, candidates it may see)
+KEYS: dict[str, tuple[str, str | None, frozenset[str]]] = {
+    "admin": ("admin", None, EVERYONE),
+    "director": ("director", None, EVERYONE),
+    "cw1": ("director", "cw-1", frozenset({"k-1", "k-3"})),
+    "cw2": ("director", "cw-2", frozenset({"k-2", "k-4"})),
+    "intake": ("intake", None, EVERYONE),
+    "employer": ("employer", None, frozenset()),
+    "batch": ("batch", None, frozenset()),
+}
+V1 = "/v1/employers/emp-a/vacancies/v-1"
+V2 = "/v1/employers/emp-a/vacancies/v-2"
+_ID = re.compile(r"\bk-\d+\b")
+
+
+@dataclass
+class World:
+    client: TestClient
+    headers: dict[str, dict[str, str]]
+    url: str
+
+
+@pytest.fixture
+def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
+    url = settings.resolved_database_url()
+    headers = {}
+    for name, (role, cw, _) in KEYS.items():
+        extra: dict[str, Any] = {"caseworker_id": cw} if cw else {}
+        if role == "employer":
+            extra = {"employer_id": "emp-a"}
+        headers[name] = bearer(make_token(url, role, **extra))
+    with TestClient(create_app(settings, encoder)) as client:
+        admin = headers["admin"]
+        bodies = {
+            "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1"),
+            "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2"),
+            "k-3": candidate(CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"]),
+            # incomplete: no occupation, hours or ladder step, so it is in the report
+            "k-4": {
+                "cv_text": CATERING_CV,
+                "caseworker_id": "cw-2",
+                "postcode": "3011AB",
+                "active": True,
+            },
+        }
+        for cid, body in bodies.items():
+            resp = client.put(f"/v1/candidates/{cid}", json=body, headers=admin)
+            assert resp.status_code == 201, resp.text
+        care = vacancy(
+            title="Verzorgende IG thuiszorg",
+            description=(
+                "Voor onze thuiszorgteams in Rotterdam zoeken wij een verzorgende IG. Je "
+                "verleent persoonlijke verzorging aan ouderen en rapporteert in het dossier."
+            ),
+            occupation="verzorgende IG",
+            skills=["persoonlijke verzorging"],
+            requires_driving_licence=False,
+        )
+        for path, body in ((V1, vacancy()), (V2, care)):
+            assert client.put(path, json=body, headers=admin).status_code == 201
+        resp = client.post("/v1/rematch-runs", json={"top_k": 10}, headers=admin)
+        assert resp.status_code == 202, resp.text
+        run_id = resp.json()["run_id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/v1/rematch-runs/{run_id}", headers=admin).json()["state"] == "running":
+            assert time.monotonic() < deadline, "rematch run did not finish"
+            time.sleep(0.1)
+        yield World(client, headers, url)
+
+
+def _shown(resp: httpx.Response) -> set[str]:
+    """The candidate ids an answer shows (JSON fields or text of a page fragment)."""
+    if resp.headers.get("content-type", "").startswith("application/json"):
+        found: set[str] = set()
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    if k == "candidate_id" and isinstance(v, str):
+                        found.add(v)
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        walk(resp.json())
+        return found
+    return set(_ID.findall(resp.text))
+
+
+def _audited(url: str, request_id: str) -> list[AuditEvent]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            return list(
+                s.exec(select(AuditEvent).where(col(AuditEvent.request_id) == request_id)).all()
+            )
+    finally:
+        engine.dispose()
+
+
+Call = Callable[[World, dict[str, str]], httpx.Response]
+
+
+def _get(path: str) -> Call:
+    return lambda w, h: w.client.get(path, headers=h)
+
+
+def _put_status(candidate_id: str) -> Call:
+    url = f"/v1/matches/emp-a/v-1/{candidate_id}/status"
+    return lambda w, h: w.client.put(url, json={"status": "seen"}, headers=h)
+
+
+def _erase_made_for_it(w: World, h: dict[str, str]) -> httpx.Response:
+    """Erase a candidate made for the purpose (erasing one of the four would change the
+    world for the calls after it); an admin removes it again when the key may not."""
+    admin = w.headers["admin"]
+    body = candidate(caseworker_id="cw-9")
+    assert w.client.put("/v1/candidates/k-9", json=body, headers=admin).status_code == 201
+    resp = w.client.delete("/v1/candidates/k-9", headers=h)
+    w.client.delete("/v1/candidates/k-9", headers=admin)
+    return resp
+
+
+# route template -> the calls that exercise it
+CALLS: dict[tuple[str, str], list[Call]] = {
+    ("GET", "/v1/candidates/{candidate_id}"): [_get(f"/v1/candidates/{c}") for c in sorted(ALL)],
+    ("GET", "/v1/candidates"): [
+        _get("/v1/candidates?limit=200"),
+        _get("/v1/candidates?caseworker_id=cw-2"),
+    ],
+    ("GET", "/v1/candidates/{candidate_id}/matches"): [
+        _get(f"/v1/candidates/{c}/matches") for c in sorted(ALL)
+    ],
+    ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/matches"): [
+        _get(f"{V1}/matches?limit=50"),
+        _get(f"{V2}/matches?limit=50"),
+    ],
+    ("POST", "/v1/match"): [
+        lambda w, h: w.client.post(
+            "/v1/match", json={"target": "candidates", "text": FORKLIFT_CV, "limit": 50}, headers=h
+        ),
+        lambda w, h: w.client.post(
+            "/v1/match", json={"target": "vacancies", "text": FORKLIFT_CV}, headers=h
+        ),
+    ],
+    ("GET", "/v1/reports/profile-completeness"): [
+        _get("/v1/reports/profile-completeness"),
+        _get("/v1/reports/profile-completeness?caseworker_id=cw-2"),
+    ],
+    ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): [
+        _get("/v1/caseworkers/cw-1/new-matches?limit=200"),
+        _get("/v1/caseworkers/cw-2/new-matches?limit=200"),
+    ],
+    ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/new-matches"): [
+        _get(f"{V1}/new-matches?limit=200"),
+        _get(f"{V2}/new-matches?limit=200"),
+    ],
+    ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): [
+        _put_status(c) for c in sorted(ALL)
+    ],
+    ("PUT", "/v1/candidates/{candidate_id}"): [
+        lambda w, h: w.client.put(
+            "/v1/candidates/k-1", json=candidate(FORKLIFT_CV, caseworker_id="cw-1"), headers=h
+        )
+    ],
+    ("DELETE", "/v1/candidates/{candidate_id}"): [_erase_made_for_it],
+    ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): [_get("/ui/f/vacancies/emp-a/v-1")],
+    ("GET", "/ui/f/candidates/{candidate_id}"): [
+        _get(f"/ui/f/candidates/{c}") for c in sorted(ALL)
+    ],
+    ("GET", "/ui/f/new-matches"): [
+        _get("/ui/f/new-matches?caseworker=cw-1"),
+        _get("/ui/f/new-matches?caseworker=cw-2"),
+    ],
+}
+
+
+def test_every_audited_route_is_in_the_table_and_every_route_is_classified() -> None:
+    assert set(CALLS) == set(audit.AUDITED)
+    assert set(POLICY) == set(audit.AUDITED) | audit.NO_CANDIDATE_DATA
+    assert not set(audit.AUDITED) & audit.NO_CANDIDATE_DATA
+
+
+def _depends_on(dependant: Any, call: Any) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
+def test_every_audited_route_takes_the_candidate_scope(
+    settings: Settings, encoder: Encoder
+) -> None:
+    app = create_app(settings, encoder)
+    seen = set()
+    for route in flat_routes(app.routes):
+        for method in getattr(route, "methods", ()) or ():
+            key = (method, getattr(route, "path", ""))
+            if key in audit.AUDITED:
+                seen.add(key)
+                assert _depends_on(route.dependant, candidate_scope), key  # type: ignore[attr-defined]
+    assert seen == set(audit.AUDITED)
+
+
+@pytest.mark.parametrize("key", sorted(KEYS))
+def test_candidate_data_routes_by_key_scope(world: World, key: str) -> None:
+    role, _, visible = KEYS[key]
+    h = world.headers[key]
+    for (method, route), calls in CALLS.items():
+        allowed = role in POLICY[(method, route)]
+        for call in calls:
+            rid = f"t-{uuid.uuid4().hex}"
+            resp = call(world, {**h, "X-Request-ID": rid})
+            where = f"{key} {method} {resp.request.url}"
+            if not allowed:
+                assert resp.status_code == 403, where
+            assert resp.status_code < 500, where
+            shown = _shown(resp) if resp.status_code < 300 else set()
+            assert shown <= visible, (where, shown - visible)
+            path_ids = set(_ID.findall(resp.request.url.path))
+            if resp.status_code == 404 and path_ids:
+                assert not path_ids <= visible or method == "DELETE", where
+            if allowed and path_ids and path_ids <= visible and method != "DELETE":
+                assert resp.status_code < 300, (where, resp.text)
+            if allowed and path_ids and not path_ids <= visible:
+                assert resp.status_code == 404, where
+            rows = _audited(world.url, rid)
+            assert rows, f"no audit record for {where}"
+            audited = {r.candidate_id for r in rows} - {None}
+            if resp.status_code < 300:
+                assert {r.outcome for r in rows} == {"allowed"}, where
+                if (method, route) == ("POST", "/v1/match"):
+                    assert audited == shown, where
+                else:
+                    # the answer's own candidates, plus the one its path names
+                    assert audited == shown | path_ids or audited == shown, (where, audited)
+            else:
+                assert {r.outcome for r in rows} <= {"refused", "not_found", "failed"}, where
+
+
+def test_report_counts_only_the_scope(world: World) -> None:
+    cw1 = world.client.get("/v1/reports/profile-completeness", headers=world.headers["cw1"])
+    cw2 = world.client.get("/v1/reports/profile-completeness", headers=world.headers["cw2"])
+    everyone = world.client.get("/v1/reports/profile-completeness", headers=world.headers["admin"])
+    assert cw1.json()["active_candidates"] == 2 and cw2.json()["active_candidates"] == 2
+    assert everyone.json()["active_candidates"] == 4
+    assert {p["candidate_id"] for p in cw2.json()["data"]} == {"k-4"}
+    assert cw1.json()["count"] == 0 and cw1.json()["data"] == []
+    asked = world.client.get(
+        "/v1/reports/profile-completeness?caseworker_id=cw-2", headers=world.headers["cw1"]
+    ).json()
+    assert asked["active_candidates"] == 0 and asked["data"] == []
+    assert sum(everyone.json()["missing_counts"].values()) == sum(
+        cw2.json()["missing_counts"].values()
+    ) + sum(cw1.json()["missing_counts"].values())
+
+
+def test_a_route_that_forgets_its_scope_or_audit_fails_closed(
+    settings: Settings, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new route that shows candidates without naming them, or that shows a candidate outside
+    the key's caseload, answers 500 and shows nothing."""
+    router = APIRouter()
+
+    @router.get("/v1/forgetful/{candidate_id}")
+    def forgetful(candidate_id: str, scope: CandidateScopeDep) -> dict[str, str]:
+        return {"candidate_id": candidate_id}  # forgot scope.show
+
+    @router.get("/v1/leaky/{candidate_id}")
+    def leaky(candidate_id: str, scope: CandidateScopeDep) -> dict[str, str]:
+        scope.show([candidate_id])  # forgot scope.get: shows whatever it is asked for
+        return {"candidate_id": candidate_id}
+
+    for path in ("/v1/forgetful/{candidate_id}", "/v1/leaky/{candidate_id}"):
+        monkeypatch.setitem(auth.POLICY, ("GET", path), frozenset({"admin", "director"}))
+        monkeypatch.setitem(audit.AUDITED, ("GET", path), "read")
+    app: FastAPI = create_app(settings, encoder)
+    app.include_router(router)
+    url = settings.resolved_database_url()
+    admin = bearer(make_token(url, "admin"))
+    cw1 = bearer(make_token(url, "director", caseworker_id="cw-1"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        body = candidate(FORKLIFT_CV, caseworker_id="cw-2")
+        assert client.put("/v1/candidates/k-2", json=body, headers=admin).status_code == 201
+        forgot = client.get("/v1/forgetful/k-2", headers=admin)
+        assert forgot.status_code == 500 and "k-2" not in forgot.text
+        leaked = client.get("/v1/leaky/k-2", headers=cw1)
+        assert leaked.status_code == 500 and "k-2" not in leaked.text
+        assert client.get("/v1/leaky/k-2", headers=admin).status_code == 200
