@@ -88,6 +88,37 @@ def model_id_for(model: str) -> str:
     return f"{name}@{model_fingerprint(model_dir)}"
 
 
+class FairLock:
+    """A mutual-exclusion lock handed to waiting threads in arrival order.
+
+    ``threading.Lock`` is not fair: a thread that releases it and asks again at once usually
+    gets it back, so one long text would hold the model until it is done while a short request
+    waits behind it.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._issued = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._issued
+            self._issued += 1
+            while ticket != self._serving:
+                self._cond.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+
+# Windows encoded per turn on the model: a long text gives the model up between turns, so a
+# request with one short text waits for at most one turn of each text ahead of it.
+TURN_PIECES = 8
+
+
 class SentenceTransformerEncoder:
     """sentence-transformers model loaded offline from a local directory."""
 
@@ -104,8 +135,9 @@ class SentenceTransformerEncoder:
         # The window excludes the two special tokens ([CLS], [SEP]) the model adds itself.
         self.window = int(self._model.max_seq_length) - 2
         self.overlap = min(overlap_tokens, self.window // 2)
-        # torch modules are not documented as thread-safe for concurrent forward passes.
-        self._lock = threading.Lock()
+        # torch modules are not documented as thread-safe for concurrent forward passes; the
+        # lock is taken per turn of TURN_PIECES windows and handed over in arrival order.
+        self._lock = FairLock()
 
     def chunk(self, text: str) -> list[tuple[str, int]]:
         """Split ``text`` into windows of at most ``window`` tokens: (piece, token count) pairs."""
@@ -152,8 +184,12 @@ class SentenceTransformerEncoder:
                 owners.append(i)
         if not pieces:
             return Embedded(np.zeros((0, self.dim), dtype=np.float32), [])
-        with self._lock:
-            piece_vecs = self.encode_pieces(pieces)
+        piece_vecs = np.empty((len(pieces), self.dim), dtype=np.float32)
+        for start in range(0, len(pieces), TURN_PIECES):
+            with self._lock:
+                piece_vecs[start : start + TURN_PIECES] = self.encode_pieces(
+                    pieces[start : start + TURN_PIECES]
+                )
         pooled = np.zeros((len(texts), self.dim), dtype=np.float64)
         np.add.at(pooled, np.asarray(owners), piece_vecs * np.asarray(weights)[:, None])
         return Embedded(_normalise(pooled), chunks)

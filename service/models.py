@@ -49,6 +49,9 @@ ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 MAX_CV_CHARS = 50_000
+# A text matched ad hoc is embedded on the request path and not kept: about four pages (some
+# 2,500 tokens, eleven model windows). A longer CV is stored as a candidate and matched by id.
+MAX_ADHOC_CHARS = 10_000
 MAX_DESCRIPTION_CHARS = 20_000
 MAX_TITLE_CHARS = 200
 MAX_LABEL_CHARS = 120

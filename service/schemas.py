@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from service.models import (
-    MAX_CV_CHARS,
+    MAX_ADHOC_CHARS,
     NOT_BLANK,
     ClientGroup,
     Label,
@@ -129,7 +129,12 @@ class AdHocMatchIn(StrictInput):
 
     target: Literal["candidates", "vacancies"]
     text: Annotated[
-        str, StringConstraints(min_length=1, max_length=MAX_CV_CHARS, pattern=NOT_BLANK)
+        str,
+        StringConstraints(min_length=1, max_length=MAX_ADHOC_CHARS, pattern=NOT_BLANK),
+        Field(
+            description=f"At most {MAX_ADHOC_CHARS:,} characters: the text is embedded while "
+            "the request waits; store a longer CV as a candidate and match it by id."
+        ),
     ]
     occupations: Annotated[list[Label], Field(max_length=20)] = []
     skills: Annotated[list[Label], Field(max_length=100)] = []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlmodel import select
+from sqlmodel import func, select
 
 from service import crud
-from service.deps import SessionDep, Slug, StateDep
+from service.deps import Limit, Offset, SessionDep, Slug, StateDep
 from service.errors import NotFound
 from service.models import (
     FocusOccupation,
@@ -68,7 +68,12 @@ def delete_focus_occupation(slug: Slug, session: SessionDep, state: StateDep) ->
 
 
 @router.get("", response_model=FocusOccupationList)
-def list_focus_occupations(session: SessionDep) -> FocusOccupationList:
-    """All focus occupations, by slug."""
-    rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
-    return FocusOccupationList(data=[to_public(r) for r in rows], count=len(rows))
+def list_focus_occupations(
+    session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> FocusOccupationList:
+    """Focus occupations by slug, a page at a time; ``count`` is the total."""
+    total = session.exec(select(func.count()).select_from(FocusOccupation)).one()
+    rows = session.exec(
+        select(FocusOccupation).order_by(FocusOccupation.slug).offset(offset).limit(limit)
+    ).all()
+    return FocusOccupationList(data=[to_public(r) for r in rows], count=int(total))
