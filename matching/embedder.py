@@ -116,7 +116,7 @@ class FairLock:
 
 # Windows encoded per turn on the model: a long text gives the model up between turns, so a
 # request with one short text waits for at most one turn of each text ahead of it.
-TURN_PIECES = 8
+TURN_PIECES = 4
 
 
 class SentenceTransformerEncoder:
@@ -138,6 +138,9 @@ class SentenceTransformerEncoder:
         # torch modules are not documented as thread-safe for concurrent forward passes; the
         # lock is taken per turn of TURN_PIECES windows and handed over in arrival order.
         self._lock = FairLock()
+        # Work of more than one turn queues here first, so a short text is held up by at most
+        # one long one, however many long ones wait.
+        self._long = FairLock()
 
     def chunk(self, text: str) -> list[tuple[str, int]]:
         """Split ``text`` into windows of at most ``window`` tokens: (piece, token count) pairs."""
@@ -185,11 +188,16 @@ class SentenceTransformerEncoder:
         if not pieces:
             return Embedded(np.zeros((0, self.dim), dtype=np.float32), [])
         piece_vecs = np.empty((len(pieces), self.dim), dtype=np.float32)
-        for start in range(0, len(pieces), TURN_PIECES):
+        if len(pieces) <= TURN_PIECES:
             with self._lock:
-                piece_vecs[start : start + TURN_PIECES] = self.encode_pieces(
-                    pieces[start : start + TURN_PIECES]
-                )
+                piece_vecs[:] = self.encode_pieces(pieces)
+        else:
+            with self._long:
+                for start in range(0, len(pieces), TURN_PIECES):
+                    with self._lock:
+                        piece_vecs[start : start + TURN_PIECES] = self.encode_pieces(
+                            pieces[start : start + TURN_PIECES]
+                        )
         pooled = np.zeros((len(texts), self.dim), dtype=np.float64)
         np.add.at(pooled, np.asarray(owners), piece_vecs * np.asarray(weights)[:, None])
         return Embedded(_normalise(pooled), chunks)
