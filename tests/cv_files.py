@@ -140,8 +140,11 @@ def make_odt(
     return out.getvalue()
 
 
-def make_text(lines: Sequence[str] = (*LEFT, *RIGHT)) -> bytes:
-    return "\n".join(lines).encode()
+def make_text(
+    left: Sequence[str] = LEFT, right: Sequence[str] = RIGHT, table: Sequence[Sequence[str]] = ()
+) -> bytes:
+    """The same CV as UTF-8 plain text (a table as rows of cells between " | ")."""
+    return "\n".join([*left, *right, *(" | ".join(row) for row in table)]).encode()
 
 
 # ---------------------------------------------------------------- hostile archives
