@@ -341,3 +341,12 @@ def test_concurrent_uploads_to_one_candidate_leave_one_whole_document(
     assert stored["hash"] == content_hash(embed_text, stored["model"])  # vector of that text
     for name in ("languages", "postcode", "caseworker_id", "client_group"):
         assert final[name] == SPARSE[name]
+
+
+def test_the_candidate_page_has_the_upload_field(client: TestClient) -> None:
+    assert client.put("/v1/candidates/kand-cv", json=SPARSE).status_code == 201
+    page = client.get("/ui/f/candidates/kand-cv")
+    assert page.status_code == 200
+    assert 'data-cv-url="/v1/candidates/kand-cv/cv-document"' in page.text
+    assert '<label for="cv-bestand">CV uploaden</label>' in page.text
+    assert 'type="file"' in page.text and "data-cv-suggestions" in page.text

@@ -118,6 +118,13 @@ SEMANTIC_422 = (
         "a title must hold words, not only noise such as hours or (m/v)",
     ),
     Semantic(
+        r"cv_document",
+        r"^(empty|corrupt|encrypted|no_text_layer|too_short|too_long|too_many_pages|"
+        r"archive_too_large|unsafe_xml): ",
+        "whether a file is a readable CV (a PDF with a text layer, enough words) is its "
+        "content, which a schema for a binary body cannot describe",
+    ),
+    Semantic(
         r".+",
         r"must not contain the NUL character",
         "PostgreSQL cannot store U+0000; the API description says so once, instead of a "
