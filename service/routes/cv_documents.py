@@ -64,7 +64,9 @@ def _find(session: Session, candidate_id: str, *, lock: bool = False) -> Candida
     if lock:
         # PostgreSQL: a concurrent PUT or erasure waits for this write (no lost update of the
         # other fields); SQLite runs one writer at a time anyway. Fresh values, not cached ones.
-        query = query.with_for_update().execution_options(populate_existing=True)
+        # FOR NO KEY UPDATE, as an UPDATE itself takes: rows that merely refer to the candidate
+        # (a rematch batch's matches) are not held up by it.
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     return session.exec(query).first()
 
 
@@ -147,6 +149,7 @@ def put_cv_document(
     if row is None:
         raise NotFound(f"candidate {candidate_id!r} not found")
     check_candidate(principal, row, candidate_id)
+    session.rollback()  # no transaction (nor pooled connection) held while the file is read
     try:
         extracted = cv_documents.extract_text(document.data, document.media_type, document.charset)
     except cv_documents.CvDocumentError as exc:

@@ -348,5 +348,5 @@ def test_the_candidate_page_has_the_upload_field(client: TestClient) -> None:
     page = client.get("/ui/f/candidates/kand-cv")
     assert page.status_code == 200
     assert 'data-cv-url="/v1/candidates/kand-cv/cv-document"' in page.text
-    assert '<label for="cv-bestand">CV uploaden</label>' in page.text
+    assert '<label for="cv-bestand">CV-bestand</label>' in page.text
     assert 'type="file"' in page.text and "data-cv-suggestions" in page.text

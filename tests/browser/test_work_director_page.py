@@ -373,7 +373,7 @@ def test_cv_upload_shows_suggestions_and_accepting_one_is_a_candidate_update(  #
     # A scan is refused, and the page says why; nothing changes.
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(cv_files.make_scan_pdf())
-    page.get_by_label("CV uploaden").set_input_files(str(scan))
+    page.get_by_label("CV-bestand").set_input_files(str(scan))
     page.get_by_role("button", name="Uploaden").click()
     page.get_by_role("status").filter(has_text="no_text_layer").wait_for()
     assert httpx.get(url, headers=admin).json()["cv_text"] == CARE_CV
@@ -381,7 +381,7 @@ def test_cv_upload_shows_suggestions_and_accepting_one_is_a_candidate_update(  #
     # A real PDF: the text is stored, what the profile lacks is proposed with its evidence.
     pdf = tmp_path / "cv.pdf"
     pdf.write_bytes(cv_files.make_pdf())
-    page.get_by_label("CV uploaden").set_input_files(str(pdf))
+    page.get_by_label("CV-bestand").set_input_files(str(pdf))
     page.get_by_role("button", name="Uploaden").click()
     page.get_by_role("status").filter(has_text="CV gelezen").wait_for()
     assert page.locator("[data-cv-read]").inner_text().startswith("Gelezen: 1 pagina")
