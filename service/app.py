@@ -29,6 +29,7 @@ from service.rate_limit import make_limiter
 from service.routes import (
     audit_log,
     candidates,
+    cv_documents,
     focus,
     health,
     match,
@@ -169,7 +170,11 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     install_openapi(app)
     app.state.metrics = metrics
     metrics.watch(IndexCollector(lambda: getattr(app.state, "werkmatch", None)))
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        routes=[("PUT", cv_documents.PATH, settings.max_cv_document_bytes)],
+    )
     # Outside the body limit: an anonymous caller gets 401 before any body is read.
     app.add_middleware(AccessGate)
     app.add_middleware(WorkerHeader)
@@ -179,6 +184,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     for module in (
         health,
         candidates,
+        cv_documents,
         vacancies,
         match,
         focus,

@@ -30,6 +30,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/candidates/{candidate_id}"): "erase",
     ("GET", "/v1/candidates"): "list",
     ("GET", "/v1/candidates/{candidate_id}/matches"): "match",
+    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): "write",
     ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/matches"): "match",
     ("POST", "/v1/match"): "match",
     ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): "match",

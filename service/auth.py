@@ -58,6 +58,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/v1/candidates/{candidate_id}"): _AI,
     ("GET", "/v1/candidates"): _ADI,
     ("GET", "/v1/candidates/{candidate_id}/matches"): _AD,
+    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): _AI,
     ("PUT", _VACANCY): _AE,
     ("GET", _VACANCY): _ADE,
     ("DELETE", _VACANCY): _AE,

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest accepted request body."
     )
+    max_cv_document_bytes: int = Field(
+        default=5_000_000,
+        ge=1024,
+        description="Largest accepted CV document (PUT /v1/candidates/{id}/cv-document).",
+    )
     snapshot_every_changes: int = Field(
         default=1000,
         ge=0,

@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import send_error
 
 
-class BodySizeLimit:
-    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it."""
+def route_pattern(template: str) -> re.Pattern[str]:
+    """The paths a route template such as ``/v1/candidates/{candidate_id}/x`` matches."""
+    parts = re.split(r"\{[^/{}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(p) for p in parts))
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimit:
+    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it.
+
+    ``routes`` gives single routes another limit: (method, route template, max bytes), e.g.
+    the CV-document upload, whose files are larger than any JSON body.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, routes: Sequence[tuple[str, str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = [(m, route_pattern(t), n) for m, t, n in routes]
 
-    async def _reject(self, send: Send) -> None:
-        await send_error(
-            send, 413, "payload_too_large", f"request body exceeds {self.max_bytes} bytes"
-        )
+    def _limit(self, scope: Scope) -> int:
+        for method, pattern, limit in self.routes:
+            if scope["method"] == method and pattern.fullmatch(scope.get("path", "")):
+                return limit
+        return self.max_bytes
+
+    @staticmethod
+    async def _reject(send: Send, limit: int) -> None:
+        await send_error(send, 413, "payload_too_large", f"request body exceeds {limit} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.max_bytes + 1
-                if declared > self.max_bytes:
-                    await self._reject(send)
+                    declared = limit + 1
+                if declared > limit:
+                    await self._reject(send, limit)
                     return
-        # Buffer the body (at most max_bytes) so that chunked uploads are bounded too.
+        # Buffer the body (at most the limit) so that chunked uploads are bounded too.
         messages: list[Message] = []
         size = 0
         while True:
@@ -41,8 +63,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._reject(send)
+            if size > limit:
+                await self._reject(send, limit)
                 return
             if not message.get("more_body", False):
                 break

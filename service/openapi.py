@@ -130,7 +130,8 @@ def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict
     if path.endswith("/matches") or path == "/v1/match":
         responses.setdefault("503", _error_response("503"))
     for code in ("404", "409", "413", "415"):
-        if code in responses:
+        # a route's own example (e.g. the CV upload's 415) stays; the rest get the shared one
+        if code in responses and "example" not in responses[code].get("content", {}).get(_JSON, {}):
             responses[code] = _error_response(code)
     responses.setdefault("500", _error_response("500"))
     for code, response in responses.items():

@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from matching.cv_suggestions import ProfileFacts, suggest
+from service.cv_document_schemas import CV_DOCUMENT_TEXT, CandidateCvDocument, suggestion_out
+from service.cv_documents import count_words
 from service.jobposting import JOBPOSTING_EXAMPLE
 from service.models import (
     CandidateIn,
@@ -329,8 +332,29 @@ AUDIT_EVENT = {
     "outcome": "allowed",
     "request_id": "0f6d2c4e9b8a4f1e",
 }
+
+
+def _cv_document_example() -> dict[str, Any]:
+    """The answer to the CV-document example: the suggestions really computed from its text."""
+    text = CV_DOCUMENT_TEXT
+    facts = ProfileFacts(driving_licence=False, languages=("nl",), hours_per_week_min=8)
+    return {
+        **CANDIDATE_PUBLIC,
+        "cv_text": text,
+        "desired_occupations_esco": [],
+        "cv_document": {
+            "media_type": "application/pdf",
+            "pages": 1,
+            "characters": len(text),
+            "words": count_words(text),
+        },
+        "suggestions": [suggestion_out(s).model_dump(mode="json") for s in suggest(text, facts)],
+    }
+
+
 EXAMPLES.update(
     {
+        CandidateCvDocument: _cv_document_example(),
         AuditEventOut: AUDIT_EVENT,
         AuditList: {"data": [AUDIT_EVENT], "count": 1},
     }

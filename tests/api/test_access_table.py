@@ -45,6 +45,7 @@ GET    /v1/candidates/{candidate_id}                                   admin dir
 DELETE /v1/candidates/{candidate_id}                                   admin intake
 GET    /v1/candidates                                                  admin director intake
 GET    /v1/candidates/{candidate_id}/matches                           admin director
+PUT    /v1/candidates/{candidate_id}/cv-document                       admin intake
 PUT    /v1/employers/{employer_id}/vacancies/{vacancy_id}              admin employer
 GET    /v1/employers/{employer_id}/vacancies/{vacancy_id}              admin director employer
 DELETE /v1/employers/{employer_id}/vacancies/{vacancy_id}              admin employer
@@ -95,6 +96,8 @@ def _request(method: str, route: str, role: str) -> tuple[str, dict[str, Any]]:
         candidate_id, vacancy = f"gone-{role}", f"gone-{role}"
     if method == "PUT" and route.startswith("/v1/candidates"):
         candidate_id = f"new-{role}"
+    if route.endswith("/cv-document"):
+        candidate_id = "cand-1"  # the same text again: allowed, and changes nothing
     if method == "PUT" and route.startswith("/v1/employers"):
         vacancy = f"new-{role}"
     slug = "heftruck" if method != "DELETE" else f"gone-{role}"
@@ -109,7 +112,10 @@ def _request(method: str, route: str, role: str) -> tuple[str, dict[str, Any]]:
     if route == "/ui/static":
         path = "/ui/static/werkmatch.css"
     kw: dict[str, Any] = {}
-    if route.startswith("/v1/candidates/{candidate_id}") and method == "PUT":
+    if route.endswith("/cv-document"):
+        kw["content"] = CAND_BODY["cv_text"].encode()
+        kw["headers"] = {"Content-Type": "text/plain"}
+    elif route.startswith("/v1/candidates/{candidate_id}") and method == "PUT":
         kw["json"] = CAND_BODY
     elif route == "/v1/employers/{employer_id}/vacancies/{vacancy_id}" and method == "PUT":
         kw["json"] = VAC_BODY
@@ -187,7 +193,7 @@ def test_role_route_method_table(world: tuple[TestClient, dict[str, str]]) -> No
                 headers = {"Authorization": "Bearer wm_notakey"}
             elif caller == "in-url":
                 path += ("&" if "?" in path else "?") + f"api_key={tokens['admin']}"
-            resp = client.request(method, path, headers=headers, **kw)
+            resp = client.request(method, path, headers={**kw.pop("headers", {}), **headers}, **kw)
             cells += 1
             if "public" in allowed:
                 ok = resp.status_code < 400

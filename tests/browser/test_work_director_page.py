@@ -30,7 +30,9 @@ from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
 from service.importer import import_lines
 from service.match_statuses import statuses_by_candidate
 from service.models import FocusOccupationIn
+from tests import cv_files
 from tests.auth import bearer, make_token
+from tests.factories import CARE_CV, candidate
 
 pytestmark = pytest.mark.browser
 
@@ -346,3 +348,63 @@ def test_new_since_last_night_after_a_rematch_run(server: str, keys, page) -> No
     )
     assert shown == [[m["vacancy_id"], m["candidate_id"]] for m in api["data"]]
     assert page.locator("li.match").first.locator(".why li").count() >= 1
+
+
+def test_cv_upload_shows_suggestions_and_accepting_one_is_a_candidate_update(  # type: ignore[no-untyped-def]
+    server: str, keys, page, tmp_path: Path
+) -> None:
+    admin = bearer(keys["admin"])  # uploads and profile writes are for admin and intake keys
+    url = f"{server}/v1/candidates/kand-cv-upload"
+    sparse = candidate(
+        CARE_CV,
+        desired_occupations=[],
+        languages=["nl"],
+        driving_licence=False,
+        education_level=None,
+        hours_per_week_min=None,
+        hours_per_week_max=None,
+        caseworker_id="cw-cv-upload",
+    )
+    assert httpx.put(url, json=sparse, headers=admin, timeout=60).status_code in (200, 201)
+    _login(page, server, keys["admin"])
+    page.evaluate("location.hash = '#/kandidaat/kand-cv-upload'")
+    page.get_by_role("heading", name="Kandidaat kand-cv-upload").wait_for()
+
+    # A scan is refused, and the page says why; nothing changes.
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(cv_files.make_scan_pdf())
+    page.get_by_label("CV-bestand").set_input_files(str(scan))
+    page.get_by_role("button", name="Uploaden").click()
+    page.get_by_role("status").filter(has_text="no_text_layer").wait_for()
+    assert httpx.get(url, headers=admin).json()["cv_text"] == CARE_CV
+
+    # A real PDF: the text is stored, what the profile lacks is proposed with its evidence.
+    pdf = tmp_path / "cv.pdf"
+    pdf.write_bytes(cv_files.make_pdf())
+    page.get_by_label("CV-bestand").set_input_files(str(pdf))
+    page.get_by_role("button", name="Uploaden").click()
+    page.get_by_role("status").filter(has_text="CV gelezen").wait_for()
+    assert page.locator("[data-cv-read]").inner_text().startswith("Gelezen: 1 pagina")
+    fields = page.locator("li.suggestion").evaluate_all("els => els.map(e => e.dataset.field)")
+    assert {"driving_licence", "languages", "education_level", "hours_per_week"} <= set(fields)
+    licence = page.locator("li.suggestion[data-field='driving_licence']")
+    assert licence.locator("mark").inner_text() == "Rijbewijs B/C/CE"
+    stored = httpx.get(url, headers=admin).json()
+    assert "Heftruckchauffeur bij een groothandel" in stored["cv_text"]
+    assert "Coördinatie" in stored["cv_text"]
+    assert stored["driving_licence"] is False and stored["hours_per_week_min"] is None
+
+    # Accepting the hours writes those fields, and only those.
+    hours = page.locator("li.suggestion[data-field='hours_per_week']")
+    hours.get_by_role("button", name="Overnemen: 24–32 uur per week").click()
+    hours.locator("button[aria-pressed='true']").wait_for()
+    page.locator("body[data-saving='0']").wait_for(state="attached")
+    stored = httpx.get(url, headers=admin).json()
+    assert (stored["hours_per_week_min"], stored["hours_per_week_max"]) == (24, 32)
+    assert stored["driving_licence"] is False and stored["education_level"] is None
+    # a language is added to those the profile has
+    english = page.locator("li.suggestion[data-field='languages']").filter(has_text="Engels")
+    english.get_by_role("button").click()
+    english.locator("button[aria-pressed='true']").wait_for()
+    page.locator("body[data-saving='0']").wait_for(state="attached")
+    assert httpx.get(url, headers=admin).json()["languages"] == ["nl", "en"]
