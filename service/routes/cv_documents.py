@@ -13,8 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from matching.cv_suggestions import ProfileFacts, suggest
-from service import audit, crud, cv_documents
-from service.auth import PrincipalDep
+from service import crud, cv_documents
 from service.cv_document_schemas import (
     CV_DOCUMENT_TEXT,
     CandidateCvDocument,
@@ -32,7 +31,7 @@ from service.errors import (
 )
 from service.models import Candidate, CandidateIn
 from service.routes.candidates import to_public
-from service.tenancy import check_candidate
+from service.tenancy import CandidateScopeDep
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
 
@@ -124,8 +123,7 @@ def put_cv_document(
     document: Annotated[UploadedDocument, Depends(document_body)],
     session: SessionDep,
     state: StateDep,
-    principal: PrincipalDep,
-    request: Request,
+    scope: CandidateScopeDep,
 ) -> Any:
     """Replace a candidate's cv_text by the text of a CV document (PDF, .docx, .odt).
 
@@ -144,18 +142,15 @@ def put_cv_document(
     `no_text_layer` (a scan), `too_short`, `too_long`, `too_many_pages`, `archive_too_large`
     or `unsafe_xml`. Nothing is written then.
     """
-    audit.note(request, [candidate_id])
-    row = _find(session, candidate_id)
-    if row is None:
-        raise NotFound(f"candidate {candidate_id!r} not found")
-    check_candidate(principal, row, candidate_id)
+    scope.show([candidate_id])
+    scope.get(candidate_id)  # 404 when missing or outside the key's scope
     session.rollback()  # no transaction (nor pooled connection) held while the file is read
     try:
         extracted = cv_documents.extract_text(document.data, document.media_type, document.charset)
     except cv_documents.CvDocumentError as exc:
         raise InvalidParameter("cv_document", str(exc), location="body") from None
     row = _find(session, candidate_id, lock=True)
-    if row is None:  # erased while the document was read
+    if row is None or not scope.permits(row):  # erased while the document was read
         raise NotFound(f"candidate {candidate_id!r} not found")
     data = _validated(row, extracted.text)
     try:
