@@ -197,7 +197,7 @@ async def send_error(
     send: Send,
     status: int,
     error: str,
-    detail: str,
+    detail: str | list[dict[str, str]],
     retry: int | None = None,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:

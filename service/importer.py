@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service import crud, jobposting
+from service import crud, jobposting, json_bounds
 from service.errors import InvalidParameter
 from service.models import ID_PATTERN
 from service.occupation_links import check_caller_uris
@@ -53,6 +53,8 @@ def parse_line(
     kind: crud.Kind, raw: str, default_employer: str | None = None
 ) -> tuple[dict[str, str], BaseModel]:
     """One JSON line → (key, validated input); raises ValueError naming the field."""
+    if (field := json_bounds.too_deep(raw.encode())) is not None:
+        raise ValueError(f"{field}: {json_bounds.depth_message()}")
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:

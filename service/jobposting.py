@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from matching.geo import normalize_postcode
 from service import protected
+from service.json_bounds import MAX_JSON_DEPTH, free_json_problem
 from service.models import MAX_DESCRIPTION_CHARS, VacancyIn
 
 MEDIA_TYPE = "application/ld+json"
@@ -402,6 +403,11 @@ def to_vacancy_fields(doc: Any) -> dict[str, Any]:
         fields["closes_on"] = _date(doc["validThrough"], "validThrough")
     if "datePosted" in doc:
         fields["posted_on"] = _date(doc["datePosted"], "datePosted")
+    for key, value in extra.items():
+        # Kept one level deeper than sent (inside extra_properties), and only within bounds.
+        problem = free_json_problem(value, MAX_JSON_DEPTH - 2)
+        if problem is not None:
+            raise JobPostingError(key, problem)
     fields["extra_properties"] = extra or None
     return fields
 

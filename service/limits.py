@@ -1,14 +1,27 @@
-"""ASGI middleware that bounds request bodies, also when they arrive chunked."""
+"""ASGI middleware that bounds request bodies (size, and the nesting depth of JSON), also when
+they arrive chunked."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import send_error
+from service.json_bounds import MAX_JSON_DEPTH, depth_message, too_deep
+
+
+def _is_json(scope: Scope) -> bool:
+    """A body the app parses as JSON: no media type (read as JSON), or any JSON media type."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return True
 
 
 class BodySizeLimit:
-    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it."""
+    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it,
+    and 422 naming the field when a JSON body nests deeper than ``MAX_JSON_DEPTH`` levels,
+    before anything parses it (a parser's recursion is no place to find out)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -46,6 +59,13 @@ class BodySizeLimit:
                 return
             if not message.get("more_body", False):
                 break
+
+        if _is_json(scope):
+            field = too_deep(b"".join(m.get("body", b"") for m in messages), MAX_JSON_DEPTH)
+            if field is not None:
+                detail = [{"field": field, "location": "body", "message": depth_message()}]
+                await send_error(send, 422, "validation_error", detail)
+                return
 
         async def replay() -> Message:
             if messages:

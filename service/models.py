@@ -17,10 +17,12 @@ from pydantic import (
     ModelWrapValidatorHandler,
     Strict,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic import Field as PydField
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -35,6 +37,7 @@ from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
 from matching.geo import normalize_postcode
+from service.json_bounds import free_json_problem
 from service.protected import refuse_protected_fields
 
 SQLModel.metadata.naming_convention = {
@@ -255,6 +258,21 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _refuse_unbounded_json(title: str, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """A 422 located at each free JSON field that exceeds the depth or size bound."""
+    errors = [
+        InitErrorDetails(
+            type=PydanticCustomError("json_bounds", "{problem}", {"problem": problem}),
+            loc=(name,),
+            input="…",
+        )
+        for name in fields
+        if (problem := free_json_problem(data.get(name))) is not None
+    ]
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+
+
 class StrictInput(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error rather than silently lost,
     and values of the wrong JSON type instead of converting them (``false`` is no number,
@@ -262,7 +280,8 @@ class StrictInput(BaseModel):
 
     Protected attributes (age, gender, nationality, ethnicity, religion, names; see
     :mod:`service.protected`) are refused with an error that says so, also inside the fields
-    named in ``free_json_fields``.
+    named in ``free_json_fields``. Those fields must also fit the bounds of
+    :mod:`service.json_bounds` (depth and size), checked before pydantic walks them.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -275,6 +294,7 @@ class StrictInput(BaseModel):
         # (extra="ignore") to render stored rows, which must never fail to render.
         if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
             refuse_protected_fields(cls.__name__, data, cls.model_fields, cls.free_json_fields)
+            _refuse_unbounded_json(cls.__name__, data, cls.free_json_fields)
         return handler(data)
 
     @field_validator("*", mode="before")
@@ -478,6 +498,11 @@ class VacancyPublic(VacancyIn, Timestamps):
     employer_id: str
     vacancy_id: str
     occupation_esco: EscoLinkOut | None = None
+    withheld: list[str] = PydField(
+        default=[],
+        description="Stored fields this answer leaves out (null above): free JSON stored before "
+        "the input bounds existed that exceeds them. PUT the vacancy again to replace it.",
+    )
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):

@@ -20,6 +20,7 @@ from service.deps import (
 from service.errors import NotFound
 from service.match_service import vacancies_for_candidate
 from service.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
+from service.rendering import render_each
 from service.schemas import VacancyMatchList
 from service.tenancy import caseworker_scope, check_candidate
 
@@ -120,7 +121,7 @@ def list_candidates(
         session=session, kind=crud.CANDIDATES, filters=filters, limit=limit, offset=offset
     )
     audit.note(request, [r.external_id for r in rows])
-    return CandidateList(data=[to_public(r) for r in rows], count=total)
+    return CandidateList(data=render_each(rows, to_public, "candidate"), count=total)
 
 
 @router.get("/{candidate_id}/matches", response_model=VacancyMatchList)

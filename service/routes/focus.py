@@ -14,6 +14,7 @@ from service.models import (
     FocusOccupationList,
     FocusOccupationPublic,
 )
+from service.rendering import render_each
 
 router = APIRouter(prefix="/v1/focus-occupations", tags=["focus occupations"])
 
@@ -71,4 +72,6 @@ def delete_focus_occupation(slug: Slug, session: SessionDep, state: StateDep) ->
 def list_focus_occupations(session: SessionDep) -> FocusOccupationList:
     """All focus occupations, by slug."""
     rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
-    return FocusOccupationList(data=[to_public(r) for r in rows], count=len(rows))
+    return FocusOccupationList(
+        data=render_each(rows, to_public, "focus_occupation"), count=len(rows)
+    )
