@@ -100,6 +100,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            # FastAPI locates a decode error at ("body", <character offset>): the field at
+            # fault is the body; the offset belongs in the message.
+            where = err.get("loc", ("body", "?"))[-1]
+            reason = err.get("ctx", {}).get("error", "invalid")
+            message = f"not valid JSON: {reason} at character {where}"
+            out.append({"field": "body", "location": "body", "message": message})
+            continue
         loc = [str(p) for p in err.get("loc", ())]
         location = loc[0] if loc else "body"
         field = ".".join(loc[1:]) or location

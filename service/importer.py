@@ -69,7 +69,9 @@ def parse_line(
     for name in _key_fields(kind):
         value = obj.pop(name, None)
         if not isinstance(value, str) or not _ID.match(value):
-            raise ValueError(f"{name}: required, 1–64 letters, digits, '.', '_' or '-'")
+            raise ValueError(
+                f"{name}: required, 1–64 letters, digits, '.', '_' or '-', not '.' first"
+            )
         key[name] = value
     try:
         return key, kind.schema.model_validate(obj)
@@ -98,7 +100,9 @@ def _jobposting_line(
     ``--employer-id`` or ``hiringOrganization.identifier``."""
     vacancy_id = _identifier(obj.get("identifier"))
     if vacancy_id is None:
-        raise ValueError("identifier: required, 1–64 letters, digits, '.', '_' or '-'")
+        raise ValueError(
+            "identifier: required, 1–64 letters, digits, '.', '_' or '-', not '.' first"
+        )
     org = obj.get("hiringOrganization")
     employer = default_employer or (
         _identifier(org.get("identifier")) if isinstance(org, dict) else None

@@ -48,7 +48,9 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# Never '.' first: the ids '.' and '..' would pass but no URL path can hold them (clients
+# resolve them as dot-segments), so such an object could be written but never read or erased.
+ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$"
 ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 MAX_CV_CHARS = 50_000
@@ -75,7 +77,15 @@ EmploymentType = Literal[
 WHITE_SPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
-NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# A text that must say something holds one character that is neither whitespace nor invisible:
+# control characters (Unicode Cc) and the format characters of the Basic Multilingual Plane
+# (Cf: soft hyphen, zero-width space and joiners, direction marks, word joiner, BOM, ...) show
+# nothing. Spelt out as ranges, as JSON Schema's regexes have no Unicode categories.
+NOT_BLANK = (
+    r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    r"\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufff9-\ufffb]"
+)
 Label = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, pattern=NOT_BLANK)
 ]

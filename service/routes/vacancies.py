@@ -104,8 +104,12 @@ async def vacancy_body(request: Request) -> VacancyIn:
         )
     try:
         doc = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidParameter("body", "not valid JSON", location="body") from None
+    except json.JSONDecodeError as exc:
+        message = f"not valid JSON: {exc.msg} at character {exc.pos}"
+        raise InvalidParameter("body", message, location="body") from None
+    except UnicodeDecodeError as exc:
+        message = f"not valid JSON: not UTF-8 at byte {exc.start}"
+        raise InvalidParameter("body", message, location="body") from None
     if media == jobposting.MEDIA_TYPE or jobposting.is_jobposting(doc):
         try:
             return jobposting.to_vacancy(doc)
