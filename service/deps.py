@@ -175,8 +175,9 @@ def _is_list(annotation: Any) -> bool:
 def request_rules(request: Request) -> None:
     """What every route refuses instead of ignoring (app-wide dependency):
 
-    - a query parameter the route does not declare, or one value of a single-valued parameter
-      given more than once (a 422 naming it: an ignored filter would silently widen a result);
+    - on API and page-fragment routes, a query parameter the route does not declare, or one
+      value of a single-valued parameter given more than once (a 422 naming it: an ignored
+      filter would silently widen a result);
     - a request body of another media type than ``application/json`` (a 415); the vacancy PUT,
       which also takes JSON-LD, checks its own.
     """
@@ -184,7 +185,11 @@ def request_rules(request: Request) -> None:
     if not isinstance(route, APIRoute):
         return
     names, repeatable = _query_names(route)
-    for name in dict.fromkeys(request.query_params.keys()):
+    # Probes (/healthz, /readyz, /metrics), the page shell and the docs take no parameters and
+    # ignore a query string (a monitor's cache buster); API and page-fragment routes, whose
+    # parameters filter what they show, refuse what they do not know.
+    filtered = route.path.startswith(("/v1/", "/ui/f/"))
+    for name in dict.fromkeys(request.query_params.keys()) if filtered else ():
         if name not in names:
             raise InvalidParameter(name, "unknown query parameter")
         if name not in repeatable and len(request.query_params.getlist(name)) > 1:

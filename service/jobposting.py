@@ -151,6 +151,12 @@ def html_to_text(fragment: str) -> str:
 # ---------------------------------------------------------------- property readers
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as an error message quotes it: short, so that an error never echoes a body."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _text(value: Any, prop: str) -> str:
     if not isinstance(value, str):
         raise JobPostingError(prop, f"expected text, got {type(value).__name__}")
@@ -182,7 +188,9 @@ def _date(value: Any, prop: str) -> date:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         return date.fromisoformat(text)
     except ValueError:
-        raise JobPostingError(prop, f"{text!r} is not an ISO 8601 date or date-time") from None
+        raise JobPostingError(
+            prop, f"{_shown(text)} is not an ISO 8601 date or date-time"
+        ) from None
 
 
 _NUMBER = r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?"
@@ -201,7 +209,7 @@ _WHOLE = re.compile(r"^\d+$")
 def _whole_hours(text: str, prop: str) -> int:
     if not _WHOLE.match(text) or not 1 <= int(text) <= 60:
         raise JobPostingError(
-            prop, f"{text!r} is not a whole number of hours per week from 1 to 60"
+            prop, f"{_shown(text)} is not a whole number of hours per week from 1 to 60"
         )
     return int(text)
 
@@ -259,7 +267,8 @@ def _employment_types(value: Any, prop: str) -> list[str]:
         code = _EMPLOYMENT_ALIASES.get(raw.replace("_", ""), raw)
         if code not in _EMPLOYMENT_TYPES:
             raise JobPostingError(
-                where, f"{item!r} is not one of {', '.join(_EMPLOYMENT_TYPES)} (or voltijd, …)"
+                where,
+                f"{_shown(item)} is not one of {', '.join(_EMPLOYMENT_TYPES)} (or voltijd, …)",
             )
         if code not in out:
             out.append(code)
@@ -280,7 +289,9 @@ def _occupation(value: Any, prop: str) -> tuple[str | None, str | None]:
         name = value.get("name")
         code_text = None if code is None else _text(str(code), f"{prop}.codeValue")
         if code_text is not None and not re.fullmatch(r"\d{1,4}", code_text):
-            raise JobPostingError(f"{prop}.codeValue", f"{code_text!r} is not an ISCO-08 code")
+            raise JobPostingError(
+                f"{prop}.codeValue", f"{_shown(code_text)} is not an ISCO-08 code"
+            )
         return code_text, None if name is None else (_text(name, f"{prop}.name") or None)
     text = _text(value, prop)
     match = _ISCO_CODE.match(text)
@@ -288,7 +299,7 @@ def _occupation(value: Any, prop: str) -> tuple[str | None, str | None]:
         return match.group(1), (match.group(2) or "").strip() or None
     if re.match(r"^\d", text):  # a number that is no ISCO-08 code is no label either
         raise JobPostingError(
-            prop, f"{text!r} is not an ISCO-08 code (1–4 digits), alone or before a label"
+            prop, f"{_shown(text)} is not an ISCO-08 code (1–4 digits), alone or before a label"
         )
     return None, text or None
 
@@ -413,7 +424,7 @@ def _check_envelope(doc: Any) -> None:
     if not isinstance(doc, dict):
         raise JobPostingError("@type", "the body must be one JobPosting object")
     if not is_jobposting(doc):
-        raise JobPostingError("@type", f"expected 'JobPosting', got {doc.get('@type')!r}")
+        raise JobPostingError("@type", f"expected 'JobPosting', got {_shown(doc.get('@type'))}")
     if "@context" in doc and "schema.org" not in str(doc["@context"]):  # also when null
         raise JobPostingError("@context", "must refer to https://schema.org")
 

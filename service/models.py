@@ -408,7 +408,9 @@ class VacancyIn(StrictInput):
 
     free_json_fields: ClassVar[tuple[str, ...]] = ("extra_properties",)
 
-    title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS, pattern=NOT_BLANK)
+    ]
     description: Annotated[
         str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS, pattern=NOT_BLANK)
     ]

@@ -76,6 +76,14 @@ def test_unknown_and_repeated_query_parameters_are_refused(seeded: TestClient, u
     assert seeded.get(url, params={"limit": 5}).status_code == 200
 
 
+def test_page_fragments_refuse_unknown_parameters_and_probes_ignore_them(
+    seeded: TestClient,
+) -> None:
+    _field(seeded.get("/ui/f/vacancies", params={"bogus": "1"}), "bogus")
+    _field(seeded.get("/ui/f/vacancies/werkgever-1/vac-1", params={"kind": "x"}), "kind")
+    assert seeded.get("/healthz", params={"nocache": "1"}).status_code == 200
+
+
 def test_repeatable_parameters_still_repeat(seeded: TestClient) -> None:
     resp = seeded.get("/v1/vacancies?status=open&status=closed")
     assert resp.status_code == 200 and resp.json()["count"] == 1
@@ -154,6 +162,7 @@ def test_texts_that_show_nothing_are_refused(client: TestClient, text: str) -> N
     _field(client.put("/v1/candidates/k1", json=candidate(cv_text=text)), "cv_text", "body")
     _field(client.put("/v1/candidates/k1", json=candidate(skills=[text])), "skills.0", "body")
     _field(client.put(VAC, json=vacancy(description=text)), "description", "body")
+    _field(client.put(VAC, json=vacancy(title=text)), "title", "body")
     _field(client.put("/v1/focus-occupations/f", json={"name": text}), "name", "body")
     _field(client.post("/v1/match", json={"target": "candidates", "text": text}), "text", "body")
     assert client.get("/v1/candidates/k1").status_code == 404
