@@ -16,7 +16,7 @@ from matching.embedder import Encoder
 from matching.geo import PostcodeLocator
 from matching.ranking import MatchFilters
 from service.config import Settings
-from service.errors import InvalidParameter, UnsupportedMediaType
+from service.errors import InvalidParameter, UnsupportedMediaType, short_name
 from service.index_state import IndexState
 from service.models import ID_PATTERN, ClientGroup, VacancyKind
 from service.occupations import OccupationIndex
@@ -191,7 +191,7 @@ def request_rules(request: Request) -> None:
     filtered = route.path.startswith(("/v1/", "/ui/f/"))
     for name in dict.fromkeys(request.query_params.keys()) if filtered else ():
         if name not in names:
-            raise InvalidParameter(name, "unknown query parameter")
+            raise InvalidParameter(short_name(name), "unknown query parameter")
         if name not in repeatable and len(request.query_params.getlist(name)) > 1:
             raise InvalidParameter(name, "given more than once; it takes one value")
     if route.body_field is not None and "content-type" in request.headers:

@@ -97,6 +97,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+MAX_NAME_CHARS = 100
+
+
+def short_name(name: str) -> str:
+    """A field name as an error names it: a caller's unknown key or parameter is echoed only
+    this far, so that an error never returns a megabyte the caller sent as a name."""
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
@@ -110,7 +119,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             continue
         loc = [str(p) for p in err.get("loc", ())]
         location = loc[0] if loc else "body"
-        field = ".".join(loc[1:]) or location
+        field = short_name(".".join(loc[1:]) or location)
         out.append({"field": field, "location": location, "message": err.get("msg", "invalid")})
     return out
 

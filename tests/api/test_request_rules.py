@@ -169,3 +169,13 @@ def test_texts_that_show_nothing_are_refused(client: TestClient, text: str) -> N
     # A visible character among them is content.
     ok = client.put("/v1/focus-occupations/f", json={"name": f"{text}kok"})
     assert ok.status_code == 201, ok.text
+
+
+def test_errors_echo_a_long_name_only_in_part(client: TestClient) -> None:
+    name = "x" * 5000
+    body = _field(
+        client.put("/v1/candidates/k1", json={**candidate(), name: 1}), "x" * 99 + "…", "body"
+    )
+    assert body
+    query = client.get("/v1/candidates", params={name: "1"})
+    assert query.status_code == 422 and len(query.text) < 400, query.text
