@@ -120,3 +120,33 @@ def free_json_problem(value: Any, max_depth: int = MAX_JSON_DEPTH - 1) -> str | 
     if size > MAX_FREE_JSON_BYTES:
         return f"{size} bytes as JSON; at most {MAX_FREE_JSON_BYTES} bytes are kept"
     return None
+
+
+class DuplicateKey(ValueError):
+    """An object of a JSON text names one key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def duplicate_key(body: bytes) -> str | None:
+    """The first key that an object of the JSON text ``body`` names twice, else None (also
+    when ``body`` is no valid JSON: its route says why). A parser keeps only one of the values
+    silently; the service refuses instead. Call it only on a body within ``MAX_JSON_DEPTH``."""
+    try:
+        json.loads(body, object_pairs_hook=_unique_pairs)
+    except DuplicateKey as exc:
+        return exc.key
+    except (ValueError, RecursionError):
+        return None
+    return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import send_error
-from service.json_bounds import MAX_JSON_DEPTH, depth_message, too_deep
+from service.errors import send_error, short_name
+from service.json_bounds import MAX_JSON_DEPTH, depth_message, duplicate_key, too_deep
 
 
 def _is_json(scope: Scope) -> bool:
@@ -21,7 +21,8 @@ def _is_json(scope: Scope) -> bool:
 class BodySizeLimit:
     """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it,
     and 422 naming the field when a JSON body nests deeper than ``MAX_JSON_DEPTH`` levels,
-    before anything parses it (a parser's recursion is no place to find out)."""
+    before anything parses it (a parser's recursion is no place to find out), or names one
+    key twice in an object (a parser would keep one value and drop the other unseen)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -61,9 +62,16 @@ class BodySizeLimit:
                 break
 
         if _is_json(scope):
-            field = too_deep(b"".join(m.get("body", b"") for m in messages), MAX_JSON_DEPTH)
+            body = b"".join(m.get("body", b"") for m in messages)
+            field = too_deep(body, MAX_JSON_DEPTH)
             if field is not None:
                 detail = [{"field": field, "location": "body", "message": depth_message()}]
+                await send_error(send, 422, "validation_error", detail)
+                return
+            key = duplicate_key(body) if body else None
+            if key is not None:
+                message = "given more than once in one object; a parser would keep only one"
+                detail = [{"field": short_name(key), "location": "body", "message": message}]
                 await send_error(send, 422, "validation_error", detail)
                 return
 

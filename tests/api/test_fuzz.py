@@ -606,6 +606,8 @@ def test_found_failures_stay_fixed(client: TestClient, auth_headers: dict[str, s
     _field_error(client.get("/v1/vacancies", params={"statuses": "open"}, headers=h), "statuses")
     # A broken body named a character offset as its field; text/plain was a 422 on some routes.
     _field_error(client.put("/v1/candidates/k", content=b'{"cv_text": }', headers=raw), "body")
+    twice = b'{"cv_text": "heftruck", "cv_text": "kok"}'
+    _field_error(client.put("/v1/candidates/k", content=twice, headers=raw), "cv_text")
     plain = {**h, "Content-Type": "text/plain"}
     assert client.put("/v1/candidates/k", content=b"{}", headers=plain).status_code == 415
     # Ids and texts that pass but mean nothing or cannot be reached; a Host echoed in Location.

@@ -4,6 +4,7 @@ address, texts that show nothing, host names and process ids."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from typing import Any
@@ -179,3 +180,27 @@ def test_errors_echo_a_long_name_only_in_part(client: TestClient) -> None:
     assert body
     query = client.get("/v1/candidates", params={name: "1"})
     assert query.status_code == 422 and len(query.text) < 400, query.text
+
+
+@pytest.mark.parametrize(("method", "url", "body"), BODY_ROUTES)
+def test_a_key_given_twice_is_refused(
+    seeded: TestClient, method: str, url: str, body: dict[str, Any]
+) -> None:
+    """A JSON parser keeps the last of two equal keys and drops the first unseen."""
+    first, value = next(iter(body.items()))
+    text = json.dumps(body)[:-1] + f", {json.dumps(first)}: {json.dumps(value)}}}"
+    resp = seeded.request(method, url, content=text.encode(), headers=JSON)
+    assert "more than once" in _field(resp, first, "body")
+
+
+def test_a_key_given_twice_in_free_json_is_refused(seeded: TestClient) -> None:
+    text = json.dumps(vacancy())[:-1] + ', "extra_properties": {"loon": 1, "loon": 2}}'
+    resp = seeded.put(VAC, content=text.encode(), headers=JSON)
+    assert "more than once" in _field(resp, "loon", "body")
+    posting = (
+        '{"@type": "JobPosting", "title": "Kok", "description": "Koken.", '
+        '"baseSalary": {"value": 1, "value": 2}}'
+    )
+    ld = {"Content-Type": "application/ld+json"}
+    _field(seeded.put(VAC, content=posting.encode(), headers=ld), "value", "body")
+    assert seeded.get(VAC).json()["extra_properties"] is None  # unchanged
