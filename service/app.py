@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import faiss
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,11 +19,17 @@ from service import crud, ui
 from service.auth import AccessGate
 from service.config import Settings, get_settings
 from service.db import ensure_migrated, make_engine
-from service.deps import AppState
+from service.deps import AppState, request_rules
 from service.errors import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
-from service.observability import IndexCollector, Metrics, RequestObservability, TimedEncoder
+from service.observability import (
+    IndexCollector,
+    Metrics,
+    RequestObservability,
+    TimedEncoder,
+    worker_id,
+)
 from service.openapi import install_openapi
 from service.rate_limit import make_limiter
 from service.routes import (
@@ -61,8 +67,9 @@ Occupations: ESCO, European Commission (https://esco.ec.europa.eu).
 
 
 class WorkerHeader:
-    """Name the answering process (``X-Werkmatch-Worker: <pid>``): which of several uvicorn
-    workers served a request matters when following a write to a read."""
+    """Name the answering process (``X-Werkmatch-Worker: <opaque id>``, see
+    ``observability.worker_id``): which of several uvicorn workers served a request matters
+    when following a write to a read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,7 +81,7 @@ class WorkerHeader:
 
         async def send_with_pid(message: Message) -> None:
             if message["type"] == "http.response.start":
-                pid = (b"x-werkmatch-worker", str(os.getpid()).encode())
+                pid = (b"x-werkmatch-worker", worker_id().encode())
                 message = {**message, "headers": [*message.get("headers", []), pid]}
             await send(message)
 
@@ -148,6 +155,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         # Each uvicorn worker runs this after it has been forked: the model, FAISS and their
         # threads start here, never in the parent process.
         enc = encoder or load_encoder(*settings.encoder_args())
+        log.info("worker %s is process %d", worker_id(), os.getpid())
         state = build_state(settings, TimedEncoder(enc, metrics))
         app.state.werkmatch = state
         try:
@@ -165,6 +173,10 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(request_rules)],
+        # No redirect from '/path/' to '/path': Starlette built its Location from the Host
+        # header, so any caller could make the service answer with a link to another host.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     install_openapi(app)

@@ -7,12 +7,13 @@ content hash (text + model id) has no stored vector yet.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -55,6 +56,8 @@ class Kind:
     embed_text: Callable[[Any], str]
 
 
+log = logging.getLogger(__name__)
+
 CANDIDATES = Kind(
     name="candidate",
     table=Candidate,
@@ -84,6 +87,18 @@ def get_row(*, session: Session, kind: Kind, key: dict[str, str]) -> Any | None:
 def input_fields(kind: Kind, row: Any) -> dict[str, Any]:
     """The client-owned fields of a stored row, as the input schema dumps them."""
     return {name: getattr(row, name) for name in kind.schema.model_fields}
+
+
+def stored_input(kind: Kind, row: Any) -> Any:
+    """A stored row as its input schema, for re-embedding or relinking: validated, or, when a
+    row written before a newer input rule no longer passes it, taken as stored (it passed the
+    rules of its day). Never fails on one row, so a start-up or import never does."""
+    fields = input_fields(kind, row)
+    try:
+        return kind.schema.model_validate(fields)
+    except ValidationError:
+        log.warning("%s row %s no longer passes the input rules; used as stored", kind.name, row.id)
+        return kind.schema.model_construct(**fields)
 
 
 # Any fixed 64-bit number; it only has to be the same in every process.
@@ -299,7 +314,7 @@ def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encode
     rows = session.exec(select(kind.table).where(col(kind.table.id).in_(ids))).all()  # type: ignore[attr-defined]
     if not rows:
         return 0
-    inputs = [kind.schema.model_validate(input_fields(kind, r)) for r in rows]
+    inputs = [stored_input(kind, r) for r in rows]
     vectors = _vectors_for(session, kind, [kind.embed_text(d) for d in inputs], encoder)
     now = utcnow()
     for row, (h, vec, n_chunks) in zip(rows, vectors, strict=True):

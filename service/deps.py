@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -14,7 +16,7 @@ from matching.embedder import Encoder
 from matching.geo import PostcodeLocator
 from matching.ranking import MatchFilters
 from service.config import Settings
-from service.errors import InvalidParameter
+from service.errors import InvalidParameter, UnsupportedMediaType, short_name
 from service.index_state import IndexState
 from service.models import ID_PATTERN, ClientGroup, VacancyKind
 from service.occupations import OccupationIndex
@@ -48,7 +50,7 @@ def get_session(state: StateDep) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-_ID_DOC = "1–64 characters: letters, digits, '.', '_' or '-'"
+_ID_DOC = "1–64 characters: letters, digits, '.', '_' or '-', not starting with '.'"
 CandidateId = Annotated[str, Path(pattern=ID_PATTERN, description=f"Client-system id; {_ID_DOC}")]
 EmployerId = Annotated[str, Path(pattern=ID_PATTERN, description=f"Employer account id; {_ID_DOC}")]
 VacancyId = Annotated[
@@ -81,8 +83,15 @@ def candidate_match_params(
         float | None, Query(gt=0, le=500, description="Largest distance in km.")
     ] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1, description="Lowest score.")] = None,
+    # Vacancy filters, accepted only to answer a clear 422 (as the other direction does).
+    kind: Annotated[list[str], Query(include_in_schema=False)] = [],  # noqa: B006
+    include_closed: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> MatchParams:
     """Filters for queries whose results are candidates."""
+    if kind:
+        raise InvalidParameter("kind", "filters vacancies; these results are candidates")
+    if include_closed is not None:
+        raise InvalidParameter("include_closed", "filters vacancies; these results are candidates")
     return MatchParams(
         limit=limit,
         filters=MatchFilters(
@@ -132,3 +141,60 @@ def vacancy_match_params(
 
 CandidateMatchParams = Annotated[MatchParams, Depends(candidate_match_params)]
 VacancyMatchParams = Annotated[MatchParams, Depends(vacancy_match_params)]
+
+
+# ---------------------------------------------------------------- rules for every request
+
+_JSON_BODY = "application/json"
+
+
+def _query_names(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """(every query parameter the route declares, those that may repeat)."""
+    cached = _QUERY_NAMES.get(id(route))
+    if cached is None:
+        params, pending = [], [route.dependant]
+        while pending:  # the route's own parameters and those of its dependencies
+            dependant = pending.pop()
+            params.extend(dependant.query_params)
+            pending.extend(dependant.dependencies)
+        names = frozenset(p.alias for p in params)
+        repeatable = frozenset(p.alias for p in params if _is_list(p.field_info.annotation))
+        cached = _QUERY_NAMES[id(route)] = (names, repeatable)
+    return cached
+
+
+_QUERY_NAMES: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return get_origin(annotation) in (list, tuple, set, frozenset)
+
+
+def request_rules(request: Request) -> None:
+    """What every route refuses instead of ignoring (app-wide dependency):
+
+    - on API and page-fragment routes, a query parameter the route does not declare, or one
+      value of a single-valued parameter given more than once (a 422 naming it: an ignored
+      filter would silently widen a result);
+    - a request body of another media type than ``application/json`` (a 415); the vacancy PUT,
+      which also takes JSON-LD, checks its own.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    names, repeatable = _query_names(route)
+    # Probes (/healthz, /readyz, /metrics), the page shell and the docs take no parameters and
+    # ignore a query string (a monitor's cache buster); API and page-fragment routes, whose
+    # parameters filter what they show, refuse what they do not know.
+    filtered = route.path.startswith(("/v1/", "/ui/f/"))
+    for name in dict.fromkeys(request.query_params.keys()) if filtered else ():
+        if name not in names:
+            raise InvalidParameter(short_name(name), "unknown query parameter")
+        if name not in repeatable and len(request.query_params.getlist(name)) > 1:
+            raise InvalidParameter(name, "given more than once; it takes one value")
+    if route.body_field is not None and "content-type" in request.headers:
+        media = request.headers["content-type"].split(";")[0].strip().lower()
+        if media != _JSON_BODY:
+            raise UnsupportedMediaType(f"send the body as {_JSON_BODY}")

@@ -97,12 +97,29 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+MAX_NAME_CHARS = 100
+
+
+def short_name(name: str) -> str:
+    """A field name as an error names it: a caller's unknown key or parameter is echoed only
+    this far, so that an error never returns a megabyte the caller sent as a name."""
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            # FastAPI locates a decode error at ("body", <character offset>): the field at
+            # fault is the body; the offset belongs in the message.
+            where = err.get("loc", ("body", "?"))[-1]
+            reason = err.get("ctx", {}).get("error", "invalid")
+            message = f"not valid JSON: {reason} at character {where}"
+            out.append({"field": "body", "location": "body", "message": message})
+            continue
         loc = [str(p) for p in err.get("loc", ())]
         location = loc[0] if loc else "body"
-        field = ".".join(loc[1:]) or location
+        field = short_name(".".join(loc[1:]) or location)
         out.append({"field": field, "location": location, "message": err.get("msg", "invalid")})
     return out
 
@@ -197,7 +214,7 @@ async def send_error(
     send: Send,
     status: int,
     error: str,
-    detail: str,
+    detail: str | list[dict[str, str]],
     retry: int | None = None,
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:

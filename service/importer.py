@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service import crud, jobposting
+from service import crud, jobposting, json_bounds
 from service.errors import InvalidParameter
 from service.models import ID_PATTERN
 from service.occupation_links import check_caller_uris
@@ -53,6 +53,10 @@ def parse_line(
     kind: crud.Kind, raw: str, default_employer: str | None = None
 ) -> tuple[dict[str, str], BaseModel]:
     """One JSON line → (key, validated input); raises ValueError naming the field."""
+    if (field := json_bounds.too_deep(raw.encode())) is not None:
+        raise ValueError(f"{field}: {json_bounds.depth_message()}")
+    if (key := json_bounds.duplicate_key(raw.encode())) is not None:
+        raise ValueError(f"{key[:100]}: given more than once in one object")
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -67,7 +71,9 @@ def parse_line(
     for name in _key_fields(kind):
         value = obj.pop(name, None)
         if not isinstance(value, str) or not _ID.match(value):
-            raise ValueError(f"{name}: required, 1–64 letters, digits, '.', '_' or '-'")
+            raise ValueError(
+                f"{name}: required, 1–64 letters, digits, '.', '_' or '-', not '.' first"
+            )
         key[name] = value
     try:
         return key, kind.schema.model_validate(obj)
@@ -96,7 +102,9 @@ def _jobposting_line(
     ``--employer-id`` or ``hiringOrganization.identifier``."""
     vacancy_id = _identifier(obj.get("identifier"))
     if vacancy_id is None:
-        raise ValueError("identifier: required, 1–64 letters, digits, '.', '_' or '-'")
+        raise ValueError(
+            "identifier: required, 1–64 letters, digits, '.', '_' or '-', not '.' first"
+        )
     org = obj.get("hiringOrganization")
     employer = default_employer or (
         _identifier(org.get("identifier")) if isinstance(org, dict) else None

@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from matching.geo import normalize_postcode
 from service import protected
+from service.json_bounds import MAX_JSON_DEPTH, free_json_problem
 from service.models import MAX_DESCRIPTION_CHARS, VacancyIn
 
 MEDIA_TYPE = "application/ld+json"
@@ -150,6 +151,12 @@ def html_to_text(fragment: str) -> str:
 # ---------------------------------------------------------------- property readers
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as an error message quotes it: short, so that an error never echoes a body."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _text(value: Any, prop: str) -> str:
     if not isinstance(value, str):
         raise JobPostingError(prop, f"expected text, got {type(value).__name__}")
@@ -181,24 +188,51 @@ def _date(value: Any, prop: str) -> date:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         return date.fromisoformat(text)
     except ValueError:
-        raise JobPostingError(prop, f"{text!r} is not an ISO 8601 date or date-time") from None
+        raise JobPostingError(
+            prop, f"{_shown(text)} is not an ISO 8601 date or date-time"
+        ) from None
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_NUMBER = r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?"
+# A number of hours as the mapping reads it: '32', '32 uur', '32 uur per week', '36-40 hours per
+# week', '24 tot 28 uur p/w'. Any other text (schema.org also allows '8am-5pm', 'night shift')
+# is not a number of hours: it is kept verbatim in extra_properties, never read as one.
+_HOURS_TEXT = re.compile(
+    rf"^\s*(?P<low>{_NUMBER})(?:\s*(?:-|–|tot|to|t/m)\s*(?P<high>{_NUMBER}))?"
+    r"(?:\s*(?:uur|u|hours?|hrs?|h))?"
+    r"(?:\s*(?:per|/|p/?|a|in\s+de|in\s+a)\s*(?:week|wk|w))?\s*$",
+    re.I,
+)
+_WHOLE = re.compile(r"^\d+$")
 
 
-def _hours(value: Any, prop: str) -> int | None:
-    """The highest weekly hour count in a text like '32-36 uur per week' (None if none given)."""
+def _whole_hours(text: str, prop: str) -> int:
+    if not _WHOLE.match(text) or not 1 <= int(text) <= 60:
+        raise JobPostingError(
+            prop, f"{_shown(text)} is not a whole number of hours per week from 1 to 60"
+        )
+    return int(text)
+
+
+def _hours(value: Any, prop: str) -> tuple[int | None, bool]:
+    """(hours per week, whether that says all the value says).
+
+    A number, or a text that is a number or range of hours ('32-36 uur per week'), maps to its
+    (highest) whole number of hours, 1–60; a sign, exponent or fraction is refused, never
+    rounded or dropped. Text that is no number of hours maps to nothing (kept verbatim).
+    """
     if isinstance(value, int | float) and not isinstance(value, bool):
-        numbers = [float(value)]
-    else:
-        numbers = [float(n.replace(",", ".")) for n in _NUMBER.findall(_text(value, prop))]
-    if not numbers:
-        return None
-    hours = round(max(numbers))
-    if not 1 <= hours <= 60:
-        raise JobPostingError(prop, f"{hours} hours per week is outside 1–60")
-    return hours
+        if isinstance(value, float) and not value.is_integer():
+            raise JobPostingError(prop, f"{value} is not a whole number of hours per week")
+        return _whole_hours(str(int(value)), prop), True
+    match = _HOURS_TEXT.match(_text(value, prop))
+    if match is None:
+        return None, False
+    low, high = match.group("low"), match.group("high")
+    hours = [_whole_hours(n, prop) for n in (low, high) if n is not None]
+    if len(hours) == 2 and hours[0] > hours[1]:
+        raise JobPostingError(prop, f"the range {low}–{high} runs backwards")
+    return max(hours), high is None  # a range says more than its highest number
 
 
 _EMPLOYMENT_ALIASES = {
@@ -233,14 +267,16 @@ def _employment_types(value: Any, prop: str) -> list[str]:
         code = _EMPLOYMENT_ALIASES.get(raw.replace("_", ""), raw)
         if code not in _EMPLOYMENT_TYPES:
             raise JobPostingError(
-                where, f"{item!r} is not one of {', '.join(_EMPLOYMENT_TYPES)} (or voltijd, …)"
+                where,
+                f"{_shown(item)} is not one of {', '.join(_EMPLOYMENT_TYPES)} (or voltijd, …)",
             )
         if code not in out:
             out.append(code)
     return out
 
 
-_ISCO_CODE = re.compile(r"^(\d{1,4})(?:\s*[-–:]?\s*(.*))?$", re.S)
+_ISCO_CODE = re.compile(r"^(\d{1,4})(?:(?:\s*[-–:]\s*|\s+)(\D.*))?$", re.S)
+_CATEGORY_KEYS = frozenset({"@type", "codeValue", "name", "inCodeSet"})
 
 
 def _occupation(value: Any, prop: str) -> tuple[str | None, str | None]:
@@ -253,12 +289,18 @@ def _occupation(value: Any, prop: str) -> tuple[str | None, str | None]:
         name = value.get("name")
         code_text = None if code is None else _text(str(code), f"{prop}.codeValue")
         if code_text is not None and not re.fullmatch(r"\d{1,4}", code_text):
-            raise JobPostingError(f"{prop}.codeValue", f"{code_text!r} is not an ISCO-08 code")
+            raise JobPostingError(
+                f"{prop}.codeValue", f"{_shown(code_text)} is not an ISCO-08 code"
+            )
         return code_text, None if name is None else (_text(name, f"{prop}.name") or None)
     text = _text(value, prop)
     match = _ISCO_CODE.match(text)
     if match:
         return match.group(1), (match.group(2) or "").strip() or None
+    if re.match(r"^\d", text):  # a number that is no ISCO-08 code is no label either
+        raise JobPostingError(
+            prop, f"{_shown(text)} is not an ISCO-08 code (1–4 digits), alone or before a label"
+        )
     return None, text or None
 
 
@@ -306,16 +348,24 @@ def _education(value: Any, prop: str) -> str | None:
     return None
 
 
-def _location(value: Any, prop: str) -> dict[str, Any]:
-    """postcode / locality / lat / lon from the first Place in ``jobLocation``."""
+_PLACE_KEYS = frozenset({"@type", "address", "geo"})
+_ADDRESS_KEYS = frozenset({"@type", "postalCode", "addressLocality", "addressCountry"})
+_GEO_KEYS = frozenset({"@type", "latitude", "longitude"})
+
+
+def _location(value: Any, prop: str) -> tuple[dict[str, Any], bool]:
+    """(postcode / locality / lat / lon from the first Place in ``jobLocation``, whether they
+    say all the value says: one Place, a Dutch address of those parts only, a whole geo)."""
     place = _one(value)
     if place is None:
-        return {}
+        return {}, True
     if not isinstance(place, dict):
         raise JobPostingError(prop, "expected a Place object with an address")
     out: dict[str, Any] = {}
+    whole = not (isinstance(value, list) and len(value) > 1) and set(place) <= _PLACE_KEYS
     address = place.get("address")
     if isinstance(address, dict):
+        whole = whole and set(address) <= _ADDRESS_KEYS
         country = address.get("addressCountry")
         if isinstance(country, dict):
             country = country.get("name")
@@ -327,6 +377,7 @@ def _location(value: Any, prop: str) -> dict[str, Any]:
             "THE NETHERLANDS",
         }
         code = address.get("postalCode")
+        whole = whole and (dutch or code is None)
         if code is not None and dutch:
             try:
                 out["postcode"] = normalize_postcode(_text(code, f"{prop}.address.postalCode"))
@@ -335,25 +386,45 @@ def _location(value: Any, prop: str) -> dict[str, Any]:
         locality = address.get("addressLocality")
         if locality is not None:
             out["locality"] = _text(locality, f"{prop}.address.addressLocality") or None
-    elif address is not None and not isinstance(address, str):
-        raise JobPostingError(f"{prop}.address", "expected a PostalAddress object or text")
+    elif address is not None:
+        if not isinstance(address, str):
+            raise JobPostingError(f"{prop}.address", "expected a PostalAddress object or text")
+        whole = False  # an address as text: kept, not parsed
     geo = place.get("geo")
-    if isinstance(geo, dict) and "latitude" in geo and "longitude" in geo:
-        try:
-            out["lat"], out["lon"] = float(geo["latitude"]), float(geo["longitude"])
-        except (TypeError, ValueError):
-            raise JobPostingError(f"{prop}.geo", "latitude and longitude must be numbers") from None
-    return out
+    if geo is not None:
+        if not isinstance(geo, dict):
+            raise JobPostingError(f"{prop}.geo", "expected a GeoCoordinates object")
+        if ("latitude" in geo) != ("longitude" in geo):
+            raise JobPostingError(f"{prop}.geo", "latitude and longitude must be given together")
+        whole = whole and set(geo) <= _GEO_KEYS
+        if "latitude" in geo:
+            try:
+                out["lat"], out["lon"] = float(geo["latitude"]), float(geo["longitude"])
+            except (TypeError, ValueError):
+                raise JobPostingError(
+                    f"{prop}.geo", "latitude and longitude must be numbers"
+                ) from None
+    return out, whole
 
 
 # ---------------------------------------------------------------- the mapping
+
+
+def _plain_thing(value: Any, keys: frozenset[str]) -> bool:
+    """Whether a JSON-LD value is one text, or one object with only ``keys`` (what a mapping
+    reads): then its vacancy fields say all it says."""
+    if isinstance(value, list):
+        if len(value) > 1:
+            return False
+        value = value[0] if value else None
+    return not isinstance(value, dict) or set(value) <= keys
 
 
 def _check_envelope(doc: Any) -> None:
     if not isinstance(doc, dict):
         raise JobPostingError("@type", "the body must be one JobPosting object")
     if not is_jobposting(doc):
-        raise JobPostingError("@type", f"expected 'JobPosting', got {doc.get('@type')!r}")
+        raise JobPostingError("@type", f"expected 'JobPosting', got {_shown(doc.get('@type'))}")
     if "@context" in doc and "schema.org" not in str(doc["@context"]):  # also when null
         raise JobPostingError("@context", "must refer to https://schema.org")
 
@@ -377,31 +448,54 @@ def to_vacancy_fields(doc: Any) -> dict[str, Any]:
     fields["description"] = html_to_text(raw_description)
     extra = {k: v for k, v in doc.items() if k not in MAPPED and k not in _JSONLD_KEYWORDS}
 
+    # A mapped property whose value says more than its vacancy fields can hold (a second Place,
+    # an Organization's sameAs, an address as text, a range of hours) is also kept verbatim.
+    kept: list[str] = []
     if "hiringOrganization" in doc:
-        fields["employer_name"] = _name_of(doc["hiringOrganization"], "hiringOrganization")
+        org = doc["hiringOrganization"]
+        fields["employer_name"] = _name_of(org, "hiringOrganization")
+        if not _plain_thing(org, frozenset({"@type", "name"})):
+            kept.append("hiringOrganization")
     if "jobLocation" in doc:
-        fields.update(_location(doc["jobLocation"], "jobLocation"))
+        place, whole = _location(doc["jobLocation"], "jobLocation")
+        fields.update(place)
+        if not whole:
+            kept.append("jobLocation")
     if "workHours" in doc:
-        fields["hours_per_week"] = _hours(doc["workHours"], "workHours")
+        fields["hours_per_week"], whole = _hours(doc["workHours"], "workHours")
+        if not whole:
+            kept.append("workHours")
     if "employmentType" in doc:
         types = _employment_types(doc["employmentType"], "employmentType")
         fields["employment_type"] = types
         if "VOLUNTEER" in types:
             fields["kind"] = "volunteer"
     if "occupationalCategory" in doc:
-        code, label = _occupation(doc["occupationalCategory"], "occupationalCategory")
+        category = doc["occupationalCategory"]
+        code, label = _occupation(category, "occupationalCategory")
         fields["occupation_code"], fields["occupation"] = code, label
+        if not _plain_thing(category, _CATEGORY_KEYS):
+            kept.append("occupationalCategory")
     if "skills" in doc:
         fields["skills"] = _skills(doc["skills"], "skills")
+        terms = doc["skills"] if isinstance(doc["skills"], list) else [doc["skills"]]
+        if not all(_plain_thing(t, frozenset({"@type", "name"})) for t in terms):
+            kept.append("skills")
     if "educationRequirements" in doc:
         level = _education(doc["educationRequirements"], "educationRequirements")
-        if level is None:
+        if level is None or not _plain_thing(doc["educationRequirements"], frozenset()):
             extra["educationRequirements"] = doc["educationRequirements"]
         fields["education_level"] = level
     if "validThrough" in doc:
         fields["closes_on"] = _date(doc["validThrough"], "validThrough")
     if "datePosted" in doc:
         fields["posted_on"] = _date(doc["datePosted"], "datePosted")
+    extra.update((prop, doc[prop]) for prop in kept)
+    for key, value in extra.items():
+        # Kept one level deeper than sent (inside extra_properties), and only within bounds.
+        problem = free_json_problem(value, MAX_JSON_DEPTH - 2)
+        if problem is not None:
+            raise JobPostingError(key, problem)
     fields["extra_properties"] = extra or None
     return fields
 

@@ -81,7 +81,9 @@ def create_key(
         raise ValueError("caseworker_id: only director keys can be limited to a caseload")
     for name, value in (("employer_id", employer_id), ("caseworker_id", caseworker_id)):
         if value is not None and not _ID_RE.match(value):
-            raise ValueError(f"{name}: 1–64 characters: letters, digits, '.', '_' or '-'")
+            raise ValueError(
+                f"{name}: 1–64 characters: letters, digits, '.', '_' or '-', not '.' first"
+            )
     if expires_in_days is not None and not 0 < expires_in_days <= 3650:
         raise ValueError("expires_in_days: must be between 0 and 3650")
     if len(label) > 120:

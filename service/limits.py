@@ -1,4 +1,5 @@
-"""ASGI middleware that bounds request bodies, also when they arrive chunked."""
+"""ASGI middleware that bounds request bodies (size, and the nesting depth of JSON), also when
+they arrive chunked."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import send_error
+from service.errors import send_error, short_name
+from service.json_bounds import MAX_JSON_DEPTH, depth_message, duplicate_key, too_deep
+
+
+def _is_json(scope: Scope) -> bool:
+    """A body the app parses as JSON: no media type (read as JSON), or any JSON media type."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media = value.split(b";")[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return True
 
 
 def route_pattern(template: str) -> re.Pattern[str]:
@@ -17,7 +28,10 @@ def route_pattern(template: str) -> re.Pattern[str]:
 
 
 class BodySizeLimit:
-    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it.
+    """Answer 413 when a request body exceeds ``max_bytes``, before the app reads any of it,
+    and 422 naming the field when a JSON body nests deeper than ``MAX_JSON_DEPTH`` levels,
+    before anything parses it (a parser's recursion is no place to find out), or names one
+    key twice in an object (a parser would keep one value and drop the other unseen).
 
     ``routes`` gives single routes another limit: (method, route template, max bytes), e.g.
     the CV-document upload, whose files are larger than any JSON body.
@@ -68,6 +82,20 @@ class BodySizeLimit:
                 return
             if not message.get("more_body", False):
                 break
+
+        if _is_json(scope):
+            body = b"".join(m.get("body", b"") for m in messages)
+            field = too_deep(body, MAX_JSON_DEPTH)
+            if field is not None:
+                detail = [{"field": field, "location": "body", "message": depth_message()}]
+                await send_error(send, 422, "validation_error", detail)
+                return
+            key = duplicate_key(body) if body else None
+            if key is not None:
+                message = "given more than once in one object; a parser would keep only one"
+                detail = [{"field": short_name(key), "location": "body", "message": message}]
+                await send_error(send, 422, "validation_error", detail)
+                return
 
         async def replay() -> Message:
             if messages:

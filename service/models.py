@@ -17,10 +17,12 @@ from pydantic import (
     ModelWrapValidatorHandler,
     Strict,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic import Field as PydField
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -35,6 +37,7 @@ from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
 from matching.geo import normalize_postcode
+from service.json_bounds import free_json_problem
 from service.protected import refuse_protected_fields
 
 SQLModel.metadata.naming_convention = {
@@ -45,7 +48,9 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# Never '.' first: the ids '.' and '..' would pass but no URL path can hold them (clients
+# resolve them as dot-segments), so such an object could be written but never read or erased.
+ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$"
 ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 MAX_CV_CHARS = 50_000
@@ -75,7 +80,15 @@ EmploymentType = Literal[
 WHITE_SPACE = "\t\n\v\f\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
     map(chr, range(0x2000, 0x200B))
 )
-NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# A text that must say something holds one character that is neither whitespace nor invisible:
+# control characters (Unicode Cc) and the format characters of the Basic Multilingual Plane
+# (Cf: soft hyphen, zero-width space and joiners, direction marks, word joiner, BOM, ...) show
+# nothing. Spelt out as ranges, as JSON Schema's regexes have no Unicode categories.
+NOT_BLANK = (
+    r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    r"\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufff9-\ufffb]"
+)
 Label = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS, pattern=NOT_BLANK)
 ]
@@ -258,6 +271,21 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _refuse_unbounded_json(title: str, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """A 422 located at each free JSON field that exceeds the depth or size bound."""
+    errors = [
+        InitErrorDetails(
+            type=PydanticCustomError("json_bounds", "{problem}", {"problem": problem}),
+            loc=(name,),
+            input="…",
+        )
+        for name in fields
+        if (problem := free_json_problem(data.get(name))) is not None
+    ]
+    if errors:
+        raise ValidationError.from_exception_data(title, errors)
+
+
 class StrictInput(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error rather than silently lost,
     and values of the wrong JSON type instead of converting them (``false`` is no number,
@@ -265,7 +293,8 @@ class StrictInput(BaseModel):
 
     Protected attributes (age, gender, nationality, ethnicity, religion, names; see
     :mod:`service.protected`) are refused with an error that says so, also inside the fields
-    named in ``free_json_fields``.
+    named in ``free_json_fields``. Those fields must also fit the bounds of
+    :mod:`service.json_bounds` (depth and size), checked before pydantic walks them.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -278,6 +307,7 @@ class StrictInput(BaseModel):
         # (extra="ignore") to render stored rows, which must never fail to render.
         if isinstance(data, dict) and cls.model_config.get("extra") == "forbid":
             refuse_protected_fields(cls.__name__, data, cls.model_fields, cls.free_json_fields)
+            _refuse_unbounded_json(cls.__name__, data, cls.free_json_fields)
         return handler(data)
 
     @field_validator("*", mode="before")
@@ -381,7 +411,9 @@ class VacancyIn(StrictInput):
 
     free_json_fields: ClassVar[tuple[str, ...]] = ("extra_properties",)
 
-    title: Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS, pattern=NOT_BLANK)
+    ]
     description: Annotated[
         str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION_CHARS, pattern=NOT_BLANK)
     ]
@@ -481,6 +513,11 @@ class VacancyPublic(VacancyIn, Timestamps):
     employer_id: str
     vacancy_id: str
     occupation_esco: EscoLinkOut | None = None
+    withheld: list[str] = PydField(
+        default=[],
+        description="Stored fields this answer leaves out (null above): free JSON stored before "
+        "the input bounds existed that exceeds them. PUT the vacancy again to replace it.",
+    )
 
 
 class FocusOccupationPublic(FocusOccupationIn, Timestamps):

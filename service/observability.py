@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
+import secrets
 import sys
 import time
 import traceback
@@ -27,6 +29,19 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.embedder import Embedded, Encoder
+
+_WORKER_IDS: dict[int, str] = {}
+
+
+def worker_id() -> str:
+    """An opaque name of this process (8 hex digits, new in every process): answers tell the
+    workers apart by it without telling a caller the host's process ids. The lifespan logs
+    which pid it stands for."""
+    pid = os.getpid()
+    if pid not in _WORKER_IDS:  # after a fork the child draws its own
+        _WORKER_IDS[pid] = secrets.token_hex(4)
+    return _WORKER_IDS[pid]
+
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -143,7 +143,7 @@ def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
     changed = {"vacancies": 0, "candidates": 0}
     for name, kind in (("vacancies", crud.VACANCIES), ("candidates", crud.CANDIDATES)):
         for row in session.exec(select(kind.table)).all():
-            data = kind.schema.model_validate(crud.input_fields(kind, row))
+            data = crud.stored_input(kind, row)
             if kind is crud.VACANCIES:
                 link = link_vacancy(session, index, data)  # type: ignore[arg-type]
                 if link == row.occupation_esco:

@@ -127,6 +127,7 @@ def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict
         responses.setdefault("404", _error_response("404"))
     if "requestBody" in op:
         responses.setdefault("413", _error_response("413"))
+        responses.setdefault("415", _error_response("415"))
     if path.endswith("/matches") or path == "/v1/match":
         responses.setdefault("503", _error_response("503"))
     for code in ("404", "409", "413", "415"):

@@ -105,9 +105,11 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
         if current is not None:
             assert current.id is not None
             if owner_alive(current.owner, current.heartbeat_at, stale_after_s):
+                # Which host and process runs it is for the operator's log, not for the caller.
+                log.info("rematch run %d is in progress in %s", current.id, current.owner)
                 raise RunConflict(
-                    f"rematch run {current.id} is in progress (owner {current.owner}, "
-                    f"started {current.started_at.isoformat()}); try again when it has finished"
+                    f"rematch run {current.id} is in progress (started "
+                    f"{current.started_at.isoformat()}); try again when it has finished"
                 )
             # the commit expires ``current``: keep what the log line needs
             run_id, previous_owner = current.id, current.owner

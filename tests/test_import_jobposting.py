@@ -104,3 +104,34 @@ def test_import_jobposting_employer_from_organisation_or_rejected(env: str, tmp_
         [row] = session.exec(select(Vacancy)).all()
     engine.dispose()
     assert (row.employer_id, row.external_id) == ("zorg-rdam", "jp-en-2")
+
+
+def test_import_refuses_unbounded_json_per_line(env: str, tmp_path: Path) -> None:
+    """The import is an intake path too: too deep or too big free JSON is a rejected line,
+    nothing of it stored, and the other lines still go in."""
+    deep = '{"a":' * 3000 + "1" + "}" * 3000
+    plain = json.dumps({"external_id": "plain-deep", **vacancy()})[:-1]
+    lines = [
+        plain + f', "extra_properties": {deep}}}',
+        _posting(DUTCH_POSTING, "jp-deep", baseSalary=json.loads('{"a":' * 40 + "1" + "}" * 40)),
+        _posting(DUTCH_POSTING, "jp-big", baseSalary={"note": "x" * 20_000}),
+        _posting(DUTCH_POSTING, "jp-twice")[:-1] + ', "title": "Kok"}',
+        _posting(DUTCH_POSTING, "jp-ok"),
+    ]
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["import", "vacancies", str(path), "--employer-id", "emp-x", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (summary["created"], summary["rejected"]) == (1, 4), summary
+    reasons = {r["line"]: r["reason"] for r in summary["rejections"]}
+    assert reasons[1].startswith("extra_properties: JSON nested deeper than 32")
+    assert reasons[2].startswith("baseSalary: JSON nested deeper than 32")
+    assert reasons[3].startswith("baseSalary:") and "bytes" in reasons[3]
+    assert reasons[4] == "title: given more than once in one object"
+    engine = make_engine(env)
+    with Session(engine) as session:
+        assert [v.external_id for v in session.exec(select(Vacancy)).all()] == ["jp-ok"]
+    engine.dispose()

@@ -19,6 +19,7 @@ from service.deps import (
 from service.errors import NotFound
 from service.match_service import vacancies_for_candidate
 from service.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
+from service.rendering import render_each
 from service.schemas import VacancyMatchList
 from service.tenancy import CandidateScopeDep
 
@@ -104,8 +105,9 @@ def list_candidates(
     rows, total = crud.list_rows(
         session=session, kind=crud.CANDIDATES, filters=filters, limit=limit, offset=offset
     )
-    scope.show(r.external_id for r in rows)
-    return CandidateList(data=[to_public(r) for r in rows], count=total)
+    data = render_each(rows, to_public, "candidate")
+    scope.show(c.candidate_id for c in data)
+    return CandidateList(data=data, count=total)
 
 
 @router.get("/{candidate_id}/matches", response_model=VacancyMatchList)

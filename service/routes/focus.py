@@ -14,6 +14,7 @@ from service.models import (
     FocusOccupationList,
     FocusOccupationPublic,
 )
+from service.rendering import render_each
 
 router = APIRouter(prefix="/v1/focus-occupations", tags=["focus occupations"])
 
@@ -76,4 +77,6 @@ def list_focus_occupations(
     rows = session.exec(
         select(FocusOccupation).order_by(FocusOccupation.slug).offset(offset).limit(limit)
     ).all()
-    return FocusOccupationList(data=[to_public(r) for r in rows], count=int(total))
+    return FocusOccupationList(
+        data=render_each(rows, to_public, "focus_occupation"), count=int(total)
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +12,7 @@ from sqlmodel import Session
 from service.deps import StateDep
 from service.errors import DATABASE_RETRY_AFTER
 from service.index_state import IndexNotReady
+from service.observability import worker_id
 
 router = APIRouter(tags=["operations"])
 
@@ -29,7 +28,7 @@ def readyz(state: StateDep) -> JSONResponse:
     """Ready to answer: database reachable, model loaded, indexes caught up and equal to the
     database (ids, counts, change-log sequence; ``check``). 503 with ``Retry-After`` otherwise.
     """
-    detail: dict[str, object] = {"model": state.encoder.model_id, "worker": os.getpid()}
+    detail: dict[str, object] = {"model": state.encoder.model_id, "worker": worker_id()}
     retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     try:
         with Session(state.engine) as session:

@@ -31,6 +31,7 @@ from service.errors import (
 )
 from service.match_service import candidates_for_vacancy
 from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
+from service.rendering import render_each, withheld_free_json
 from service.schemas import CandidateMatchList
 from service.tenancy import CandidateScopeDep, check_employer, employer_scope
 
@@ -48,9 +49,16 @@ FORKLIFT_EXAMPLE = {
 
 
 def to_public(row: Vacancy) -> VacancyPublic:
+    """The answer for a stored vacancy. Free JSON stored before the input bounds existed that
+    exceeds them is withheld (null, named in ``withheld``) rather than failing the answer."""
+    free, withheld = withheld_free_json(
+        "vacancy", row.id, {"extra_properties": row.extra_properties}
+    )
     return VacancyPublic.model_validate(
         {
             **crud.input_fields(crud.VACANCIES, row),
+            **free,
+            "withheld": withheld,
             "employer_id": row.employer_id,
             "vacancy_id": row.external_id,
             "created_at": row.created_at,
@@ -96,8 +104,12 @@ async def vacancy_body(request: Request) -> VacancyIn:
         )
     try:
         doc = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidParameter("body", "not valid JSON", location="body") from None
+    except json.JSONDecodeError as exc:
+        message = f"not valid JSON: {exc.msg} at character {exc.pos}"
+        raise InvalidParameter("body", message, location="body") from None
+    except UnicodeDecodeError as exc:
+        message = f"not valid JSON: not UTF-8 at byte {exc.start}"
+        raise InvalidParameter("body", message, location="body") from None
     if media == jobposting.MEDIA_TYPE or jobposting.is_jobposting(doc):
         try:
             return jobposting.to_vacancy(doc)
@@ -216,7 +228,7 @@ def list_vacancies(
     rows, total = crud.list_rows(
         session=session, kind=crud.VACANCIES, filters=filters, limit=limit, offset=offset
     )
-    return VacancyList(data=[to_public(r) for r in rows], count=total)
+    return VacancyList(data=render_each(rows, to_public, "vacancy"), count=total)
 
 
 @router.get(_ITEM + "/matches", response_model=CandidateMatchList)

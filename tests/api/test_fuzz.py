@@ -531,6 +531,13 @@ def _field_error(resp: Any, field: str) -> None:
     assert field in [d["field"] for d in resp.json()["detail"]], resp.text
 
 
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 def test_found_failures_stay_fixed(client: TestClient, auth_headers: dict[str, str]) -> None:
     """What Schemathesis found, replayed directly: fuzzing meets each case only by chance."""
     h = auth_headers
@@ -560,18 +567,74 @@ def test_found_failures_stay_fixed(client: TestClient, auth_headers: dict[str, s
         _field_error(resp, "skills.0")
     long_title = {"title": "\n" + "heftruck" * 25}  # 201 characters
     _field_error(client.post("/v1/occupations/normalize", json=long_title, headers=h), "title")
-    # ...and stripping never empties a text that passed (str.strip() alone did: a 500).
+    # ...and stripping never empties a text that passed (str.strip() alone did: a 500). A text
+    # of only such control characters shows nothing and is refused since; with content it stays.
     for kept in ("\x1f", "\x85"):  # no whitespace to JSON Schema, though to Python
-        odd = client.put(f"{vac}/v-1", json=vacancy(employer_name=f"{kept} "), headers=h)
-        assert odd.is_success and odd.json()["employer_name"] == kept, odd.text
+        nothing = client.put(f"{vac}/v-1", json=vacancy(employer_name=f"{kept} "), headers=h)
+        _field_error(nothing, "employer_name")
+        odd = client.put(f"{vac}/v-1", json=vacancy(employer_name=f"{kept}x "), headers=h)
+        assert odd.is_success and odd.json()["employer_name"] == f"{kept}x", odd.text
     # A null JSON-LD @context was accepted although the document said string.
     ld = {**h, "Content-Type": "application/ld+json"}
     posting = {"@context": None, "@type": "JobPosting", "title": "Kok", "description": "Koken."}
     _field_error(client.put(f"{vac}/v-2", json=posting, headers=ld), "@context")
+    # An outside black-box test. Free JSON nested a few hundred levels was stored, then broke
+    # its vacancy's reads and every vacancy list; thousands of levels broke the parser.
+    deep = vacancy(extra_properties=_nested(280))
+    _field_error(client.put(f"{vac}/poison", json=deep, headers=h), "extra_properties")
+    assert client.get(f"{vac}/poison", headers=h).status_code == 404
+    assert client.get("/v1/vacancies", params={"limit": 200}, headers=h).status_code == 200
+    for body in (b"[" * 5000, b'{"a":' * 3000):
+        _field_error(
+            client.put("/v1/candidates/k", content=body, headers=raw),
+            "body" if body[:1] == b"[" else "a",
+        )
+    _field_error(
+        client.put(
+            f"{vac}/v-3",
+            json={**posting, "@context": "https://schema.org", "baseSalary": _nested(300)},
+            headers=ld,
+        ),
+        "baseSalary",
+    )
+    # JobPosting values read as something else, or dropped.
+    for prop, value in (
+        ("workHours", "1e3"),
+        ("workHours", "-5 uur"),
+        ("occupationalCategory", "99999"),
+    ):
+        jp = {**posting, "@context": "https://schema.org", prop: value}
+        _field_error(client.put(f"{vac}/v-3", json=jp, headers=ld), prop)
+    second = {
+        **posting,
+        "@context": "https://schema.org",
+        "jobLocation": [{"address": "A"}, {"address": "B"}],
+    }
+    kept_places = client.put(f"{vac}/v-3", json=second, headers=ld)
+    assert kept_places.json()["extra_properties"]["jobLocation"] == second["jobLocation"]
+    # A filter of the other direction, or an unknown parameter, was ignored.
+    _field_error(client.get(f"{vac}/v-1/matches", params={"kind": "bogus"}, headers=h), "kind")
+    _field_error(client.get("/v1/vacancies", params={"statuses": "open"}, headers=h), "statuses")
+    # A broken body named a character offset as its field; text/plain was a 422 on some routes.
+    _field_error(client.put("/v1/candidates/k", content=b'{"cv_text": }', headers=raw), "body")
+    twice = b'{"cv_text": "heftruck", "cv_text": "kok"}'
+    _field_error(client.put("/v1/candidates/k", content=twice, headers=raw), "cv_text")
+    plain = {**h, "Content-Type": "text/plain"}
+    assert client.put("/v1/candidates/k", content=b"{}", headers=plain).status_code == 415
+    # Ids and texts that pass but mean nothing or cannot be reached; a Host echoed in Location.
+    _field_error(client.put("/v1/candidates/.k", json=candidate(), headers=h), "candidate_id")
+    _field_error(
+        client.put("/v1/candidates/k", json=candidate(skills=["\u200b"]), headers=h), "skills.0"
+    )
+    slash = client.get(
+        "/v1/candidates/", headers={**h, "Host": "evil.example"}, follow_redirects=False
+    )
+    assert slash.status_code == 404 and "location" not in slash.headers
     # The document lists the answers the fuzzer got, and no pattern the service does not hold.
     doc = client.get("/openapi.json").json()
     paths = doc["paths"]
     assert "409" in paths["/v1/rematch-runs"]["post"]["responses"]
+    assert "415" in paths["/v1/candidates/{candidate_id}"]["put"]["responses"]
     assert "503" in paths["/v1/occupations/normalize"]["post"]["responses"]
     status = "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"
     assert "404" in paths[status]["put"]["responses"]

@@ -113,6 +113,9 @@ def test_dutch_jobposting_is_mapped_and_extras_kept(client: TestClient) -> None:
     assert got["extra_properties"] == {
         "baseSalary": DUTCH_POSTING["baseSalary"],
         "industry": "Logistiek",
+        # What the mapped fields cannot hold (the Organization's sameAs, the street) is kept.
+        "hiringOrganization": DUTCH_POSTING["hiringOrganization"],
+        "jobLocation": DUTCH_POSTING["jobLocation"],
     }
     assert client.get(URL).json() == got
     # Same document again: unchanged, not rewritten.
@@ -135,6 +138,7 @@ def test_english_jobposting_is_mapped(client: TestClient) -> None:
     assert got["extra_properties"] == {
         "jobLocationType": "ONSITE",
         "educationRequirements": ENGLISH_POSTING["educationRequirements"],
+        "workHours": "24-28 hours per week",  # a range says more than its highest number
     }
     assert got["closes_on"] == "2027-01-15" and got["posted_on"] == "2026-11-25"
 
@@ -177,6 +181,16 @@ BAD_POSTINGS: list[tuple[Any, str]] = [
     (_with(jobLocation=_postal("0123 AB")), "jobLocation.address.postalCode"),
     (_with(jobLocation="Ridderkerk"), "jobLocation"),
     (_with(workHours="80 uur per week"), "workHours"),
+    (_with(workHours="1e3"), "workHours"),
+    (_with(workHours="-5 uur"), "workHours"),
+    (_with(workHours="32,5 uur"), "workHours"),
+    (_with(workHours=-5), "workHours"),
+    (_with(workHours=32.5), "workHours"),
+    (_with(workHours="40-36 uur"), "workHours"),
+    (_with(occupationalCategory="99999"), "occupationalCategory"),
+    (_with(occupationalCategory="8344Kok"), "occupationalCategory"),
+    (_with(jobLocation={"geo": {"latitude": 51.9}}), "jobLocation.geo"),
+    (_with(jobLocation={"geo": {"longitude": 4.5}}), "jobLocation.geo"),
     (_with(employmentType="SOMETIMES"), "employmentType"),
     (_with(employmentType=["FULL_TIME", 3]), "employmentType.1"),
     (_with(occupationalCategory={"codeValue": "ABC"}), "occupationalCategory.codeValue"),
@@ -205,3 +219,36 @@ def test_not_json_and_wrong_media_type(client: TestClient) -> None:
     resp = client.put(URL, content=b"title=x", headers={"Content-Type": "text/plain"})
     assert resp.status_code == 415 and resp.json()["error"] == "unsupported_media_type"
     assert client.get(URL).status_code == 404
+
+
+KEPT_VERBATIM: list[tuple[str, Any]] = [
+    ("workHours", "abc"),
+    ("workHours", "8am-5pm, night shift"),
+    ("jobLocation", [_postal("2983 AB"), _postal("3011 AA")]),  # a second Place
+    ("jobLocation", {"@type": "Place", "address": "Havenweg 1, 2983 AB Ridderkerk"}),
+    (
+        "jobLocation",
+        {"address": {"postalCode": "2000", "addressLocality": "Antwerpen", "addressCountry": "BE"}},
+    ),
+    ("hiringOrganization", [{"name": "A B.V."}, {"name": "B B.V."}]),
+    ("occupationalCategory", ["8344", "8332"]),
+    ("skills", [{"@type": "DefinedTerm", "name": "heftruck", "termCode": "S1"}]),
+]
+
+
+def test_what_the_mapping_cannot_hold_is_kept_verbatim(client: TestClient) -> None:
+    """Never dropped, never guessed: the whole property goes to extra_properties as sent."""
+    for prop, value in KEPT_VERBATIM:
+        doc = _with(**{prop: value})
+        resp = client.put(URL, content=json.dumps(doc), headers=LD)
+        assert resp.status_code in (200, 201), (prop, resp.text)
+        assert resp.json()["extra_properties"][prop] == value, (prop, resp.json())
+    belgian = client.put(
+        URL, content=json.dumps(_with(jobLocation=KEPT_VERBATIM[4][1])), headers=LD
+    )
+    assert belgian.json()["postcode"] is None and belgian.json()["locality"] == "Antwerpen"
+    words = client.put(URL, content=json.dumps(_with(workHours="abc")), headers=LD)
+    assert words.json()["hours_per_week"] is None
+    plain = {"@type": "Place", "address": {"postalCode": "2983 AB", "addressLocality": "X"}}
+    whole = client.put(URL, content=json.dumps(_with(jobLocation=plain)), headers=LD).json()
+    assert whole["postcode"] == "2983AB" and "jobLocation" not in whole["extra_properties"]
