@@ -202,6 +202,13 @@ CALLS: dict[tuple[str, str], list[Call]] = {
         )
     ],
     ("DELETE", "/v1/candidates/{candidate_id}"): [_erase_made_for_it],
+    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): [
+        lambda w, h: w.client.put(
+            "/v1/candidates/k-1/cv-document",
+            content=FORKLIFT_CV.encode(),
+            headers={**h, "Content-Type": "text/plain; charset=utf-8"},
+        )
+    ],
     ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): [_get("/ui/f/vacancies/emp-a/v-1")],
     ("GET", "/ui/f/candidates/{candidate_id}"): [
         _get(f"/ui/f/candidates/{c}") for c in sorted(ALL)
