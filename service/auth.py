@@ -228,13 +228,14 @@ class AccessGate:
         principal: Principal,
         engine: Any,
     ) -> None:
-        withheld = False
+        withheld = started = False
 
         async def send_after_audit(message: Message) -> None:
-            nonlocal withheld
+            nonlocal withheld, started
             if withheld:
                 return
             if message["type"] == "http.response.start":
+                started = True
                 template = getattr(scope.get("route"), "path", route) or "unmatched"
                 try:
                     await _audit(engine, scope, method, template, message["status"], principal)
@@ -247,7 +248,18 @@ class AccessGate:
                     return
             await send(message)
 
-        await self.app(scope, receive, send_after_audit)
+        try:
+            await self.app(scope, receive, send_after_audit)
+        except Exception:
+            if not started:
+                # The outermost error handler answers 500 after this, outside the gate: the
+                # failed attempt is recorded first.
+                template = getattr(scope.get("route"), "path", route) or "unmatched"
+                try:
+                    await _audit(engine, scope, method, template, 500, principal)
+                except Exception as exc:
+                    log.error("audit write of a failed answer failed: %s", type(exc).__name__)
+            raise
 
     async def _refuse(
         self,
