@@ -137,6 +137,12 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     state.limiter = make_limiter(
         engine, settings.redis_url, settings.rate_limit_requests, settings.rate_limit_window_s
     )
+    state.unauthenticated = make_limiter(
+        engine,
+        settings.redis_url,
+        settings.unauthenticated_limit,
+        settings.unauthenticated_window_s,
+    )
     refresh_stale_vectors(state)
     state.index.start()
     with Session(engine) as session:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
@@ -25,7 +26,7 @@ from service import audit
 from service.errors import DATABASE_RETRY_AFTER, send_error
 from service.keys import TOKEN_RE, Principal, verify_token
 from service.observability import request_id_var
-from service.rate_limit import LimiterUnavailable
+from service.rate_limit import LimiterUnavailable, Verdict, address_key
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,10 @@ def _token_in_url(scope: Scope) -> bool:
 class AccessGate:
     """Authenticate, authorise, rate-limit and audit every request.
 
-    Order per request: route lookup → public? pass : key check (401) → role check (403) →
-    rate limit (429) → handler. Answers on audited routes, refused ones included, write their
-    audit records before the status line leaves.
+    Order per request: route lookup → public? pass : key check (401; 429 when the client
+    address sent too many without a valid key) → the key's rate limit (429) → role check (403)
+    → handler. Answers on audited routes, refused ones included, write their audit records
+    before the status line leaves; refusals within bounds (see :meth:`_refuse`).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -189,10 +191,6 @@ class AccessGate:
         if principal is None:
             await self._refuse(send, audit_scope, method, route, None, 401, state.engine)
             return
-        if route is not None and principal.role not in roles:
-            # Also a matched route without a policy entry: refused to everyone (deny by default).
-            await self._refuse(send, audit_scope, method, route, principal, 403, state.engine)
-            return
         limiter = state.limiter
         if limiter is not None:
             try:
@@ -215,8 +213,15 @@ class AccessGate:
                     429,
                     state.engine,
                     retry=verdict.retry_after,
+                    # the first answer over the limit is recorded, the rest of the window counted
+                    record=verdict.count == verdict.limit + 1,
                 )
                 return
+        if route is not None and principal.role not in roles:
+            # Also a matched route without a policy entry: refused to everyone (deny by default).
+            # After the rate limit, so that refused requests spend the key's budget too.
+            await self._refuse(send, audit_scope, method, route, principal, 403, state.engine)
+            return
         scope.setdefault("state", {})[_STATE_KEY] = principal
         await self._call_audited(scope, receive, send, method, route, principal, state.engine)
 
@@ -230,13 +235,14 @@ class AccessGate:
         principal: Principal,
         engine: Any,
     ) -> None:
-        withheld = False
+        withheld = started = False
 
         async def send_after_audit(message: Message) -> None:
-            nonlocal withheld
+            nonlocal withheld, started
             if withheld:
                 return
             if message["type"] == "http.response.start":
+                started = True
                 template = getattr(scope.get("route"), "path", route) or "unmatched"
                 try:
                     await _audit(engine, scope, method, template, message["status"], principal)
@@ -254,7 +260,18 @@ class AccessGate:
                     return
             await send(message)
 
-        await self.app(scope, receive, send_after_audit)
+        try:
+            await self.app(scope, receive, send_after_audit)
+        except Exception:
+            if not started:
+                # The outermost error handler answers 500 after this, outside the gate: the
+                # failed attempt is recorded first.
+                template = getattr(scope.get("route"), "path", route) or "unmatched"
+                try:
+                    await _audit(engine, scope, method, template, 500, principal)
+                except Exception as exc:
+                    log.error("audit write of a failed answer failed: %s", type(exc).__name__)
+            raise
 
     async def _refuse(
         self,
@@ -266,11 +283,33 @@ class AccessGate:
         status: int,
         engine: Any,
         retry: int | None = None,
+        record: bool = True,
     ) -> None:
-        try:
-            await _audit(engine, scope, method, route or "unmatched", status, principal)
-        except Exception as exc:  # the refusal stands either way
-            log.error("audit write of a refusal failed: %s", type(exc).__name__)
+        """Answer a refusal and record it, within bounds: a request without a valid key counts
+        against its client address (:func:`_count_unauthenticated`); over that bound it is
+        answered 429 and not recorded one by one, only the first answer over it is."""
+        template = route or "unmatched"
+        if status == 401:
+            verdict = await _count_unauthenticated(scope)
+            if verdict is None:  # the counter is unreachable: refuse, but write nothing
+                record = False
+            elif not verdict.allowed:
+                if verdict.count == verdict.limit + 1:
+                    await _record_bound_reached(engine, scope, method, template, verdict)
+                await send_error(
+                    send,
+                    429,
+                    "too_many_unauthenticated",
+                    "too many requests without a valid API key from this address; retry after "
+                    "the Retry-After seconds",
+                    retry=verdict.retry_after,
+                )
+                return
+        if record:
+            try:
+                await _audit(engine, scope, method, template, status, principal)
+            except Exception as exc:  # the refusal stands either way
+                log.error("audit write of a refusal failed: %s", type(exc).__name__)
         if status == 401:
             await send_error(
                 send,
@@ -305,6 +344,56 @@ async def _audit(
     rows = audit.events_for(scope, method, template, status, principal, request_id_var.get())
     if rows:
         await anyio.to_thread.run_sync(audit.write, engine, rows)
+
+
+_ANYONE = Verdict(allowed=True, limit=0, remaining=0, retry_after=0)
+
+
+async def _count_unauthenticated(scope: Scope) -> Verdict | None:
+    """Count one request without a valid key against its client address (the TCP peer, or
+    the address a trusted proxy forwarded: uvicorn's ``--forwarded-allow-ips``); None when
+    the counter store cannot be reached."""
+    state = getattr(scope["app"].state, "werkmatch", None)
+    limiter = getattr(state, "unauthenticated", None)
+    if limiter is None:
+        return _ANYONE
+    client = scope.get("client")
+    try:
+        return await anyio.to_thread.run_sync(
+            limiter.hit, address_key(client[0] if client else None)
+        )
+    except (LimiterUnavailable, DBAPIError) as exc:
+        log.warning("counter of unauthenticated requests unavailable: %s", type(exc).__name__)
+        return None
+
+
+async def _record_bound_reached(
+    engine: Any, scope: Scope, method: str, route: str, verdict: Verdict
+) -> None:
+    """One audit record for the rest of the window: this address's requests without a valid
+    key are answered 429 and counted from here on, not recorded one by one."""
+    client = scope.get("client")
+    log.warning(
+        "client %s sent more than %d requests without a valid key in a window; answering 429",
+        address_key(client[0] if client else None),
+        verdict.limit,
+    )
+    row = {
+        "at": datetime.now(UTC),
+        "key_id": None,
+        "role": None,
+        "candidate_id": None,
+        "action": "refusals",
+        "method": method,
+        "route": route,
+        "status": 429,
+        "outcome": "refused",
+        "request_id": request_id_var.get(),
+    }
+    try:
+        await anyio.to_thread.run_sync(audit.write, engine, [row])
+    except Exception as exc:  # the refusal stands either way
+        log.error("audit write of a refusal bound failed: %s", type(exc).__name__)
 
 
 async def _database_unavailable(send: Send, exc: DBAPIError) -> None:

@@ -146,6 +146,17 @@ class Settings(BaseSettings):
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Length of a rate-limit window in seconds."
     )
+    unauthenticated_limit: int = Field(
+        default=60,
+        ge=0,
+        le=1_000_000,
+        description="Requests without a valid key (401) per client address per window, over "
+        "all workers; beyond it they answer 429 and are counted, not audited one by one "
+        "(0: no bound).",
+    )
+    unauthenticated_window_s: int = Field(
+        default=60, ge=1, le=86_400, description="Length of that window in seconds."
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:6379/0 to count rate limits in Redis; default: in the database.",

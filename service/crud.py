@@ -3,6 +3,21 @@
 Writes happen in one transaction each: the row, its embedding and its change-log entry commit
 together or not at all. Embedding happens before the transaction opens, and only for texts whose
 content hash (text + model id) has no stored vector yet.
+
+Concurrent writes of one id behave as if they ran one after another, on both backends:
+
+* An upsert embeds without locks (the slow part), then reads its rows again under a lock
+  (PostgreSQL ``SELECT ... FOR UPDATE``, SQLite ``BEGIN IMMEDIATE``: :func:`begin_write`) and
+  decides "created", "updated" or "unchanged" on the rows as they are now, so no field another
+  writer committed meanwhile is kept by mistake. Two first writers of a new id both insert it:
+  the loser's unique violation (or a deadlock PostgreSQL broke) runs the whole upsert again in
+  a fresh transaction (:func:`retry_on_conflict`), which now sees the winner's row: of eight
+  racing first PUTs one answers 201 and seven 200, none 500.
+* A delete reads its row under the same lock and checks that its DELETE removed it, so of
+  racing deletes exactly one answers 204 and the others 404.
+* Every write locks in the same order: rows in key order, then their dependents (vector,
+  statuses), and the change-log lock last (appends are written after the rows), so two writers
+  never wait for each other in a cycle.
 """
 
 from __future__ import annotations
@@ -10,11 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from matching.embedder import Encoder, content_hash
@@ -41,7 +58,10 @@ from service.occupation_links import (
 from service.occupations import OccupationIndex
 from service.rematch_models import MatchStatus, RematchMatch
 
+log = logging.getLogger(__name__)
+
 Outcome = Literal["created", "updated", "unchanged"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,8 +100,15 @@ def _where(kind: Kind, key: dict[str, str]) -> Any:
     return [getattr(kind.table, k) == v for k, v in key.items()]
 
 
-def get_row(*, session: Session, kind: Kind, key: dict[str, str]) -> Any | None:
-    return session.exec(select(kind.table).where(*_where(kind, key))).first()
+def get_row(
+    *, session: Session, kind: Kind, key: dict[str, str], for_update: bool = False
+) -> Any | None:
+    """The row with this external key; ``for_update`` locks it until the transaction ends
+    (PostgreSQL; SQLite's writer holds the whole database after :func:`begin_write`)."""
+    stmt = select(kind.table).where(*_where(kind, key))
+    if for_update:  # and read it as it is now, not as an earlier read left it in the session
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.exec(stmt).first()
 
 
 def input_fields(kind: Kind, row: Any) -> dict[str, Any]:
@@ -142,19 +169,82 @@ def hold_erasure_lock(session: Session, *, shared: bool = False) -> None:
 
 
 def log_change(session: Session, entity: str, entity_id: int, op: str) -> None:
-    """Append a change-log row to the session's transaction (in seq order, see above)."""
+    """Append a change-log row to the session's transaction (in seq order, see above).
+
+    Call it after the transaction's last row write: the lock it takes is then the last one, so
+    a writer holding it never waits for a row another writer holds.
+    """
     serialise_log_appends(session)
     session.add(ChangeLog(entity=entity, entity_id=entity_id, op=op))
 
 
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a writer from its first statement (SQLite only).
+
+    SQLite starts a transaction as a reader and takes the database's write lock at its first
+    write, so what it read before may be stale by then. ``BEGIN IMMEDIATE`` takes the write
+    lock first (waiting up to the busy timeout): every read that follows is current until the
+    commit. A no-op when the transaction has begun already, and on PostgreSQL, where the
+    callers lock the rows they read instead.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Enough for every writer of one id in a burst to lose once or twice; each lost attempt means
+# another writer committed, so the loop always makes progress.
+CONFLICT_ATTEMPTS = 10
+# PostgreSQL's deadlock and serialisation failures: the transaction may simply run again.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _is_conflict(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError | StaleDataError):
+        return True
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    )
+
+
+def retry_on_conflict(session: Session, what: str, attempt: Callable[[], T]) -> T:
+    """Run ``attempt`` (one whole write transaction, read to commit) again in a fresh
+    transaction when it lost a race with a concurrent writer of the same row.
+
+    A genuine constraint violation fails the same way every time and is raised after
+    :data:`CONFLICT_ATTEMPTS` tries.
+    """
+    for n in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except (DBAPIError, StaleDataError) as exc:
+            session.rollback()
+            if n == CONFLICT_ATTEMPTS or not _is_conflict(exc):
+                raise
+            log.info(
+                "%s lost a race with a concurrent write (%s); trying again",
+                what,
+                type(exc).__name__,
+            )
+    raise AssertionError("unreachable")
+
+
 def _vectors_for(
-    session: Session, kind: Kind, texts: Sequence[str], encoder: Encoder
+    session: Session,
+    kind: Kind,
+    texts: Sequence[str],
+    encoder: Encoder,
+    known: dict[str, tuple[bytes, int]] | None = None,
 ) -> list[tuple[str, bytes, int]]:
-    """(hash, vector bytes, chunks) per text: stored vectors reused, the rest embedded at once."""
+    """(hash, vector bytes, chunks) per text: vectors in ``known`` (filled in here) or stored
+    reused, the rest embedded at once."""
     hashes = [content_hash(t, encoder.model_id) for t in texts]
     emb = kind.embedding
-    known: dict[str, tuple[bytes, int]] = {}
-    unique = list(dict.fromkeys(hashes))
+    known = {} if known is None else known
+    unique = [h for h in dict.fromkeys(hashes) if h not in known]
     for start in range(0, len(unique), 500):
         rows = session.exec(
             select(emb.content_hash, emb.vector, emb.chunks).where(  # type: ignore[attr-defined]
@@ -188,26 +278,84 @@ def upsert_many(
         occupations: the ESCO normaliser holder; changed rows get their ESCO links from it
             (see ``service.occupation_links``). A fresh holder is used when None.
     Returns:
-        (row, outcome) per item, in order. An unchanged input writes nothing.
+        (row, outcome) per item, in order. An unchanged input writes nothing. When a
+        concurrent writer of one of the keys commits first, the upsert runs again on what it
+        wrote (:func:`retry_on_conflict`): the outcomes are those of running after it.
     Raises:
         InvalidParameter: a caller-given ESCO URI is not imported (nothing is written).
     """
     check_caller_uris(session, [data for _, data in items])
-    occupations = occupations or OccupationIndex()
+    holder = occupations or OccupationIndex()
+    vectors: dict[str, tuple[bytes, int]] = {}  # kept across attempts: nothing embedded twice
+    return retry_on_conflict(
+        session,
+        f"{kind.name} upsert",
+        lambda: _upsert_once(session, kind, items, encoder, holder, vectors),
+    )
+
+
+def _upsert_once(
+    session: Session,
+    kind: Kind,
+    items: Sequence[tuple[dict[str, str], BaseModel]],
+    encoder: Encoder,
+    occupations: OccupationIndex,
+    known: dict[str, tuple[bytes, int]],
+) -> list[tuple[Any, Outcome]]:
+    def changed_in(rows: Sequence[Any]) -> list[int]:
+        return [
+            i
+            for i, ((_, data), row) in enumerate(zip(items, rows, strict=True))
+            if row is None or input_fields(kind, row) != data.model_dump()
+        ]
+
+    # Without locks: what to embed (the slow part). An input equal to its stored row is
+    # answered "unchanged" as of this read, writing nothing.
     existing = [get_row(session=session, kind=kind, key=key) for key, _ in items]
-    changed = [
-        i
-        for i, ((_, data), row) in enumerate(zip(items, existing, strict=True))
-        if row is None or input_fields(kind, row) != data.model_dump()
-    ]
-    outcomes: list[tuple[Any, Outcome]] = [(row, "unchanged") for row in existing]
+    if not changed_in(existing):
+        return [(row, "unchanged") for row in existing]
+    links: dict[int, Any] = {}
+
+    def link(i: int) -> Any:
+        if i not in links:
+            data: Any = items[i][1]
+            if kind is VACANCIES:
+                links[i] = link_vacancy(session, occupations, data)
+            else:
+                links[i] = link_candidate(session, occupations, data)
+        return links[i]
+
+    for i in changed_in(existing):
+        link(i)
+    _vectors_for(
+        session, kind, [kind.embed_text(items[i][1]) for i in changed_in(existing)], encoder, known
+    )
+
+    # Under locks, in key order: decide again on the rows as they are now (a concurrent writer
+    # may have committed since), so every field written is compared with what is stored. The
+    # rows read so far leave the session: one may have been erased and its id (SQLite reuses
+    # the highest) given to the row inserted below.
+    for row in existing:
+        if row is not None:
+            session.expunge(row)
+    begin_write(session)
+    order = sorted(range(len(items)), key=lambda i: sorted(items[i][0].items()))
+    current: list[Any] = [None] * len(items)
+    for i in order:
+        current[i] = get_row(session=session, kind=kind, key=items[i][0], for_update=True)
+    changed = changed_in(current)
+    outcomes: list[tuple[Any, Outcome]] = [(row, "unchanged") for row in current]
     if not changed:
+        _detach(session, current)
+        session.rollback()
         return outcomes
-    vectors = _vectors_for(session, kind, [kind.embed_text(items[i][1]) for i in changed], encoder)
+    texts = [kind.embed_text(items[i][1]) for i in changed]
+    vectors = dict(zip(changed, _vectors_for(session, kind, texts, encoder, known), strict=True))
     now = utcnow()
-    for i, (h, vec, n_chunks) in zip(changed, vectors, strict=True):
+    for i in (i for i in order if i in vectors):
         key, data = items[i]
-        row = existing[i]
+        h, vec, n_chunks = vectors[i]
+        row = current[i]
         if row is None:
             row = kind.table(**key, **data.model_dump(), created_at=now, updated_at=now)
             outcome: Outcome = "created"
@@ -217,11 +365,11 @@ def upsert_many(
             row.updated_at = now
             outcome = "updated"
         if kind is VACANCIES:
-            row.occupation_esco = link_vacancy(session, occupations, data)  # type: ignore[arg-type]
+            row.occupation_esco = link(i)
         else:
-            row.desired_occupations_esco = link_candidate(session, occupations, data)  # type: ignore[arg-type]
+            row.desired_occupations_esco = link(i)
         session.add(row)
-        session.flush()
+        session.flush()  # a lost race shows here: the new key was inserted concurrently
         stored = session.get(kind.embedding, row.id)
         if stored is None:
             stored = kind.embedding(**{kind.fk: row.id})
@@ -232,35 +380,59 @@ def upsert_many(
         stored.vector = vec
         stored.created_at = now
         session.add(stored)
-        log_change(session, kind.name, row.id, "upsert")
         outcomes[i] = (row, outcome)
+    session.flush()
+    for i in changed:
+        log_change(session, kind.name, outcomes[i][0].id, "upsert")
+    _detach(session, [row for row, _ in outcomes])
     session.commit()
-    for row, _ in outcomes:
-        session.refresh(row)
     return outcomes
+
+
+def _detach(session: Session, rows: Sequence[Any]) -> None:
+    """Load the rows as this transaction wrote them and take them out of the session, so the
+    answer shows what was written: read after the commit, a concurrent delete could already
+    have removed them."""
+    for row in rows:
+        session.refresh(row)
+        session.expunge(row)
 
 
 def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
     """Erase a row with its embedding, stored matches and statuses; False if it did not exist.
 
-    The change-log entry carries only the internal id and "delete"; each process's index
-    drops the row when it applies it. For a candidate, ``session`` is marked so that the
-    caller's ``IndexState.catch_up(session)`` removes the snapshots older than the erasure
-    before it returns (:mod:`service.index_state`), and on SQLite the erased pages are
-    scrubbed from the WAL (:func:`service.db.scrub_after_erasure`).
+    The row is read under a lock (:func:`begin_write`, ``FOR UPDATE``), so of concurrent
+    deletes of one row exactly one returns True. The change-log entry carries only the
+    internal id and "delete"; each process's index drops the row when it applies it. For a
+    candidate, ``session`` is marked so that the caller's ``IndexState.catch_up(session)``
+    removes the snapshots older than the erasure before it returns
+    (:mod:`service.index_state`), and on SQLite the erased pages are scrubbed from the WAL
+    (:func:`service.db.scrub_after_erasure`).
     """
+    return retry_on_conflict(
+        session, f"{kind.name} delete", lambda: _delete_once(session, kind, key)
+    )
+
+
+def _delete_once(session: Session, kind: Kind, key: dict[str, str]) -> bool:
+    begin_write(session)
     hold_erasure_lock(session)
-    row = get_row(session=session, kind=kind, key=key)
+    row = get_row(session=session, kind=kind, key=key, for_update=True)
     if row is None:
         session.rollback()
         return False
+    row_id = row.id
     emb = kind.embedding
-    session.exec(delete(emb).where(getattr(emb, kind.fk) == row.id))  # type: ignore[call-overload]
+    session.exec(delete(emb).where(getattr(emb, kind.fk) == row_id))  # type: ignore[call-overload]
     # erasure covers derived data too: stored rematch results and follow-up statuses
     for table in (RematchMatch, MatchStatus):
-        session.exec(delete(table).where(getattr(table, kind.fk) == row.id))  # type: ignore[call-overload]
-    session.delete(row)
-    log_change(session, kind.name, row.id, "delete")
+        session.exec(delete(table).where(getattr(table, kind.fk) == row_id))  # type: ignore[call-overload]
+    gone = session.exec(delete(kind.table).where(kind.table.id == row_id))  # type: ignore[call-overload, attr-defined]
+    if gone.rowcount != 1:  # cannot happen under the lock; never report an erasure not done
+        session.rollback()
+        return False
+    session.expunge(row)
+    log_change(session, kind.name, row_id, "delete")
     session.commit()
     if kind is CANDIDATES:
         session.info[ERASED_IN_SESSION] = True
@@ -310,21 +482,48 @@ def outdated_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
 
 
 def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encoder) -> int:
-    """Re-embed the rows ``ids`` with ``encoder`` (one transaction); returns how many."""
-    rows = session.exec(select(kind.table).where(col(kind.table.id).in_(ids))).all()  # type: ignore[attr-defined]
+    """Re-embed the rows ``ids`` with ``encoder`` (one transaction); returns how many.
+
+    The texts are embedded first; then, under the write lock, only rows whose text is still
+    the one embedded get the vector: a row a concurrent upsert changed has its own fresh
+    vector already, and a row erased meanwhile is skipped.
+    """
+    table: Any = kind.table
+    rows = session.exec(select(table).where(col(table.id).in_(ids))).all()
     if not rows:
         return 0
-    inputs = [stored_input(kind, r) for r in rows]
-    vectors = _vectors_for(session, kind, [kind.embed_text(d) for d in inputs], encoder)
+    texts = {
+        row.id: kind.embed_text(stored_input(kind, row)) for row in rows
+    }
+    known: dict[str, tuple[bytes, int]] = {}
+    _vectors_for(session, kind, list(texts.values()), encoder, known)
+    session.rollback()  # end the reading transaction: the write phase reads again under a lock
+    begin_write(session)
+    current = session.exec(
+        select(table)
+        .where(col(table.id).in_(list(texts)))
+        .order_by(table.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     now = utcnow()
-    for row, (h, vec, n_chunks) in zip(rows, vectors, strict=True):
+    written = []
+    for row in current:
+        text = kind.embed_text(stored_input(kind, row))
+        h = content_hash(text, encoder.model_id)
+        if text != texts[row.id] or h not in known:
+            continue  # changed since it was read: its writer stored the vector of the new text
+        vec, n_chunks = known[h]
         stored = session.get(kind.embedding, row.id) or kind.embedding(**{kind.fk: row.id})
         stored.model_id, stored.content_hash, stored.dim = encoder.model_id, h, encoder.dim
         stored.chunks, stored.vector, stored.created_at = n_chunks, vec, now
         session.add(stored)
-        log_change(session, kind.name, row.id, "upsert")
+        written.append(row.id)
+    session.flush()
+    for row_id in written:
+        log_change(session, kind.name, row_id, "upsert")
     session.commit()
-    return len(rows)
+    return len(written)
 
 
 # ---------------------------------------------------------------- focus occupations
@@ -333,14 +532,29 @@ def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encode
 def upsert_focus(
     *, session: Session, slug: str, data: FocusOccupationIn
 ) -> tuple[FocusOccupation, Outcome]:
-    """Create or replace a focus occupation.
+    """Create or replace a focus occupation (again on what a concurrent writer of the same
+    slug committed, when it won the race: :func:`retry_on_conflict`).
 
     Raises:
         InvalidParameter: one of ``esco_uris`` is not an imported ESCO occupation (field
             ``esco_uris.<i>``); nothing is written.
     """
     check_focus_uris(session, data.esco_uris)
-    row = session.exec(select(FocusOccupation).where(FocusOccupation.slug == slug)).first()
+    return retry_on_conflict(
+        session, "focus upsert", lambda: _upsert_focus_once(session, slug, data)
+    )
+
+
+def _upsert_focus_once(
+    session: Session, slug: str, data: FocusOccupationIn
+) -> tuple[FocusOccupation, Outcome]:
+    begin_write(session)  # nothing slow to do first: decide on the row as it is, locked
+    row = session.exec(
+        select(FocusOccupation)
+        .where(FocusOccupation.slug == slug)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     now = utcnow()
     if (
         row is not None
@@ -348,6 +562,8 @@ def upsert_focus(
         and list(row.synonyms) == data.synonyms
         and list(row.esco_uris or []) == data.esco_uris
     ):
+        _detach(session, [row])
+        session.rollback()
         return row, "unchanged"
     outcome: Outcome = "updated"
     if row is None:
@@ -356,20 +572,31 @@ def upsert_focus(
     row.name, row.synonyms, row.updated_at = data.name, list(data.synonyms), now
     row.esco_uris = list(data.esco_uris)
     session.add(row)
-    session.flush()
+    session.flush()  # a lost race shows here: slug taken, or the row deleted
     assert row.id is not None
     log_change(session, "focus", row.id, "upsert")
+    _detach(session, [row])
     session.commit()
-    session.refresh(row)
     return row, outcome
 
 
 def delete_focus(*, session: Session, slug: str) -> bool:
-    row = session.exec(select(FocusOccupation).where(FocusOccupation.slug == slug)).first()
+    """Delete a focus occupation; False if it did not exist (also when a concurrent delete of
+    the same slug removed it first)."""
+    begin_write(session)
+    row = session.exec(
+        select(FocusOccupation).where(FocusOccupation.slug == slug).with_for_update()
+    ).first()
     if row is None:
+        session.rollback()
         return False
-    assert row.id is not None
-    log_change(session, "focus", row.id, "delete")
-    session.delete(row)
+    row_id = row.id
+    assert row_id is not None
+    gone = session.exec(delete(FocusOccupation).where(col(FocusOccupation.id) == row_id))  # type: ignore[call-overload]
+    if gone.rowcount != 1:  # cannot happen under the lock; never report a delete not done
+        session.rollback()
+        return False
+    session.expunge(row)
+    log_change(session, "focus", row_id, "delete")
     session.commit()
     return True

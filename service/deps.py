@@ -34,6 +34,7 @@ class AppState:
     index: IndexState
     occupations: OccupationIndex = field(default_factory=OccupationIndex)
     limiter: RateLimiter | None = None
+    unauthenticated: RateLimiter | None = None  # requests without a valid key, per address
 
 
 def get_state(request: Request) -> AppState:

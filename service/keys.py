@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from service.models import ID_PATTERN
 from service.security_models import ROLES, ApiKey, Role
@@ -133,16 +133,17 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey | None:
-    """Revoke a key (idempotent); None when no such key exists."""
-    key = session.get(ApiKey, key_id)
-    if key is None:
-        return None
-    if key.revoked_at is None:
-        key.revoked_at = datetime.now(UTC)
-        session.add(key)
-        session.commit()
-        session.refresh(key)
-    return key
+    """Revoke a key (idempotent); None when no such key exists.
+
+    One conditional UPDATE: of revocations at the same moment the first one's time stays.
+    """
+    session.execute(
+        update(ApiKey)
+        .where(col(ApiKey.id) == key_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    session.commit()
+    return session.get(ApiKey, key_id)
 
 
 def revoke_labelled(session: Session, label: str) -> int:

@@ -287,6 +287,9 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python's warnings (a library's SAWarning, say) would print as bare text lines on stderr;
+    # as records they are JSON lines like everything else.
+    logging.captureWarnings(True)
     # uvicorn's own access log prints raw paths and query strings (ids, search texts); ours
     # prints route templates instead.
     logging.getLogger("uvicorn.access").disabled = True

@@ -25,7 +25,8 @@ ACCESS_ERRORS: dict[str, tuple[str, dict[str, Any]]] = {
         {"error": "forbidden", "detail": "this key's role may not use this route"},
     ),
     "429": (
-        "Too many requests for this key (Retry-After gives the seconds to wait)",
+        "Too many requests for this key, or too many without a valid key from this address "
+        "(`too_many_unauthenticated`); Retry-After gives the seconds to wait",
         {
             "error": "rate_limited",
             "detail": "too many requests for this key; retry after the Retry-After seconds",

@@ -1,9 +1,14 @@
 """Per-key rate limits that hold across workers and hosts: fixed windows counted in Redis when
 ``WERKMATCH_REDIS_URL`` is set, otherwise in the database every worker shares.
+
+The same counters bound requests without a valid key per client address (:func:`address_key`):
+over that bound the access gate answers 429 without writing an audit record per request (see
+:mod:`service.auth`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ class Verdict:
     limit: int
     remaining: int
     retry_after: int  # seconds until the window resets
+    count: int = 0  # requests counted in this window, this one included
 
 
 class RateLimiter(Protocol):
@@ -32,6 +38,13 @@ class RateLimiter(Protocol):
 
 class LimiterUnavailable(Exception):
     """The counter store cannot be reached; the request is refused with a 503, not let through."""
+
+
+def address_key(host: str | None) -> str:
+    """The counter name of a client address: ``a:`` and a hash (addresses are personal data
+    and IPv6 ones are longer than a key id column), never the address itself."""
+    digest = hashlib.sha256(f"werkmatch-address:{host or 'unknown'}".encode()).hexdigest()
+    return "a:" + digest[:24]
 
 
 def _window(width: int, now: float) -> tuple[int, int]:
@@ -66,7 +79,7 @@ class DatabaseLimiter:
                     )
                 )
             session.commit()
-        return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry)
+        return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry, count)
 
 
 class RedisLimiter:
@@ -92,7 +105,7 @@ class RedisLimiter:
         except redis.RedisError as exc:
             log.warning("rate-limit store unreachable: %s", type(exc).__name__)
             raise LimiterUnavailable from exc
-        return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry)
+        return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry, count)
 
 
 def make_limiter(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -21,7 +21,10 @@ class AuditEventOut(BaseModel):
     key_id: str | None = Field(description="The key used; null when no valid key was given.")
     role: str | None
     candidate_id: str | None = Field(description="The candidate whose data was concerned.")
-    action: str = Field(description="read, list, match, write, erase or status.")
+    action: str = Field(
+        description="read, list, match, write, erase or status; 'refusals' marks the first "
+        "request without a valid key over its address's bound (later ones are only counted)."
+    )
     method: str
     route: str = Field(description="Route template, e.g. /v1/candidates/{candidate_id}.")
     status: int
@@ -43,11 +46,17 @@ def list_audit(
     key_id: Annotated[
         str | None, Query(pattern=r"^[a-z0-9]{12}$", description="Only records of this key.")
     ] = None,
+    outcome: Annotated[
+        Literal["allowed", "refused", "not_found", "failed"] | None,
+        Query(description="Only records with this outcome (e.g. allowed: real accesses only)."),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> AuditList:
     """Audit records, newest first: every read or write of candidate data, refused ones too."""
     filters = []
+    if outcome is not None:
+        filters.append(col(AuditEvent.outcome) == outcome)
     if candidate_id is not None:
         filters.append(col(AuditEvent.candidate_id) == candidate_id)
     if key_id is not None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from matching.matcher import Matcher
@@ -28,9 +27,9 @@ from service.deps import (
     VacancyId,
 )
 from service.errors import ERROR_RESPONSES, ErrorBody, InvalidParameter, NotFound
-from service.match_statuses import statuses_for_vacancies
-from service.models import ID_PATTERN, Candidate, Vacancy, utcnow
-from service.rematch_models import MatchStatus, RematchMatch, RematchRun
+from service.match_statuses import set_status, statuses_for_vacancies
+from service.models import ID_PATTERN, Candidate, Vacancy
+from service.rematch_models import RematchMatch, RematchRun
 from service.rematch_runs import (
     claim_run,
     execute_run,
@@ -263,17 +262,10 @@ def put_match_status(
     vac = _vacancy(session, employer_id, vacancy_id)
     cand = scope.get(candidate_id)
     scope.show([candidate_id])
-    row: Any = session.get(MatchStatus, (vac.id, cand.id))
-    if row is None:
-        row = MatchStatus(vacancy_id=vac.id, candidate_id=cand.id, status=body.status)
-    row.status, row.note, row.updated_at = body.status, body.note, utcnow()
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:  # the vacancy or candidate was deleted since it was read
-        session.rollback()
-        raise NotFound(f"candidate {candidate_id!r} or vacancy {vacancy_id!r} not found") from None
-    session.refresh(row)
+    assert vac.id is not None and cand.id is not None
+    row = set_status(session, vac.id, cand.id, body.status, body.note)
+    if row is None:  # the vacancy or candidate was deleted since it was read
+        raise NotFound(f"candidate {candidate_id!r} or vacancy {vacancy_id!r} not found")
     return MatchStatusOut(
         employer_id=employer_id,
         vacancy_id=vacancy_id,
