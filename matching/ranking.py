@@ -256,7 +256,7 @@ def score_pair(
     vacancy: VacancyFacts | None = None,
     cand: CandidateFacts | None = None,
 ) -> Scored:
-    """Score one (vacancy, candidate) pair and explain it in plain Dutch.
+    """Score one (vacancy, candidate) pair and explain it in plain Dutch (reference scorer).
 
     Args:
         vacancy_side, cand_side: the two sides (a free-text query fills one of them).
@@ -264,13 +264,44 @@ def score_pair(
         query_is_vacancy: which side asked, for choosing the focus occupation to report.
         vacancy, cand: the full facts when known, for hours, licence and language lines.
     """
-    semantic, lexical, occupation, shared, v_title, c_title, focus, both_focus, esco, esco_line = (
-        _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
-    )
+    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
     signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
-    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
-    score = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)
+    return explained(
+        signals,
+        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
+        vacancy_side=vacancy_side,
+        cand_side=cand_side,
+        query_is_vacancy=query_is_vacancy,
+        vacancy=vacancy,
+        cand=cand,
+    )
 
+
+def explained(
+    signals: dict[str, float],
+    *,
+    score: float,
+    vacancy_side: Side,
+    cand_side: Side,
+    query_is_vacancy: bool,
+    vacancy: VacancyFacts | None = None,
+    cand: CandidateFacts | None = None,
+) -> Scored:
+    """The :class:`Scored` of a pair whose signals and score are known, with its explanation.
+
+    The signals come from the columnar ranker (:mod:`matching.rerank`) or the reference
+    scorer; the evidence behind the lines (shared terms, the titles that matched, the ESCO link,
+    the focus occupation) is looked up here, for the one pair, so it is only ever done for the
+    results an answer returns.
+    """
+    semantic, occupation = signals["semantic"], signals["occupation"]
+    _, shared = _lexical(vacancy_side, cand_side)
+    _, v_title, c_title = _occupation(vacancy_side, cand_side)
+    esco, esco_line = _esco(vacancy_side, cand_side)
+    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
+    focus = shared_focus(query, result)
+    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
+    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
     lines: list[str] = []
     if esco_line is not None:
         lines.append(f"{esco_line} ({_pct(esco)})")
