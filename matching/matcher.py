@@ -5,9 +5,6 @@ evaluated for all rows at once (:mod:`matching.columns`); the resulting mask goe
 an id selector, so filtered queries stay complete. FAISS returns the best
 ``max(5·limit, 100)`` allowed ids, whose hybrid scores (:mod:`matching.ranking`) are computed
 for the whole pool at once (:mod:`matching.rerank`); only the returned rows are explained.
-
-``rank_candidates`` / ``rank_vacancies`` re-rank (facts, cosine) lists with the per-pair
-reference scorer; the batch rematch still uses them (to be moved onto the columns).
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from matching.facts import FactStore, FactsView, Kind, build_store
 from matching.focus import FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import MatchFilters, Scored, explained, rank, score_only, score_pair
+from matching.ranking import MatchFilters, Scored, explained
 from matching.rerank import score_pool, top
 from matching.rwlock import ReadWriteLock
 
@@ -231,69 +228,3 @@ class Matcher:
 def pool_size(limit: int) -> int:
     """How many nearest neighbours (by cosine) are re-ranked to find the best ``limit``."""
     return max(limit * RERANK_POOL_FACTOR, RERANK_POOL_MIN)
-
-
-def rank_candidates(
-    query: Side,
-    vacancy: VacancyFacts | None,
-    hits: Sequence[tuple[CandidateFacts, float]],
-    limit: int,
-    min_score: float | None,
-    explain: bool = True,
-) -> list[CandidateMatch]:
-    """Re-rank retrieved (candidate, cosine) hits of a vacancy (or text) by the hybrid score.
-
-    Shared by the interactive endpoints and the nightly rematch, so both rank identically;
-    ``explain=False`` leaves the explanation out (same scores, less work).
-    """
-    scored = [
-        (
-            c.id,
-            score_pair(
-                vacancy_side=query,
-                cand_side=c.side,
-                cosine=cos,
-                query_is_vacancy=True,
-                vacancy=vacancy,
-                cand=c,
-            )
-            if explain
-            else score_only(
-                vacancy_side=query, cand_side=c.side, cosine=cos, query_is_vacancy=True
-            ),
-        )
-        for c, cos in hits
-    ]
-    by_id = {c.id: c for c, _ in hits}
-    return [CandidateMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]
-
-
-def rank_vacancies(
-    query: Side,
-    candidate: CandidateFacts | None,
-    hits: Sequence[tuple[VacancyFacts, float]],
-    limit: int,
-    min_score: float | None,
-    explain: bool = True,
-) -> list[VacancyMatch]:
-    """Re-rank retrieved (vacancy, cosine) hits of a candidate (or text) by the hybrid score."""
-    scored = [
-        (
-            v.id,
-            score_pair(
-                vacancy_side=v.side,
-                cand_side=query,
-                cosine=cos,
-                query_is_vacancy=False,
-                vacancy=v,
-                cand=candidate,
-            )
-            if explain
-            else score_only(
-                vacancy_side=v.side, cand_side=query, cosine=cos, query_is_vacancy=False
-            ),
-        )
-        for v, cos in hits
-    ]
-    by_id = {v.id: v for v, _ in hits}
-    return [VacancyMatch(by_id[i], s) for i, s in rank(scored, limit, min_score)]
