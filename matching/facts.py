@@ -418,8 +418,9 @@ class FactStore(Generic[F]):
         """Row ``i``'s ranking side, rebuilt from the columns."""
         entries = self.terms.row(i)
         words = self.term_vocab.items
-        terms = frozenset(words[int(e) >> 1] for e in entries)
-        key = frozenset(words[int(e) >> 1] for e in entries if e & 1)
+        ids = (entries >> 1).tolist()
+        terms = frozenset([words[t] for t in ids])
+        key = frozenset([words[t] for t, k in zip(ids, (entries & 1).tolist(), strict=True) if k])
         lat, lon = float(self.lat[i]), float(self.lon[i])
         return Side(
             occupations=tuple(self.title_vocab.items[int(t)] for t in self.titles.row(i)),

@@ -3,8 +3,8 @@
 The same score as :mod:`matching.ranking` describes (its per-pair ``score_pair`` is the
 reference this module is tested against), computed as array arithmetic over the pool:
 
-- lexical: one sparse product of the pool's term-weight CSR with the query's term vector
-  (plus one with its pattern for the query's key terms, which weigh 2 whatever the row says);
+- lexical: the product of the pool's term-weight CSR rows with the query's term vector (plus
+  one with their pattern for the query's key terms, which weigh 2 whatever the row says);
 - occupation: the batch title similarity (``rapidfuzz.process.cdist``) between the query's
   titles and the distinct titles of the pool, the maximum per row; the ESCO match from
   interned URI and ISCO ids; the shared focus occupation from interned slug ids;
@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from matching.facts import FactStore
 from matching.focus import prepared_title, similarity_matrix
@@ -55,9 +54,14 @@ def lexical(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
     """float64 (n,): ``1 − exp(−w/4)`` of the shared-term weight ``w`` of each row.
 
     A shared term weighs 0.25 when generic, else 2 when it is a key term on either side, else 1.
+    ``w`` is the product of the pool's term-weight rows (:meth:`FactStore.term_matrix`) with the
+    query's term vector, plus the product of their pattern with the query's non-generic key
+    terms (which weigh 2 whatever the row says). Both are written out on the CSR arrays (gather
+    by column index, sum per row): at pool size, building scipy matrices costs more than the
+    products.
     """
-    matrix = store.term_matrix(rows)
-    n_terms = matrix.shape[1]
+    indptr, entries = store.terms.gather(rows)
+    n_terms = max(len(store.term_vocab), 1)
     q_terms = np.zeros(n_terms)
     q_key = np.zeros(n_terms)  # query key terms that are not generic: weigh 2 on any row
     for t in query.terms:
@@ -68,10 +72,10 @@ def lexical(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
             q_key[i] = 2.0
         else:
             q_terms[i] = 1.0
-    pattern = sp.csr_matrix(
-        (np.ones_like(matrix.data), matrix.indices, matrix.indptr), shape=matrix.shape
-    )
-    total = matrix @ q_terms + pattern @ q_key
+    term = entries >> 1
+    weight = np.where(store.term_generic[term], 0.25, 1.0 + (entries & 1))
+    per_entry = weight * q_terms[term] + q_key[term]
+    total = np.bincount(_row_of_entry(indptr), weights=per_entry, minlength=len(rows))
     # The weights are multiples of 0.25, so ``total`` is exact; the exponential is taken with
     # ``math.exp`` per distinct total so the result is bit-identical to the reference.
     distinct, inverse = np.unique(total, return_inverse=True)
