@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from matching.columns import FilterColumns
 from matching.focus import FocusHit, prepared_title
 from matching.profiles import CandidateFacts, EscoLink, Side, VacancyFacts
+from matching.rwlock import ReadWriteLock
 from matching.text import GENERIC_TERMS
 
 F = TypeVar("F", CandidateFacts, VacancyFacts)
@@ -456,9 +457,9 @@ class FactStore(Generic[F]):
         cls = CandidateFacts if self.kind == "candidate" else VacancyFacts
         return cls(**values)  # type: ignore[return-value]
 
-    def facts(self) -> FactsView[F]:
+    def facts(self, lock: ReadWriteLock | None = None) -> FactsView[F]:
         """A read-only mapping id → facts that rebuilds each row when it is read."""
-        return FactsView(self)
+        return FactsView(self, lock)
 
     # ------------------------------------------------------------ pools as matrices
 
@@ -477,13 +478,25 @@ class FactStore(Generic[F]):
 
 
 class FactsView(Mapping[int, F]):
-    """``FactStore`` rows as a read-only mapping; each read rebuilds the facts object."""
+    """``FactStore`` rows as a read-only mapping; each read rebuilds the facts object.
 
-    def __init__(self, store: FactStore[F]) -> None:
+    With ``lock`` (the owning collection's readers–writer lock), each read takes its read side,
+    so a read never sees a row half-written. Iterating lists the ids present when it starts;
+    ``values()`` and ``items()`` skip rows removed since.
+    """
+
+    def __init__(self, store: FactStore[F], lock: ReadWriteLock | None = None) -> None:
         self._store: FactStore[F] = store
+        self._lock = lock
+
+    def _read(self, i: int) -> F | None:
+        if self._lock is None:
+            return self._store.get(i)
+        with self._lock.read():
+            return self._store.get(i)
 
     def __getitem__(self, i: int) -> F:
-        f = self._store.get(i)
+        f = self._read(i)
         if f is None:
             raise KeyError(i)
         return f
@@ -492,10 +505,25 @@ class FactsView(Mapping[int, F]):
         return i in self._store
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._store.ids().tolist())
+        if self._lock is None:
+            return iter(self._store.ids().tolist())
+        with self._lock.read():
+            return iter(self._store.ids().tolist())
 
     def __len__(self) -> int:
         return len(self._store)
+
+    def values(self) -> Iterator[F]:  # type: ignore[override]
+        for i in self:
+            f = self._read(i)
+            if f is not None:
+                yield f
+
+    def items(self) -> Iterator[tuple[int, F]]:  # type: ignore[override]
+        for i in self:
+            f = self._read(i)
+            if f is not None:
+                yield i, f
 
 
 def build_store(kind: Kind, facts: Sequence[F]) -> FactStore[F]:

@@ -59,7 +59,7 @@ class Collection(Generic[F]):
     @property
     def facts(self) -> FactsView[F]:
         """The rows as a read-only mapping id → facts; each read rebuilds one object."""
-        return self.store.facts()
+        return self.store.facts(self._lock)
 
     @property
     def columns(self) -> FilterColumns:
@@ -157,8 +157,7 @@ class Matcher:
         """Replace the focus-occupation list and re-derive every row's focus hits."""
         self.focus = FocusMatcher(occupations, threshold=threshold)
         for coll in (self.candidates, self.vacancies):
-            with coll._lock.read():
-                current = list(coll.facts.values())
+            current = list(coll.facts.values())  # each row read under the read lock
             refreshed = [dataclasses.replace(f, side=self._refocus(f.side)) for f in current]
             coll.replace_facts(refreshed)  # type: ignore[arg-type]
 

@@ -10,6 +10,13 @@ from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weight
   both sides linked to the same ESCO occupation scores the weaker link's score, the same ISCO-08
   unit group ``SAME_ISCO_FACTOR`` times that, and (c) the strength of a shared focus occupation.
 ``parts`` holds each signal's weighted contribution, so the parts add up to the score.
+
+The product computes the score for a whole pool at once (:mod:`matching.rerank`) and filters
+on columns (:mod:`matching.columns`); :func:`explained` writes the explanation of the rows an
+answer returns. The per-pair functions here (:func:`score_pair`, :func:`score_only`,
+:func:`candidate_passes`, :func:`vacancy_passes`, :func:`rank`) are the reference those are
+tested against (tests/unit/test_columnar_ranking.py, test_columns.py); the one product caller
+left is the explanation of stored rematch matches (service/routes/rematch.py).
 """
 
 from __future__ import annotations
