@@ -280,7 +280,9 @@ class FactStore(Generic[F]):
         return self._count
 
     def __contains__(self, i: object) -> bool:
-        return isinstance(i, int) and 0 <= i < len(self.present) and bool(self.present[i])
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            return False
+        return 0 <= i < len(self.present) and bool(self.present[i])
 
     def ids(self) -> np.ndarray:
         """The ids of the stored rows, ascending (int64)."""
@@ -436,6 +438,7 @@ class FactStore(Generic[F]):
         """Row ``i`` as a facts object, or None when it is not stored."""
         if i not in self:
             return None
+        i = int(i)
         values: dict[str, Any] = {"id": i, "side": self.side(i)}
         for name, codec in self._fields:
             if codec == "strs":

@@ -301,4 +301,7 @@ def test_store_gives_every_row_back_after_updates_and_removals(
         assert list(store.facts()) == sorted(current)
         assert all(store.get(i) == f for i, f in current.items())
         assert store.get(gone[0]) is None and gone[0] not in store.facts()
+        kept = next(iter(current))
+        assert np.int64(kept) in store and store.get(np.int64(kept)) == current[kept]  # type: ignore[arg-type]
+        assert "1" not in store and True not in store and -1 not in store
         assert store.terms.used - store.terms.live <= max(store.terms.live, 16) * 2
