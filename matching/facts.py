@@ -282,7 +282,7 @@ class FactStore(Generic[F]):
     def __contains__(self, i: object) -> bool:
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
             return False
-        return 0 <= i < len(self.present) and bool(self.present[i])
+        return bool(0 <= i < len(self.present) and self.present[i])
 
     def ids(self) -> np.ndarray:
         """The ids of the stored rows, ascending (int64)."""

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import numpy as np
 
 from matching.embedder import Embedded, load_encoder
-from matching.facts import FactStore, build_store
+from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
 from matching.ranking import SIGNALS, WEIGHTS, MatchFilters
@@ -66,7 +66,9 @@ class SideArrays:
     @cached_property
     def store(self) -> FactStore[Any]:
         """The rows as a :class:`FactStore` (the target side of a batch needs it)."""
-        kind = "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
+        kind: Kind = (
+            "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
+        )
         return build_store(kind, self.facts)
 
     def take(self, idx: np.ndarray | slice) -> SideArrays:

@@ -147,6 +147,8 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
                 continue
             q = source[query]
             q_vec = (vac_vecs if direction == "vacancy" else cand_vecs)[query]
+            pool: Any
+            pool_vecs: Any
             if direction == "vacancy":
                 coll: Any = matcher.candidates
                 mask = coll.columns.candidate_mask(q.side, q, filters)
