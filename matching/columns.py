@@ -1,9 +1,11 @@
 """Columnar copies of the facts the hard filters read, for filtering a million rows per query.
 
-:func:`matching.ranking.candidate_passes` and :func:`matching.ranking.vacancy_passes` define the
-hard filters one row at a time; they stay the reference. :class:`FilterColumns` holds the same
-facts as numpy arrays indexed by database id and evaluates the same rules for all rows at once,
-returning a boolean mask over the id range that becomes a FAISS bitmap selector as it is.
+:class:`FilterColumns` is the product's one implementation of the hard filters, for the
+interactive search and the batch rematch alike (it lives in each :class:`matching.facts.FactStore`).
+It holds the filter facts as numpy arrays indexed by database id and evaluates the rules for all
+rows at once, returning a boolean mask over the id range that becomes a FAISS bitmap selector as
+it is. :func:`matching.ranking.candidate_passes` and :func:`~matching.ranking.vacancy_passes`
+state the same rules one row at a time; they are the reference the masks are tested against.
 
 Distances are compared as squared chords between points on the unit sphere (float32), which is
 monotonic in the great-circle distance; the threshold for ``d`` km is ``(2·sin(d / 2R))²``. Away

@@ -369,3 +369,56 @@ def _cdist(a: list[str], b: list[str]) -> np.ndarray:
     out[[not s for s in a], :] = 0.0
     out[:, [not s for s in b]] = 0.0
     return out
+
+
+def prepared_title(title: str) -> _Prepared:
+    """A title prepared once for :func:`similarity_matrix` (cached across calls)."""
+    return _prepare(title)
+
+
+def similarity_matrix(a: Sequence[_Prepared], b: Sequence[_Prepared]) -> np.ndarray:
+    """``title_similarity`` for every pair of two title lists, computed in batch.
+
+    Args:
+        a, b: titles prepared by :func:`prepared_title`.
+    Returns:
+        float64 array of shape (len(a), len(b)), each entry equal to ``title_similarity`` of the
+        pair. The four ratios are one ``rapidfuzz.process.cdist`` call each; containment is
+        checked only for pairs that share a specific token.
+    """
+    out = np.zeros((len(a), len(b)), dtype=np.float64)
+    if not a or not b:
+        return out
+    ra, rb = _columns(a), _columns(b)
+    best = np.maximum(_cdist(ra["norm"], rb["norm"]), _cdist(ra["sort_key"], rb["sort_key"]))
+    spec = np.maximum(
+        _cdist(ra["spec_sorted"], rb["spec_sorted"]),
+        _cdist(ra["spec_compact"], rb["spec_compact"]),
+    )
+    a_spec = np.array([bool(p.specific) for p in a])[:, None]
+    b_spec = np.array([bool(p.specific) for p in b])[None, :]
+    shared_generic = _generic_indicator(a) @ _generic_indicator(b).T > 0
+    cap = np.where(
+        a_spec & b_spec,
+        np.where(shared_generic, spec, 1.0),
+        np.where(a_spec | b_spec, GENERIC_ONLY_CAP, 1.0),
+    )
+    scores = np.minimum(best, cap)
+    by_token: dict[str, list[int]] = {}
+    for j, q in enumerate(b):
+        for token in q.specific:
+            by_token.setdefault(token, []).append(j)
+    for i, p in enumerate(a):
+        for j in {j for token in p.specific for j in by_token.get(token, ())}:
+            q = b[j]
+            if _contained(p, q) or _contained(q, p):
+                scores[i, j] = max(
+                    scores[i, j], _CONTAINED_BASE + (1.0 - _CONTAINED_BASE) * best[i, j]
+                )
+    scores = np.minimum(1.0, np.maximum(0.0, scores))
+    a_norm = np.array([p.norm for p in a], dtype=object)
+    b_norm = np.array([p.norm for p in b], dtype=object)
+    scores[a_norm[:, None] == b_norm[None, :]] = 1.0
+    scores[a_norm == "", :] = 0.0
+    scores[:, b_norm == ""] = 0.0
+    return scores

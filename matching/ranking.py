@@ -10,6 +10,13 @@ from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weight
   both sides linked to the same ESCO occupation scores the weaker link's score, the same ISCO-08
   unit group ``SAME_ISCO_FACTOR`` times that, and (c) the strength of a shared focus occupation.
 ``parts`` holds each signal's weighted contribution, so the parts add up to the score.
+
+The product computes the score for a whole pool at once (:mod:`matching.rerank`) and filters
+on columns (:mod:`matching.columns`); :func:`explained` writes the explanation of the rows an
+answer returns. The per-pair functions here (:func:`score_pair`, :func:`score_only`,
+:func:`candidate_passes`, :func:`vacancy_passes`, :func:`rank`) are the reference those are
+tested against (tests/unit/test_columnar_ranking.py, test_columns.py); the one product caller
+left is the explanation of stored rematch matches (service/routes/rematch.py).
 """
 
 from __future__ import annotations
@@ -256,7 +263,7 @@ def score_pair(
     vacancy: VacancyFacts | None = None,
     cand: CandidateFacts | None = None,
 ) -> Scored:
-    """Score one (vacancy, candidate) pair and explain it in plain Dutch.
+    """Score one (vacancy, candidate) pair and explain it in plain Dutch (reference scorer).
 
     Args:
         vacancy_side, cand_side: the two sides (a free-text query fills one of them).
@@ -264,13 +271,44 @@ def score_pair(
         query_is_vacancy: which side asked, for choosing the focus occupation to report.
         vacancy, cand: the full facts when known, for hours, licence and language lines.
     """
-    semantic, lexical, occupation, shared, v_title, c_title, focus, both_focus, esco, esco_line = (
-        _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
-    )
+    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
     signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
-    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
-    score = round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4)
+    return explained(
+        signals,
+        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
+        vacancy_side=vacancy_side,
+        cand_side=cand_side,
+        query_is_vacancy=query_is_vacancy,
+        vacancy=vacancy,
+        cand=cand,
+    )
 
+
+def explained(
+    signals: dict[str, float],
+    *,
+    score: float,
+    vacancy_side: Side,
+    cand_side: Side,
+    query_is_vacancy: bool,
+    vacancy: VacancyFacts | None = None,
+    cand: CandidateFacts | None = None,
+) -> Scored:
+    """The :class:`Scored` of a pair whose signals and score are known, with its explanation.
+
+    The signals come from the columnar ranker (:mod:`matching.rerank`) or the reference
+    scorer; the evidence behind the lines (shared terms, the titles that matched, the ESCO link,
+    the focus occupation) is looked up here, for the one pair, so it is only ever done for the
+    results an answer returns.
+    """
+    semantic, occupation = signals["semantic"], signals["occupation"]
+    _, shared = _lexical(vacancy_side, cand_side)
+    _, v_title, c_title = _occupation(vacancy_side, cand_side)
+    esco, esco_line = _esco(vacancy_side, cand_side)
+    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
+    focus = shared_focus(query, result)
+    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
+    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
     lines: list[str] = []
     if esco_line is not None:
         lines.append(f"{esco_line} ({_pct(esco)})")

@@ -1,30 +1,32 @@
 """Batch rematching: top-k in both directions for many queries at once, no database.
 
 A batch of query vectors is multiplied with the whole target matrix (one BLAS call), the hard
-filters are applied as boolean masks, and the ``pool_size(top_k)`` best allowed targets per query
-by cosine are re-ranked with the same code as the interactive endpoints
-(:func:`matching.matcher.rank_candidates` / :func:`~matching.matcher.rank_vacancies`), after
-checking each pooled pair once more with the interactive filter functions. So a query gets the
-same top-k here as from ``GET .../matches?limit=top_k`` with the default filters.
+filters are applied as boolean masks from the targets' filter columns (the interactive search's
+mask), and the ``pool_size(top_k)`` best allowed targets per query by cosine are scored at once
+with the interactive re-ranker (:func:`matching.rerank.score_pool`). So a query gets the same
+top-k here as from ``GET .../matches?limit=top_k`` with the default filters.
 
-Everything a batch needs travels as numpy arrays and frozen dataclasses, so a batch can run in
-this process or on a Dask worker without a database.
+Everything a batch needs travels as numpy arrays, dataclasses and the targets'
+:class:`~matching.facts.FactStore`, so a batch can run in this process or on a Dask worker
+without a database.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
 from matching.embedder import Embedded, load_encoder
-from matching.geo import haversine_km_array
-from matching.matcher import pool_size, rank_candidates, rank_vacancies
-from matching.profiles import CandidateFacts
-from matching.ranking import MatchFilters, Scored, candidate_passes, vacancy_passes
+from matching.facts import FactStore, Kind, build_store
+from matching.matcher import pool_size
+from matching.profiles import VacancyFacts
+from matching.ranking import SIGNALS, WEIGHTS, MatchFilters
+from matching.rerank import PoolScores, score_pool, top
 
 Direction = Literal[0, 1]
 FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
@@ -47,42 +49,27 @@ class MatchRow(NamedTuple):
 
 @dataclass
 class SideArrays:
-    """One side's rows: ids, unit vectors, facts and the filter fields as arrays."""
+    """One side's rows: ids, unit vectors, facts, and (built when first needed) their columns."""
 
     ids: np.ndarray  # int64 (n,)
     vectors: np.ndarray  # float32 (n, dim)
     facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
-    lat: np.ndarray = field(init=False)  # float64, NaN when unknown
-    lon: np.ndarray = field(init=False)
-    licence: np.ndarray = field(init=False)  # candidate has / vacancy requires a licence
-    max_travel: np.ndarray = field(init=False)  # float64, NaN when none (always for vacancies)
 
     def __post_init__(self) -> None:
         n = len(self.facts)
         if self.ids.shape != (n,) or self.vectors.shape[0] != n:
             raise ValueError("ids, vectors and facts must have the same length")
-        loc = [f.side.location for f in self.facts]
-        self.lat = np.array([p[0] if p else np.nan for p in loc], dtype=np.float64)
-        self.lon = np.array([p[1] if p else np.nan for p in loc], dtype=np.float64)
-        self.licence = np.array(
-            [
-                f.driving_licence if isinstance(f, CandidateFacts) else f.requires_driving_licence
-                for f in self.facts
-            ],
-            dtype=bool,
-        )
-        self.max_travel = np.array(
-            [
-                f.max_travel_km
-                if isinstance(f, CandidateFacts) and f.max_travel_km is not None
-                else np.nan
-                for f in self.facts
-            ],
-            dtype=np.float64,
-        )
 
     def __len__(self) -> int:
         return len(self.facts)
+
+    @cached_property
+    def store(self) -> FactStore[Any]:
+        """The rows as a :class:`FactStore` (the target side of a batch needs it)."""
+        kind: Kind = (
+            "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
+        )
+        return build_store(kind, self.facts)
 
     def take(self, idx: np.ndarray | slice) -> SideArrays:
         sel = np.arange(len(self))[idx]
@@ -92,33 +79,33 @@ class SideArrays:
 
 
 def allowed_mask(direction: int, queries: SideArrays, targets: SideArrays) -> np.ndarray:
-    """(queries × targets) bool: the pair passes the licence and travel-distance filters.
+    """(queries × targets) bool: the target passes the hard filters of the query's default
+    interactive search, evaluated on the targets' filter columns (the interactive mask)."""
+    columns = targets.store.filters
+    out = np.zeros((len(queries), len(targets)), dtype=bool)
+    for qi, q in enumerate(queries.facts):
+        if direction == FOR_VACANCY:
+            mask = columns.candidate_mask(q.side, q, DEFAULT_FILTERS)
+        else:
+            mask = columns.vacancy_mask(q.side, q, DEFAULT_FILTERS)
+        out[qi] = mask[targets.ids]
+    return out
 
-    Active/open status is not in the mask: target sets hold only active candidates or open
-    vacancies.
-    """
-    if direction == FOR_VACANCY:
-        lic_bad = queries.licence[:, None] & ~targets.licence[None, :]
-        max_travel = np.broadcast_to(targets.max_travel[None, :], lic_bad.shape)
-    else:
-        lic_bad = ~queries.licence[:, None] & targets.licence[None, :]
-        max_travel = np.broadcast_to(queries.max_travel[:, None], lic_bad.shape)
-    ok = ~lic_bad
-    if not np.isnan(max_travel).all():
-        d = haversine_km_array(
-            queries.lat[:, None], queries.lon[:, None], targets.lat[None, :], targets.lon[None, :]
+
+def _rows(direction: int, query_id: int, pool: PoolScores, best: np.ndarray) -> list[MatchRow]:
+    out = []
+    for rank, r in enumerate(best.tolist(), start=1):
+        target = int(pool.rows[r])
+        parts = [
+            round(WEIGHTS[name] * float(pool.signals[r, k]), 4) for k, name in enumerate(SIGNALS)
+        ]
+        vacancy_id, candidate_id = (
+            (query_id, target) if direction == FOR_VACANCY else (target, query_id)
         )
-        with np.errstate(invalid="ignore"):
-            ok &= ~(d > max_travel)  # NaN distance or NaN limit compares False: no constraint
-    return ok
-
-
-def _row(vacancy_id: int, candidate_id: int, direction: int, rank: int, s: Scored) -> MatchRow:
-    p = s.parts
-    return MatchRow(
-        vacancy_id, candidate_id, direction, rank, s.score,
-        p["semantic"], p["lexical"], p["occupation"],
-    )  # fmt: skip
+        out.append(
+            MatchRow(vacancy_id, candidate_id, direction, rank, float(pool.score[r]), *parts)
+        )
+    return out
 
 
 def match_batch(
@@ -140,36 +127,23 @@ def match_batch(
     sims[~allowed_mask(direction, queries, targets)] = -np.inf
     pool = min(pool_size(top_k), len(targets))
     if pool < len(targets):
-        top = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
+        top_cols = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
     else:
-        top = np.broadcast_to(np.arange(len(targets)), (len(queries), len(targets)))
+        top_cols = np.broadcast_to(np.arange(len(targets)), (len(queries), len(targets)))
     searched = time.perf_counter()
     rows: list[MatchRow] = []
     for qi, q in enumerate(queries.facts):
-        cols = [int(j) for j in top[qi] if np.isfinite(sims[qi, j])]
+        cols = top_cols[qi][np.isfinite(sims[qi, top_cols[qi]])]
+        if not len(cols):
+            continue
         # The float32 product only picks the pool; the cosines that enter the score are
         # recomputed in float64 so that a score does not depend on BLAS threading or batch
         # shape (the same run on a Dask worker or here gives identical scores).
         exact = (
             targets.vectors[cols].astype(np.float64) * queries.vectors[qi].astype(np.float64)
         ).sum(axis=1)
-        cos = dict(zip(cols, exact.tolist(), strict=True))
-        if direction == FOR_VACANCY:
-            hits = [
-                (targets.facts[j], cos[j])
-                for j in cols
-                if candidate_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
-            ]
-            for r, m in enumerate(rank_candidates(q.side, q, hits, top_k, None, explain=False)):
-                rows.append(_row(q.id, m.facts.id, FOR_VACANCY, r + 1, m.scored))
-        else:
-            vhits = [
-                (targets.facts[j], cos[j])
-                for j in cols
-                if vacancy_passes(q.side, q, targets.facts[j], DEFAULT_FILTERS)
-            ]
-            for r, vm in enumerate(rank_vacancies(q.side, q, vhits, top_k, None, explain=False)):
-                rows.append(_row(vm.facts.id, q.id, FOR_CANDIDATE, r + 1, vm.scored))
+        scored = score_pool(targets.store, q.side, targets.ids[cols], exact)
+        rows.extend(_rows(direction, q.id, scored, top(scored, top_k, None)))
     if clock is not None:
         clock["search"] = clock.get("search", 0.0) + searched - started
         clock["ranking"] = clock.get("ranking", 0.0) + time.perf_counter() - searched

@@ -17,6 +17,7 @@ __all__ = [
     "COMPOUND_HEADS",
     "GENERIC_TERMS",
     "STOPWORDS",
+    "TermLocator",
     "content_terms",
     "fold",
     "neutral_form",
@@ -355,38 +356,61 @@ def term_spans(text: str, terms: Iterable[str], limit: int = 50) -> list[tuple[s
     "cafe"). ``text[start:end]`` is the whole word when the term is the word, and the part of
     the compound when the term is one of its parts and can be located in it ("chauffeur" in
     "Heftruckchauffeurs"); otherwise the whole word. In text order, at most ``limit`` spans.
+    To look up several term sets in one text, make one :class:`TermLocator` instead.
     """
-    wanted = set(terms)
-    if not wanted or not text:
-        return []
-    folded, origin = _fold_with_offsets(text)
+    return TermLocator(text).spans(terms, limit)
 
-    def span(a: int, b: int) -> tuple[int, int]:
-        return origin[a], origin[b - 1] + 1
 
-    spans: list[tuple[str, int, int]] = []
-    for match in _WORD_RE.finditer(folded):
-        raw = match.group(0)
-        word = neutral_form(raw)
-        if not _keep(word):
-            continue
-        whole = _singular_head(word)
-        if whole in wanted:
-            spans.append((whole, *span(match.start(), match.end())))
-        else:
+class TermLocator:
+    """A text folded and split into content words once, for :func:`term_spans` lookups.
+
+    Each word keeps its whole term and span and, for a compound, its parts' terms and spans,
+    so locating another set of terms is a scan over the prepared words without folding again.
+    """
+
+    def __init__(self, text: str) -> None:
+        # per kept word: (whole term, its span, [(part term, part kept, part span), ...])
+        self._words: list[tuple[str, tuple[int, int], list[tuple[str, bool, tuple[int, int]]]]]
+        self._words = []
+        if not text:
+            return
+        folded, origin = _fold_with_offsets(text)
+
+        def span(a: int, b: int) -> tuple[int, int]:
+            return origin[a], origin[b - 1] + 1
+
+        for match in _WORD_RE.finditer(folded):
+            raw = match.group(0)
+            word = neutral_form(raw)
+            if not _keep(word):
+                continue
+            whole_span = span(match.start(), match.end())
             parts = _split_word(word)
             pos = 0
+            located: list[tuple[str, bool, tuple[int, int]]] = []
             for part in parts if len(parts) > 1 else ():
                 found = raw.find(part, pos)
                 term = _singular_head(part)
-                if term in wanted and _keep(term):
-                    if found >= 0:
-                        where = span(match.start() + found, match.start() + found + len(part))
-                    else:  # changed by neutral_form or a dropped linking s: the whole word
-                        where = span(match.start(), match.end())
-                    spans.append((term, *where))
+                if found >= 0:
+                    where = span(match.start() + found, match.start() + found + len(part))
+                else:  # changed by neutral_form or a dropped linking s: the whole word
+                    where = whole_span
+                located.append((term, _keep(term), where))
                 if found >= 0:
                     pos = found + len(part)
-        if len(spans) >= limit:
-            return spans[:limit]
-    return spans
+            self._words.append((_singular_head(word), whole_span, located))
+
+    def spans(self, terms: Iterable[str], limit: int = 50) -> list[tuple[str, int, int]]:
+        """``term_spans`` of the prepared text for ``terms``: in text order, at most ``limit``."""
+        wanted = set(terms)
+        if not wanted:
+            return []
+        out: list[tuple[str, int, int]] = []
+        for whole, whole_span, parts in self._words:
+            if whole in wanted:
+                out.append((whole, *whole_span))
+            else:
+                out.extend((term, *where) for term, kept, where in parts if kept and term in wanted)
+            if len(out) >= limit:
+                return out[:limit]
+        return out

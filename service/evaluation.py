@@ -4,14 +4,15 @@ score the ranking.
 The folder is loaded into a fresh temporary SQLite store through the same code path as the API
 (validation and import by ``service.importer``, embedding, ``IndexState`` with its facts and
 FAISS vectors). Every query is then scored against *every* target with the ranking's own
-signals (``matching.ranking.score_pair``: semantic, lexical, occupation), so the modes compare
-signals on exactly the same pairs:
+signals (:func:`matching.rerank.score_pool`: semantic, lexical, occupation), so the modes
+compare signals on exactly the same pairs:
 
 - ``hybrid``: the weighted sum with the configured weights (or the weights given);
 - ``dense``: the semantic signal (cosine of the vectors) alone;
 - ``lexical``: the lexical signal alone.
 
-Hard filters are applied as in the API (default filters). Ties are broken by external id.
+Hard filters are applied as in the API (default filters, the same filter columns). Ties are
+broken by external id.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session
@@ -29,14 +31,8 @@ from sqlmodel import Session
 from matching.embedder import Encoder
 from matching.geo import default_locator
 from matching.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.ranking import (
-    SIGNALS,
-    WEIGHTS,
-    MatchFilters,
-    candidate_passes,
-    score_pair,
-    vacancy_passes,
-)
+from matching.ranking import SIGNALS, WEIGHTS, MatchFilters
+from matching.rerank import score_pool
 from service import crud
 from service.db import make_engine, migrate
 from service.importer import import_lines
@@ -151,33 +147,23 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
                 continue
             q = source[query]
             q_vec = (vac_vecs if direction == "vacancy" else cand_vecs)[query]
-            targets, values = [], []
+            pool: Any
+            pool_vecs: Any
             if direction == "vacancy":
-                for t in cand_ids:
-                    c = cands[t]
-                    if not candidate_passes(q.side, q, c, filters):  # type: ignore[arg-type]
-                        continue
-                    s = score_pair(
-                        vacancy_side=q.side,
-                        cand_side=c.side,
-                        cosine=float(np.dot(q_vec, cand_vecs[t])),
-                        query_is_vacancy=True,
-                    )
-                    targets.append(t)
-                    values.append([s.signals[k] for k in SIGNALS])
+                coll: Any = matcher.candidates
+                mask = coll.columns.candidate_mask(q.side, q, filters)
+                pool, pool_vecs, ids = cands, cand_vecs, cand_ids
             else:
-                for t in vac_ids:
-                    v = vacs[t]
-                    if not vacancy_passes(q.side, q, v, filters):  # type: ignore[arg-type]
-                        continue
-                    s = score_pair(
-                        vacancy_side=v.side,
-                        cand_side=q.side,
-                        cosine=float(np.dot(q_vec, vac_vecs[t])),
-                        query_is_vacancy=False,
-                    )
-                    targets.append(t)
-                    values.append([s.signals[k] for k in SIGNALS])
+                coll = matcher.vacancies
+                mask = coll.columns.vacancy_mask(q.side, q, filters)
+                pool, pool_vecs, ids = vacs, vac_vecs, vac_ids
+            targets = [t for t in ids if mask[pool[t].id]]
+            cosines = np.array([float(np.dot(q_vec, pool_vecs[t])) for t in targets])
+            scored = score_pool(
+                coll.store, q.side, np.array([pool[t].id for t in targets], np.int64), cosines
+            )
+            # rounded as the answers show them
+            values = [[round(x, 4) for x in row] for row in scored.signals.tolist()]
             rows[direction][query] = (targets, np.asarray(values, dtype=float).reshape(-1, 3))
     return SignalTable(rows, qrels, skipped, loading)
 

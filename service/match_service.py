@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from matching.matcher import CandidateMatch, Matcher, VacancyMatch
 from matching.profiles import Side, make_side, resolve_location
 from matching.ranking import MatchFilters, Scored
-from matching.text import term_spans
+from matching.text import TermLocator
 from service.deps import AppState
 from service.errors import WerkmatchError
 from service.models import Candidate, Vacancy
@@ -70,7 +70,8 @@ def _scored_fields(s: Scored) -> dict[str, object]:
 class _Texts:
     """The stored texts the highlights point into: the query's and the returned results'.
 
-    Read only for the returned page (one query), never for the re-rank pool.
+    Read only for the returned rows that share terms with the query (one query), never for
+    the re-rank pool; the query text is folded once for all results.
     """
 
     def __init__(
@@ -81,7 +82,8 @@ class _Texts:
         table: Any,
         ids: Sequence[int],
     ) -> None:
-        self.query_side, self.query_text = query
+        self.query_side, query_text = query
+        self.query = TermLocator(query_text)
         self.result_side = result_side
         column = table.cv_text if table is Candidate else table.description
         self.results: dict[int, str] = {}
@@ -96,10 +98,10 @@ class _Texts:
         out = [
             Highlight(term=term, side=side, start=start, end=end)  # type: ignore[arg-type]
             for side, text in (
-                (self.query_side, self.query_text),
-                (self.result_side, self.results.get(result_id, "")),
+                (self.query_side, self.query),
+                (self.result_side, TermLocator(self.results.get(result_id, ""))),
             )
-            for term, start, end in term_spans(text, terms, MAX_HIGHLIGHTS_PER_SIDE)
+            for term, start, end in text.spans(terms, MAX_HIGHLIGHTS_PER_SIDE)
         ]
         return sorted(out, key=lambda h: (h.side != "cv", h.start))
 
@@ -107,11 +109,15 @@ class _Texts:
 def _candidate_texts(
     session: Session, matches: list[CandidateMatch], query: tuple[str, str]
 ) -> _Texts:
-    return _Texts(session, query, "cv", Candidate, [m.facts.id for m in matches])
+    return _Texts(
+        session, query, "cv", Candidate, [m.facts.id for m in matches if m.scored.shared_terms]
+    )
 
 
 def _vacancy_texts(session: Session, matches: list[VacancyMatch], query: tuple[str, str]) -> _Texts:
-    return _Texts(session, query, "vacancy", Vacancy, [m.facts.id for m in matches])
+    return _Texts(
+        session, query, "vacancy", Vacancy, [m.facts.id for m in matches if m.scored.shared_terms]
+    )
 
 
 def candidate_items(

@@ -23,6 +23,7 @@ from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters, Scored, score_pair
 from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideArrays, match_batch
+from matching.rerank import PoolScores, score_pool
 
 TOL = 1e-6
 VACANCY_AT = (51.8738, 4.6033)  # Ridderkerk
@@ -157,6 +158,16 @@ def test_scoring_function_ignores_the_surroundings() -> None:
     assert differences(_pairs(SURROUNDINGS, _leaky), _pairs(ROTATED, _leaky))  # can fail
 
 
+def _leaky_pool(store: Any, query: Any, rows: np.ndarray, cosines: np.ndarray) -> PoolScores:
+    """The columnar pool scorer with the same ladder-step bonus (candidate rows only)."""
+    pool = score_pool(store, query, rows, cosines)
+    if store.kind != "candidate":
+        return pool
+    step = store.cols["ladder_step"][rows]
+    bonus = 0.01 * np.where(step > 0, step, 0)
+    return dataclasses.replace(pool, score=pool.score + bonus)
+
+
 def _matcher(surroundings: list[tuple[Any, ...]]) -> tuple[Matcher, VacancyFacts, np.ndarray]:
     vac, vecs = _vacancy(), _vectors()
     m = Matcher(DIM)
@@ -189,7 +200,7 @@ def test_interactive_matcher_ignores_the_surroundings(monkeypatch: pytest.Monkey
         m2.candidates.columns.candidate_mask(vac.side, vac, no_filters),
     )
     assert differences(_interactive(SURROUNDINGS), _interactive(ROTATED)) == []
-    monkeypatch.setattr(matcher_module, "score_pair", _leaky)
+    monkeypatch.setattr(matcher_module, "score_pool", _leaky_pool)
     assert differences(_interactive(SURROUNDINGS), _interactive(ROTATED))  # can fail
 
 
