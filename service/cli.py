@@ -526,9 +526,17 @@ def eval_occupations(
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    dense: Annotated[
+        bool,
+        typer.Option(
+            "--dense",
+            help="Rank by the embedding model instead (WERKMATCH_MODEL): cosine of the title "
+            "and a concept's nearest label.",
+        ),
+    ] = False,
 ) -> None:
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
-    from matching.melo import evaluate, load_melo
+    from matching.melo import dense_scores, evaluate, load_melo
 
     if not folder.is_dir():
         _fail(f"no such folder: {folder}", code=2)
@@ -539,7 +547,12 @@ def eval_occupations(
         _fail(str(exc), code=2)
     if not data.queries:
         _fail(f"{folder} has no annotated queries", code=2)
-    result = evaluate(data)
+    if dense:
+        encoder = _eval_encoder()
+        result = evaluate(data, scores=dense_scores(data, encoder))
+        result["model"] = encoder.model_id
+    else:
+        result = evaluate(data)
     result["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         typer.echo(json.dumps(result))
@@ -563,8 +576,7 @@ class EvalMode(StrEnum):
 def _eval_encoder():  # type: ignore[no-untyped-def]
     from matching.embedder import load_encoder
 
-    settings = get_settings()
-    return load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    return load_encoder(*get_settings().encoder_args())
 
 
 @app.command("eval")

