@@ -28,6 +28,7 @@ from matching.occupations import NormalizerWeights, OccupationConcept, Occupatio
 
 __all__ = ["MeloSet", "dense_scores", "evaluate", "load_melo", "query_part"]
 
+_LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 REQUIRED_FILES = ("queries.tsv", "corpus_elements.tsv", "annotations.tsv", "concept_mapping.tsv")
 
 
@@ -107,10 +108,14 @@ def dense_scores(data: MeloSet, encoder: Encoder) -> np.ndarray:
     ``query: ``, the prefix of symmetric tasks).
     """
     titles = [title for _, title in data.queries]
-    labels = [label for concept in data.concepts for label in concept.labels]
+    labels = tuple(label for concept in data.concepts for label in concept.labels)
     owner = np.repeat(np.arange(len(data.concepts)), [len(c.labels) for c in data.concepts])
     starts = np.searchsorted(owner, np.arange(len(data.concepts)))
-    label_vectors = encoder.embed(labels).vectors
+    key = (encoder.model_id, labels)
+    if key not in _LABEL_VECTORS:  # MELO sets of one language share their corpus
+        _LABEL_VECTORS.clear()
+        _LABEL_VECTORS[key] = encoder.embed(labels).vectors
+    label_vectors = _LABEL_VECTORS[key]
     query_vectors = encoder.embed(titles).vectors
     out = np.empty((len(titles), len(data.concepts)), dtype=np.float32)
     for start in range(0, len(titles), 512):  # bounds the (batch × labels) matrix

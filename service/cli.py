@@ -518,11 +518,12 @@ def occupations_import(
 
 @app.command("eval-occupations")
 def eval_occupations(
-    folder: Annotated[
-        Path,
+    folders: Annotated[
+        list[Path],
         typer.Argument(
-            help="A MELO-format folder: queries.tsv, corpus_elements.tsv, annotations.tsv, "
-            "concept_mapping.tsv."
+            help="MELO-format folders: queries.tsv, corpus_elements.tsv, annotations.tsv, "
+            "concept_mapping.tsv (one result each; --dense embeds a corpus shared by several "
+            "folders once)."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -538,33 +539,39 @@ def eval_occupations(
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
     from matching.melo import dense_scores, evaluate, load_melo
 
-    if not folder.is_dir():
-        _fail(f"no such folder: {folder}", code=2)
-    started = time.perf_counter()
-    try:
-        data = load_melo(folder)
-    except ValueError as exc:
-        _fail(str(exc), code=2)
-    if not data.queries:
-        _fail(f"{folder} has no annotated queries", code=2)
-    if dense:
-        encoder = _eval_encoder()
-        result = evaluate(data, scores=dense_scores(data, encoder))
-        result["model"] = encoder.model_id
-    else:
-        result = evaluate(data)
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    if as_json:
-        typer.echo(json.dumps(result))
-        return
-    typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts")
-    typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
-    rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
-    for name, m in rows:
+    sets = []
+    for folder in folders:
+        if not folder.is_dir():
+            _fail(f"no such folder: {folder}", code=2)
+        try:
+            data = load_melo(folder)
+        except ValueError as exc:
+            _fail(str(exc), code=2)
+        if not data.queries:
+            _fail(f"{folder} has no annotated queries", code=2)
+        sets.append(data)
+    encoder = _eval_encoder() if dense else None
+    for data in sets:
+        started = time.perf_counter()
+        if encoder is not None:
+            result = evaluate(data, scores=dense_scores(data, encoder))
+            result["model"] = encoder.model_id
+        else:
+            result = evaluate(data)
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        if as_json:
+            typer.echo(json.dumps(result))
+            continue
         typer.echo(
-            f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
-            f"{m['recall@10']:>6.3f}"
+            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts"
         )
+        typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
+        rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
+        for name, m in rows:
+            typer.echo(
+                f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
+                f"{m['recall@10']:>6.3f}"
+            )
 
 
 class EvalMode(StrEnum):
