@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from matching.esco import BUNDLED_ESCO_NL
 from service.cli_keys import keys_app
 from service.config import get_settings
 
@@ -186,11 +187,15 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Load the made-up demo data set (focus occupations, candidates, vacancies); idempotent."""
+    """Load the made-up demo data set (focus occupations, candidates, vacancies) and the ESCO NL
+    occupations (ESCO, European Commission, https://esco.ec.europa.eu); idempotent."""
+    from matching.esco import BUNDLED_ESCO_NL, read_esco
     from service import crud
     from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
     from service.importer import import_lines
     from service.models import FocusOccupationIn
+    from service.occupation_links import relink_all
+    from service.occupations import OccupationIndex, import_occupations
 
     if export is not None:
         export.mkdir(parents=True, exist_ok=True)
@@ -206,6 +211,9 @@ def demo(
     started = time.perf_counter()
     result: dict[str, object] = {}
     with session:
+        # The taxonomy first, so that the demo rows get their ESCO links as they are written.
+        esco = import_occupations(session, read_esco(BUNDLED_ESCO_NL))
+        result["esco_occupations"] = sum(esco.values())
         for f in focus_occupations():
             crud.upsert_focus(
                 session=session,
@@ -231,13 +239,17 @@ def demo(
                 + report.summary()["updated"]
                 + report.summary()["unchanged"]
             )
+        if esco["created"] or esco["updated"]:
+            # rows stored before the taxonomy changed (unchanged by this run) are linked again
+            relink_all(session, OccupationIndex())
     result["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         typer.echo(json.dumps(result))
     else:
         typer.echo(
             f"demo data loaded: {result['focus_occupations']} focus occupations, "
-            f"{result['candidates']} candidates, {result['vacancies']} vacancies "
+            f"{result['candidates']} candidates, {result['vacancies']} vacancies, "
+            f"{result['esco_occupations']} ESCO occupations (ESCO, European Commission) "
             f"in {result['seconds']} s"
         )
 
@@ -457,7 +469,7 @@ def bench(
     run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
 
 
-DEFAULT_ESCO_DIR = Path("../shared/data/external/esco/nl/v1.2.0")
+DEFAULT_ESCO_DIR = BUNDLED_ESCO_NL  # ESCO v1.2.0 NL, a copy of ../shared/data/external/esco
 
 occupations_app = typer.Typer(
     help="ESCO occupations (ESCO, European Commission, https://esco.ec.europa.eu).",

@@ -129,6 +129,7 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
     assert first.exit_code == 0, first.output
     loaded = json.loads(first.output.strip().splitlines()[-1])
     assert loaded["candidates"] == 300 and loaded["vacancies"] == 150
+    assert loaded["esco_occupations"] == 3039  # the bundled ESCO NL, for the normaliser
     assert runner.invoke(app, ["demo"]).exit_code == 0  # idempotent
     port = _free_port()
     demo_key = runner.invoke(app, ["keys", "demo", "--url", f"http://127.0.0.1:{port}"])
@@ -168,6 +169,17 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
         assert any(
             "heftruck" in " ".join(t["summary"]["desired_occupations"]).lower() for t in top[:3]
         )
+        # the occupation normaliser works without a manual `werkmatch occupations import`
+        normalize = httpx.post(
+            f"{base}/v1/occupations/normalize",
+            json={"title": "Heftruckchauffeur (m/v) 32 uur"},
+            timeout=30,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert normalize.status_code == 200, normalize.text
+        best = normalize.json()["data"][0]
+        assert best["preferred_label"] == "heftruckchauffeur" and best["isco_code"] == "8344"
+        assert best["isco_label"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
