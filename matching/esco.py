@@ -9,10 +9,15 @@ acknowledgement). The export has ``occupations_<lang>.csv`` (``conceptUri``, ``i
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-__all__ = ["EscoOccupationRecord", "read_esco"]
+__all__ = ["BUNDLED_ESCO_NL", "EscoOccupationRecord", "read_esco"]
+
+BUNDLED_ESCO_NL = Path(__file__).parent / "data" / "esco-nl"
+"""ESCO v1.2.0 Dutch occupations and ISCO-08 groups, gzipped (see its PROVENANCE.md)."""
 
 REQUIRED_COLUMNS = ("conceptUri", "preferredLabel")
 MAX_LABEL = 300
@@ -39,9 +44,15 @@ def _labels(cell: str | None) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _open_text(path: Path) -> TextIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with _open_text(path) as fh:
             reader = csv.DictReader(fh)
             missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
@@ -49,18 +60,22 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
             return list(reader)
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path.name} is not UTF-8 text") from exc
-    except csv.Error as exc:
+    except (csv.Error, gzip.BadGzipFile, EOFError) as exc:
         raise ValueError(f"{path.name}: {exc}") from exc
 
 
 def _find(folder: Path, stem: str) -> Path | None:
-    found = sorted(folder.glob(f"{stem}_*.csv")) or sorted(folder.glob(f"{stem}.csv"))
-    return found[0] if found else None
+    for pattern in (f"{stem}_*.csv", f"{stem}.csv", f"{stem}_*.csv.gz", f"{stem}.csv.gz"):
+        found = sorted(folder.glob(pattern))
+        if found:
+            return found[0]
+    return None
 
 
 def read_esco(path: Path) -> list[EscoOccupationRecord]:
     """Occupations from an ESCO CSV export: a folder with ``occupations_*.csv`` (and optionally
-    ``ISCOGroups_*.csv`` for the group titles) or an occupations CSV file itself.
+    ``ISCOGroups_*.csv`` for the group titles) or an occupations CSV file itself; each file may
+    be gzipped (``.csv.gz``).
 
     Rows whose ``conceptType`` is given and is not "Occupation", or that have no URI or
     preferred label, are skipped.

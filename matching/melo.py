@@ -23,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from matching.embedder import Encoder
 from matching.occupations import NormalizerWeights, OccupationConcept, OccupationNormalizer
 
-__all__ = ["MeloSet", "evaluate", "load_melo", "query_part"]
+__all__ = ["MeloSet", "dense_scores", "evaluate", "load_melo", "query_part"]
 
+_LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 REQUIRED_FILES = ("queries.tsv", "corpus_elements.tsv", "annotations.tsv", "concept_mapping.tsv")
 
 
@@ -99,15 +101,42 @@ def _metrics(ranks: np.ndarray) -> dict[str, float | int]:
     }
 
 
-def evaluate(data: MeloSet, weights: NormalizerWeights | None = None) -> dict[str, object]:
+def dense_scores(data: MeloSet, encoder: Encoder) -> np.ndarray:
+    """(queries × concepts) cosine of a query's vector and its nearest label of each concept.
+
+    Titles and labels are embedded alike (the encoder's one role for every text; for e5 that is
+    ``query: ``, the prefix of symmetric tasks).
+    """
+    titles = [title for _, title in data.queries]
+    labels = tuple(label for concept in data.concepts for label in concept.labels)
+    owner = np.repeat(np.arange(len(data.concepts)), [len(c.labels) for c in data.concepts])
+    starts = np.searchsorted(owner, np.arange(len(data.concepts)))
+    key = (encoder.model_id, labels)
+    if key not in _LABEL_VECTORS:  # MELO sets of one language share their corpus
+        _LABEL_VECTORS.clear()
+        _LABEL_VECTORS[key] = encoder.embed(labels).vectors
+    label_vectors = _LABEL_VECTORS[key]
+    query_vectors = encoder.embed(titles).vectors
+    out = np.empty((len(titles), len(data.concepts)), dtype=np.float32)
+    for start in range(0, len(titles), 512):  # bounds the (batch × labels) matrix
+        sims = query_vectors[start : start + 512] @ label_vectors.T
+        out[start : start + 512] = np.maximum.reduceat(sims, starts, axis=1)
+    return out
+
+
+def evaluate(
+    data: MeloSet, weights: NormalizerWeights | None = None, scores: np.ndarray | None = None
+) -> dict[str, object]:
     """Concept-level accuracy@1, MRR and recall@10, on all queries and per part.
 
+    ``scores`` (queries × concepts, e.g. ``dense_scores``) replaces the normaliser's scores.
     A concept's rank counts the concepts that score strictly higher plus those that tie with it
     and come earlier in the concept order (the normaliser's own tie order).
     """
-    normalizer = OccupationNormalizer(data.concepts, weights)
     index = {c.uri: i for i, c in enumerate(data.concepts)}
-    scores = normalizer.concept_scores([title for _, title in data.queries])
+    if scores is None:
+        normalizer = OccupationNormalizer(data.concepts, weights)
+        scores = normalizer.concept_scores([title for _, title in data.queries])
     gold_idx = np.array([index[data.gold[q]] for q, _ in data.queries])
     gold_score = scores[np.arange(len(gold_idx)), gold_idx]
     higher = (scores > gold_score[:, None]).sum(axis=1)

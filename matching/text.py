@@ -12,10 +12,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 __all__ = [
     "COMPOUND_HEADS",
     "GENERIC_TERMS",
+    "NOT_EVIDENCE",
+    "PLACE_WORDS",
     "STOPWORDS",
     "TermLocator",
     "content_terms",
@@ -172,6 +175,37 @@ january february march june july august october
 """
 STOPWORDS: frozenset[str] = frozenset((_DUTCH_STOPWORDS + _ENGLISH_STOPWORDS + _FILLER).split())
 
+# Words that many CVs and vacancies share without saying anything about the work: where and on
+# which terms one works, how one applies, what every vacancy asks for. Found among the terms the
+# demo CVs and vacancies share most, and their kin.
+_NOT_EVIDENCE = """
+regio regionaal omgeving buurt centrum gemeente gemeenten gemeentelijke provincie landelijk
+nederland locatie locaties vestiging vestigingen standplaats uwv werkgever werkgevers
+werknemer werknemers werkplek contract contracten dienstverband salaris loon cao vergoeding
+reiskosten reiskostenvergoeding startdatum start starten direct vanaf beschikbaar
+beschikbaarheid solliciteren sollicitatie solliciteer reageer reageren kandidaat kandidaten
+bieden biedt bied aanbod vragen vraag help mogelijk mogelijkheid mogelijkheden verantwoordelijk
+volgens basis vaste verder tijd open maken mensen bedrijven kleine klein grote groot hoogte
+diploma diplomas certificaat certificaten interesse welkom prettig prettige fijn fijne
+gezellig gezellige informeel informele uitdagend uitdagende afwisselend afwisselende passend
+passende geschikt geschikte aantal
+"""
+NOT_EVIDENCE: frozenset[str] = frozenset(_NOT_EVIDENCE.split())
+"""Generic words that are never a lexical term (see ``content_terms``)."""
+
+
+def _place_words() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "place_words.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+PLACE_WORDS: frozenset[str] = _place_words()
+"""Folded words of Dutch place, municipality and province names that are not also words
+("deventer", "ridderkerk", "utrecht"; not "boer" or "winkel"); built by
+``scripts/build_place_words.py`` from the bundled PC4 gazetteer (GeoNames) minus the ESCO NL
+vocabulary. Never a lexical term: a shared place says nothing about fit, distance is a filter."""
+
 GENERIC_TERMS: frozenset[str] = frozenset(
     {
         "medewerker", "werker", "kracht", "hulp", "assistent", "allround", "algemeen",
@@ -306,28 +340,34 @@ def _keep(term: str) -> bool:
     return len(term) >= 3 and not term.isdigit() and term not in STOPWORDS
 
 
+def _is_term(term: str) -> bool:
+    return _keep(term) and term not in NOT_EVIDENCE and term not in PLACE_WORDS
+
+
 def content_terms(text: str) -> list[str]:
     """Terms of a text for a transparent lexical-overlap signal.
 
     Folds the text and takes its runs of letters and digits. Drops ``STOPWORDS`` (Dutch and
     English function words plus vacancy/CV filler such as "ervaring", "functie", "uur"),
-    terms shorter than three characters and pure numbers. Feminine job forms are mapped to
-    the base form. A compound adds the whole word and then its parts ("heftruckchauffeur" →
-    "heftruckchauffeur", "heftruck", "chauffeur"); a plural head part is made singular
-    ("heftruckchauffeurs" → ..., "chauffeur"). Generic terms (``GENERIC_TERMS``) are kept.
-    Returns each term once, in order of first appearance.
+    ``NOT_EVIDENCE`` (generic words such as "regio", "contract", "diploma"), ``PLACE_WORDS``
+    (place names such as "deventer"), terms shorter than three characters and pure numbers.
+    Feminine job forms are mapped to the base form. A compound adds the whole word and then
+    its parts ("heftruckchauffeur" → "heftruckchauffeur", "heftruck", "chauffeur"); a plural
+    head part is made singular ("heftruckchauffeurs" → ..., "chauffeur"). Generic terms
+    (``GENERIC_TERMS``) are kept. Returns each term once, in order of first appearance.
     """
     seen: dict[str, None] = {}
     for match in _WORD_RE.finditer(fold(text)):
         word = neutral_form(match.group(0))
         if not _keep(word):
             continue
-        seen.setdefault(_singular_head(word), None)
+        if _is_term(_singular_head(word)):
+            seen.setdefault(_singular_head(word), None)
         parts = _split_word(word)
         if len(parts) > 1:
             for part in parts:
                 part = _singular_head(part)
-                if _keep(part):
+                if _is_term(part):
                     seen.setdefault(part, None)
     return list(seen)
 

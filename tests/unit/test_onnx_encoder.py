@@ -52,4 +52,4 @@ def test_bad_backend_is_refused(tmp_path: Path) -> None:
         load_encoder(DEFAULT_MODEL, 32, 32, "tensorrt")
     with pytest.raises(ValueError, match="encoder_backend"):
         Settings(encoder_backend="tensorrt")  # type: ignore[arg-type]
-    assert Settings(data_dir=tmp_path).encoder_args()[3:] == ("torch", str(tmp_path / "onnx"))
+    assert Settings(data_dir=tmp_path).encoder_args()[3:] == ("torch", str(tmp_path / "onnx"), 0)

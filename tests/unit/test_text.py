@@ -7,12 +7,15 @@ import pytest
 from matching.text import (
     COMPOUND_HEADS,
     GENERIC_TERMS,
+    NOT_EVIDENCE,
+    PLACE_WORDS,
     STOPWORDS,
     content_terms,
     fold,
     neutral_form,
     normalize_title,
     split_compounds,
+    term_spans,
 )
 
 # --- fold ------------------------------------------------------------------------------------
@@ -194,16 +197,14 @@ def test_content_terms_cv_sentence() -> None:
         "magazijn",
         "medewerker",
         "distributiecentrum",
-        "ridderkerk",
         "vca",
-        "diploma",
         "rijbewijs",
-    ]
+    ]  # not the place "ridderkerk", not the generic "diploma" (NOT_EVIDENCE)
 
 
 def test_content_terms_drops_stopwords_numbers_and_short_tokens() -> None:
     terms = content_terms("Wij zoeken een collega voor 32 uur per week, 2024, in de regio AB")
-    assert terms == ["regio"]
+    assert terms == []  # "regio" is generic (NOT_EVIDENCE)
 
 
 def test_content_terms_deduplicates_and_maps_gender_and_plural() -> None:
@@ -229,7 +230,32 @@ def test_content_terms_empty() -> None:
     assert content_terms(" ... 123 !!") == []
 
 
+@pytest.mark.parametrize(
+    "place",
+    ["Deventer", "Ridderkerk", "'s-Hertogenbosch", "Den Haag", "Alphen aan den Rijn", "Ede", "Oss"],
+)
+def test_place_names_are_never_terms(place: str) -> None:
+    text = f"Orderpicker in {place} en omgeving"
+    assert content_terms(text) == ["orderpicker", "order", "picker"]
+    assert term_spans(text, ["orderpicker", *content_terms(place)]) == [("orderpicker", 0, 11)]
+
+
+def test_place_names_that_are_words_stay_terms() -> None:
+    """Boer, Winkel, Best and Enter are places too, but a CV that says them means the word."""
+    assert content_terms("Boer, winkel, best, enter") == ["boer", "winkel", "best", "enter"]
+    assert {"boer", "winkel", "best", "enter", "mill", "hall"}.isdisjoint(PLACE_WORDS)
+    assert {"deventer", "ridderkerk", "utrecht", "hertogenbosch", "haag", "zwolle"} <= PLACE_WORDS
+
+
+def test_generic_words_are_never_terms() -> None:
+    text = "Vaste baan in de regio, direct beschikbaar, diploma en certificaat, salaris volgens cao"
+    assert content_terms(text) == []
+    assert {"regio", "diploma", "salaris", "cao", "beschikbaar"} <= NOT_EVIDENCE
+    # a specific certificate is evidence, the generic word is not
+    assert content_terms("heftruckcertificaat") == ["heftruckcertificaat"]
+
+
 def test_generic_and_stopwords_are_folded_and_disjoint() -> None:
-    assert all(fold(t) == t for t in GENERIC_TERMS | STOPWORDS)
+    assert all(fold(t) == t for t in GENERIC_TERMS | STOPWORDS | NOT_EVIDENCE | PLACE_WORDS)
     assert not GENERIC_TERMS & STOPWORDS
     assert "leerling" not in STOPWORDS
