@@ -492,9 +492,7 @@ def reembed(*, session: Session, kind: Kind, ids: Sequence[int], encoder: Encode
     rows = session.exec(select(table).where(col(table.id).in_(ids))).all()
     if not rows:
         return 0
-    texts = {
-        row.id: kind.embed_text(stored_input(kind, row)) for row in rows
-    }
+    texts = {row.id: kind.embed_text(stored_input(kind, row)) for row in rows}
     known: dict[str, tuple[bytes, int]] = {}
     _vectors_for(session, kind, list(texts.values()), encoder, known)
     session.rollback()  # end the reading transaction: the write phase reads again under a lock
