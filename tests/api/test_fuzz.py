@@ -215,9 +215,12 @@ def auth_headers(admin_token: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The conftest settings with a rate limit the fuzzing's thousands of calls stay under
-    (the limiter itself still runs on every call)."""
-    return settings.model_copy(update={"rate_limit_requests": 1_000_000})
+    """The conftest settings with rate limits the fuzzing's thousands of calls stay under, the
+    per-address bound on keyless calls included (the limiters themselves still run on every
+    call; their bounds are tested in test_rate_limit and test_refusal_bounds)."""
+    return settings.model_copy(
+        update={"rate_limit_requests": 1_000_000, "unauthenticated_limit": 1_000_000}
+    )
 
 
 def _wait_for_rematch(client: TestClient, headers: dict[str, str], run_id: int) -> str:

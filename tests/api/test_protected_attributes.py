@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import matching.matcher as matcher_module
-from matching.ranking import Scored, score_pair
+from matching.ranking import Scored, explained
 from service.cli import app as cli
 from service.config import get_settings
 from service.jobposting import JOBPOSTING_EXAMPLE
@@ -285,8 +285,8 @@ def test_swapping_a_cvs_surroundings_leaves_every_score_unchanged(client: TestCl
     assert _swap_and_compare(client) == []
 
 
-def _ladder_bonus(**kw: Any) -> Scored:
-    scored = score_pair(**kw)
+def _ladder_bonus(signals: dict[str, float], **kw: Any) -> Scored:
+    scored = explained(signals, **kw)
     step = kw["cand"].ladder_step if kw.get("cand") is not None else None
     return dataclasses.replace(scored, score=scored.score + 0.01 * (step or 0))
 
@@ -294,8 +294,9 @@ def _ladder_bonus(**kw: Any) -> Scored:
 def test_the_invariance_check_catches_a_ladder_step_bonus(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check above can fail: with a ladder-step bonus in the ranking it does."""
-    monkeypatch.setattr(matcher_module, "score_pair", _ladder_bonus)
+    """The check above can fail: with a ladder-step bonus in the matcher's scores it does
+    (planted where the matcher turns a pooled row's score into its answer, both directions)."""
+    monkeypatch.setattr(matcher_module, "explained", _ladder_bonus)
     found = _swap_and_compare(client)
     assert any(key.startswith("('vacancy'") for key in found), found
     assert any(key.startswith("('candidate'") for key in found), found
