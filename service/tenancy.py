@@ -71,7 +71,7 @@ class CandidateScope:
         self.caseworker_id = caseworker_scope(principal)
         self._request = request
         self._session = session
-        self._visible_external: frozenset[str] | None = None
+        self._members: tuple[frozenset[int], frozenset[str]] | None = None
 
     @property
     def limited(self) -> bool:
@@ -93,11 +93,7 @@ class CandidateScope:
 
     def internal_ids(self) -> frozenset[int] | None:
         """Internal ids of the candidates in scope, for the matcher's filter; None: no limit."""
-        members = self.members()
-        if members is None:
-            return None
-        ids = self._session.exec(members).all()
-        return frozenset(int(i) for i in ids if i is not None)
+        return self._load()[0] if self.limited else None
 
     def permits(self, row: Candidate) -> bool:
         return self.caseworker_id is None or row.caseworker_id == self.caseworker_id
@@ -116,16 +112,23 @@ class CandidateScope:
         error, any candidate outside the scope."""
         ids = tuple(candidate_ids)
         if self.limited and ids:
-            outside = set(ids) - self._visible()
+            outside = set(ids) - self._load()[1]
             if outside:
                 raise ScopeViolation(f"{len(outside)} candidate(s) outside the key's scope")
         audit.note(self._request, ids, action)
 
-    def _visible(self) -> frozenset[str]:
-        if self._visible_external is None:
-            rows = self._session.exec(select(Candidate.external_id).where(*self.where())).all()
-            self._visible_external = frozenset(rows)
-        return self._visible_external
+    def _load(self) -> tuple[frozenset[int], frozenset[str]]:
+        """(internal ids, client-system ids) of the candidates in scope: one query per request,
+        shared by the matcher's filter and the check of what the answer shows."""
+        if self._members is None:
+            rows = self._session.exec(
+                select(Candidate.id, Candidate.external_id).where(*self.where())
+            ).all()
+            self._members = (
+                frozenset(int(i) for i, _ in rows if i is not None),
+                frozenset(e for _, e in rows),
+            )
+        return self._members
 
 
 def candidate_scope(

@@ -29,7 +29,8 @@ def match_text(
     elif body.kind or body.include_closed:
         field = "kind" if body.kind else "include_closed"
         raise InvalidParameter(field, "filters vacancies", location="body")
-    items = ad_hoc(state, session, body, scope.internal_ids())
+    only = scope.internal_ids() if body.target == "candidates" else None
+    items = ad_hoc(state, session, body, only)
     # A text matched against vacancies shows no candidate: the record names none.
     scope.show(i.candidate_id for i in items if isinstance(i, CandidateMatchItem))
     return AdHocMatchList(target=body.target, data=items, count=len(items))
