@@ -140,8 +140,13 @@ def run_load(
     seed: int = 1,
     timeout: float = 60,
     key: str | None = None,
+    requests_per_connection: int = 10,
 ) -> LoadResult:
     """Run the mixed load for ``seconds`` with ``clients`` threads, then verify the writes.
+
+    Each client opens a new connection after ``requests_per_connection`` requests: the kernel
+    hands each new connection to whichever worker accepts first, so connections kept for the
+    whole run can all land on one worker and leave the others untested.
 
     Mix per client step: 25% create/update a candidate, 5% delete one of its own, 50% vacancy
     → candidates match, 15% candidate → vacancies match, 5% ad-hoc text match. ``key`` is an
@@ -189,6 +194,9 @@ def run_load(
             else:
                 op, method, path = "match_text", "POST", "/v1/match"
                 body = {"text": rng.choice(_CVS), "target": "candidates", "limit": 10}
+            if i and i % requests_per_connection == 0:
+                conn.close()
+                conn = _Conn(base, timeout, key)
             started = time.perf_counter()
             try:
                 status, _, worker = conn.request(method, path, body)
