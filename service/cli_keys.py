@@ -45,6 +45,13 @@ def create(
     caseworker_id: Annotated[
         str | None, typer.Option(help="Limit a director key to this caseworker's caseload.")
     ] = None,
+    organisation_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Bind an intake or director key to this organisation: it sees and writes "
+            "only that organisation's candidates."
+        ),
+    ] = None,
     label: Annotated[str, typer.Option(help="Who or what holds the key.")] = "",
     expires_in_days: Annotated[
         float | None, typer.Option(help="Days until the key expires (default: never).")
@@ -61,11 +68,15 @@ def create(
                 role,
                 employer_id=employer_id,
                 caseworker_id=caseworker_id,
+                organisation_id=organisation_id,
                 label=label,
                 expires_in_days=expires_in_days,
             )
         except ValueError as exc:
-            _fail(str(exc))
+            message = str(exc)
+            if message.startswith("organisation_id:"):  # name the option as it was typed
+                message = "--organisation-id" + message.removeprefix("organisation_id")
+            _fail(message)
             return
     if json_out:
         typer.echo(json.dumps({"key_id": key.id, "role": key.role, "token": token}))
@@ -88,6 +99,7 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON line
             "role": key.role,
             "employer_id": key.employer_id,
             "caseworker_id": key.caseworker_id,
+            "organisation_id": key.organisation_id,
             "label": key.label,
             "state": key_state(key),
             "created_at": key.created_at.isoformat(),

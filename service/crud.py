@@ -62,6 +62,13 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["created", "updated", "unchanged"]
 T = TypeVar("T")
+# Whether the writer may overwrite (or erase) this stored row: the key's candidate scope.
+Permits = Callable[[Any], bool]
+
+
+class OutsideScope(Exception):
+    """The row to overwrite or erase exists, outside the writer's scope; the caller answers
+    as if it did not exist (nothing was written)."""
 
 
 @dataclass(frozen=True)
@@ -269,6 +276,7 @@ def upsert_many(
     items: Sequence[tuple[dict[str, str], BaseModel]],
     encoder: Encoder,
     occupations: OccupationIndex | None = None,
+    permits: Permits | None = None,
 ) -> list[tuple[Any, Outcome]]:
     """Create or replace rows by their external key, in one transaction.
 
@@ -277,12 +285,19 @@ def upsert_many(
             {"employer_id": ..., "external_id": ...} for vacancies. Keys must be unique.
         occupations: the ESCO normaliser holder; changed rows get their ESCO links from it
             (see ``service.occupation_links``). A fresh holder is used when None.
+        permits: which stored rows the writer may overwrite (None: every row). Checked on the
+            rows as they are under the write lock, so a row another writer created meanwhile
+            is checked too.
     Returns:
         (row, outcome) per item, in order. An unchanged input writes nothing. When a
         concurrent writer of one of the keys commits first, the upsert runs again on what it
         wrote (:func:`retry_on_conflict`): the outcomes are those of running after it.
+    A candidate input that leaves ``organisation_id`` unset keeps the stored row's
+    organisation: a client system that does not know organisations never clears them.
+
     Raises:
         InvalidParameter: a caller-given ESCO URI is not imported (nothing is written).
+        OutsideScope: a stored row is not one ``permits`` allows (nothing is written).
     """
     check_caller_uris(session, [data for _, data in items])
     holder = occupations or OccupationIndex()
@@ -290,8 +305,31 @@ def upsert_many(
     return retry_on_conflict(
         session,
         f"{kind.name} upsert",
-        lambda: _upsert_once(session, kind, items, encoder, holder, vectors),
+        lambda: _upsert_once(session, kind, items, encoder, holder, vectors, permits),
     )
+
+
+def _as_stored(
+    kind: Kind,
+    items: Sequence[tuple[dict[str, str], BaseModel]],
+    rows: Sequence[Any],
+    permits: Permits | None,
+) -> list[tuple[dict[str, str], BaseModel]]:
+    """The inputs as they will be written over these rows: refused (:class:`OutsideScope`)
+    when a row is outside ``permits``; a candidate's unset organisation is the stored one."""
+    out = []
+    for (key, data), row in zip(items, rows, strict=True):
+        if row is not None and permits is not None and not permits(row):
+            raise OutsideScope(key)
+        if (
+            kind is CANDIDATES
+            and row is not None
+            and row.organisation_id is not None
+            and "organisation_id" not in data.model_fields_set
+        ):
+            data = data.model_copy(update={"organisation_id": row.organisation_id})
+        out.append((key, data))
+    return out
 
 
 def _upsert_once(
@@ -301,7 +339,10 @@ def _upsert_once(
     encoder: Encoder,
     occupations: OccupationIndex,
     known: dict[str, tuple[bytes, int]],
+    permits: Permits | None,
 ) -> list[tuple[Any, Outcome]]:
+    given = items
+
     def changed_in(rows: Sequence[Any]) -> list[int]:
         return [
             i
@@ -312,6 +353,11 @@ def _upsert_once(
     # Without locks: what to embed (the slow part). An input equal to its stored row is
     # answered "unchanged" as of this read, writing nothing.
     existing = [get_row(session=session, kind=kind, key=key) for key, _ in items]
+    try:
+        items = _as_stored(kind, given, existing, permits)
+    except OutsideScope:
+        session.rollback()
+        raise
     if not changed_in(existing):
         return [(row, "unchanged") for row in existing]
     links: dict[int, Any] = {}
@@ -343,6 +389,11 @@ def _upsert_once(
     current: list[Any] = [None] * len(items)
     for i in order:
         current[i] = get_row(session=session, kind=kind, key=items[i][0], for_update=True)
+    try:
+        items = _as_stored(kind, given, current, permits)
+    except OutsideScope:
+        session.rollback()
+        raise
     changed = changed_in(current)
     outcomes: list[tuple[Any, Outcome]] = [(row, "unchanged") for row in current]
     if not changed:
@@ -398,8 +449,11 @@ def _detach(session: Session, rows: Sequence[Any]) -> None:
         session.expunge(row)
 
 
-def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
-    """Erase a row with its embedding, stored matches and statuses; False if it did not exist.
+def delete_row(
+    *, session: Session, kind: Kind, key: dict[str, str], permits: Permits | None = None
+) -> bool:
+    """Erase a row with its embedding, stored matches and statuses; False if it did not exist
+    or is not one ``permits`` allows (the writer's scope; nothing is erased then).
 
     The row is read under a lock (:func:`begin_write`, ``FOR UPDATE``), so of concurrent
     deletes of one row exactly one returns True. The change-log entry carries only the
@@ -410,15 +464,17 @@ def delete_row(*, session: Session, kind: Kind, key: dict[str, str]) -> bool:
     (:func:`service.db.scrub_after_erasure`).
     """
     return retry_on_conflict(
-        session, f"{kind.name} delete", lambda: _delete_once(session, kind, key)
+        session, f"{kind.name} delete", lambda: _delete_once(session, kind, key, permits)
     )
 
 
-def _delete_once(session: Session, kind: Kind, key: dict[str, str]) -> bool:
+def _delete_once(
+    session: Session, kind: Kind, key: dict[str, str], permits: Permits | None
+) -> bool:
     begin_write(session)
     hold_erasure_lock(session)
     row = get_row(session=session, kind=kind, key=key, for_update=True)
-    if row is None:
+    if row is None or (permits is not None and not permits(row)):  # outside: as if missing
         session.rollback()
         return False
     row_id = row.id

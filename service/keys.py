@@ -21,6 +21,8 @@ from service.security_models import ROLES, ApiKey, Role
 
 TOKEN_RE = re.compile(r"^wm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 _ID_RE = re.compile(ID_PATTERN)
+# Keys that may be bound to an organisation: the ones that read or write candidates for it.
+ORGANISATION_ROLES: tuple[Role, ...] = ("intake", "director")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Principal:
     role: Role
     employer_id: str | None = None
     caseworker_id: str | None = None
+    organisation_id: str | None = None  # an intake or director key bound to one organisation
 
     @property
     def caseload_limited(self) -> bool:
@@ -64,6 +67,7 @@ def create_key(
     *,
     employer_id: str | None = None,
     caseworker_id: str | None = None,
+    organisation_id: str | None = None,
     label: str = "",
     expires_in_days: float | None = None,
 ) -> tuple[ApiKey, str]:
@@ -79,7 +83,15 @@ def create_key(
         raise ValueError("employer_id: only employer keys are bound to an employer")
     if caseworker_id and role != "director":
         raise ValueError("caseworker_id: only director keys can be limited to a caseload")
-    for name, value in (("employer_id", employer_id), ("caseworker_id", caseworker_id)):
+    if organisation_id is not None and role not in ORGANISATION_ROLES:
+        raise ValueError(
+            "organisation_id: only intake and director keys are bound to an organisation"
+        )
+    for name, value in (
+        ("employer_id", employer_id),
+        ("caseworker_id", caseworker_id),
+        ("organisation_id", organisation_id),
+    ):
         if value is not None and not _ID_RE.match(value):
             raise ValueError(
                 f"{name}: 1–64 characters: letters, digits, '.', '_' or '-', not '.' first"
@@ -97,6 +109,7 @@ def create_key(
         role=role,
         employer_id=employer_id,
         caseworker_id=caseworker_id,
+        organisation_id=organisation_id,
         label=label,
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
@@ -125,6 +138,7 @@ def verify_token(session: Session, token: str) -> Principal | None:
         role=key.role,  # type: ignore[arg-type]
         employer_id=key.employer_id,
         caseworker_id=key.caseworker_id,
+        organisation_id=key.organisation_id,
     )
 
 

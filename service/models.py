@@ -134,6 +134,9 @@ class Candidate(SQLModel, table=True):
     education_level: str | None = Field(default=None, max_length=16)
     available_from: date | None = None
     caseworker_id: str | None = Field(default=None, max_length=64, index=True)
+    # The organisation (municipality, UWV office) whose client this is; None: no organisation
+    # (seen only by keys without one). See service/tenancy.py.
+    organisation_id: str | None = Field(default=None, max_length=64, index=True)
     active: bool = Field(default=True, index=True)
     created_at: datetime = _ts_column()
     updated_at: datetime = _ts_column()
@@ -393,6 +396,13 @@ class CandidateIn(StrictInput):
     education_level: EducationLevel | None = None
     available_from: IsoDate | None = None
     caseworker_id: ExternalId | None = None
+    organisation_id: ExternalId | None = PydField(
+        default=None,
+        description="The organisation (municipality, UWV office) whose client this is. A key "
+        "bound to an organisation writes its own organisation's candidates only: omit the "
+        "field or give that organisation. A key without one may set it; omitted, a stored "
+        "candidate keeps its organisation.",
+    )
     active: bool = True
 
     _normalize_postcode = field_validator("postcode")(_postcode)

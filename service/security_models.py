@@ -30,6 +30,7 @@ class ApiKey(SQLModel, table=True):
     role: str = Field(max_length=16)
     employer_id: str | None = Field(default=None, max_length=64, index=True)
     caseworker_id: str | None = Field(default=None, max_length=64)
+    organisation_id: str | None = Field(default=None, max_length=64)
     label: str = Field(default="", max_length=120)
     created_at: datetime = _ts_column()
     expires_at: datetime | None = Field(default=None, sa_type=SADateTime(timezone=True))

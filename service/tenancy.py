@@ -1,6 +1,9 @@
 """Object-level access: an employer key sees only its own employer's vacancies, a director key
-with a caseload only that caseworker's candidates. Anything else is answered as not found, so
-an answer never tells that another tenant's object exists.
+with a caseload only that caseworker's candidates, and a key bound to an organisation (a
+municipality or UWV office of the region) only that organisation's candidates; a director key
+with both, only the candidates for which both hold. Vacancies are shared by every organisation.
+Anything else is answered as not found, so an answer never tells that another tenant's object
+exists.
 
 Candidate data has one way out: :class:`CandidateScope`, a request dependency. It restricts
 every query over candidates to what the key may see, answers 404 for a candidate outside it,
@@ -23,9 +26,9 @@ from sqlmodel import Session, col, select
 from service import audit, crud
 from service.auth import PrincipalDep
 from service.deps import SessionDep
-from service.errors import NotFound
+from service.errors import InvalidParameter, NotFound
 from service.keys import Principal
-from service.models import Candidate
+from service.models import Candidate, CandidateIn
 
 
 class ScopeViolation(RuntimeError):
@@ -56,6 +59,11 @@ def caseworker_scope(principal: Principal | None) -> str | None:
     return None
 
 
+def organisation_scope(principal: Principal | None) -> str | None:
+    """The organisation whose candidates a bound key is limited to, else None."""
+    return principal.organisation_id if principal is not None else None
+
+
 class CandidateScope:
     """The candidates one request may see, and the audit record of those its answer shows.
 
@@ -63,26 +71,35 @@ class CandidateScope:
 
     - selects candidates through :meth:`where` / :meth:`members` / :meth:`internal_ids`,
     - fetches one candidate through :meth:`get` (404 outside the scope, as if missing),
+    - writes a profile as :meth:`admit` makes it, overwriting or erasing only rows
+      :meth:`permits` (``service.crud``'s ``permits``), so another organisation's candidate
+      is never changed and answers 404 as a missing one,
     - names what its answer shows through :meth:`show` (also with an empty list).
     """
 
     def __init__(self, principal: Principal | None, request: Request, session: Session) -> None:
         self.principal = principal
         self.caseworker_id = caseworker_scope(principal)
+        self.organisation_id = organisation_scope(principal)
         self._request = request
         self._session = session
         self._members: tuple[frozenset[int], frozenset[str]] | None = None
+        self._permitted: set[str] = set()  # candidates this request read through get()
 
     @property
     def limited(self) -> bool:
         """Whether this key sees only part of the candidates."""
-        return self.caseworker_id is not None
+        return self.caseworker_id is not None or self.organisation_id is not None
 
     def where(self) -> list[ColumnElement[bool]]:
-        """Conditions on :class:`Candidate` rows that keep a query inside the scope."""
-        if self.caseworker_id is None:
-            return []
-        return [col(Candidate.caseworker_id) == self.caseworker_id]
+        """Conditions on :class:`Candidate` rows that keep a query inside the scope (all must
+        hold): the caseload of a caseload-limited director, the organisation of a bound key."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.caseworker_id is not None:
+            conditions.append(col(Candidate.caseworker_id) == self.caseworker_id)
+        if self.organisation_id is not None:
+            conditions.append(col(Candidate.organisation_id) == self.organisation_id)
+        return conditions
 
     def members(self) -> Select[Any] | None:
         """A subquery of the internal ids in scope (for tables keyed by candidate id); None:
@@ -96,7 +113,10 @@ class CandidateScope:
         return self._load()[0] if self.limited else None
 
     def permits(self, row: Candidate) -> bool:
-        return self.caseworker_id is None or row.caseworker_id == self.caseworker_id
+        """Whether this stored candidate is inside the scope (the same rule as :meth:`where`)."""
+        return (self.caseworker_id is None or row.caseworker_id == self.caseworker_id) and (
+            self.organisation_id is None or row.organisation_id == self.organisation_id
+        )
 
     def get(self, candidate_id: str) -> Candidate:
         """The candidate with this client-system id; 404 when missing or outside the scope."""
@@ -105,17 +125,53 @@ class CandidateScope:
         )
         if row is None or not self.permits(row):
             raise NotFound(f"candidate {candidate_id!r} not found")
+        self._permitted.add(candidate_id)
         return row  # type: ignore[no-any-return]
+
+    def admit(self, body: CandidateIn) -> CandidateIn:
+        """The profile as this key may write it: a key bound to an organisation writes into
+        its own organisation (422 naming ``organisation_id`` when the body gives another);
+        other keys write what the body says (unset: a stored candidate keeps its own)."""
+        if self.organisation_id is None:
+            return body
+        if "organisation_id" in body.model_fields_set and (
+            body.organisation_id != self.organisation_id
+        ):
+            raise InvalidParameter(
+                "organisation_id",
+                f"this key writes candidates of organisation {self.organisation_id!r} only: "
+                "omit organisation_id or give that organisation",
+                location="body",
+            )
+        return body.model_copy(update={"organisation_id": self.organisation_id})
 
     def show(self, candidate_ids: Iterable[str], action: str | None = None) -> None:
         """Record that this answer shows (or writes) these candidates; refuse, as a server
         error, any candidate outside the scope."""
         ids = tuple(candidate_ids)
         if self.limited and ids:
-            outside = set(ids) - self._load()[1]
-            if outside:
-                raise ScopeViolation(f"{len(outside)} candidate(s) outside the key's scope")
+            unchecked = set(ids) - self._permitted
+            if unchecked and self._members is not None:
+                unchecked -= self._members[1]
+            if unchecked:  # a few ids: asked for; the whole scope may be a big organisation
+                unchecked -= self._inside(unchecked)
+            if unchecked:
+                raise ScopeViolation(f"{len(unchecked)} candidate(s) outside the key's scope")
         audit.note(self._request, ids, action)
+
+    def _inside(self, candidate_ids: set[str]) -> set[str]:
+        """Those of these client-system ids that are candidates in scope."""
+        found: set[str] = set()
+        ids = sorted(candidate_ids)
+        for start in range(0, len(ids), 500):
+            found.update(
+                self._session.exec(
+                    select(Candidate.external_id).where(
+                        col(Candidate.external_id).in_(ids[start : start + 500]), *self.where()
+                    )
+                ).all()
+            )
+        return found
 
     def _load(self) -> tuple[frozenset[int], frozenset[str]]:
         """(internal ids, client-system ids) of the candidates in scope: one query per request,

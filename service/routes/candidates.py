@@ -51,15 +51,24 @@ def put_candidate(
     response: Response,
     scope: CandidateScopeDep,
 ) -> CandidatePublic:
-    """Create or replace a candidate profile (201 created, 200 updated or unchanged)."""
+    """Create or replace a candidate profile (201 created, 200 updated or unchanged).
+
+    A key bound to an organisation writes into its own organisation (a body naming another
+    is 422); a candidate of another organisation is 404 to it, as a missing one is to a read.
+    """
+    data = scope.admit(body)
+    try:
+        [(row, outcome)] = crud.upsert_many(
+            session=session,
+            kind=crud.CANDIDATES,
+            items=[({"external_id": candidate_id}, data)],
+            encoder=state.encoder,
+            occupations=state.occupations,
+            permits=scope.permits,
+        )
+    except crud.OutsideScope:
+        raise NotFound(f"candidate {candidate_id!r} not found") from None
     scope.show([candidate_id])
-    [(row, outcome)] = crud.upsert_many(
-        session=session,
-        kind=crud.CANDIDATES,
-        items=[({"external_id": candidate_id}, body)],
-        encoder=state.encoder,
-        occupations=state.occupations,
-    )
     state.index.catch_up(session)
     response.status_code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
     return to_public(row)
@@ -78,9 +87,14 @@ def delete_candidate(
     candidate_id: CandidateId, session: SessionDep, state: StateDep, scope: CandidateScopeDep
 ) -> Response:
     """Erase a candidate: the profile, its texts, its vector and its index entry."""
+    scope.get(candidate_id)  # 404 when missing or outside the key's scope
     scope.show([candidate_id])
+    session.rollback()  # the erasure reads the row again under its own lock
     if not crud.delete_row(
-        session=session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
+        session=session,
+        kind=crud.CANDIDATES,
+        key={"external_id": candidate_id},
+        permits=scope.permits,
     ):
         raise NotFound(f"candidate {candidate_id!r} not found")
     state.index.catch_up(session)

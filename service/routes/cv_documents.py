@@ -142,8 +142,8 @@ def put_cv_document(
     `no_text_layer` (a scan), `too_short`, `too_long`, `too_many_pages`, `archive_too_large`
     or `unsafe_xml`. Nothing is written then.
     """
-    scope.show([candidate_id])
     scope.get(candidate_id)  # 404 when missing or outside the key's scope
+    scope.show([candidate_id])
     session.rollback()  # no transaction (nor pooled connection) held while the file is read
     try:
         extracted = cv_documents.extract_text(document.data, document.media_type, document.charset)
@@ -160,8 +160,10 @@ def put_cv_document(
             items=[({"external_id": candidate_id}, data)],
             encoder=state.encoder,
             occupations=state.occupations,
+            permits=scope.permits,
         )
-    except StaleDataError:  # SQLite: erased between the read and the write
+    except (StaleDataError, crud.OutsideScope):
+        # SQLite: erased between the read and the write; or moved out of the key's scope
         session.rollback()
         raise NotFound(f"candidate {candidate_id!r} not found") from None
     state.index.catch_up(session)

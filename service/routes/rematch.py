@@ -189,7 +189,9 @@ def caseworker_new_matches(
     if scope.caseworker_id is not None and scope.caseworker_id != caseworker_id:
         raise NotFound(f"caseworker {caseworker_id!r} not found")
     run_id, base = _runs(session, since_run)
-    mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id)
+    # within the key's scope too: a key bound to an organisation sees only its own candidates
+    # of a caseworker (an id another organisation may use as well)
+    mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id, *scope.where())
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
     return _page(state, session, scope, run_id, base, matches, limit, offset)
 

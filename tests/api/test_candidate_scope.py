@@ -2,14 +2,16 @@
 data × every kind of key, on both backends.
 
 For each cell the answer may show only candidates the key may see (a caseload-limited director:
-that caseload; other roles: everyone), a candidate outside the scope answers 404 as a missing
-one does, counts and totals count only the scope, and the audit log holds a record for exactly
-the candidates the answer showed (or, for a refusal or a miss, one record of the attempt).
+that caseload; a key bound to an organisation: that organisation's; both: where both hold;
+other roles: everyone), a candidate outside the scope answers 404 as a missing one does, counts
+and totals count only the scope, and the audit log holds a record for exactly the candidates
+the answer showed (or, for a refusal or a miss, one record of the attempt).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +22,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
@@ -31,6 +34,7 @@ from service.db import make_engine
 from service.security_models import AuditEvent
 from service.tenancy import CandidateScopeDep, candidate_scope
 from tests.auth import bearer, make_token
+from tests.conftest import PG_URL
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 
 ALL = frozenset({"k-1", "k-2", "k-3", "k-4"})
@@ -57,6 +61,32 @@ class World:
     url: str
 
 
+def _build(client: TestClient, admin: dict[str, str], bodies: dict[str, dict[str, Any]]) -> None:
+    """Write the candidates and the two vacancies, and run a rematch to its end."""
+    for cid, body in bodies.items():
+        resp = client.put(f"/v1/candidates/{cid}", json=body, headers=admin)
+        assert resp.status_code == 201, resp.text
+    care = vacancy(
+        title="Verzorgende IG thuiszorg",
+        description=(
+            "Voor onze thuiszorgteams in Rotterdam zoeken wij een verzorgende IG. Je "
+            "verleent persoonlijke verzorging aan ouderen en rapporteert in het dossier."
+        ),
+        occupation="verzorgende IG",
+        skills=["persoonlijke verzorging"],
+        requires_driving_licence=False,
+    )
+    for path, body in ((V1, vacancy()), (V2, care)):
+        assert client.put(path, json=body, headers=admin).status_code == 201
+    resp = client.post("/v1/rematch-runs", json={"top_k": 10}, headers=admin)
+    assert resp.status_code == 202, resp.text
+    run_id = resp.json()["run_id"]
+    deadline = time.monotonic() + 120
+    while client.get(f"/v1/rematch-runs/{run_id}", headers=admin).json()["state"] == "running":
+        assert time.monotonic() < deadline, "rematch run did not finish"
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
     url = settings.resolved_database_url()
@@ -80,28 +110,7 @@ def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
                 "active": True,
             },
         }
-        for cid, body in bodies.items():
-            resp = client.put(f"/v1/candidates/{cid}", json=body, headers=admin)
-            assert resp.status_code == 201, resp.text
-        care = vacancy(
-            title="Verzorgende IG thuiszorg",
-            description=(
-                "Voor onze thuiszorgteams in Rotterdam zoeken wij een verzorgende IG. Je "
-                "verleent persoonlijke verzorging aan ouderen en rapporteert in het dossier."
-            ),
-            occupation="verzorgende IG",
-            skills=["persoonlijke verzorging"],
-            requires_driving_licence=False,
-        )
-        for path, body in ((V1, vacancy()), (V2, care)):
-            assert client.put(path, json=body, headers=admin).status_code == 201
-        resp = client.post("/v1/rematch-runs", json={"top_k": 10}, headers=admin)
-        assert resp.status_code == 202, resp.text
-        run_id = resp.json()["run_id"]
-        deadline = time.monotonic() + 120
-        while client.get(f"/v1/rematch-runs/{run_id}", headers=admin).json()["state"] == "running":
-            assert time.monotonic() < deadline, "rematch run did not finish"
-            time.sleep(0.1)
+        _build(client, admin, bodies)
         yield World(client, headers, url)
 
 
@@ -247,8 +256,19 @@ def test_every_audited_route_takes_the_candidate_scope(
 @pytest.mark.parametrize("key", sorted(KEYS))
 def test_candidate_data_routes_by_key_scope(world: World, key: str) -> None:
     role, _, visible = KEYS[key]
-    h = world.headers[key]
-    for (method, route), calls in CALLS.items():
+    _check_table(world, CALLS, key, world.headers[key], role, visible)
+
+
+def _check_table(
+    world: World,
+    table: dict[tuple[str, str], list[Call]],
+    key: str,
+    h: dict[str, str],
+    role: str,
+    visible: frozenset[str],
+) -> None:
+    """Every call of the table with this key: what it shows, what is 404, what is audited."""
+    for (method, route), calls in table.items():
         allowed = role in POLICY[(method, route)]
         for call in calls:
             rid = f"t-{uuid.uuid4().hex}"
@@ -329,3 +349,201 @@ def test_a_route_that_forgets_its_scope_or_audit_fails_closed(
         leaked = client.get("/v1/leaky/k-2", headers=cw1)
         assert leaked.status_code == 500 and "k-2" not in leaked.text
         assert client.get("/v1/leaky/k-2", headers=admin).status_code == 200
+
+
+# ---------------------------------------------------------------- organisations of a region
+#
+# One world per backend for the whole module: the calls of the table leave it as they found
+# it (the writes rewrite what is stored, the erasure removes the candidate it made), so every
+# test reads the same world in any order.
+
+ORG_ALL = frozenset({"k-1", "k-2", "k-3", "k-4", "k-5"})
+ORG_A = frozenset({"k-1", "k-4"})
+ORG_B = frozenset({"k-2", "k-3"})
+# key name -> (role, what the key is bound to, candidates it may see)
+ORG_KEYS: dict[str, tuple[str, dict[str, str], frozenset[str]]] = {
+    "admin": ("admin", {}, ORG_ALL | {"k-9"}),
+    "director": ("director", {}, ORG_ALL | {"k-9"}),
+    "intake": ("intake", {}, ORG_ALL | {"k-9"}),
+    "intake-a": ("intake", {"organisation_id": "org-a"}, ORG_A),
+    "intake-b": ("intake", {"organisation_id": "org-b"}, ORG_B),
+    "director-a": ("director", {"organisation_id": "org-a"}, ORG_A),
+    "director-b": ("director", {"organisation_id": "org-b"}, ORG_B),
+    # caseload and organisation together: both must hold
+    "director-a-cw1": ("director", {"organisation_id": "org-a", "caseworker_id": "cw-1"}, {"k-1"}),
+    "director-b-cw1": ("director", {"organisation_id": "org-b", "caseworker_id": "cw-1"}, {"k-3"}),
+}
+# k-5 belongs to no organisation: seen by keys without one, 404 to bound keys
+ORG_CALLS: dict[tuple[str, str], list[Call]] = {
+    route: [
+        *calls,
+        *{
+            ("GET", "/v1/candidates/{candidate_id}"): [_get("/v1/candidates/k-5")],
+            ("GET", "/v1/candidates/{candidate_id}/matches"): [_get("/v1/candidates/k-5/matches")],
+            ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): [
+                _put_status("k-5")
+            ],
+            ("GET", "/ui/f/candidates/{candidate_id}"): [_get("/ui/f/candidates/k-5")],
+        }.get(route, []),
+    ]
+    for route, calls in CALLS.items()
+}
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def org_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> Iterator[World]:
+    """Five candidates of two organisations (and one of none), two vacancies and a finished
+    rematch run, built once per backend for the module."""
+    directory = tmp_path_factory.mktemp("org-world")
+    admin_engine = None
+    name = ""
+    if request.param == "sqlite":
+        target = directory / "werkmatch.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        url = f"sqlite:///{target}"
+    else:
+        template = request.getfixturevalue("pg_template")
+        name = f"wm_org_{uuid.uuid4().hex[:12]}"
+        admin_engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        settings = Settings(database_url=url, data_dir=directory / "data")
+        headers = {
+            key: bearer(make_token(url, role, **bound))
+            for key, (role, bound, _) in ORG_KEYS.items()
+        }
+        with TestClient(create_app(settings, encoder)) as client:
+            org_a, org_b = {"organisation_id": "org-a"}, {"organisation_id": "org-b"}
+            bodies = {
+                "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1", **org_a),
+                "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2", **org_b),
+                "k-3": candidate(
+                    CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"], **org_b
+                ),
+                # incomplete: no occupation, hours or ladder step, so it is in the report
+                "k-4": {
+                    "cv_text": CATERING_CV,
+                    "caseworker_id": "cw-2",
+                    "postcode": "3011AB",
+                    "active": True,
+                    **org_a,
+                },
+                "k-5": candidate(FORKLIFT_CV + " Ook orderpicken.", caseworker_id="cw-1"),
+            }
+            _build(client, headers["admin"], bodies)
+            yield World(client, headers, url)
+    finally:
+        if admin_engine is not None:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin_engine.dispose()
+
+
+def test_the_organisation_table_covers_every_audited_route() -> None:
+    assert set(ORG_CALLS) == set(audit.AUDITED)
+    bound = {k for k, (_, b, _) in ORG_KEYS.items() if "organisation_id" in b}
+    assert {ORG_KEYS[k][0] for k in bound} == {"intake", "director"}
+
+
+@pytest.mark.parametrize("key", sorted(ORG_KEYS))
+def test_candidate_data_routes_by_organisation(org_world: World, key: str) -> None:
+    role, _, visible = ORG_KEYS[key]
+    _check_table(org_world, ORG_CALLS, key, org_world.headers[key], role, frozenset(visible))
+
+
+def _ids(resp: httpx.Response) -> set[str]:
+    assert resp.status_code == 200, resp.text
+    return _shown(resp)
+
+
+def test_lists_and_reports_count_only_the_organisation(org_world: World) -> None:
+    get, h = org_world.client.get, org_world.headers
+    for key, visible in (("intake-a", ORG_A), ("intake-b", ORG_B), ("intake", ORG_ALL)):
+        listed = get("/v1/candidates?limit=200", headers=h[key]).json()
+        assert {c["candidate_id"] for c in listed["data"]} == visible, key
+        assert listed["count"] == len(visible), key
+    a = get("/v1/reports/profile-completeness", headers=h["director-a"]).json()
+    b = get("/v1/reports/profile-completeness", headers=h["director-b"]).json()
+    everyone = get("/v1/reports/profile-completeness", headers=h["admin"]).json()
+    assert (a["active_candidates"], b["active_candidates"], everyone["active_candidates"]) == (
+        2,
+        2,
+        5,
+    )
+    assert {p["candidate_id"] for p in a["data"]} == {"k-4"} and b["data"] == []
+    # a caseworker id another organisation uses too: only the key's own organisation's
+    cw2 = get("/v1/reports/profile-completeness?caseworker_id=cw-2", headers=h["director-b"])
+    assert cw2.json()["active_candidates"] == 1 and cw2.json()["data"] == []
+
+
+def test_matches_rank_only_the_organisation(org_world: World) -> None:
+    get, post, h = org_world.client.get, org_world.client.post, org_world.headers
+    everyone = _ids(get(f"{V1}/matches?limit=50", headers=h["admin"]))
+    assert everyone == ORG_ALL
+    for key, visible in (("director-a", ORG_A), ("director-b", ORG_B)):
+        assert _ids(get(f"{V1}/matches?limit=50", headers=h[key])) == visible, key
+        body = {"target": "candidates", "text": FORKLIFT_CV, "limit": 50}
+        assert _ids(post("/v1/match", json=body, headers=h[key])) == visible, key
+    assert _ids(get(f"{V1}/matches?limit=50", headers=h["director-b-cw1"])) == {"k-3"}
+    # vacancies stay shared: both organisations' keys read the same vacancy for their candidate
+    for key, cid in (("director-a", "k-1"), ("director-b", "k-2")):
+        found = get(f"/v1/candidates/{cid}/matches", headers=h[key])
+        assert "v-1" in {v["vacancy_id"] for v in found.json()["data"]}, key
+
+
+def test_new_matches_are_computed_for_the_region_and_shown_per_organisation(
+    org_world: World,
+) -> None:
+    """The rematch ranks everyone once; each key reads its own part of the same run."""
+    get, h = org_world.client.get, org_world.headers
+    for path in (f"{V1}/new-matches?limit=200", f"{V2}/new-matches?limit=200"):
+        everyone = get(path, headers=h["admin"]).json()
+        run = everyone["run_id"]
+        region = {m["candidate_id"] for m in everyone["data"]}
+        for key, visible in (("director-a", ORG_A), ("director-b", ORG_B)):
+            mine = get(path, headers=h[key]).json()
+            assert mine["run_id"] == run
+            assert {m["candidate_id"] for m in mine["data"]} == region & visible, (key, path)
+            assert mine["count"] == len(region & visible)
+    cw1 = "/v1/caseworkers/cw-1/new-matches?limit=200"
+    assert {m["candidate_id"] for m in get(cw1, headers=h["admin"]).json()["data"]} == {
+        "k-1",
+        "k-3",
+        "k-5",
+    }
+    assert {m["candidate_id"] for m in get(cw1, headers=h["director-b"]).json()["data"]} == {"k-3"}
+    assert {m["candidate_id"] for m in get(cw1, headers=h["director-a"]).json()["data"]} == {"k-1"}
+
+
+def test_page_fragments_of_an_organisation_show_none_of_another(org_world: World) -> None:
+    get, h = org_world.client.get, org_world.headers
+    page = get("/ui/f/vacancies/emp-a/v-1", headers=h["director-b"])
+    assert page.status_code == 200 and _ID.findall(page.text)
+    assert set(_ID.findall(page.text)) == ORG_B
+    assert set(_ID.findall(get("/ui/f/vacancies/emp-a/v-1", headers=h["admin"]).text)) == ORG_ALL
+    news = get("/ui/f/new-matches?caseworker=cw-1", headers=h["director-b"])
+    assert news.status_code == 200 and set(_ID.findall(news.text)) == {"k-3"}
+    mine = get("/ui/f/candidates/k-3", headers=h["director-b"])
+    assert mine.status_code == 200 and "k-3" in mine.text
+    other = get("/ui/f/candidates/k-1", headers=h["director-b"])
+    missing = get("/ui/f/candidates/k-77", headers=h["director-b"])
+    assert other.status_code == missing.status_code == 404
+    assert other.text.replace("k-1", "k-77") == missing.text
+
+
+def test_another_organisations_candidate_is_word_for_word_a_missing_one(org_world: World) -> None:
+    get, h = org_world.client.get, org_world.headers
+    for path in ("/v1/candidates/{}", "/v1/candidates/{}/matches"):
+        other = get(path.format("k-1"), headers=h["director-b"])
+        missing = get(path.format("k-77"), headers=h["director-b"])
+        assert other.status_code == missing.status_code == 404
+        assert other.json() == {
+            **missing.json(),
+            "detail": missing.json()["detail"].replace("k-77", "k-1"),
+        }
