@@ -86,6 +86,12 @@ def test_revoked_and_expired_keys_are_refused(session: Session) -> None:
         ({"role": "admin", "expires_in_days": 0}, "expires_in_days"),
         ({"role": "admin", "expires_in_days": 99999}, "expires_in_days"),
         ({"role": "admin", "label": "x" * 121}, "label"),
+        ({"role": "admin", "organisation_id": "org-a"}, "organisation_id"),
+        ({"role": "employer", "employer_id": "e", "organisation_id": "org-a"}, "organisation_id"),
+        ({"role": "batch", "organisation_id": "org-a"}, "organisation_id"),
+        ({"role": "intake", "organisation_id": "bad id!"}, "organisation_id"),
+        ({"role": "director", "organisation_id": ""}, "organisation_id"),
+        ({"role": "director", "organisation_id": "o" * 65}, "organisation_id"),
     ],
 )
 def test_bad_key_arguments_name_the_field(session: Session, kwargs: dict, field: str) -> None:
@@ -174,3 +180,51 @@ def test_keys_refuse_an_unmigrated_database(
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1 and "werkmatch migrate" in result.output
+
+
+def test_cli_binds_a_key_to_an_organisation(env: str) -> None:
+    for role in ("intake", "director"):
+        made = runner.invoke(
+            app, ["keys", "create", "--role", role, "--organisation-id", "gem-rotterdam", "--json"]
+        )
+        assert made.exit_code == 0, made.output
+    both = runner.invoke(
+        app,
+        [
+            *("keys", "create", "--role", "director", "--caseworker-id", "cw-1"),
+            *("--organisation-id", "uwv-rijnmond", "--json"),
+        ],
+    )
+    assert both.exit_code == 0, both.output
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(app, ["keys", "list", "--json"]).stdout.splitlines()
+    ]
+    assert sorted((r["role"], r["organisation_id"], r["caseworker_id"]) for r in rows) == [
+        ("director", "gem-rotterdam", None),
+        ("director", "uwv-rijnmond", "cw-1"),
+        ("intake", "gem-rotterdam", None),
+    ]
+    engine = make_engine(env)
+    with Session(engine) as s:
+        principal = verify_token(s, json.loads(both.stdout)["token"])
+    engine.dispose()
+    assert principal is not None
+    assert (principal.organisation_id, principal.caseworker_id) == ("uwv-rijnmond", "cw-1")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--role", "admin", "--organisation-id", "gem-rotterdam"],
+        ["--role", "employer", "--employer-id", "emp-a", "--organisation-id", "gem-rotterdam"],
+        ["--role", "batch", "--organisation-id", "gem-rotterdam"],
+        ["--role", "intake", "--organisation-id", "gem rotterdam"],
+        ["--role", "director", "--organisation-id", ""],
+        ["--role", "director", "--organisation-id", "o" * 65],
+    ],
+)
+def test_cli_bad_organisation_is_exit_2_naming_the_option(env: str, args: list[str]) -> None:
+    made = runner.invoke(app, ["keys", "create", *args])
+    assert made.exit_code == 2 and "--organisation-id" in made.output, made.output
+    assert runner.invoke(app, ["keys", "list"]).stdout.strip() == "no keys"
