@@ -280,6 +280,9 @@ def upsert_many(
 ) -> list[tuple[Any, Outcome]]:
     """Create or replace rows by their external key, in one transaction.
 
+    A candidate input that leaves ``organisation_id`` unset keeps the stored row's
+    organisation: a client system that does not know organisations never clears them.
+
     Args:
         items: (key, validated input) pairs; key is {"external_id": ...} for candidates and
             {"employer_id": ..., "external_id": ...} for vacancies. Keys must be unique.
@@ -292,9 +295,6 @@ def upsert_many(
         (row, outcome) per item, in order. An unchanged input writes nothing. When a
         concurrent writer of one of the keys commits first, the upsert runs again on what it
         wrote (:func:`retry_on_conflict`): the outcomes are those of running after it.
-    A candidate input that leaves ``organisation_id`` unset keeps the stored row's
-    organisation: a client system that does not know organisations never clears them.
-
     Raises:
         InvalidParameter: a caller-given ESCO URI is not imported (nothing is written).
         OutsideScope: a stored row is not one ``permits`` allows (nothing is written).
