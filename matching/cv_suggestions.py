@@ -371,7 +371,7 @@ def _hours(text: str, facts: ProfileFacts) -> list[Suggestion]:
 # ---------------------------------------------------------------- occupations
 
 _SEGMENT_SPLIT = re.compile(
-    r"\s*(?:[|;•·:()\t!?]|\.(?:\s|$)|\s[-–]\s|,|\b(?:bij|at|met|en)\b|\d{4})\s*",
+    r"\s*(?:[|;•·:()\t!?]|\.(?:\s|$)|\s[-–]\s|,|\b(?:bij|at|met|en|in|op|te|sinds)\b|\d{4})\s*",
     re.IGNORECASE,
 )
 # "werkervaring als magazijnmedewerker", "werkzaam als X", "ik werk(te) als X", "functie: X",

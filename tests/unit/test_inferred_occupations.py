@@ -87,6 +87,27 @@ def test_diacritics_either_way(normalizer: OccupationNormalizer) -> None:
     assert "coördinator machineassemblage" in _labels(found)
 
 
+@pytest.mark.parametrize(
+    ("text", "label", "snippet"),
+    [
+        (
+            "Werkzaam als schoonmaakster bij een kantoor in Zwolle",
+            "schoonmaker gebouwen",
+            "schoonmaakster",
+        ),
+        ("Ik was drie jaar werkzaam als kapster", "kapper", "kapster"),
+        ("Werkervaring: 2015 - 2020 Kok, restaurant De Zon, Utrecht", "kok", "Kok"),
+        ("Toen was ik heftruckchauffeur in Venlo.", "heftruckchauffeur", "heftruckchauffeur"),
+        ("Vakkenvuller in een supermarkt", "winkelmedewerker", "Vakkenvuller"),
+    ],
+)
+def test_feminine_forms_and_lead_in_words(
+    normalizer: OccupationNormalizer, text: str, label: str, snippet: str
+) -> None:
+    found = {o.preferred_label: o for o in infer_occupations(text, normalizer)}
+    assert found[label].evidence.snippet == snippet
+
+
 def test_a_denied_certificate_is_no_evidence(normalizer: OccupationNormalizer) -> None:
     found = infer_occupations("Geen heftruckcertificaat, wel rijbewijs B.", normalizer)
     assert "heftruckchauffeur" not in _labels(found)
@@ -102,6 +123,12 @@ def test_a_denied_certificate_is_no_evidence(normalizer: OccupationNormalizer) -
         "Medewerker",
         "Werkervaring\nOpleiding\nVaardigheden\nHobby's: voetbal, lezen, koken",
         "Beschikbaar voor 24 uur per week, per direct.",
+        "Ik ben betrouwbaar, flexibel en leergierig.",
+        "Ik ben 45 jaar en woon in Den Haag.",
+        "Geboren in Groningen. Woonachtig te Amersfoort.",
+        "Ik werk graag met mensen.",
+        "Overleg met familie, wijkverpleegkundige en huisarts.",
+        "Medewerker in de zorg",
     ],
 )
 def test_no_occupation_from_place_names_or_generic_words(
