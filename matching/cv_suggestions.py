@@ -11,7 +11,7 @@ Spans are character offsets into the text passed in, so ``text[start:end] == sni
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,6 +39,9 @@ OCCUPATION_MIN_SCORE = 0.75
 """A CV line is proposed as an occupation only at this normalisation score or above: free CV
 text is noisier than a desired-occupation field (``LINK_MIN_SCORE`` there is 0.6)."""
 MAX_OCCUPATIONS = 5
+INFER_MIN_SCORE = 0.85
+"""Occupations stored as read from the text (``inferred_occupations``) need this score: unlike
+a suggestion, nobody confirms them before focus membership and ranking use them."""
 
 
 @dataclass(frozen=True)
@@ -367,27 +370,191 @@ def _hours(text: str, facts: ProfileFacts) -> list[Suggestion]:
 
 # ---------------------------------------------------------------- occupations
 
-_SEGMENT_SPLIT = re.compile(r"\s*(?:[|;•·:()\t]|\s[-–]\s|,|\bbij\b|\bat\b|\d{4})\s*")
+_SEGMENT_SPLIT = re.compile(
+    r"\s*(?:[|;•·:()\t!?]|\.(?:\s|$)|\s[-–]\s|,|\b(?:bij|at|met|en|in|op|te|sinds)\b|\d{4})\s*",
+    re.IGNORECASE,
+)
+# "werkervaring als magazijnmedewerker", "werkzaam als X", "ik werk(te) als X", "functie: X",
+# "in de functie van X": the words after the cue name a job, up to the clause's end.
+_PHRASE = re.compile(
+    r"(?i)\b(?:(?:(?:werk)?ervaring|werkzaam|gewerkt|werk(?:te|t|en)?|actief|aan\s+de\s+slag|"
+    r"ingezet|begonnen|gestart|jaar|jaren|maanden|experience|worked|working)"
+    r"(?:\s+(?:ik|hij|zij|ook|daarna|toen|nog|eerst|vooral))*\s+als\s+"
+    r"|\b(?:in\s+de\s+)?functie(?:\s+van|\s*:)\s*"
+    r"|\b(?:ik\s+ben|i\s+am\s+an?)\s+)"
+)
+_PHRASE_END = re.compile(
+    r"(?i)[\n,;.:()|!?]|\s(?:bij|in|te|at|voor|met|en|van|sinds|op|aan|naar|om|die|dat|waar|"
+    r"tot|gewerkt|geweest|gedaan)\b"
+)
+# A job title never starts with an article or a preposition: "een supermarkt", "in een
+# verpleeghuis", "de huisarts" name a place or a colleague, not the candidate's work.
+_NOT_A_TITLE_START = re.compile(
+    r"(?i)^(?:een|de|het|in|op|bij|naar|voor|met|van|aan|uit|om|door|over|onder|tot|the|an?)\b"
+)
+# Words that lead into a title in running text ("toen was ik heftruckchauffeur").
+_LEAD_IN = re.compile(
+    r"(?i)^(?:(?:ik|was|ben|werd|daarna|toen|eerst|nu|later|daar|hier|ook|al|nog|als|"
+    r"vervolgens|sinds|tevens)\s+)+"
+)
+_FIRST_WORDS = re.compile(r"[^\W\d_][\w'-]*(?:[ \t]+[^\W\d_][\w'-]*){0,3}")
+# Certificates and skills that only one occupation has: a forklift certificate says "forklift
+# driver" even where the CV never writes that title. The title on the right is what the
+# normaliser looks up; the certificate is the evidence.
+CUES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?i)\b(?:vork)?heftruck\s*-?(?:certificaat|diploma|rijbewijs|bewijs|ervaring|"
+            r"cursus|opleiding)\w*|\b(?:certificaat|diploma|rijbewijs)\s+(?:vork)?heftruck\b"
+        ),
+        "heftruckchauffeur",
+    ),
+    (
+        re.compile(
+            r"(?i)\breachtruck\s*-?(?:certificaat|diploma|rijbewijs|bewijs|ervaring|cursus|"
+            r"opleiding)\w*|\b(?:certificaat|diploma|rijbewijs)\s+reachtruck\b"
+        ),
+        "reachtruckchauffeur",
+    ),
+    (re.compile(r"(?i)\borderpick(?:en|ervaring)\b"), "orderpicker"),
+    (re.compile(r"(?i)\blas(?:certificaat|diploma|brevet)\w*"), "lasser"),
+)
+CUE_FACTOR = 0.9
+"""A cue's score is its title's normalisation score times this: a certificate makes the
+occupation likely, not certain."""
+VACANCY_MAX_OCCUPATIONS = 2
+
+
+@dataclass(frozen=True)
+class InferredOccupation:
+    """An ESCO occupation read from a text, with the span that says so.
+
+    ``via``: "title" (a line or a piece of one reads as a job title), "phrase" (the words after
+    "werkervaring als", "werkzaam als", "functie:" ...) or "cue" (a certificate or skill that
+    only that occupation has, such as "heftruckcertificaat").
+    """
+
+    uri: str
+    preferred_label: str
+    isco_code: str | None
+    score: float
+    evidence: Evidence
+    via: Literal["title", "phrase", "cue"]
+
+
+# Separators after which a title may start (a list, a heading, a date, a new sentence); after
+# ",", "en", "met", "bij" the text goes on about the previous one ("overleg met familie,
+# wijkverpleegkundige en huisarts" names colleagues, not the candidate's work).
+_TITLE_AFTER = re.compile(r"[|;•·:()\t!?.]|\s[-–]\s|\d{4}")
 
 
 def _title_segments(text: str) -> list[tuple[int, int, str]]:
-    """Short pieces of lines that may be job titles, with their offsets."""
+    """Short pieces of lines that may be job titles, with their offsets: the start of a line
+    or sentence, or what follows a list or heading separator."""
     out = []
     for offset, line in _lines(text):
-        pos = 0
-        for part in [*_SEGMENT_SPLIT.split(line)]:
-            if not part:
-                continue
-            start = line.find(part, pos)
-            pos = start + len(part)
+        pieces: list[tuple[int, int, bool]] = []  # start, end, may open a title
+        pos, opens = 0, True
+        for sep in _SEGMENT_SPLIT.finditer(line):
+            pieces.append((pos, sep.start(), opens))
+            pos, opens = sep.end(), bool(_TITLE_AFTER.search(sep.group(0)))
+        pieces.append((pos, len(line), opens))
+        for start, end, may_open in pieces:
+            part = line[start:end]
             stripped = part.strip(" .-–")
-            if not stripped or len(stripped) > 60:
+            lead = _LEAD_IN.match(stripped)
+            if lead:
+                stripped = stripped[lead.end() :]
+            if (
+                not may_open
+                or not stripped
+                or len(stripped) > 60
+                or _NOT_A_TITLE_START.match(stripped)
+            ):
                 continue
             words = title_words(stripped)
             if 1 <= len(words) <= 4:
-                begin = offset + line.find(stripped, start)
+                begin = offset + start + part.find(stripped)
                 out.append((begin, begin + len(stripped), stripped))
     return out
+
+
+def _phrases(text: str) -> list[tuple[int, int, str]]:
+    """The job named after a cue such as "werkervaring als" (its offsets and text)."""
+    out = []
+    for m in _PHRASE.finditer(text):
+        start = m.end()
+        stop = _PHRASE_END.search(text, start)
+        clause = text[start : stop.start() if stop else len(text)]
+        words = _FIRST_WORDS.match(clause)
+        if words is None:
+            continue
+        piece = words.group(0).rstrip(" .-–")
+        if title_words(piece):
+            out.append((start, start + len(piece), piece))
+    return out
+
+
+def infer_occupations(
+    text: str,
+    normalizer: OccupationNormalizer,
+    *,
+    limit: int = MAX_OCCUPATIONS,
+    min_score: float = OCCUPATION_MIN_SCORE,
+    exclude: Collection[str] = (),
+) -> list[InferredOccupation]:
+    """The ESCO occupations ``text`` (a CV, or a vacancy's title or text) names, best first.
+
+    Three readers propose spans: job-title-like pieces of lines, the words after phrases
+    such as "werkervaring als" / "werkzaam als", and certificate cues (:data:`CUES`). Every
+    proposal is normalised in one batch (``OccupationNormalizer.best_concepts``); a
+    proposal keeps its best concept when the score (times :data:`CUE_FACTOR` for a cue) is
+    at least ``min_score``. Per occupation the best proposal is kept (the earliest on a tie).
+
+    Args:
+        text: the text read; evidence offsets index it (``text[start:end] == snippet``).
+        exclude: URIs not to report (what the profile states already).
+    Returns:
+        At most ``limit`` occupations, by score descending, then by where they are read.
+    """
+    proposals: list[tuple[int, int, str, str, float]] = []  # start, end, title, via, factor
+    for start, end, piece in _phrases(text):
+        proposals.append((start, end, piece, "phrase", 1.0))
+    for start, end, segment in _title_segments(text):
+        proposals.append((start, end, segment, "title", 1.0))
+    for pattern, title in CUES:
+        for m in pattern.finditer(text):
+            if not _negated(text, m.start(), m.end()):
+                proposals.append((m.start(), m.end(), title, "cue", CUE_FACTOR))
+    if not proposals or limit < 1:
+        return []
+    titles = list(dict.fromkeys(p[2] for p in proposals))
+    best, top = normalizer.best_concepts(titles, min_score)
+    row_of = {t: i for i, t in enumerate(titles)}
+    found: dict[str, InferredOccupation] = {}
+    skip = set(exclude)
+    for start, end, title, via, factor in proposals:
+        row = row_of[title]
+        ci = int(best[row])
+        score = round(float(top[row]) * factor, 4)
+        if ci < 0 or score < min_score:
+            continue
+        concept = normalizer.concepts[ci]
+        if concept.uri in skip:
+            continue
+        current = found.get(concept.uri)
+        if current is not None and (current.score, -current.evidence.start) >= (score, -start):
+            continue
+        found[concept.uri] = InferredOccupation(
+            uri=concept.uri,
+            preferred_label=concept.preferred_label,
+            isco_code=concept.isco_code,
+            score=score,
+            evidence=_evidence(text, start, end),
+            via=via,  # type: ignore[arg-type]
+        )
+    ranked = sorted(found.values(), key=lambda o: (-o.score, o.evidence.start))
+    return ranked[:limit]
 
 
 def _occupations(
@@ -395,33 +562,23 @@ def _occupations(
 ) -> list[Suggestion]:
     if normalizer is None:
         return []
-    segments = _title_segments(text)
-    if not segments:
-        return []
     have_labels = {o.strip().lower() for o in facts.desired_occupations}
-    seen = set(facts.desired_esco_uris)
     found: list[Suggestion] = []
-    for start, end, segment in segments:
-        hits = normalizer.normalize(segment, limit=1)
-        if not hits or hits[0].score < OCCUPATION_MIN_SCORE:
+    for occ in infer_occupations(text, normalizer, exclude=facts.desired_esco_uris):
+        label = occ.preferred_label
+        if label.lower() in have_labels:
             continue
-        hit = hits[0]
-        label = hit.preferred_label
-        if hit.uri in seen or label.lower() in have_labels:
-            continue
-        seen.add(hit.uri)
         found.append(
             Suggestion(
                 field="desired_occupations",
                 value=label,
                 label=label,
-                evidence=_evidence(text, start, end),
+                evidence=occ.evidence,
                 update={"desired_occupations": [*facts.desired_occupations, label]},
-                score=hit.score,
+                score=occ.score,
             )
         )
-    found.sort(key=lambda s: -(s.score or 0.0))
-    return found[:MAX_OCCUPATIONS]
+    return found
 
 
 def suggest(

@@ -92,7 +92,9 @@ class FocusHit:
     label: str  # the focus name or synonym, or the ESCO preferred label, that matched
     matched: str  # the input title (original spelling) or ESCO URI that matched
     score: float  # 0..1: title similarity, or the ESCO link's normalisation score
-    via: str = "title"  # "title": fuzzy name/synonym match; "esco": ESCO link in esco_uris
+    # "title": fuzzy name/synonym match; "esco": ESCO link in esco_uris; "cv": an occupation
+    # read from the text (``matched`` is then the words it was read from)
+    via: str = "title"
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,12 @@ class FocusMatcher:
         """The focus occupations, in the order given."""
         return self._occupations
 
-    def match(self, titles: Sequence[str], esco: Sequence[LinkedOccupation] = ()) -> list[FocusHit]:
+    def match(
+        self,
+        titles: Sequence[str],
+        esco: Sequence[LinkedOccupation] = (),
+        inferred: Sequence[LinkedOccupation] = (),
+    ) -> list[FocusHit]:
         """The focus occupations the titles (and their ESCO links) belong to.
 
         For each occupation, the best (label, title) pair by ``title_similarity``; kept when its
@@ -264,8 +271,14 @@ class FocusMatcher:
         own threshold); it replaces the title hit only when strictly stronger. Sorted by score
         descending, then slug. Titles that are empty after normalisation are ignored; no titles,
         no links or no occupations give [].
+
+        ``inferred`` are occupations read from the text (not stated). They count only for
+        focus occupations no stated title or link reached: by URI (the link's score) or by
+        their ESCO label's title similarity (times the link's score), ``via="cv"`` and
+        ``matched`` the words they were read from.
         """
         hits = self._title_hits(titles)
+        stated = set(hits)
         for link in esco:
             for index in self._by_uri.get(link.uri, ()):
                 current = hits.get(index)
@@ -281,7 +294,38 @@ class FocusMatcher:
                     score=score,
                     via="esco",
                 )
+        stated |= set(hits)
+        if inferred:
+            for index, hit in self._inferred_hits(inferred).items():
+                if index not in stated:
+                    hits[index] = hit
         return sorted(hits.values(), key=lambda h: (-h.score, h.slug))
+
+    def _inferred_hits(self, inferred: Sequence[LinkedOccupation]) -> dict[int, FocusHit]:
+        found: dict[int, FocusHit] = {}
+
+        def offer(index: int, label: str, score: float, link: LinkedOccupation) -> None:
+            current = found.get(index)
+            if score <= 0.0 or (current is not None and current.score >= score):
+                return
+            occ = self._occupations[index]
+            found[index] = FocusHit(
+                slug=occ.slug,
+                name=occ.name,
+                label=label,
+                matched=getattr(link, "evidence", None) or link.label,
+                score=score,
+                via="cv",
+            )
+
+        for link in inferred:
+            strength = min(1.0, max(0.0, float(link.score)))
+            for index in self._by_uri.get(link.uri, ()):
+                offer(index, link.label or link.uri, strength, link)
+            if link.label:
+                for index, hit in self._title_hits([link.label]).items():
+                    offer(index, hit.label, round(hit.score * strength, 4), link)
+        return found
 
     def _title_hits(self, titles: Sequence[str]) -> dict[int, FocusHit]:
         firsts: dict[str, None] = dict.fromkeys(t for t in titles if isinstance(t, str))

@@ -162,12 +162,18 @@ class Matcher:
             coll.replace_facts(refreshed)  # type: ignore[arg-type]
 
     def _refocus(self, side: Side) -> Side:
-        return dataclasses.replace(side, focus=self.focus_hits(side.occupations, side.esco))
+        # side.esco holds the stated links, then the inferred ones (with their evidence)
+        stated = [x for x in side.esco if x.evidence is None]
+        inferred = [x for x in side.esco if x.evidence is not None]
+        return dataclasses.replace(side, focus=self.focus_hits(side.occupations, stated, inferred))
 
     def focus_hits(
-        self, occupations: Sequence[str], esco: Sequence[LinkedOccupation] = ()
+        self,
+        occupations: Sequence[str],
+        esco: Sequence[LinkedOccupation] = (),
+        inferred: Sequence[LinkedOccupation] = (),
     ) -> tuple:
-        return tuple(self.focus.match(occupations, esco))
+        return tuple(self.focus.match(occupations, esco, inferred))
 
     def candidates_for(
         self,

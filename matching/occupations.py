@@ -262,6 +262,69 @@ class OccupationNormalizer:
             out[start : start + len(batch)] = block
         return out
 
+    def best_concepts(
+        self, titles: Sequence[str], min_score: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each title's best concept, as ``concept_scores(titles)`` ranks them, when its score
+        reaches ``min_score`` (sparse: only labels sharing a word with the title are scored).
+
+        A label that shares no word scores at most ``char_ngrams + preferred_bonus`` (0.41 by
+        default); above that bound the result equals the dense one, below it the dense path
+        is taken. Reading a CV proposes dozens of short titles, which this keeps cheap.
+
+        Returns:
+            (concept index int64 (n,), -1 where no concept reaches ``min_score``;
+            score float64 (n,), clipped to [0, 1], 0 where the index is -1).
+        """
+        n = len(titles)
+        best_c = np.full(n, -1, dtype=np.int64)
+        best_s = np.zeros(n, dtype=np.float64)
+        w = self.weights
+        if min_score <= w.char_ngrams + max(w.preferred_bonus, 0.0):
+            dense = self.concept_scores(titles)
+            if len(self.concepts) and n:
+                arg = dense.argmax(axis=1)
+                top = np.clip(dense[np.arange(n), arg], 0.0, 1.0)
+                ok = top >= min_score
+                best_c[ok], best_s[ok] = arg[ok], top[ok]
+            return best_c, best_s
+        words = [title_words(t) for t in titles]
+        rows = np.array([i for i, ws in enumerate(words) if ws], dtype=np.int64)
+        if not len(rows):
+            return best_c, best_s
+        kept = [words[i] for i in rows]
+        weighted = self._binary([self._tokens(ws) for ws in kept]).multiply(self._idf).tocsr()
+        shared = (weighted @ self._label_binary_t).tocoo()
+        r, lab, sh = shared.row, shared.col, shared.data
+        if not len(r):
+            return best_c, best_s
+        title_mass = np.asarray(weighted.sum(axis=1)).ravel()
+        generic = np.array([self._generic_only(ws) for ws in kept], dtype=bool)
+        factor = np.where(generic[r], GENERIC_ONLY_FACTOR, 1.0)
+        words_part = w.label_coverage * sh / np.maximum(
+            self._label_mass[lab], 1e-9
+        ) + w.title_coverage * sh / np.maximum(title_mass[r], 1e-9)
+        # the character signal is at most 1: pairs that cannot reach min_score even so are
+        # dropped before it is computed (most pairs share only a word such as "medewerker")
+        reach = (words_part + w.char_ngrams) * factor + self._prior[lab] >= min_score
+        r, lab, words_part, factor = r[reach], lab[reach], words_part[reach], factor[reach]
+        if not len(r):
+            return best_c, best_s
+        if getattr(self, "_label_chars", None) is None:
+            self._label_chars = self._label_chars_t.T.tocsr()
+        chars = self._char_vec.transform([" ".join(ws) for ws in kept]).tocsr()
+        cosine = np.asarray(chars[r].multiply(self._label_chars[lab]).sum(axis=1)).ravel()
+        score = (words_part + w.char_ngrams * cosine) * factor + self._prior[lab]
+        # per title: the highest score, the earliest label (so the earliest concept) on a tie
+        order = np.lexsort((lab, -score, r))
+        first = order[np.r_[True, r[order][1:] != r[order][:-1]]]
+        top = np.clip(score[first], 0.0, 1.0)
+        ok = top >= min_score
+        target = rows[r[first][ok]]
+        best_c[target] = self._owner[lab[first][ok]]
+        best_s[target] = top[ok]
+        return best_c, best_s
+
     def normalize(self, title: str, limit: int = 5) -> list[OccupationHit]:
         """The ``limit`` best concepts for ``title``, best first ([] when it has no words).
 

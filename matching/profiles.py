@@ -26,16 +26,22 @@ class EscoLink:
     label: str  # ESCO preferred label
     isco_code: str | None
     score: float  # normalisation score, 0..1 (1 when chosen by the caller)
+    # Set when the occupation was read from the text rather than stated: the words it was
+    # read from ("heftruckcertificaat"), for the explanation.
+    evidence: str | None = None
 
     @classmethod
     def from_json(cls, value: dict[str, object]) -> EscoLink:
-        """From a stored link (``uri``, ``preferred_label``, ``isco_code``, ``score``)."""
+        """From a stored link (``uri``, ``preferred_label``, ``isco_code``, ``score``) or a
+        stored inferred occupation (the same keys and ``snippet``)."""
         code = value.get("isco_code")
+        snippet = value.get("snippet")
         return cls(
             uri=str(value["uri"]),
             label=str(value.get("preferred_label") or ""),
             isco_code=str(code) if code else None,
             score=float(value.get("score") or 0.0),  # type: ignore[arg-type]
+            evidence=str(snippet) if snippet else None,
         )
 
 
@@ -106,21 +112,27 @@ def make_side(
     location: Location | None,
     focus: FocusMatcher | None,
     esco: Sequence[EscoLink] = (),
+    inferred: Sequence[EscoLink] = (),
 ) -> Side:
-    """Build a ranking side from titles, skills, free text and ESCO links."""
+    """Build a ranking side from titles, skills, free text and ESCO links.
+
+    ``inferred`` are occupations read from the text (links with ``evidence``): they join
+    ``esco`` after the stated links, so the occupation signal sees them, and they put the
+    side in a focus occupation the stated titles and links do not (``FocusMatcher.match``).
+    """
     # Interned terms: one string object per distinct term across all rows, which keeps memory
     # small and lets a pickled snapshot store (and load) each term once.
     key = frozenset(map(sys.intern, content_terms(" ; ".join([*occupations, *skills]))))
     terms = key | frozenset(map(sys.intern, content_terms(text)))
     occs = tuple(o for o in occupations if o and o.strip())
-    hits = tuple(focus.match(occs, tuple(esco))) if focus is not None else ()
+    hits = tuple(focus.match(occs, tuple(esco), tuple(inferred))) if focus is not None else ()
     return Side(
         occupations=occs,
         key_terms=key,
         terms=terms,
         location=location,
         focus=hits,
-        esco=tuple(esco),
+        esco=(*esco, *inferred),
     )
 
 

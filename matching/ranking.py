@@ -31,7 +31,7 @@ from typing import Any
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
-from matching.profiles import CandidateFacts, Side, VacancyFacts
+from matching.profiles import CandidateFacts, EscoLink, Side, VacancyFacts
 from matching.text import GENERIC_TERMS
 
 SIGNALS = ("semantic", "lexical", "occupation")
@@ -196,20 +196,31 @@ def _occupation_of(
     return best, pair[0], pair[1]
 
 
+def _read_from(vacancy_link: EscoLink, cand_link: EscoLink) -> str:
+    """Where the pair's inferred links were read: " (afgeleid uit cv: 'heftruckcertificaat')"."""
+    said = [
+        f"afgeleid uit {where}: '{link.evidence}'"
+        for where, link in (("cv", cand_link), ("vacature", vacancy_link))
+        if link.evidence is not None
+    ]
+    return f" ({'; '.join(said)})" if said else ""
+
+
 def _esco(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None]:
-    """The ESCO occupation match of a pair and its explanation line."""
+    """The ESCO occupation match of a pair and its explanation line (the first link of a
+    side wins a tie, so a stated link is named before an inferred one)."""
     best, line = 0.0, None
     for v in vacancy_side.esco:
         for c in cand_side.esco:
             strength = min(v.score, c.score)
             if v.uri == c.uri:
                 isco = f", ISCO {v.isco_code}" if v.isco_code else ""
-                text = f"Beroep: beide in ESCO '{v.label}'{isco}"
+                text = f"Beroep: beide in ESCO '{v.label}'{isco}{_read_from(v, c)}"
             elif v.isco_code and v.isco_code == c.isco_code:
                 strength *= SAME_ISCO_FACTOR
                 text = (
                     f"Beroep: zelfde ISCO-beroepsgroep {v.isco_code} "
-                    f"(ESCO '{v.label}' en '{c.label}')"
+                    f"(ESCO '{v.label}' en '{c.label}'){_read_from(v, c)}"
                 )
             else:
                 continue
@@ -318,11 +329,13 @@ def explained(
         )
     if focus is not None:
         where = "beide in" if both_focus else "in"
-        seen = (
-            f"via ESCO-beroep '{focus.label}'"
-            if focus.via == "esco"
-            else f"herkend in '{focus.matched}'"
-        )
+        if focus.via == "esco":
+            seen = f"via ESCO-beroep '{focus.label}'"
+        elif focus.via == "cv":
+            source = "cv" if result is cand_side else "vacature"
+            seen = f"afgeleid uit {source}: '{focus.matched}'"
+        else:
+            seen = f"herkend in '{focus.matched}'"
         lines.append(f"Focusberoep: {where} '{focus.name}' ({seen}, {_pct(focus.score)})")
     if shared:
         lines.append(

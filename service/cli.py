@@ -528,6 +528,42 @@ def occupations_import(
         )
 
 
+@occupations_app.command("infer")
+def occupations_infer(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read occupations from every stored CV and vacancy again (inferred_occupations), and
+    link them to ESCO again: the backfill for rows written before inference existed or before
+    the occupations were imported. Rows that change are re-indexed by running services."""
+    from sqlmodel import Session
+
+    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.occupation_links import relink_all
+    from service.occupations import OccupationIndex
+
+    engine = make_engine(get_settings().resolved_database_url())
+    try:
+        ensure_migrated(engine)
+    except SchemaNotMigrated as exc:
+        _fail(str(exc))
+    started = time.perf_counter()
+    with Session(engine) as session:
+        index = OccupationIndex()
+        if index.get(session) is None:
+            engine.dispose()
+            _fail("no ESCO occupations stored: run `werkmatch occupations import` first")
+        changed = relink_all(session, index)
+    engine.dispose()
+    summary = {"changed": changed, "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"occupations read again: {changed['candidates']} candidates and "
+            f"{changed['vacancies']} vacancies changed in {summary['seconds']} s"
+        )
+
+
 @app.command("eval-occupations")
 def eval_occupations(
     folders: Annotated[

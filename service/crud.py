@@ -52,6 +52,8 @@ from service.models import (
 from service.occupation_links import (
     check_caller_uris,
     check_focus_uris,
+    infer_candidate,
+    infer_vacancy,
     link_candidate,
     link_vacancy,
 )
@@ -360,15 +362,18 @@ def _upsert_once(
         raise
     if not changed_in(existing):
         return [(row, "unchanged") for row in existing]
-    links: dict[int, Any] = {}
+    links: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
 
-    def link(i: int) -> Any:
+    def link(i: int) -> tuple[Any, list[dict[str, Any]]]:
+        """The row's stated ESCO link(s) and the occupations read from its text."""
         if i not in links:
             data: Any = items[i][1]
             if kind is VACANCIES:
-                links[i] = link_vacancy(session, occupations, data)
+                stated = link_vacancy(session, occupations, data)
+                links[i] = (stated, infer_vacancy(session, occupations, data, stated))
             else:
-                links[i] = link_candidate(session, occupations, data)
+                stated = link_candidate(session, occupations, data)
+                links[i] = (stated, infer_candidate(session, occupations, data, stated))
         return links[i]
 
     for i in changed_in(existing):
@@ -415,10 +420,12 @@ def _upsert_once(
                 setattr(row, name, value)
             row.updated_at = now
             outcome = "updated"
+        stated, inferred = link(i)
         if kind is VACANCIES:
-            row.occupation_esco = link(i)
+            row.occupation_esco = stated
         else:
-            row.desired_occupations_esco = link(i)
+            row.desired_occupations_esco = stated
+        row.inferred_occupations = inferred
         session.add(row)
         session.flush()  # a lost race shows here: the new key was inserted concurrently
         stored = session.get(kind.embedding, row.id)

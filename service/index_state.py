@@ -203,6 +203,7 @@ class IndexState:
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=(matcher or self.matcher).focus,
             esco=[EscoLink.from_json(link) for link in row.desired_occupations_esco],
+            inferred=[EscoLink.from_json(x) for x in row.inferred_occupations or ()],
         )
         return CandidateFacts(
             id=row.id,
@@ -229,6 +230,7 @@ class IndexState:
             location=resolve_location(self.locator, row.postcode, row.lat, row.lon),
             focus=(matcher or self.matcher).focus,
             esco=[EscoLink.from_json(row.occupation_esco)] if row.occupation_esco else [],
+            inferred=[EscoLink.from_json(x) for x in row.inferred_occupations or ()],
         )
         return VacancyFacts(
             id=row.id,

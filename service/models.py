@@ -118,6 +118,12 @@ class Candidate(SQLModel, table=True):
     # "source": "normalised" | "caller"}; see service/occupation_links.py.
     desired_occupations_esco: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     desired_esco_uris: list[str] = Field(default_factory=list, sa_type=JSON)
+    # ESCO occupations read from cv_text on every write, apart from what the candidate stated:
+    # {"uri", "preferred_label", "isco_code", "score", "field", "start", "end", "snippet",
+    # "via"}; see service/occupation_links.py.
+    inferred_occupations: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     languages: list[str] = Field(default_factory=list, sa_type=JSON)
     participation_ladder_step: int | None = None
@@ -153,6 +159,11 @@ class Vacancy(SQLModel, table=True):
     occupation: str | None = Field(default=None, max_length=MAX_LABEL_CHARS)
     # The vacancy's ESCO occupation, same shape as Candidate.desired_occupations_esco items.
     occupation_esco: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # Read from the title, then the description, when ``occupation`` is empty (shape as
+    # Candidate.inferred_occupations).
+    inferred_occupations: list[dict[str, Any]] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     esco_uri: str | None = Field(default=None, max_length=200)
     skills: list[str] = Field(default_factory=list, sa_type=JSON)
     hours_per_week: int | None = None
@@ -510,11 +521,35 @@ class EscoLinkOut(BaseModel):
     source: Literal["normalised", "caller"]
 
 
+class InferredOccupationOut(BaseModel):
+    """An ESCO occupation read from the text (read-only: recomputed on every write)."""
+
+    uri: str
+    preferred_label: str
+    isco_code: str | None = None
+    score: float = PydField(description="Confidence, 0–1 (the normalisation score of the span).")
+    field: Literal["cv_text", "title", "description"] = PydField(
+        description="The text it was read from."
+    )
+    start: int = PydField(description="Character offset of the evidence in that text.")
+    end: int = PydField(description="End offset: text[start:end] == snippet.")
+    snippet: str = PydField(description="The words it was read from, e.g. 'heftruckcertificaat'.")
+    via: Literal["title", "phrase", "cue"] = PydField(
+        description="title: a line reads as a job title; phrase: after 'werkervaring als', "
+        "'werkzaam als', 'functie:'; cue: a certificate or skill of that occupation."
+    )
+
+
 class CandidatePublic(CandidateIn, Timestamps):
     model_config = ConfigDict(extra="ignore", strict=False)  # an answer, not input
 
     candidate_id: str
     desired_occupations_esco: list[EscoLinkOut] = []
+    inferred_occupations: list[InferredOccupationOut] = PydField(
+        default=[],
+        description="ESCO occupations read from cv_text, kept apart from desired_occupations. "
+        "They count for focus_only and the occupation signal, never for hard filters.",
+    )
 
 
 class VacancyPublic(VacancyIn, Timestamps):
@@ -523,6 +558,11 @@ class VacancyPublic(VacancyIn, Timestamps):
     employer_id: str
     vacancy_id: str
     occupation_esco: EscoLinkOut | None = None
+    inferred_occupations: list[InferredOccupationOut] = PydField(
+        default=[],
+        description="ESCO occupations read from the title, then the description, when "
+        "occupation is empty.",
+    )
     withheld: list[str] = PydField(
         default=[],
         description="Stored fields this answer leaves out (null above): free JSON stored before "

@@ -5,6 +5,13 @@ its ``occupation`` field, else for its title. A candidate gets one link per call
 ``desired_esco_uris`` and then one per desired occupation. A normalised link is kept only when
 its score reaches ``LINK_MIN_SCORE``; links are stored with their score and source, so the
 ranking and its explanation can say how sure the link is.
+
+Apart from those stated links, every write reads occupations from the text
+(:func:`infer_candidate`, :func:`infer_vacancy`, with ``matching.cv_suggestions.
+infer_occupations``): a candidate's from ``cv_text``; a vacancy's, when its ``occupation`` is
+empty, from the title and then (when the title names none) from the description. They are
+stored as ``inferred_occupations`` with score and evidence span, never merged into the stated
+fields: focus membership and the occupation signal use them, hard filters never do.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from matching.cv_suggestions import INFER_MIN_SCORE, VACANCY_MAX_OCCUPATIONS, infer_occupations
 from matching.occupations import OccupationNormalizer
 from service.errors import InvalidParameter
 from service.models import CandidateIn, EscoOccupation, VacancyIn
@@ -23,8 +31,11 @@ __all__ = [
     "LINK_MIN_SCORE",
     "check_caller_uris",
     "check_focus_uris",
+    "infer_candidate",
+    "infer_vacancy",
     "link_candidate",
     "link_vacancy",
+    "relink_all",
 ]
 
 LINK_MIN_SCORE = 0.6
@@ -132,8 +143,62 @@ def link_candidate(
     return links
 
 
+def _inferred(
+    normalizer: OccupationNormalizer | None,
+    field: str,
+    text: str | None,
+    exclude: set[str],
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    if normalizer is None or not text:
+        return []
+    kw: dict[str, Any] = {"min_score": INFER_MIN_SCORE}
+    if limit is not None:
+        kw["limit"] = limit
+    return [
+        {
+            "uri": o.uri,
+            "preferred_label": o.preferred_label,
+            "isco_code": o.isco_code,
+            "score": o.score,
+            "field": field,
+            "start": o.evidence.start,
+            "end": o.evidence.end,
+            "snippet": o.evidence.snippet,
+            "via": o.via,
+        }
+        for o in infer_occupations(text, normalizer, exclude=exclude, **kw)
+    ]
+
+
+def infer_candidate(
+    session: Session, index: OccupationIndex, data: CandidateIn, links: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The occupations read from the candidate's CV, without those its ``links`` state."""
+    exclude = {link["uri"] for link in links}
+    return _inferred(index.get(session), "cv_text", data.cv_text, exclude)
+
+
+def infer_vacancy(
+    session: Session, index: OccupationIndex, data: VacancyIn, link: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The occupations read from a vacancy whose ``occupation`` is empty: from the title, or
+    when the title names none (neither its ``link`` nor a piece of it), from the description.
+    The URI of ``link`` is never repeated."""
+    if data.occupation or data.esco_uri:
+        return []
+    normalizer = index.get(session)
+    exclude = {link["uri"]} if link else set()
+    limit = VACANCY_MAX_OCCUPATIONS
+    from_title = _inferred(normalizer, "title", data.title, exclude, limit)
+    if from_title or link is not None:
+        return from_title
+    return _inferred(normalizer, "description", data.description, exclude, limit)
+
+
 def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
-    """Recompute the ESCO links of every stored vacancy and candidate (after an import).
+    """Recompute the ESCO links and the inferred occupations of every stored vacancy and
+    candidate (after an import, or as the backfill ``werkmatch occupations infer``).
 
     Rows whose links change are logged in the change log, so running apps re-index them.
     Returns how many rows of each kind changed.
@@ -146,14 +211,17 @@ def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
             data = crud.stored_input(kind, row)
             if kind is crud.VACANCIES:
                 link = link_vacancy(session, index, data)  # type: ignore[arg-type]
-                if link == row.occupation_esco:
+                inferred = infer_vacancy(session, index, data, link)  # type: ignore[arg-type]
+                if link == row.occupation_esco and inferred == row.inferred_occupations:
                     continue
                 row.occupation_esco = link
             else:
                 links = link_candidate(session, index, data)  # type: ignore[arg-type]
-                if links == row.desired_occupations_esco:
+                inferred = infer_candidate(session, index, data, links)  # type: ignore[arg-type]
+                if links == row.desired_occupations_esco and inferred == row.inferred_occupations:
                     continue
                 row.desired_occupations_esco = links
+            row.inferred_occupations = inferred
             session.add(row)
             crud.log_change(session, kind.name, row.id, "upsert")
             changed[name] += 1

@@ -44,15 +44,17 @@ class FocusMatchOut(BaseModel):
         description="The focus name or synonym that matched, or the ESCO occupation's label."
     )
     matched: str = Field(
-        description="The title or occupation it was recognised in, or the ESCO URI (via esco)."
+        description="The title or occupation it was recognised in, the ESCO URI (via esco), or "
+        "the words of the text the occupation was read from (via cv)."
     )
     score: float = Field(
         description="Match strength, 0–1: title similarity, or the ESCO link's score (via esco)."
     )
-    via: Literal["title", "esco"] = Field(
+    via: Literal["title", "esco", "cv"] = Field(
         default="title",
         description="title: fuzzy match of name/synonyms; esco: the row's ESCO link is one of "
-        "the focus occupation's esco_uris.",
+        "the focus occupation's esco_uris; cv: an occupation read from the text (the CV, or "
+        "a vacancy without occupation: inferred_occupations), not stated.",
     )
 
 

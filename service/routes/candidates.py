@@ -33,6 +33,7 @@ def to_public(row: Candidate) -> CandidatePublic:
             "candidate_id": row.external_id,
             "created_at": row.created_at,
             "desired_occupations_esco": row.desired_occupations_esco,
+            "inferred_occupations": row.inferred_occupations or [],
             "updated_at": row.updated_at,
         }
     )

@@ -22,12 +22,22 @@ class IncompleteProfile(BaseModel):
     candidate_id: str
     caseworker_id: str | None
     missing: list[Missing]
+    suggested_occupations: list[str] = Field(
+        default=[],
+        description="When desired_occupation is missing: the ESCO occupations read from the CV "
+        "(inferred_occupations), best first, for the caseworker to confirm. A suggestion does "
+        "not fill the field: the profile stays incomplete until someone states it.",
+    )
 
 
 class CompletenessReport(BaseModel):
     active_candidates: int = Field(description="Active candidates in scope.")
     complete: int = Field(description="Active candidates with every field matching needs.")
     missing_counts: dict[Missing, int] = Field(description="Active candidates lacking each field.")
+    occupation_suggested: int = Field(
+        default=0,
+        description="Of those lacking a desired occupation, how many have one read from the CV.",
+    )
     data: list[IncompleteProfile] = Field(description="A page of incomplete profiles, by id.")
     count: int = Field(description="Incomplete profiles in total.")
 
@@ -58,7 +68,8 @@ def profile_completeness(
 ) -> CompletenessReport:
     """Active candidates that lack a desired occupation, hours, a location or a ladder step,
     and so are hard to find by matching (a caseload-limited key: its caseload only, in the
-    counts as in the list)."""
+    counts as in the list). Occupations read from the CV are listed as suggestions; they do
+    not count as a desired occupation."""
     stmt = (
         select(Candidate)
         .where(col(Candidate.active).is_(True), *scope.where())
@@ -68,15 +79,25 @@ def profile_completeness(
         stmt = stmt.where(Candidate.caseworker_id == caseworker_id)
     rows = session.exec(stmt).all()
     counts = dict.fromkeys(FIELDS, 0)
+    suggested = 0
     incomplete: list[IncompleteProfile] = []
     for row in rows:
         missing = missing_fields(row)
         for name in missing:
             counts[name] += 1
         if missing:
+            labels = (
+                [str(x["preferred_label"]) for x in row.inferred_occupations or ()]
+                if "desired_occupation" in missing
+                else []
+            )
+            suggested += bool(labels)
             incomplete.append(
                 IncompleteProfile(
-                    candidate_id=row.external_id, caseworker_id=row.caseworker_id, missing=missing
+                    candidate_id=row.external_id,
+                    caseworker_id=row.caseworker_id,
+                    missing=missing,
+                    suggested_occupations=labels,
                 )
             )
     page = incomplete[offset : offset + limit]
@@ -85,6 +106,7 @@ def profile_completeness(
         active_candidates=len(rows),
         complete=len(rows) - len(incomplete),
         missing_counts=counts,
+        occupation_suggested=suggested,
         data=page,
         count=len(incomplete),
     )

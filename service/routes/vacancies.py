@@ -63,6 +63,7 @@ def to_public(row: Vacancy) -> VacancyPublic:
             "vacancy_id": row.external_id,
             "created_at": row.created_at,
             "occupation_esco": row.occupation_esco,
+            "inferred_occupations": row.inferred_occupations or [],
             "updated_at": row.updated_at,
         }
     )

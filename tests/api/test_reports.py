@@ -14,6 +14,7 @@ def test_profile_completeness_lists_what_is_missing(client: TestClient) -> None:
         "active_candidates": 0,
         "complete": 0,
         "missing_counts": {"desired_occupation": 0, "hours": 0, "location": 0, "ladder_step": 0},
+        "occupation_suggested": 0,
         "data": [],
         "count": 0,
     }
@@ -47,8 +48,14 @@ def test_profile_completeness_lists_what_is_missing(client: TestClient) -> None:
             "candidate_id": "b-bare",
             "caseworker_id": "cw-02",
             "missing": ["desired_occupation", "hours", "location", "ladder_step"],
+            "suggested_occupations": [],  # no ESCO occupations imported: nothing read
         },
-        {"candidate_id": "d-nohours", "caseworker_id": "cw-01", "missing": ["hours"]},
+        {
+            "candidate_id": "d-nohours",
+            "caseworker_id": "cw-01",
+            "missing": ["hours"],
+            "suggested_occupations": [],
+        },
     ]
     page = client.get(URL, params={"limit": 1, "offset": 1}).json()
     assert [d["candidate_id"] for d in page["data"]] == ["d-nohours"] and page["count"] == 2
