@@ -1,7 +1,7 @@
 """Occupations read from the text: candidate.inferred_occupations, vacancy.inferred_occupations.
 
 Revision ID: 4d8a1f0c2b93
-Revises: 6e2b8d1f4c70
+Revises: 8d3f5a1c2e90
 Create Date: 2026-12-03 14:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4d8a1f0c2b93"
-down_revision: str | None = "6e2b8d1f4c70"
+down_revision: str | None = "8d3f5a1c2e90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
