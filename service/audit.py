@@ -147,9 +147,14 @@ def events_for(
     return rows
 
 
+_ROWS_PER_INSERT = 1000  # 10 parameters a row: far below SQLite's and PostgreSQL's limits
+
+
 def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """Insert audit rows in one transaction."""
+    """Insert audit rows in one transaction: one multi-row INSERT statement (per thousand rows;
+    an answer shows at most a page of 200), not one statement per row."""
     if not rows:
         return
     with engine.begin() as conn:
-        conn.execute(insert(AuditEvent), rows)
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            conn.execute(insert(AuditEvent).values(rows[start : start + _ROWS_PER_INSERT]))

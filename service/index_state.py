@@ -96,6 +96,11 @@ def database_fingerprint(engine: Engine) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
+# session.info key: the change-log position this request's access check read (reads only), so
+# that catching up costs no second read; the answer is then as of the request's arrival.
+LOG_HEAD_SEEN = "werkmatch_log_head"
+
+
 def latest_seq(session: Session) -> int:
     return int(session.exec(select(func.max(ChangeLog.seq))).one() or 0)
 
@@ -339,7 +344,8 @@ class IndexState:
         """
         if not self.ready:
             raise IndexNotReady("the indexes are loading; retry shortly")
-        if latest_seq(session) > self.last_seq:
+        head = session.info.pop(LOG_HEAD_SEEN, None)
+        if (latest_seq(session) if head is None else head) > self.last_seq:
             with self._writer:
                 applied = self._apply_log(session)
             if applied:
