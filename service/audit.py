@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, Insert, bindparam, insert
 from starlette.requests import Request
 
 from service.keys import Principal
@@ -148,6 +149,28 @@ def events_for(
 
 
 _ROWS_PER_INSERT = 1000  # 10 parameters a row: far below SQLite's and PostgreSQL's limits
+_COLUMNS = (
+    "at",
+    "key_id",
+    "role",
+    "candidate_id",
+    "action",
+    "method",
+    "route",
+    "status",
+    "outcome",
+    "request_id",
+)
+
+
+@lru_cache(maxsize=256)
+def _insert(n: int) -> Insert:
+    """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...):
+    one statement object per row count, so SQLAlchemy compiles it once, not per answer."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return insert(table).values(
+        [{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _COLUMNS} for i in range(n)]
+    )
 
 
 def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -157,4 +180,6 @@ def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
         return
     with engine.begin() as conn:
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            conn.execute(insert(AuditEvent).values(rows[start : start + _ROWS_PER_INSERT]))
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            params = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in _COLUMNS}
+            conn.execute(_insert(len(chunk)), params)
