@@ -134,6 +134,7 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
             spec=settings.index_spec(),
         ),
     )
+    state.index.faiss_threads = settings.faiss_threads
     state.limiter = make_limiter(
         settings.redis_url, settings.rate_limit_requests, settings.rate_limit_window_s
     )
