@@ -11,13 +11,13 @@ on them are recorded even when no handler ran.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Insert, bindparam, insert
+from sqlalchemy import Dialect, Engine, Insert, bindparam, insert
 from starlette.requests import Request
 
 from service.keys import Principal
@@ -165,12 +165,28 @@ _COLUMNS = (
 
 @lru_cache(maxsize=256)
 def _insert(n: int) -> Insert:
-    """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...):
-    one statement object per row count, so SQLAlchemy compiles it once, not per answer."""
+    """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...)."""
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     return insert(table).values(
         [{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _COLUMNS} for i in range(n)]
     )
+
+
+@lru_cache(maxsize=512)
+def _compiled(dialect: Dialect, n: int) -> tuple[str, tuple[str, ...] | None]:
+    """The SQL of :func:`_insert` for a dialect and its positional parameter order (None for
+    named parameters), compiled once: SQLAlchemy does not cache multi-row VALUES statements,
+    and compiling one took ten times as long as running it."""
+    compiled = _insert(n).compile(dialect=dialect)
+    order = compiled.positiontup
+    return str(compiled), tuple(order) if order else None
+
+
+@lru_cache(maxsize=8)
+def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
+    """Each column's conversion of a Python value for the driver (a timestamp's format)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in _COLUMNS}
 
 
 def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -179,7 +195,13 @@ def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     with engine.begin() as conn:
+        processors = _processors(conn.dialect)
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
-            params = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in _COLUMNS}
-            conn.execute(_insert(len(chunk)), params)
+            sql, order = _compiled(conn.dialect, len(chunk))
+            params = {
+                f"{c}_{i}": row[c] if (convert := processors[c]) is None else convert(row[c])
+                for i, row in enumerate(chunk)
+                for c in _COLUMNS
+            }
+            conn.exec_driver_sql(sql, tuple(params[k] for k in order) if order else params)
