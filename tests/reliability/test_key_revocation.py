@@ -40,7 +40,7 @@ def test_revocation_reaches_every_worker_on_the_next_request(db_url: str, tmp_pa
         assert len(server.wait_ready()) == 2
         by_cli, by_sql, kept = (make_token(db_url, "director") for _ in range(3))
         for token in (by_cli, by_sql, kept):  # served by each worker before the revocation
-            assert all(c == [200, 200] for c in _by_worker(server, token, 2).values())
+            assert all(set(c) == {200} for c in _by_worker(server, token, 2).values())
 
         kid = by_cli.split("_")[1]
         revoke = subprocess.run(
