@@ -65,6 +65,7 @@ _SENIORITY_RE = re.compile(
 _PUNCT_RE = re.compile(r"[^\w\s/-]|_")
 _LOOSE_JOINER_RE = re.compile(r"(?<![^\W_])[-/]|[-/](?![^\W_])")
 _WORD_RE = re.compile(r"[^\W_]+")
+_ASCII_RUN_RE = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]")
 
 # --- feminine forms --------------------------------------------------------------------------
 
@@ -108,6 +109,7 @@ _FEMININE: dict[str, str] = {
     "gastvrouw": "gastheer",
 }
 _FEMININE_BY_LENGTH = tuple(sorted(_FEMININE.items(), key=lambda kv: -len(kv[0])))
+_FEMININE_ENDINGS = tuple(feminine for feminine, _ in _FEMININE_BY_LENGTH)
 
 # --- compound heads --------------------------------------------------------------------------
 
@@ -241,6 +243,8 @@ def neutral_form(word: str) -> str:
     "verpleegster" → "verpleegkundige"), also as the tail of a compound with a prefix of at
     least three characters ("kassamedewerkster" → "kassamedewerker"). Expects a folded word.
     """
+    if not word.endswith(_FEMININE_ENDINGS):  # nearly every word: one C-level check
+        return word
     for feminine, base in _FEMININE_BY_LENGTH:
         if word.endswith(feminine):
             prefix = word[: -len(feminine)]
@@ -378,10 +382,17 @@ def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
     One input character can fold to several ("Ĳ" → "ij") or to none (a combining accent), so
     the i-th folded character came from ``text[origin[i]]``.
     """
+    if text.isascii():  # ASCII folds one to one: casefold is lower, nothing decomposes
+        return text.lower(), list(range(len(text)))
     out: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKD", ch.casefold()):
+    for run in _ASCII_RUN_RE.finditer(text):  # runs of ASCII whole, other characters one by one
+        i = run.start()
+        if run.end() - i > 1 or run.group().isascii():
+            out.append(run.group().lower())
+            origin.extend(range(i, run.end()))
+            continue
+        for c in unicodedata.normalize("NFKD", text[i].casefold()):
             if not unicodedata.combining(c):
                 out.append(c)
                 origin.append(i)
@@ -401,56 +412,83 @@ def term_spans(text: str, terms: Iterable[str], limit: int = 50) -> list[tuple[s
     return TermLocator(text).spans(terms, limit)
 
 
-class TermLocator:
-    """A text folded and split into content words once, for :func:`term_spans` lookups.
+@lru_cache(maxsize=65536)
+def _analyse_word(raw: str) -> tuple[str, tuple[tuple[str, bool, int, int], ...]] | None:
+    """What :class:`TermLocator` keeps of one folded word (None: not a content word): its whole
+    term and, for a compound, each part's term, whether it is kept, and its offsets in ``raw``
+    (-1: changed by ``neutral_form`` or a dropped linking s, so the whole word is its span).
+    Cached: a vocabulary repeats over texts, and this is the per-word cost of a highlight."""
+    word = neutral_form(raw)
+    if not _keep(word):
+        return None
+    parts = _split_word(word)
+    pos = 0
+    located: list[tuple[str, bool, int, int]] = []
+    for part in parts if len(parts) > 1 else ():
+        found = raw.find(part, pos)
+        term = _singular_head(part)
+        located.append((term, _keep(term), found, found + len(part)))
+        if found >= 0:
+            pos = found + len(part)
+    return _singular_head(word), tuple(located)
 
-    Each word keeps its whole term and span and, for a compound, its parts' terms and spans,
-    so locating another set of terms is a scan over the prepared words without folding again.
+
+class TermLocator:
+    """A text folded once, for :func:`term_spans` lookups of several term sets.
+
+    A lookup reads only the words that can hold a wanted term: the text's distinct words are
+    reduced once each (:func:`_analyse_word`, cached over texts), and only the occurrences of
+    the words that hold a wanted term are found, by one regular expression scan.
     """
 
     def __init__(self, text: str) -> None:
-        # per kept word: (whole term, its span, [(part term, part kept, part span), ...])
-        self._words: list[tuple[str, tuple[int, int], list[tuple[str, bool, tuple[int, int]]]]]
-        self._words = []
-        if not text:
-            return
-        folded, origin = _fold_with_offsets(text)
-
-        def span(a: int, b: int) -> tuple[int, int]:
-            return origin[a], origin[b - 1] + 1
-
-        for match in _WORD_RE.finditer(folded):
-            raw = match.group(0)
-            word = neutral_form(raw)
-            if not _keep(word):
-                continue
-            whole_span = span(match.start(), match.end())
-            parts = _split_word(word)
-            pos = 0
-            located: list[tuple[str, bool, tuple[int, int]]] = []
-            for part in parts if len(parts) > 1 else ():
-                found = raw.find(part, pos)
-                term = _singular_head(part)
-                if found >= 0:
-                    where = span(match.start() + found, match.start() + found + len(part))
-                else:  # changed by neutral_form or a dropped linking s: the whole word
-                    where = whole_span
-                located.append((term, _keep(term), where))
-                if found >= 0:
-                    pos = found + len(part)
-            self._words.append((_singular_head(word), whole_span, located))
+        self._folded, self._origin = _fold_with_offsets(text) if text else ("", [])
+        self._words: frozenset[str] | None = None
 
     def spans(self, terms: Iterable[str], limit: int = 50) -> list[tuple[str, int, int]]:
         """``term_spans`` of the prepared text for ``terms``: in text order, at most ``limit``."""
         wanted = set(terms)
-        if not wanted:
+        if not wanted or not self._folded:
             return []
-        out: list[tuple[str, int, int]] = []
-        for whole, whole_span, parts in self._words:
+        if self._words is None:
+            self._words = frozenset(_WORD_RE.findall(self._folded))
+        # word -> None (the whole word is a wanted term) or its wanted parts (term, start, end)
+        relevant: dict[str, tuple[tuple[str, int, int], ...] | None] = {}
+        for word in self._words:
+            analysed = _analyse_word(word)
+            if analysed is None:
+                continue
+            whole, parts = analysed
             if whole in wanted:
-                out.append((whole, *whole_span))
+                relevant[word] = None
+                continue
+            hits = tuple((t, found, stop) for t, kept, found, stop in parts if kept and t in wanted)
+            if hits:
+                relevant[word] = hits
+        if not relevant:
+            return []
+        origin = self._origin
+        out: list[tuple[str, int, int]] = []
+        for match in _words_re(frozenset(relevant)).finditer(self._folded):
+            start, stop = match.span()
+            whole_span = (origin[start], origin[stop - 1] + 1)
+            hits = relevant[match.group()]
+            if hits is None:
+                out.append((_analyse_word(match.group())[0], *whole_span))  # type: ignore[index]
             else:
-                out.extend((term, *where) for term, kept, where in parts if kept and term in wanted)
+                out.extend(
+                    (t, *whole_span)
+                    if found < 0
+                    else (t, origin[start + found], origin[start + end - 1] + 1)
+                    for t, found, end in hits
+                )
             if len(out) >= limit:
                 return out[:limit]
         return out
+
+
+@lru_cache(maxsize=1024)
+def _words_re(words: frozenset[str]) -> re.Pattern[str]:
+    """Whole-word occurrences of ``words`` (as ``_WORD_RE`` delimits words)."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")

@@ -134,11 +134,11 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
             spec=settings.index_spec(),
         ),
     )
+    state.index.faiss_threads = settings.faiss_threads
     state.limiter = make_limiter(
-        engine, settings.redis_url, settings.rate_limit_requests, settings.rate_limit_window_s
+        settings.redis_url, settings.rate_limit_requests, settings.rate_limit_window_s
     )
     state.unauthenticated = make_limiter(
-        engine,
         settings.redis_url,
         settings.unauthenticated_limit,
         settings.unauthenticated_window_s,

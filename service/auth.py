@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import audit
 from service.errors import DATABASE_RETRY_AFTER, send_error
-from service.keys import TOKEN_RE, Principal, verify_token
+from service.keys import LOG_HEAD, TOKEN_RE, Principal, verify_with_head
 from service.observability import request_id_var
 from service.rate_limit import LimiterUnavailable, Verdict, address_key
 
@@ -182,12 +182,15 @@ class AccessGate:
             return
         token = _bearer(scope)
         try:
-            principal = (
-                await anyio.to_thread.run_sync(_verify, state.engine, token) if token else None
+            principal, head = (
+                await anyio.to_thread.run_sync(_verify, state.engine, token) if token else (None, 0)
             )
         except DBAPIError as exc:
             await _database_unavailable(send, exc)
             return
+        if method in ("GET", "HEAD") or route == "/v1/match":
+            # Routes that write nothing: the index catches up to this position, no second read.
+            scope.setdefault("state", {})[LOG_HEAD] = head
         if principal is None:
             await self._refuse(send, audit_scope, method, route, None, 401, state.engine)
             return
@@ -407,6 +410,6 @@ async def _database_unavailable(send: Send, exc: DBAPIError) -> None:
     )
 
 
-def _verify(engine: Any, token: str) -> Principal | None:
+def _verify(engine: Any, token: str) -> tuple[Principal | None, int]:
     with Session(engine) as session:
-        return verify_token(session, token)
+        return verify_with_head(session, token)

@@ -466,7 +466,9 @@ def bench(
         else:
             typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
-    run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
+    failures = run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
+    if failures:
+        _fail(f"{failures} HTTP answers were not 2xx (or failed to connect): no valid figures")
 
 
 DEFAULT_ESCO_DIR = BUNDLED_ESCO_NL  # ESCO v1.2.0 NL, a copy of ../shared/data/external/esco

@@ -150,8 +150,8 @@ class Settings(BaseSettings):
         default=1200,
         ge=0,
         le=1_000_000,
-        description="Requests per API key per window (default a minute), over all workers "
-        "(0: no limit).",
+        description="Requests per API key per window (default a minute): over all workers "
+        "with WERKMATCH_REDIS_URL, per worker process without (0: no limit).",
     )
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Length of a rate-limit window in seconds."
@@ -160,16 +160,17 @@ class Settings(BaseSettings):
         default=60,
         ge=0,
         le=1_000_000,
-        description="Requests without a valid key (401) per client address per window, over "
-        "all workers; beyond it they answer 429 and are counted, not audited one by one "
-        "(0: no bound).",
+        description="Requests without a valid key (401) per client address per window (over "
+        "all workers with Redis, per worker without); beyond it they answer 429 and are "
+        "counted, not audited one by one (0: no bound).",
     )
     unauthenticated_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Length of that window in seconds."
     )
     redis_url: str | None = Field(
         default=None,
-        description="redis://host:6379/0 to count rate limits in Redis; default: in the database.",
+        description="redis://host:6379/0 to count rate limits in Redis, over all workers; "
+        "default: in each worker process.",
     )
 
     def resolved_database_url(self) -> str:

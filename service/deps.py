@@ -17,7 +17,8 @@ from matching.geo import PostcodeLocator
 from matching.ranking import MatchFilters
 from service.config import Settings
 from service.errors import InvalidParameter, UnsupportedMediaType, short_name
-from service.index_state import IndexState
+from service.index_state import LOG_HEAD_SEEN, IndexState
+from service.keys import LOG_HEAD
 from service.models import ID_PATTERN, ClientGroup, VacancyKind
 from service.occupations import OccupationIndex
 from service.rate_limit import RateLimiter
@@ -44,8 +45,11 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
+def get_session(request: Request, state: StateDep) -> Iterator[Session]:
     with Session(state.engine) as session:
+        head = request.scope.get("state", {}).get(LOG_HEAD)
+        if head is not None:  # read by the access gate with the key: the index needs no read
+            session.info[LOG_HEAD_SEEN] = head
         yield session
 
 

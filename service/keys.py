@@ -14,15 +14,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
-from service.models import ID_PATTERN
+from service.models import ID_PATTERN, ChangeLog
 from service.security_models import ROLES, ApiKey, Role
 
 TOKEN_RE = re.compile(r"^wm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 _ID_RE = re.compile(ID_PATTERN)
 # Keys that may be bound to an organisation: the ones that read or write candidates for it.
 ORGANISATION_ROLES: tuple[Role, ...] = ("intake", "director")
+# Request-state key: the change-log position the access check read with the key (read-only
+# routes), so that the index's catch-up needs no read of its own.
+LOG_HEAD = "werkmatch_log_head"
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,10 @@ def verify_token(session: Session, token: str) -> Principal | None:
     if m is None:
         return None
     kid, secret = m.groups()
-    key = session.get(ApiKey, kid)
+    return _check(session.get(ApiKey, kid), secret)
+
+
+def _check(key: ApiKey | None, secret: str) -> Principal | None:
     # compare_digest also when the key is unknown, so timing does not tell which kids exist
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, _hash(secret)) or key is None:
@@ -140,6 +147,46 @@ def verify_token(session: Session, token: str) -> Principal | None:
         caseworker_id=key.caseworker_id,
         organisation_id=key.organisation_id,
     )
+
+
+def verify_with_head(session: Session, token: str) -> tuple[Principal | None, int]:
+    """(the principal of a valid key or None, the change-log position) in one read: the key's
+    row and the log position the index catches up to, so an authenticated request needs no
+    second read for either. Nothing is cached: a revocation, an expiry or any edit of the key's
+    row (even by hand in SQL, even a deleted row) counts from the next request, in every
+    process. A token that is not of the key form costs no read (position 0)."""
+    m = TOKEN_RE.match(token)
+    if m is None:
+        return None, 0
+    kid, secret = m.groups()
+    seq = select(func.max(ChangeLog.seq)).scalar_subquery()
+    row = session.execute(
+        select(
+            seq,
+            ApiKey.id,
+            ApiKey.secret_hash,
+            ApiKey.role,
+            ApiKey.employer_id,
+            ApiKey.caseworker_id,
+            ApiKey.organisation_id,
+            ApiKey.expires_at,
+            ApiKey.revoked_at,
+        ).where(col(ApiKey.id) == kid)
+    ).first()
+    if row is None:
+        hmac.compare_digest("0" * 64, _hash(secret))  # the same work as for a known key
+        return None, 0
+    key = ApiKey(
+        id=row.id,
+        secret_hash=row.secret_hash,
+        role=row.role,
+        employer_id=row.employer_id,
+        caseworker_id=row.caseworker_id,
+        organisation_id=row.organisation_id,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+    return _check(key, secret), int(row[0] or 0)
 
 
 def list_keys(session: Session) -> list[ApiKey]:

@@ -1,5 +1,6 @@
-"""Per-key rate limits that hold across workers and hosts: fixed windows counted in Redis when
-``WERKMATCH_REDIS_URL`` is set, otherwise in the database every worker shares.
+"""Per-key rate limits in fixed windows: counted in Redis when ``WERKMATCH_REDIS_URL`` is set
+(one budget over every worker and host), otherwise in each worker process's memory (a budget
+per worker; never a database write per request).
 
 The same counters bound requests without a valid key per client address (:func:`address_key`):
 over that bound the access gate answers 429 without writing an audit record per request (see
@@ -10,15 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
-
-from sqlalchemy import Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
-
-from service.security_models import RateWindow
 
 log = logging.getLogger(__name__)
 
@@ -53,32 +49,31 @@ def _window(width: int, now: float) -> tuple[int, int]:
     return window, retry
 
 
-class DatabaseLimiter:
-    """Counts in the ``rate_window`` table with one atomic upsert per request."""
+class ProcessLimiter:
+    """Counts in this process's memory: no database write, no round trip.
 
-    def __init__(self, engine: Engine, limit: int, width_s: int = 60) -> None:
-        self.engine = engine
+    Each worker process counts on its own, so with ``n`` workers a key gets up to ``n`` times
+    the limit per window (see docs/security.md); set ``WERKMATCH_REDIS_URL`` for one budget
+    over all workers and hosts.
+    """
+
+    def __init__(self, limit: int, width_s: int = 60, max_keys: int = 100_000) -> None:
         self.limit = limit
         self.width = width_s
-        dialect = engine.dialect.name
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self.max_keys = max_keys  # bounds memory under a flood of client addresses
+        self._lock = threading.Lock()
+        self._window = -1
+        self._counts: dict[str, int] = {}
 
     def hit(self, key_id: str) -> Verdict:
         window, retry = _window(self.width, time.time())
-        stmt = self._insert(RateWindow).values(key_id=key_id, window=window, count=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key_id", "window"], set_={"count": RateWindow.count + 1}
-        ).returning(RateWindow.count)
-        with Session(self.engine) as session:
-            count = int(session.execute(stmt).scalar_one())
-            if count == 1:  # first request of a new window: drop this key's old windows
-                session.execute(
-                    delete(RateWindow).where(
-                        RateWindow.key_id == key_id,  # type: ignore[arg-type]
-                        RateWindow.window < window,  # type: ignore[arg-type]
-                    )
-                )
-            session.commit()
+        with self._lock:
+            if window != self._window:  # a new window: every count starts again
+                self._window, self._counts = window, {}
+            elif key_id not in self._counts and len(self._counts) >= self.max_keys:
+                # Full: count the newcomer as over the limit rather than forget anyone's count.
+                return Verdict(False, self.limit, 0, retry, self.limit + 2)
+            count = self._counts[key_id] = self._counts.get(key_id, 0) + 1
         return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry, count)
 
 
@@ -108,12 +103,10 @@ class RedisLimiter:
         return Verdict(count <= self.limit, self.limit, max(0, self.limit - count), retry, count)
 
 
-def make_limiter(
-    engine: Engine, redis_url: str | None, limit: int, width_s: int = 60
-) -> RateLimiter | None:
+def make_limiter(redis_url: str | None, limit: int, width_s: int = 60) -> RateLimiter | None:
     """The limiter the settings ask for; None when limits are off (``limit == 0``)."""
     if limit <= 0:
         return None
     if redis_url:
         return RedisLimiter(redis_url, limit, width_s)
-    return DatabaseLimiter(engine, limit, width_s)
+    return ProcessLimiter(limit, width_s)

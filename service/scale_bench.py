@@ -336,54 +336,118 @@ def populate(db_url: str, size: int) -> str:
     return "/v1/employers/bench/vacancies/heftruck-1/matches"
 
 
+def create_bench_key(db_url: str) -> str:
+    """An admin key in the benchmark's own database (the benchmark sends it with every request;
+    it sees every candidate, as a director without a caseload would)."""
+    from sqlmodel import Session
+
+    from service.db import make_engine
+    from service.keys import create_key
+
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            _, token = create_key(session, "admin", label="werkmatch-bench", expires_in_days=1)
+    finally:
+        engine.dispose()
+    return token
+
+
 _WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 _WRK_PCT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_WRK_TOTAL = re.compile(r"(\d+) requests in ")
+_WRK_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+# wrk counts only statuses above 399 as errors; this script counts every status outside 2xx
+# (3xx included) and prints the count last, so that no answer but a 2xx passes as a success.
+_WRK_LUA = """
+local counts = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non2xx = 0 end
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("non2xx") end
+  io.write(string.format("werkmatch-non-2xx: %d\\n", n))
+end
+"""
 
 
-def _load(url: str, duration: float, connections: int) -> dict[str, float]:
-    """Requests/s and latency percentiles of ``url`` under a closed-loop load."""
+def _wrk_result(out: str) -> dict[str, Any]:
+    """Figures from wrk's report (``--latency`` and the Lua script above)."""
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    pct = {int(p): float(v) * unit[u] for p, v, u in _WRK_PCT.findall(out)}
+    rps, total = _WRK_RPS.search(out), _WRK_TOTAL.search(out)
+    non2xx = [int(m) for m in re.findall(r"werkmatch-non-2xx: (\d+)", out)]
+    non2xx += [int(m) for m in _WRK_NON_2XX.findall(out)]
+    sockets = _WRK_SOCKET.search(out)
+    if rps is None or total is None:
+        raise RuntimeError(f"wrk printed no figures:\n{out}")
+    return {
+        "rps": float(rps.group(1)),
+        "p50_ms": round(pct.get(50, float("nan")), 2),
+        "p99_ms": round(pct.get(99, float("nan")), 2),
+        "requests": int(total.group(1)),
+        "non_2xx": max(non2xx, default=0),
+        "socket_errors": sum(int(g) for g in sockets.groups()) if sockets else 0,
+        "tool": "wrk",
+    }
+
+
+def _load(
+    url: str, duration: float, connections: int, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Requests/s, latency percentiles and the count of answers other than 2xx (and of failed
+    connections) of ``url`` under a closed-loop load: wrk when installed, else a Python client
+    (labelled ``"tool": "python"``: it measures the client as much as the server)."""
     wrk = shutil.which("wrk")
-    if wrk:
+    if not wrk:
+        return _python_load(url, duration, connections, headers)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_LUA)
+    try:
+        args = [wrk, "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency"]
+        for name, value in (headers or {}).items():
+            args += ["-H", f"{name}: {value}"]
         out = subprocess.run(
-            [wrk, "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency", url],
-            capture_output=True,
-            text=True,
-            check=True,
+            [*args, "-s", script.name, url], capture_output=True, text=True, check=True
         ).stdout
-        unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-        pct = {int(p): float(v) * unit[u] for p, v, u in _WRK_PCT.findall(out)}
-        non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-        match = _WRK_RPS.search(out)
-        return {
-            "rps": float(match.group(1)) if match else float("nan"),
-            "p50_ms": round(pct.get(50, float("nan")), 2),
-            "p99_ms": round(pct.get(99, float("nan")), 2),
-            "errors": int(non2xx.group(1)) if non2xx else 0,
-            "tool": 1.0,
-        }
-    return _python_load(url, duration, connections)
+    finally:
+        os.unlink(script.name)
+    return _wrk_result(out)
 
 
-def _python_load(url: str, duration: float, connections: int) -> dict[str, float]:
+def _python_load(
+    url: str, duration: float, connections: int, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     import threading
 
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    statuses: dict[int, int] = {}
+    failed = 0
     stop = time.monotonic() + duration
     lock = threading.Lock()
 
     def worker() -> None:
-        nonlocal errors
-        with httpx.Client(timeout=30) as c:
+        nonlocal failed
+        with httpx.Client(timeout=30, headers=headers) as c:
             while time.monotonic() < stop:
                 t = time.perf_counter()
-                ok = c.get(url).status_code == 200
+                try:
+                    status = c.get(url).status_code
+                except httpx.HTTPError:
+                    with lock:
+                        failed += 1
+                    continue
                 dt = (time.perf_counter() - t) * 1000
                 with lock:
                     latencies.append(dt)
-                    errors += 0 if ok else 1
+                    statuses[status] = statuses.get(status, 0) + 1
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
     for th in threads:
@@ -392,24 +456,50 @@ def _python_load(url: str, duration: float, connections: int) -> dict[str, float
         th.join()
     return {
         "rps": round(len(latencies) / duration, 1),
-        "p50_ms": _percentile(latencies, 50),
-        "p99_ms": _percentile(latencies, 99),
-        "errors": errors,
-        "tool": 0.0,
+        "p50_ms": _percentile(latencies, 50) if latencies else float("nan"),
+        "p99_ms": _percentile(latencies, 99) if latencies else float("nan"),
+        "requests": len(latencies),
+        "non_2xx": sum(n for code, n in statuses.items() if not 200 <= code < 300),
+        "socket_errors": failed,
+        "tool": "python",
     }
 
 
+def _check_answer(url: str, headers: dict[str, str]) -> int:
+    """One request before the load; returns its status. A 200 must hold ``TOP`` explained
+    items with highlights, so the load measures real answers (not an empty list)."""
+    import httpx
+
+    r = httpx.get(url, headers=headers, timeout=60)
+    if r.status_code != 200:
+        return r.status_code
+    items = r.json()["data"]
+    if len(items) != TOP or not all(i["explanation"] for i in items):
+        raise RuntimeError(f"{url} answered {len(items)} items, not {TOP} explained ones")
+    if not any(i["highlights"] for i in items):
+        raise RuntimeError(f"{url} answered no highlights")
+    return r.status_code
+
+
+def _failures(result: dict[str, Any]) -> int:
+    return int(result["non_2xx"]) + int(result["socket_errors"])
+
+
 def http(size: int, duration: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
-    """Serve ``size`` candidates with the real app and load the matches endpoint over HTTP."""
+    """Serve ``size`` candidates with the real app and load the matches endpoint over HTTP,
+    with a key of its own, next to a bare FastAPI endpoint served by uvicorn the same way."""
     workdir = Path(tempfile.mkdtemp(prefix="werkmatch-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
     try:
         db_url = f"sqlite:///{workdir / 'bench.db'}"
         t = time.perf_counter()
         path = populate(db_url, size)
+        token = create_bench_key(db_url)
         populate_s = time.perf_counter() - t
         server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
         server_env["WERKMATCH_DATA_DIR"] = str(workdir)
+        # The limiter runs (its cost is part of the request) but does not refuse the load.
+        server_env["WERKMATCH_RATE_LIMIT_REQUESTS"] = "1000000"
         port, bare_port = _free_port(), _free_port()
         log = (workdir / "server.log").open("wb")
         t = time.perf_counter()
@@ -432,6 +522,10 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
                 str(bare_port),
                 "--log-level",
                 "warning",
+                # as ``werkmatch serve`` runs uvicorn: one worker, no access log
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "30",
             ],
             env=server_env,
             stdout=log,
@@ -439,22 +533,41 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
         )
         procs.append(bare)
         _wait_ready(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
+        headers = {"Authorization": f"Bearer {token}"}
         base = f"http://127.0.0.1:{port}{path}"
-        bare_result = _load(f"http://127.0.0.1:{bare_port}/constant", duration, connections)
-        plain = _load(f"{base}?limit={TOP}", duration, connections)
-        filtered = _load(f"{base}?limit={TOP}&{FILTERED_PARAMS}", duration, connections)
+        urls = {
+            "bare": f"http://127.0.0.1:{bare_port}/constant",
+            "unfiltered": f"{base}?limit={TOP}",
+            "filtered": f"{base}?limit={TOP}&{FILTERED_PARAMS}",
+        }
+        checks = [_check_answer(urls[name], headers) for name in ("unfiltered", "filtered")]
+        load_before = os.getloadavg()
+        runs = {
+            name: _load(url, duration, connections, None if name == "bare" else headers)
+            for name, url in urls.items()
+        }
+        load_after = os.getloadavg()
+        bare_rps = runs["bare"]["rps"]
         return {
-            "http_rps": plain["rps"],
-            "http_rps_filtered": filtered["rps"],
-            "http_rps_bare": bare_result["rps"],
-            "http_vs_bare": round(plain["rps"] / bare_result["rps"], 4),
-            "http_p50_ms": plain["p50_ms"],
-            "http_p99_ms": plain["p99_ms"],
-            "http_p50_filtered_ms": filtered["p50_ms"],
-            "http_p99_filtered_ms": filtered["p99_ms"],
-            "http_errors": plain["errors"] + filtered["errors"] + bare_result["errors"],
-            "http_load": f"{'wrk' if plain['tool'] else 'python'}, {connections} connections, "
-            f"{duration:.0f} s per endpoint",
+            "http_rps": runs["unfiltered"]["rps"],
+            "http_rps_filtered": runs["filtered"]["rps"],
+            "http_rps_bare": bare_rps,
+            "http_vs_bare": round(runs["unfiltered"]["rps"] / bare_rps, 4),
+            "http_vs_bare_filtered": round(runs["filtered"]["rps"] / bare_rps, 4),
+            "http_p50_ms": runs["unfiltered"]["p50_ms"],
+            "http_p99_ms": runs["unfiltered"]["p99_ms"],
+            "http_p50_filtered_ms": runs["filtered"]["p50_ms"],
+            "http_p99_filtered_ms": runs["filtered"]["p99_ms"],
+            "http_p50_bare_ms": runs["bare"]["p50_ms"],
+            "http_p99_bare_ms": runs["bare"]["p99_ms"],
+            "http_requests": {name: r["requests"] for name, r in runs.items()},
+            "non_2xx": {name: r["non_2xx"] for name, r in runs.items()}
+            | {"check": sum(c != 200 for c in checks)},
+            "socket_errors": {name: r["socket_errors"] for name, r in runs.items()},
+            "http_errors": sum(_failures(r) for r in runs.values()) + sum(c != 200 for c in checks),
+            "http_load": f"{runs['bare']['tool']}, {connections} connections, "
+            f"{duration:.0f} s per endpoint, top-{TOP} with explanations, highlights and audit",
+            "load_average": [round(x, 2) for x in (*load_before, *load_after)],
             "server_rss_mb": _rss_mb(server.pid),
             "server_ready_s": round(ready_s, 1),
             "populate_s": round(populate_s, 1),
@@ -544,8 +657,10 @@ def run(
     spec: dict[str, Any],
     with_ingest: bool,
     emit: Callable[[dict[str, Any]], None],
-) -> None:
-    """Measure every size and ``emit`` one result object per size."""
+) -> int:
+    """Measure every size and ``emit`` one result object per size; returns the number of HTTP
+    answers other than 2xx (and failed connections) over every size: any is a failed run."""
+    failures = 0
     common: dict[str, Any] = {"cpus": os.cpu_count()}
     if with_ingest:
         common |= ingest_vs_encode()
@@ -569,6 +684,8 @@ def run(
         result = json.loads(out.strip().splitlines()[-1])
         if size in http_sizes:
             result |= http(size, duration, connections, env)
+            failures += result["http_errors"]
         else:
             result |= {"http_rps": None, "http_rps_bare": None, "http_note": "not measured"}
         emit(result | common)
+    return failures

@@ -1,4 +1,5 @@
-"""`werkmatch bench`: argument checking and the in-process measurement on a small collection.
+"""`werkmatch bench`: argument checking, the in-process measurement on a small collection, and
+the HTTP part's counting of every answer that is not a 2xx (the command fails on one).
 
 The figures themselves come from running the command (docs/scale.md); these tests only check
 that it measures what it says (the right index, a sane recall, every key present).
@@ -7,14 +8,20 @@ that it measures what it says (the right index, a sane recall, every key present
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from matching.embedder import Encoder
 from matching.synthetic import SyntheticSpace, candidate_fields
+from service import scale_bench
 from service.cli import app
+from service.config import Settings
 from service.scale_bench import inprocess
+from tests.auth import bearer, make_token
+from tests.live_server import LiveServer
 
 runner = CliRunner()
 
@@ -73,3 +80,55 @@ def test_synthetic_data_is_deterministic_and_unit_length() -> None:
     fields = candidate_fields(1000, seed=1)
     assert 0.85 < fields["active"].mean() < 0.95
     assert np.nanmax(fields["lat"]) < 54 and np.nanmin(fields["lat"]) > 50.5  # the Netherlands
+
+
+# ---------------------------------------------------------------- HTTP: every answer counted
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_load_counts_every_answer_that_is_not_2xx(settings: Settings, encoder: Encoder) -> None:
+    """Both load clients report refusals as failures, and a clean run as none."""
+    good = bearer(make_token(settings.resolved_database_url(), "admin"))
+    bad = bearer("wm_aaaaaaaaaaaa_" + "A" * 43)  # well-formed, unknown: 401, then 429
+    with LiveServer(settings, encoder) as live:
+        url = f"{live.base}/v1/focus-occupations"
+        loads = [scale_bench._python_load]
+        if shutil.which("wrk"):
+            loads.append(scale_bench._load)
+        for load in loads:
+            refused = load(url, 1, 2, bad)
+            assert refused["requests"] > 0
+            assert refused["non_2xx"] == refused["requests"], refused
+            served = load(url, 1, 2, good)
+            assert served["requests"] > 0 and served["non_2xx"] == 0, served
+
+
+def test_wrk_report_with_refusals_is_parsed() -> None:
+    report = (
+        "Running 1s test @ http://127.0.0.1:1/x\n  Latency Distribution\n"
+        "     50%    1.20ms\n     99%    3.50ms\n  1234 requests in 1.00s, 1 MB read\n"
+        "  Socket errors: connect 0, read 2, write 0, timeout 1\n"
+        "  Non-2xx or 3xx responses: 1200\nRequests/sec:   1234.00\n"
+        "werkmatch-non-2xx: 1234\n"
+    )
+    result = scale_bench._wrk_result(report)
+    assert (result["requests"], result["non_2xx"], result["socket_errors"]) == (1234, 1234, 3)
+    assert (result["p50_ms"], result["p99_ms"], result["rps"]) == (1.2, 3.5, 1234.0)
+    with pytest.raises(RuntimeError, match="no figures"):
+        scale_bench._wrk_result("unable to connect")
+
+
+def test_bench_exits_1_when_an_answer_is_not_2xx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key the server does not know: every answer is refused, the figures are reported with
+    their counts of refusals, and the command fails."""
+    monkeypatch.setattr(scale_bench, "create_bench_key", lambda url: "wm_aaaaaaaaaaaa_" + "A" * 43)
+    args = ["--sizes", "100", "--http-sizes", "100", "--queries", "10", "--duration", "1"]
+    result = runner.invoke(app, ["bench", *args, "--no-ingest", "--json"])
+    assert result.exit_code == 1, result.output
+    [line] = [x for x in result.output.splitlines() if x.startswith("{")]
+    figures = json.loads(line)
+    assert figures["non_2xx"]["check"] == 2
+    assert figures["non_2xx"]["unfiltered"] > 0 and figures["non_2xx"]["filtered"] > 0
+    assert figures["non_2xx"]["bare"] == 0
+    assert figures["http_errors"] >= 2 + figures["http_requests"]["unfiltered"]
+    assert "HTTP answers were not 2xx" in result.output

@@ -1,5 +1,5 @@
-"""Per-key rate limits: counted in the database (default) or in Redis, shared by every worker;
-the request over the limit answers 429 with Retry-After and is audited as refused."""
+"""Per-key rate limits: counted in each worker process (default) or in Redis, shared by every
+worker; the request over the limit answers 429 with Retry-After and is audited as refused."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from matching.embedder import Encoder
 from service.app import create_app
 from service.config import Settings
-from service.rate_limit import DatabaseLimiter, RedisLimiter
+from service.rate_limit import ProcessLimiter, RedisLimiter
 from tests.auth import bearer, make_token
 from tests.reliability.processes import ServerProcess, fresh_client
 
@@ -33,7 +33,7 @@ def _start_of_a_fresh_window(needed_s: float = 20, width: float = WINDOW_S) -> N
         time.sleep(left + 0.05)
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=["process", "redis"])
 def limited(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     update: dict[str, object] = {"rate_limit_requests": LIMIT, "rate_limit_window_s": WINDOW_S}
     if request.param == "redis":
@@ -69,33 +69,78 @@ def test_bad_limit_settings_are_refused() -> None:
         Settings(rate_limit_requests=-1)
 
 
-def test_limiters_count_one_window_per_key(settings: Settings) -> None:
-    from service.db import make_engine
-
-    engine = make_engine(settings.resolved_database_url())
+def test_limiters_count_one_window_per_key() -> None:
     kid = uuid.uuid4().hex[:12]
-    limiters = [DatabaseLimiter(engine, 3, 60), RedisLimiter(REDIS_URL, 3, 60)]
+    limiters = [ProcessLimiter(3, 60), RedisLimiter(REDIS_URL, 3, 60)]
     _start_of_a_fresh_window(5, width=60)
     for limiter in limiters:
         verdicts = [limiter.hit(kid) for _ in range(4)]
         assert [v.allowed for v in verdicts] == [True, True, True, False]
         assert [v.remaining for v in verdicts] == [2, 1, 0, 0]
         assert limiter.hit("other" + kid).allowed
-    engine.dispose()
     redis.Redis.from_url(REDIS_URL).delete(*redis.Redis.from_url(REDIS_URL).keys(f"*{kid}*"))
 
 
-@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_the_process_limiter_starts_each_window_afresh_and_is_exact_under_threads() -> None:
+    limiter = ProcessLimiter(50, 3600)
+    import threading
+
+    verdicts = []
+    threads = [
+        threading.Thread(target=lambda: verdicts.extend(limiter.hit("k") for _ in range(10)))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(v.count for v in verdicts) == list(range(1, 81))
+    assert sum(v.allowed for v in verdicts) == 50
+    limiter._window -= 1  # as if the window had passed
+    assert limiter.hit("k").count == 1
+    full = ProcessLimiter(5, 3600, max_keys=2)
+    assert full.hit("a").allowed and full.hit("b").allowed
+    assert not full.hit("c").allowed  # a flood of new names is refused, nobody is forgotten
+    assert full.hit("a").count == 2
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_limit_holds_across_two_workers(db_url: str, tmp_path: Path, backend: str) -> None:
+def test_without_redis_each_worker_counts_its_own_budget(db_url: str, tmp_path: Path) -> None:
+    """The documented default (docs/security.md): no shared counter, so with two workers a key
+    gets the limit once per worker: exactly min(requests, limit) pass on each."""
+    env = {
+        "WERKMATCH_DATABASE_URL": db_url,
+        "WERKMATCH_DATA_DIR": str(tmp_path / "data"),
+        "WERKMATCH_RATE_LIMIT_REQUESTS": "20",
+        "WERKMATCH_RATE_LIMIT_WINDOW_S": str(WINDOW_S),
+    }
+    server = ServerProcess(env, tmp_path / "server.log").start()
+    try:
+        assert len(server.wait_ready()) == 2
+        token = make_token(db_url, "director")
+        per_worker: dict[str, list[int]] = {}
+        _start_of_a_fresh_window(40)
+        with fresh_client(30, key=token) as http:
+            for _ in range(60):
+                r = http.get(f"{server.base}/v1/focus-occupations")
+                per_worker.setdefault(r.headers["x-werkmatch-worker"], []).append(r.status_code)
+        assert len(per_worker) == 2, "requests did not reach both workers"
+        for codes in per_worker.values():
+            passed = min(len(codes), 20)
+            assert codes == [200] * passed + [429] * (len(codes) - passed), server.log()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_limit_holds_across_two_workers(db_url: str, tmp_path: Path) -> None:
     env = {
         "WERKMATCH_DATABASE_URL": db_url,
         "WERKMATCH_DATA_DIR": str(tmp_path / "data"),
         "WERKMATCH_RATE_LIMIT_REQUESTS": "40",
         "WERKMATCH_RATE_LIMIT_WINDOW_S": str(WINDOW_S),
+        "WERKMATCH_REDIS_URL": REDIS_URL,
     }
-    if backend == "redis":
-        env["WERKMATCH_REDIS_URL"] = REDIS_URL
     server = ServerProcess(env, tmp_path / "server.log").start()
     try:
         assert len(server.wait_ready()) == 2
