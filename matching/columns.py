@@ -4,8 +4,8 @@
 interactive search and the batch rematch alike (it lives in each :class:`matching.facts.FactStore`).
 It holds the filter facts as numpy arrays indexed by database id and evaluates the rules for all
 rows at once, returning a boolean mask over the id range that becomes a FAISS bitmap selector as
-it is. :func:`matching.ranking.candidate_passes` and :func:`~matching.ranking.vacancy_passes`
-state the same rules one row at a time; they are the reference the masks are tested against.
+it is. The per-row statement of the same rules (``candidate_passes`` / ``vacancy_passes`` in
+tests/oracle/ranking_oracle.py) is the test oracle the masks are checked against.
 
 Distances are compared as squared chords between points on the unit sphere (float32), which is
 monotonic in the great-circle distance; the threshold for ``d`` km is ``(2·sin(d / 2R))²``. Away
@@ -223,7 +223,7 @@ class FilterColumns:
     def candidate_mask(
         self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters
     ) -> np.ndarray:
-        """Boolean mask over ids: the candidates :func:`candidate_passes` would keep."""
+        """Boolean mask over ids: the candidates that pass the hard filters of ``query``."""
         m = self.present & self.active
         if filters.only_candidates is not None:
             only = np.zeros_like(m)
@@ -247,7 +247,7 @@ class FilterColumns:
     def vacancy_mask(
         self, query: Side, cand: CandidateFacts | None, filters: MatchFilters
     ) -> np.ndarray:
-        """Boolean mask over ids: the vacancies :func:`vacancy_passes` would keep."""
+        """Boolean mask over ids: the vacancies that pass the hard filters of ``query``."""
         m = self.present.copy()
         if not filters.include_closed:
             m &= self.open

@@ -26,9 +26,10 @@ import numpy as np
 from matching.facts import FactStore
 from matching.focus import FocusMatcher
 from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
-from matching.ranking import explained, rank, score_pair
+from matching.ranking import explained
 from matching.rerank import score_pool, top
 from service.synthetic import FILLER, OCCUPATIONS
+from tests.oracle.ranking_oracle import rank, score_pair
 
 POOL, LIMIT = 100, 20
 COMMON = [w for name, skills in OCCUPATIONS for w in [name, *skills]] + FILLER.split()
