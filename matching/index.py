@@ -50,6 +50,19 @@ _BATCH_SELECTOR_MAX = 4096
 EXACT_NS_PER_ROW = 100.0
 SCAN_NS_PER_ROW = 25.0
 Plan = Literal["exact", "scan"]
+_EXACT_CHUNK = 1024  # rows decoded at a time on the exact path (1.5 MB of float32 at 384-d)
+
+
+def _inner_products(out: np.ndarray, q: np.ndarray, rows: np.ndarray, dim: int) -> None:
+    """``out[i] = rows[i]·q`` (float32, contiguous) with FAISS's single-threaded kernel; numpy's
+    product would start BLAS threads per call, which a loaded 2-core server cannot afford."""
+    if rows.shape != (len(out), dim) or q.shape != (dim,):
+        raise ValueError(f"rows {rows.shape}, query {q.shape}, out {out.shape}: no fit")
+    faiss.fvec_inner_products_ny(
+        faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(rows), dim, len(rows)
+    )
+
+
 # Training sample per list: FAISS wants >= 39 points per centroid; more buys little.
 _TRAIN_PER_LIST = 64
 
@@ -306,17 +319,38 @@ class VectorIndex:
         ids = self._allowed_ids(allowed)
         if not len(ids):
             return []
+        scores = np.empty(len(ids), dtype=np.float32)
+        # Chunks of rows decoded into one small buffer: decoding all allowed rows at once
+        # allocated tens of MB per query, and the page faults cost more than the product.
+        buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
         if self.kind == "ivf":
-            vecs = self._index.sa_decode(np.take(self._codes, ids, axis=0))
+            # by residual: x = centroid + residual, so q·x = q·centroid (per list) + q·residual
+            ivf = self._index
+            coarse = int(ivf.coarse_code_size())
+            quantizer = faiss.downcast_index(ivf.quantizer)
+            centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
+            centroids = centroids.reshape(ivf.nlist, self.dim)
+            per_list = np.empty(ivf.nlist, dtype=np.float32)
+            _inner_products(per_list, q, centroids, self.dim)
+            for start in range(0, len(ids), _EXACT_CHUNK):
+                part = np.take(self._codes, ids[start : start + _EXACT_CHUNK], axis=0)
+                n = len(part)
+                residual = np.ascontiguousarray(part[:, coarse:])
+                ivf.sq.decode_c(faiss.swig_ptr(residual), faiss.swig_ptr(buf), n)
+                out = scores[start : start + n]
+                _inner_products(out, q, buf[:n], self.dim)
+                list_no = part[:, 0].astype(np.int64)
+                for b in range(1, coarse):
+                    list_no |= part[:, b].astype(np.int64) << (8 * b)
+                out += per_list[list_no]
         else:
             flat = faiss.downcast_index(self._index.index)
             xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim)
-            vecs = np.take(xb.reshape(flat.ntotal, self.dim), self._pos[ids], axis=0)
-        scores = np.empty(len(ids), dtype=np.float32)
-        # FAISS's single-threaded kernel: numpy's product would start BLAS threads per call.
-        faiss.fvec_inner_products_ny(
-            faiss.swig_ptr(scores), faiss.swig_ptr(q), faiss.swig_ptr(vecs), self.dim, len(ids)
-        )
+            xb = xb.reshape(flat.ntotal, self.dim)
+            for start in range(0, len(ids), _EXACT_CHUNK):
+                pos = self._pos[ids[start : start + _EXACT_CHUNK]]
+                np.take(xb, pos, axis=0, out=buf[: len(pos)])
+                _inner_products(scores[start : start + len(pos)], q, buf[: len(pos)], self.dim)
         if len(ids) > k:
             part = np.argpartition(-scores, k - 1)[:k]
             ids, scores = ids[part], scores[part]
