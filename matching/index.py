@@ -24,7 +24,7 @@ A filtered search is planned by the number of ids the filter lets through
 
 The planner compares the two costs with per-row constants measured on a 2-core machine
 (``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) the exact path wins up to
-about 55,000 allowed ids (5.5 %), see docs/scale.md.
+about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see docs/scale.md.
 """
 
 from __future__ import annotations
@@ -43,12 +43,13 @@ IndexKind = Literal["flat", "ivf"]
 
 # Below this many allowed ids a hash-set selector is cheaper than a bitmap over the id range.
 _BATCH_SELECTOR_MAX = 4096
-# Measured cost per row (2-core machine, one thread; service/scale_bench.py at 1M, load ~2):
-# the exact path gathers, decodes and multiplies an allowed row in ~100 ns (IVF codes; flat
-# float32 rows ~60 ns); a FAISS scan with an id selector pays ~25 ns per stored row it visits,
-# allowed or not (the selector is asked row by row).
-EXACT_NS_PER_ROW = 100.0
-SCAN_NS_PER_ROW = 25.0
+# Cost per row, CPU time of one thread on the 2-core machine (1M rows IVF 4096x64 and 200k
+# flat, 384-d, 100 nearest; docs/scale.md): the exact path gathers, decodes and multiplies an
+# allowed row in ~200 ns (IVF codes) or ~300 ns (flat float32 rows); a FAISS scan with an id
+# selector pays per stored row it visits, allowed or not (the selector is asked row by row):
+# ~9 ns in IVF lists, ~30 ns in a flat index (which also scores its allowed rows in the scan).
+EXACT_NS_PER_ROW = {"ivf": 200.0, "flat": 300.0}
+SCAN_NS_PER_ROW = {"ivf": 9.0, "flat": 30.0}
 Plan = Literal["exact", "scan"]
 _EXACT_CHUNK = 1024  # rows decoded at a time on the exact path (1.5 MB of float32 at 384-d)
 
@@ -308,7 +309,8 @@ class VectorIndex:
         visited = float(total)
         if self.kind == "ivf":
             visited = total * self._widened_nprobe(n_allowed, total) / self.nlist
-        return "exact" if n_allowed * EXACT_NS_PER_ROW <= visited * SCAN_NS_PER_ROW else "scan"
+        exact, scan = EXACT_NS_PER_ROW[self.kind], SCAN_NS_PER_ROW[self.kind]
+        return "exact" if n_allowed * exact <= visited * scan else "scan"
 
     def _widened_nprobe(self, n_allowed: int, total: int) -> int:
         share = n_allowed / max(total, 1)

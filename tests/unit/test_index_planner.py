@@ -113,7 +113,11 @@ def test_planner_chooses_by_the_number_of_allowed_rows(world: dict) -> None:
     # the crossing point follows the cost constants: exact while allowed·exact ≤ visited·scan
     crossing = next(n for n in range(1, total) if ivf.plan(n, total) == "scan")
     visited = total * ivf._widened_nprobe(crossing, total) / ivf.nlist
-    assert crossing * index_module.EXACT_NS_PER_ROW > visited * index_module.SCAN_NS_PER_ROW
+    exact, scan = index_module.EXACT_NS_PER_ROW["ivf"], index_module.SCAN_NS_PER_ROW["ivf"]
+    assert crossing * exact > visited * scan
+    assert (crossing - 1) * exact <= total * ivf._widened_nprobe(
+        crossing - 1, total
+    ) / ivf.nlist * scan
     # the default (planned) search equals the forced path it picks
     q = world["queries"][0]
     keep = np.zeros(len(world["ids"]), dtype=bool)
