@@ -9,11 +9,22 @@ Two layouts, chosen by :class:`IndexSpec` from the collection size when the inde
   384 bytes per vector, trained on the stored vectors; a query scans ``nprobe`` of ``nlist``
   lists. Right for national scale (1M vectors in ~0.4 GB, a few ms per query).
 
-Filtered search passes an id selector into FAISS, so hard filters are applied inside the scan
-rather than by over-fetching. For the IVF layout a selective filter also widens the scan:
-``nprobe`` is divided by the share of ids that pass, so the number of *allowed* vectors visited
-(and with it recall) stays about the same as for an unfiltered query; a very selective filter
-ends at ``nprobe = nlist``, an exact scan of the allowed ids.
+A filtered search is planned by the number of ids the filter lets through
+(:meth:`VectorIndex.plan`):
+
+- **exact**: few allowed ids. Their stored vectors are gathered and scored with one product: for
+  ``flat`` the float32 rows FAISS keeps, for ``ivf`` the rows' 8-bit codes decoded (the codes
+  are kept a second time in an array indexed by id, 386 bytes per row, because FAISS's lists
+  cannot be gathered from quickly). Cost grows with the allowed ids only; recall is that of the
+  stored vectors (exact for ``flat``, the SQ8 codes for ``ivf``).
+- **scan**: many allowed ids. The search runs inside FAISS with an id selector, so hard filters
+  are applied in the scan rather than by over-fetching; for ``ivf`` ``nprobe`` is divided by
+  the share of ids that pass, so the number of *allowed* vectors visited (and with it recall)
+  stays about the same as for an unfiltered query.
+
+The planner compares the two costs with per-row constants measured on a 2-core machine
+(``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) the exact path wins up to
+about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see docs/scale.md.
 """
 
 from __future__ import annotations
@@ -32,6 +43,27 @@ IndexKind = Literal["flat", "ivf"]
 
 # Below this many allowed ids a hash-set selector is cheaper than a bitmap over the id range.
 _BATCH_SELECTOR_MAX = 4096
+# Cost per row, CPU time of one thread on the 2-core machine (1M rows IVF 4096x64 and 200k
+# flat, 384-d, 100 nearest; docs/scale.md): the exact path gathers, decodes and multiplies an
+# allowed row in ~200 ns (IVF codes) or ~300 ns (flat float32 rows); a FAISS scan with an id
+# selector pays per stored row it visits, allowed or not (the selector is asked row by row):
+# ~9 ns in IVF lists, ~30 ns in a flat index (which also scores its allowed rows in the scan).
+EXACT_NS_PER_ROW = {"ivf": 200.0, "flat": 300.0}
+SCAN_NS_PER_ROW = {"ivf": 9.0, "flat": 30.0}
+Plan = Literal["exact", "scan"]
+_EXACT_CHUNK = 1024  # rows decoded at a time on the exact path (1.5 MB of float32 at 384-d)
+
+
+def _inner_products(out: np.ndarray, q: np.ndarray, rows: np.ndarray, dim: int) -> None:
+    """``out[i] = rows[i]·q`` (float32, contiguous) with FAISS's single-threaded kernel; numpy's
+    product would start BLAS threads per call, which a loaded 2-core server cannot afford."""
+    if rows.shape != (len(out), dim) or q.shape != (dim,):
+        raise ValueError(f"rows {rows.shape}, query {q.shape}, out {out.shape}: no fit")
+    faiss.fvec_inner_products_ny(
+        faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(rows), dim, len(rows)
+    )
+
+
 # Training sample per list: FAISS wants >= 39 points per centroid; more buys little.
 _TRAIN_PER_LIST = 64
 
@@ -86,6 +118,12 @@ class VectorIndex:
             self._index = ivf
         self._ids: set[int] = set()
         self._lock = ReadWriteLock()
+        # For the exact path (see the module docstring): IVF rows' codes by id
+        # (uint8 (capacity, sa_code_size)), and for flat the FAISS row of each id (-1: none).
+        self._codes = np.zeros((0, 0), dtype=np.uint8)
+        self._has = np.zeros(0, dtype=bool)
+        self._pos = np.zeros(0, dtype=np.int64)
+        self._exact_ok = True
 
     @classmethod
     def for_size(cls, dim: int, n: int, spec: IndexSpec | None = None) -> VectorIndex:
@@ -173,9 +211,16 @@ class VectorIndex:
             present = [i for i in id_list if i in self._ids]
             if present:
                 self._remove(present)
-            if len(id_arr):
+            if len(id_arr) and self.kind == "ivf":
+                # Encoded once here, so the IVF lists and the exact path's copy hold the same codes.
+                codes = self._index.sa_encode(vecs)
+                self._index.add_sa_codes(codes, id_arr)
+                self._keep_codes(id_arr, codes)
+            elif len(id_arr):
                 self._index.add_with_ids(vecs, id_arr)
             self._ids.update(id_list)
+            if self.kind == "flat":
+                self._reindex_flat()
 
     def remove(self, ids: Iterable[int]) -> int:
         """Remove ids (unknown ids are ignored); returns how many were removed."""
@@ -185,6 +230,8 @@ class VectorIndex:
                 return 0
             removed = self._remove(present)
             self._ids.difference_update(present)
+            if self.kind == "flat":
+                self._reindex_flat()
             return removed
 
     def _remove(self, ids: list[int]) -> int:
@@ -196,7 +243,121 @@ class VectorIndex:
             if self.kind == "ivf"
             else faiss.IDSelectorBatch(arr)
         )
+        if self.kind == "ivf":
+            self._has[arr[arr < len(self._has)]] = False
         return int(self._index.remove_ids(sel))
+
+    # ------------------------------------------------------------ exact path storage
+
+    def _dense(self, max_id: int, rows: int) -> bool:
+        """Whether arrays over the id range stay small for ``rows`` stored rows: ids are
+        database keys, so they are dense in practice; a sparse range turns the exact path off
+        rather than allocate."""
+        return max_id < 4 * rows + 65536
+
+    def _keep_codes(self, ids: np.ndarray, codes: np.ndarray) -> None:
+        """Copy IVF rows' codes (``sa_encode`` format) into the id-indexed array."""
+        top = int(ids.max())
+        if not self._exact_ok or not self._dense(top, len(self._ids) + len(ids)):
+            self._codes, self._has = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=bool)
+            self._exact_ok = False
+            return
+        if top >= len(self._has) or self._codes.shape[1] != codes.shape[1]:
+            size = max(top + 1, int(len(self._has) * 1.5))
+            grown = np.zeros((size, codes.shape[1]), dtype=np.uint8)
+            has = np.zeros(size, dtype=bool)
+            if self._codes.shape[1] == codes.shape[1]:
+                grown[: len(self._codes)] = self._codes
+                has[: len(self._has)] = self._has
+            self._codes, self._has = grown, has
+        self._codes[ids] = codes
+        self._has[ids] = True
+
+    def _reindex_flat(self) -> None:
+        """The FAISS row of every id (rows move when FAISS compacts after a removal)."""
+        id_map = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        top = int(id_map.max()) if len(id_map) else -1
+        self._exact_ok = self._dense(top, len(id_map))
+        if not self._exact_ok:
+            self._pos, self._has = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            return
+        pos = np.full(top + 1, -1, dtype=np.int64)
+        pos[id_map] = np.arange(len(id_map))
+        self._pos, self._has = pos, pos >= 0
+
+    def _allowed_ids(self, allowed: np.ndarray | None) -> np.ndarray:
+        """The stored ids among ``allowed`` (a mask over the id range, or ids), ascending."""
+        has = self._has
+        if allowed is None:
+            return np.flatnonzero(has)
+        if allowed.dtype == np.bool_:
+            m = allowed[: len(has)]
+            return np.flatnonzero(m & has[: len(m)])
+        ids = np.unique(np.asarray(allowed, dtype=np.int64))
+        ids = ids[(ids >= 0) & (ids < len(has))]
+        return ids[has[ids]]
+
+    def plan(self, n_allowed: int, total: int) -> Plan:
+        """The cheaper way to search ``n_allowed`` of ``total`` stored ids (module docstring).
+
+        ``exact`` costs ``EXACT_NS_PER_ROW`` per allowed id; ``scan`` costs ``SCAN_NS_PER_ROW``
+        per stored id visited: every id for ``flat``, ``total · nprobe'/nlist`` for ``ivf``
+        with the widened ``nprobe'``.
+        """
+        if not self._exact_ok or n_allowed >= total:
+            return "scan"
+        visited = float(total)
+        if self.kind == "ivf":
+            visited = total * self._widened_nprobe(n_allowed, total) / self.nlist
+        exact, scan = EXACT_NS_PER_ROW[self.kind], SCAN_NS_PER_ROW[self.kind]
+        return "exact" if n_allowed * exact <= visited * scan else "scan"
+
+    def _widened_nprobe(self, n_allowed: int, total: int) -> int:
+        share = n_allowed / max(total, 1)
+        return min(self.nlist, math.ceil(self.nprobe / max(share, 1e-9)))
+
+    def _search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+        """Score every allowed stored row with one product; top ``k`` (ties by id)."""
+        ids = self._allowed_ids(allowed)
+        if not len(ids):
+            return []
+        scores = np.empty(len(ids), dtype=np.float32)
+        # Chunks of rows decoded into one small buffer: decoding all allowed rows at once
+        # allocated tens of MB per query, and the page faults cost more than the product.
+        buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
+        if self.kind == "ivf":
+            # by residual: x = centroid + residual, so q·x = q·centroid (per list) + q·residual
+            ivf = self._index
+            coarse = int(ivf.coarse_code_size())
+            quantizer = faiss.downcast_index(ivf.quantizer)
+            centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
+            centroids = centroids.reshape(ivf.nlist, self.dim)
+            per_list = np.empty(ivf.nlist, dtype=np.float32)
+            _inner_products(per_list, q, centroids, self.dim)
+            for start in range(0, len(ids), _EXACT_CHUNK):
+                part = np.take(self._codes, ids[start : start + _EXACT_CHUNK], axis=0)
+                n = len(part)
+                residual = np.ascontiguousarray(part[:, coarse:])
+                ivf.sq.decode_c(faiss.swig_ptr(residual), faiss.swig_ptr(buf), n)
+                out = scores[start : start + n]
+                _inner_products(out, q, buf[:n], self.dim)
+                list_no = part[:, 0].astype(np.int64)
+                for b in range(1, coarse):
+                    list_no |= part[:, b].astype(np.int64) << (8 * b)
+                out += per_list[list_no]
+        else:
+            flat = faiss.downcast_index(self._index.index)
+            xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim)
+            xb = xb.reshape(flat.ntotal, self.dim)
+            for start in range(0, len(ids), _EXACT_CHUNK):
+                pos = self._pos[ids[start : start + _EXACT_CHUNK]]
+                np.take(xb, pos, axis=0, out=buf[: len(pos)])
+                _inner_products(scores[start : start + len(pos)], q, buf[: len(pos)], self.dim)
+        if len(ids) > k:
+            part = np.argpartition(-scores, k - 1)[:k]
+            ids, scores = ids[part], scores[part]
+        order = np.lexsort((ids, -scores))
+        return [(int(ids[i]), float(scores[i])) for i in order]
 
     def reconstruct(self, id_: int) -> np.ndarray | None:
         """The stored vector of ``id_`` (decoded, so approximate for IVF) or None."""
@@ -222,7 +383,12 @@ class VectorIndex:
         return VectorIndex._selector(mask)
 
     def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        *,
+        plan: Plan | None = None,
     ) -> list[tuple[int, float]]:
         """Top-``k`` (id, cosine) pairs, best first.
 
@@ -231,6 +397,8 @@ class VectorIndex:
             k: number of results wanted (fewer come back only if fewer ids qualify).
             allowed: the ids the result is restricted to (int64 ids, or a boolean mask over
                 the id range as :mod:`matching.columns` makes), or None for all ids.
+            plan: force ``exact`` or ``scan`` for a filtered search (tests, benchmarks); by
+                default :meth:`plan` chooses from the number of allowed ids.
         """
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if allowed is not None and allowed.dtype == np.bool_:
@@ -243,15 +411,17 @@ class VectorIndex:
             k = min(k, n)
             if k <= 0:
                 return []
+            if allowed is not None:
+                chosen = plan or self.plan(n, total)
+                if chosen == "exact" and self._exact_ok:
+                    return self._search_exact(q[0], k, allowed)
             params: faiss.SearchParameters | None = None
             keep_alive: object = None
             sel = None
             if allowed is not None:
                 sel, keep_alive = self._selector(allowed)
             if self.kind == "ivf":
-                share = n / max(total, 1)
-                nprobe = min(self.nlist, math.ceil(self.nprobe / max(share, 1e-9)))
-                params = faiss.SearchParametersIVF(nprobe=nprobe)
+                params = faiss.SearchParametersIVF(nprobe=self._widened_nprobe(n, total))
                 if sel is not None:
                     params.sel = sel
             elif sel is not None:
@@ -291,4 +461,35 @@ class VectorIndex:
         out._ids = set(ids)
         if len(out._ids) != len(ids) or index.ntotal != len(ids):
             raise ValueError("index id map is inconsistent")
+        if out.kind == "flat":
+            out._reindex_flat()
+        else:
+            out._codes_from_lists(max(ids, default=-1))
         return out
+
+    def _codes_from_lists(self, max_id: int) -> None:
+        """Fill the exact path's code copy from a loaded IVF's lists (``sa_encode`` layout:
+        the list number in ``coarse_code_size`` little-endian bytes, then the row's code)."""
+        index = self._index
+        lists = index.invlists
+        coarse = int(index.coarse_code_size())
+        code_size = int(lists.code_size)
+        if max_id < 0:
+            return
+        if not self._dense(max_id, len(self._ids)):
+            self._exact_ok = False
+            return
+        self._codes = np.zeros((max_id + 1, coarse + code_size), dtype=np.uint8)
+        self._has = np.zeros(max_id + 1, dtype=bool)
+        for list_no in range(index.nlist):
+            size = lists.list_size(list_no)
+            if not size:
+                continue
+            ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size).astype(np.int64)
+            block = np.empty((size, coarse + code_size), dtype=np.uint8)
+            block[:, :coarse] = np.frombuffer(list_no.to_bytes(coarse, "little"), dtype=np.uint8)
+            raw = faiss.rev_swig_ptr(lists.get_codes(list_no), size * code_size)
+            block[:, coarse:] = raw.reshape(size, code_size)
+            self._keep_codes(ids, block)
+            if not self._exact_ok:
+                return

@@ -1,4 +1,4 @@
-"""Hard filters and the transparent hybrid score with its plain-language explanation.
+"""The parameters of the hard filters and the transparent hybrid score with its explanation.
 
 score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
 from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
@@ -11,23 +11,19 @@ from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weight
   unit group ``SAME_ISCO_FACTOR`` times that, and (c) the strength of a shared focus occupation.
 ``parts`` holds each signal's weighted contribution, so the parts add up to the score.
 
-The product computes the score for a whole pool at once (:mod:`matching.rerank`) and filters
-on columns (:mod:`matching.columns`); :func:`explained` writes the explanation of the rows an
-answer returns. The per-pair functions here (:func:`score_pair`, :func:`score_only`,
-:func:`candidate_passes`, :func:`vacancy_passes`, :func:`rank`) are the reference those are
-tested against (tests/unit/test_columnar_ranking.py, test_columns.py); the one product caller
-left is the explanation of stored rematch matches (service/routes/rematch.py).
+The score of a whole pool is computed at once (:mod:`matching.rerank`) and the hard filters are
+masks over columns (:mod:`matching.columns`); :func:`explained` writes the explanation of the
+rows an answer returns. The per-pair scorer and filters this module once held are the test
+oracle now (tests/oracle/ranking_oracle.py), which the columnar code is tested against.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
@@ -111,55 +107,6 @@ def shared_focus(query: Side, result: Side) -> FocusHit | None:
     return None
 
 
-def _common_filters(query: Side, result: Side, filters: MatchFilters) -> bool:
-    if filters.max_distance_km is not None:
-        d = distance_between(query, result)
-        if d is None or d > filters.max_distance_km:
-            return False
-    return not (filters.focus_only and shared_focus(query, result) is None)
-
-
-def candidate_passes(
-    query: Side, vacancy: VacancyFacts | None, cand: CandidateFacts, filters: MatchFilters
-) -> bool:
-    """Whether a candidate may appear in results for ``query`` (a vacancy or free text)."""
-    if not cand.active:
-        return False
-    if filters.only_candidates is not None and cand.id not in filters.only_candidates:
-        return False
-    if filters.ladder_step_min is not None and (
-        cand.ladder_step is None or cand.ladder_step < filters.ladder_step_min
-    ):
-        return False
-    if filters.client_groups and cand.client_group not in filters.client_groups:
-        return False
-    if vacancy is not None and vacancy.requires_driving_licence and not cand.driving_licence:
-        return False
-    if cand.max_travel_km is not None:
-        d = distance_between(query, cand.side)
-        if d is not None and d > cand.max_travel_km:
-            return False
-    return _common_filters(query, cand.side, filters)
-
-
-def vacancy_passes(
-    query: Side, cand: CandidateFacts | None, vac: VacancyFacts, filters: MatchFilters
-) -> bool:
-    """Whether a vacancy may appear in results for ``query`` (a candidate or free text)."""
-    if vac.status != "open" and not filters.include_closed:
-        return False
-    if filters.kinds and vac.kind not in filters.kinds:
-        return False
-    if cand is not None:
-        if vac.requires_driving_licence and not cand.driving_licence:
-            return False
-        if cand.max_travel_km is not None:
-            d = distance_between(query, vac.side)
-            if d is not None and d > cand.max_travel_km:
-                return False
-    return _common_filters(query, vac.side, filters)
-
-
 def _lexical(query: Side, result: Side) -> tuple[float, list[str]]:
     shared = query.terms & result.terms
     if not shared:
@@ -231,68 +178,6 @@ def _esco(vacancy_side: Side, cand_side: Side) -> tuple[float, str | None]:
 
 def _pct(x: float) -> str:
     return f"{round(x * 100)}%"
-
-
-def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool) -> Any:
-    """The three signals of a pair and the evidence behind them (shared by score and explain)."""
-    semantic = max(0.0, min(1.0, cosine))
-    lexical, shared = _lexical(vacancy_side, cand_side)
-    occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
-    esco, esco_line = _esco(vacancy_side, cand_side)
-    occupation = max(occupation, esco)
-    query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
-    focus = shared_focus(query, result)
-    both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
-    if both_focus and focus is not None and focus.score > occupation:
-        occupation = focus.score
-    return (
-        semantic, lexical, occupation, shared, v_title, c_title, focus, both_focus, esco, esco_line
-    )  # fmt: skip
-
-
-def score_only(
-    *, vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool
-) -> Scored:
-    """:func:`score_pair` without the explanation (same score and parts), for batch ranking
-    where the reasons are rebuilt only for the matches someone reads."""
-    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
-    signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
-    return Scored(
-        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
-        parts={k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()},
-        signals=signals,
-        explanation=[],
-    )
-
-
-def score_pair(
-    *,
-    vacancy_side: Side,
-    cand_side: Side,
-    cosine: float,
-    query_is_vacancy: bool,
-    vacancy: VacancyFacts | None = None,
-    cand: CandidateFacts | None = None,
-) -> Scored:
-    """Score one (vacancy, candidate) pair and explain it in plain Dutch (reference scorer).
-
-    Args:
-        vacancy_side, cand_side: the two sides (a free-text query fills one of them).
-        cosine: cosine similarity of their vectors.
-        query_is_vacancy: which side asked, for choosing the focus occupation to report.
-        vacancy, cand: the full facts when known, for hours, licence and language lines.
-    """
-    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
-    signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
-    return explained(
-        signals,
-        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
-        vacancy_side=vacancy_side,
-        cand_side=cand_side,
-        query_is_vacancy=query_is_vacancy,
-        vacancy=vacancy,
-        cand=cand,
-    )
 
 
 def explained(
@@ -384,12 +269,3 @@ def _constraint_lines(vac: VacancyFacts, cand: CandidateFacts) -> list[str]:
         else:
             lines.append("Talen: gevraagde talen (" + ", ".join(vac.languages) + ") aanwezig")
     return lines
-
-
-def rank(
-    scored: Sequence[tuple[int, Scored]], limit: int, min_score: float | None
-) -> list[tuple[int, Scored]]:
-    """Best first (ties by id for a stable order), at most ``limit``, at least ``min_score``."""
-    kept = [(i, s) for i, s in scored if min_score is None or s.score >= min_score]
-    kept.sort(key=lambda pair: (-pair[1].score, pair[0]))
-    return kept[:limit]

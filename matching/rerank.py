@@ -1,7 +1,8 @@
 """The hybrid score of a whole re-rank pool at once, from the columns of a :class:`FactStore`.
 
-The same score as :mod:`matching.ranking` describes (its per-pair ``score_pair`` is the
-reference this module is tested against), computed as array arithmetic over the pool:
+The same score as :mod:`matching.ranking` describes (the per-pair ``score_pair`` of
+tests/oracle/ranking_oracle.py is the reference this module is tested against), computed as
+array arithmetic over the pool:
 
 - lexical: the product of the pool's term-weight CSR rows with the query's term vector (plus
   one with their pattern for the query's key terms, which weigh 2 whatever the row says);

@@ -17,18 +17,24 @@ import argparse
 import gc
 import json
 import statistics
+import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from matching.facts import FactStore
 from matching.focus import FocusMatcher
 from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
-from matching.ranking import explained, rank, score_pair
+from matching.ranking import explained
 from matching.rerank import score_pool, top
 from service.synthetic import FILLER, OCCUPATIONS
+
+# the per-pair scorer compared against is the test oracle, kept under tests/ (not installed)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.oracle.ranking_oracle import rank, score_pair
 
 POOL, LIMIT = 100, 20
 COMMON = [w for name, skills in OCCUPATIONS for w in [name, *skills]] + FILLER.split()

@@ -7,14 +7,16 @@ import logging
 import threading
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy import and_, select
 from sqlmodel import col
 
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts
-from matching.ranking import WEIGHTS, score_pair
+from matching.ranking import WEIGHTS, Scored, explained
 from matching.rematch import FOR_VACANCY
+from matching.rerank import score_pool
 from service import crud
 from service.deps import (
     AppState,
@@ -134,24 +136,47 @@ def _items(
     statuses = statuses_for_vacancies(session, (m.vacancy_id for m in matches))
 
     def explain(matcher: Matcher) -> list[tuple[RematchMatch, VacancyFacts, CandidateFacts, Any]]:
-        out = []
+        # Signals from the columnar ranker (as the interactive search computes them), one pool
+        # per asking row; only the explanation is used, score and parts are shown as stored.
+        found = []
         for m in matches:
             v = matcher.vacancies.facts.get(m.vacancy_id)
             c = matcher.candidates.facts.get(m.candidate_id)
-            if v is None or c is None:
-                continue  # erased (or not embedded) since the run
-            scored = score_pair(
-                vacancy_side=v.side,
-                cand_side=c.side,
-                cosine=m.semantic / WEIGHTS["semantic"],  # the stored part is weighted
-                query_is_vacancy=m.direction == FOR_VACANCY,
-                vacancy=v,
-                cand=c,
+            if v is not None and c is not None:  # else erased (or not embedded) since the run
+                found.append((m, v, c))
+        pools: dict[tuple[int, int], list[int]] = {}
+        for n, (m, _, _) in enumerate(found):
+            pools.setdefault(
+                (m.direction, m.vacancy_id if m.direction == FOR_VACANCY else m.candidate_id), []
+            ).append(n)
+        scored: dict[int, Scored] = {}
+        for (direction, _), members in pools.items():
+            for_vacancy = direction == FOR_VACANCY
+            store = matcher.candidates.store if for_vacancy else matcher.vacancies.store
+            _, v0, c0 = found[members[0]]
+            rows = [found[n][2].id if for_vacancy else found[n][1].id for n in members]
+            # the stored semantic part is weighted; the cosine is what the run scored
+            cosines = [found[n][0].semantic / WEIGHTS["semantic"] for n in members]
+            pool = score_pool(
+                store,
+                v0.side if for_vacancy else c0.side,
+                np.asarray(rows, dtype=np.int64),
+                np.asarray(cosines, dtype=np.float64),
             )
-            out.append((m, v, c, scored))
-        return out
+            for r, n in enumerate(members):
+                _, v, c = found[n]
+                scored[n] = explained(
+                    pool.signal_dict(r),
+                    score=float(pool.score[r]),
+                    vacancy_side=v.side,
+                    cand_side=c.side,
+                    query_is_vacancy=for_vacancy,
+                    vacancy=v,
+                    cand=c,
+                )
+        return [(m, v, c, scored[n]) for n, (m, v, c) in enumerate(found)]
 
-    explained, explained_at = state.index.search(session, explain)
+    with_reasons, explained_at = state.index.search(session, explain)
     return [
         NewMatch(
             employer_id=v.employer_id,
@@ -170,7 +195,7 @@ def _items(
             else "vacancy_for_candidate",
             rank=m.rank,
         )
-        for m, v, c, scored in explained
+        for m, v, c, scored in with_reasons
     ]
 
 

@@ -11,11 +11,12 @@ from sqlmodel import Session
 
 from matching.esco import read_esco
 from matching.profiles import EscoLink, Side
-from matching.ranking import SAME_ISCO_FACTOR, score_pair
+from matching.ranking import SAME_ISCO_FACTOR
 from service.db import make_engine
 from service.occupation_links import relink_all
 from service.occupations import OccupationIndex, import_occupations
 from tests.factories import CATERING_CV, candidate, vacancy
+from tests.oracle.ranking_oracle import score_pair
 
 SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 ESCO = "http://data.europa.eu/esco/occupation/"

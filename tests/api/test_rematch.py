@@ -155,6 +155,22 @@ def test_run_ranks_like_the_interactive_search_and_diffs(
     item = body["data"][0]
     assert item["explanation"] and set(item["parts"]) == {"semantic", "lexical", "occupation"}
     assert abs(sum(item["parts"].values()) - item["score"]) < 1e-3
+    # the reasons come from the ranker the interactive search uses: the same lines for the pair
+    # (but the similarity line: the run stores the cosine rounded inside its weighted part)
+    for new_match in body["data"]:
+        if new_match["direction"] == "candidate_for_vacancy":
+            url = f"/v1/employers/{new_match['employer_id']}/vacancies/{new_match['vacancy_id']}"
+            live = client.get(f"{url}/matches", params={"limit": 50}).json()["data"]
+            same = [m for m in live if m["candidate_id"] == new_match["candidate_id"]]
+        else:
+            url = f"/v1/candidates/{new_match['candidate_id']}"
+            live = client.get(f"{url}/matches", params={"limit": 50}).json()["data"]
+            same = [m for m in live if m["vacancy_id"] == new_match["vacancy_id"]]
+
+        def reasons(lines: list[str]) -> list[str]:
+            return [x for x in lines if not x.startswith("Inhoudelijke gelijkenis")]
+
+        assert same and reasons(same[0]["explanation"]) == reasons(new_match["explanation"])
     # since the run itself: nothing is new
     again = client.get("/v1/caseworkers/cw-03/new-matches", params={"since_run": second["run_id"]})
     assert again.json()["count"] == 0

@@ -1,7 +1,7 @@
 """The columnar ranker equals the per-pair reference scorer, and the fact store gives rows back.
 
-The reference is :func:`matching.ranking.score_pair` with :func:`matching.ranking.rank` and the
-per-row filters :func:`~matching.ranking.candidate_passes` / ``vacancy_passes``. Rows are
+The reference is the oracle's ``score_pair`` with ``rank`` and the per-row filters
+``candidate_passes`` / ``vacancy_passes`` (tests/oracle/ranking_oracle.py). Rows are
 random (seeded) but shaped like real ones: Dutch job titles with gender markers, feminine forms,
 typos and compounds, skills, CV and vacancy words including generic ones, ESCO links that share
 URIs or only ISCO groups, and focus occupations found by title and by ESCO link.
@@ -22,15 +22,15 @@ from matching.focus import FocusMatcher, FocusOccupation, similarity_matrix, tit
 from matching.focus import prepared_title as prep
 from matching.matcher import Matcher, pool_size
 from matching.profiles import CandidateFacts, EscoLink, Side, VacancyFacts, make_side
-from matching.ranking import (
-    MatchFilters,
+from matching.ranking import MatchFilters
+from matching.rerank import score_pool, top
+from tests.oracle.ranking_oracle import (
     candidate_passes,
     rank,
     score_only,
     score_pair,
     vacancy_passes,
 )
-from matching.rerank import score_pool, top
 
 TOL = 1e-6
 DIM = 12

@@ -11,7 +11,8 @@ from matching.columns import CLIENT_GROUPS, VACANCY_KINDS, FilterColumns
 from matching.focus import FocusHit
 from matching.geo import haversine_km
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import MatchFilters, candidate_passes, vacancy_passes
+from matching.ranking import MatchFilters
+from tests.oracle.ranking_oracle import candidate_passes, vacancy_passes
 
 SLUGS = ("heftruckchauffeur", "schoonmaker", "kok", "verzorgende")
 

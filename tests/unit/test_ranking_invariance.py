@@ -21,9 +21,10 @@ import matching.matcher as matcher_module
 from matching.geo import EARTH_RADIUS_KM, haversine_km
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
-from matching.ranking import MatchFilters, Scored, score_pair
+from matching.ranking import MatchFilters, Scored
 from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideArrays, match_batch
 from matching.rerank import PoolScores, score_pool
+from tests.oracle.ranking_oracle import score_pair
 
 TOL = 1e-6
 VACANCY_AT = (51.8738, 4.6033)  # Ridderkerk

@@ -9,7 +9,7 @@ import pytest
 from matching.embedder import load_encoder
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
-from matching.ranking import MatchFilters, candidate_passes, vacancy_passes
+from matching.ranking import MatchFilters
 from matching.rematch import (
     FOR_CANDIDATE,
     FOR_VACANCY,
@@ -18,6 +18,7 @@ from matching.rematch import (
     match_batch,
     plan_batches,
 )
+from tests.oracle.ranking_oracle import candidate_passes, vacancy_passes
 
 JOBS = [("heftruckchauffeur", ["heftruck"]), ("kok", ["HACCP"]), ("schoonmaker", ["schoonmaken"])]
 
