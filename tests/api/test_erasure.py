@@ -209,8 +209,8 @@ def snapshot_ids_near(path: Path, encoder: Encoder, vector: np.ndarray) -> set[i
     _, payload = snap.read_snapshot(
         path, model_id=encoder.model_id, dim=encoder.dim, database=database
     )
-    index_bytes, facts = payload["candidates"]
-    index = VectorIndex.from_bytes(index_bytes, encoder.dim)
+    index = VectorIndex.from_bytes(payload["candidates.index"].tobytes(), encoder.dim)
+    facts = np.flatnonzero(payload["candidates.store.present"]).tolist()
     return {i for i, _ in index.search(vector, max(len(index), 1))} | set(facts)
 
 
