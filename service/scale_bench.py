@@ -11,6 +11,9 @@ Three parts, each in its own process so their memory does not mix:
    the real ``werkmatch serve`` on it, and ``wrk`` (or a Python client when wrk is missing)
    against the matches endpoint and against a bare FastAPI endpoint returning a constant,
    served the same way in the same run: the framework's ceiling on this machine;
+2b. memory and start-up (for the sizes in ``serve_sizes``): the real ``werkmatch serve`` on a
+   SQLite database of that many candidates, started from the database (writing a snapshot) and
+   then from the snapshot, its ready time and resident memory after authenticated queries;
 3. ingest vs encode: the import path's embedding (token-window chunks, pooled) against plain
    ``SentenceTransformer.encode`` on the same texts (demo CVs).
 """
@@ -470,6 +473,117 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- 2b. memory and start-up
+
+
+def _memory(pid: int) -> dict[str, float]:
+    """Resident memory of ``pid`` in MB: total, anonymous (heap, arrays, FAISS) and file-backed
+    (mapped libraries and model files), and the peak."""
+    fields = {"VmRSS": "rss_mb", "RssAnon": "rss_anon_mb", "RssFile": "rss_file_mb"}
+    fields |= {"VmHWM": "rss_peak_mb"}
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in fields:
+            out[fields[key]] = round(int(rest.split()[0]) / 1024, 1)
+    return out
+
+
+def _bench_key(db_url: str) -> str:
+    """An admin key of the benchmark's own, stored in its database."""
+    from sqlmodel import Session
+
+    from service.db import make_engine
+    from service.keys import create_key
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        _, token = create_key(session, "admin", label="bench")
+        session.commit()
+    engine.dispose()
+    return token
+
+
+def _queries(url: str, token: str, n: int) -> dict[str, float]:
+    """``n`` sequential filtered and unfiltered top-20 match requests; raises on any non-2xx."""
+    import httpx
+
+    times: list[float] = []
+    with httpx.Client(timeout=120, headers={"Authorization": f"Bearer {token}"}) as c:
+        for i in range(n):
+            params = f"limit={TOP}" + (f"&{FILTERED_PARAMS}" if i % 2 else "")
+            t = time.perf_counter()
+            resp = c.get(f"{url}?{params}")
+            times.append((time.perf_counter() - t) * 1000)
+            if resp.status_code != 200:
+                raise RuntimeError(f"match request answered {resp.status_code}: {resp.text[:200]}")
+            if not resp.json()["data"]:
+                raise RuntimeError("match request answered no matches")
+    return {"p50_ms": _percentile(times, 50), "max_ms": round(max(times), 1)}
+
+
+def serve_from_snapshot(size: int, env: dict[str, str], queries: int = 40) -> dict[str, Any]:
+    """Memory and start-up of the real ``werkmatch serve`` with ``size`` candidates (SQLite).
+
+    Populates a database (synthetic vectors under the real model id: nothing is embedded),
+    starts the server, which builds its indexes from the database and writes a snapshot, asks
+    it ``queries`` authenticated match questions and stops it; then starts it again, which loads
+    the snapshot, and does the same. Reports ready time and resident memory of both starts
+    (after the questions), and fails on any non-2xx answer.
+    """
+    import httpx
+
+    workdir = Path(tempfile.mkdtemp(prefix="werkmatch-serve-"))
+    try:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        t = time.perf_counter()
+        path = populate(db_url, size)
+        result: dict[str, Any] = {"size": size, "populate_s": round(time.perf_counter() - t, 1)}
+        token = _bench_key(db_url)
+        server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
+        server_env |= {"WERKMATCH_DATA_DIR": str(workdir), "WERKMATCH_SNAPSHOTS": "true"}
+        for start in ("database", "snapshot"):
+            port = _free_port()
+            with (workdir / f"server-{start}.log").open("wb") as log:
+                t = time.perf_counter()
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "service", "serve", "--port", str(port)],
+                    env=server_env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                try:
+                    _wait_ready(f"http://127.0.0.1:{port}/readyz", server, timeout=3600)
+                    ready_s = time.perf_counter() - t
+                    ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=120).json()
+                    if ready.get("loaded_from") != start:
+                        raise RuntimeError(f"expected a start from the {start}: {ready}")
+                    if ready.get("candidates_indexed") != size:
+                        raise RuntimeError(f"{ready.get('candidates_indexed')} of {size} indexed")
+                    at_ready = _memory(server.pid)
+                    q = _queries(f"http://127.0.0.1:{port}{path}", token, queries)
+                    mem = _memory(server.pid)
+                finally:
+                    server.terminate()
+                    try:
+                        server.wait(timeout=600)
+                    except subprocess.TimeoutExpired:
+                        server.kill()
+            result |= {
+                f"ready_from_{start}_s": round(ready_s, 1),
+                f"rss_from_{start}_at_ready_mb": at_ready["rss_mb"],
+                **{f"{k[:-3]}_from_{start}_mb": v for k, v in mem.items()},
+                f"query_p50_from_{start}_ms": q["p50_ms"],
+                f"query_max_from_{start}_ms": q["max_ms"],
+            }
+        snaps = list((workdir / "snapshots").glob("*.snap"))
+        result["snapshot_mb"] = round(sum(p.stat().st_size for p in snaps) / 2**20, 1)
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- 3. ingest vs encode
 
 
@@ -544,8 +658,11 @@ def run(
     spec: dict[str, Any],
     with_ingest: bool,
     emit: Callable[[dict[str, Any]], None],
+    serve_sizes: list[int] | None = None,
 ) -> None:
-    """Measure every size and ``emit`` one result object per size."""
+    """Measure every size and ``emit`` one result object per size (sizes in ``serve_sizes``
+    also get the memory and start-up of the real server, :func:`serve_from_snapshot`, as
+    ``serve_*`` keys; a serve size not in ``sizes`` gets an object of its own)."""
     common: dict[str, Any] = {"cpus": os.cpu_count()}
     if with_ingest:
         common |= ingest_vs_encode()
@@ -571,4 +688,13 @@ def run(
             result |= http(size, duration, connections, env)
         else:
             result |= {"http_rps": None, "http_rps_bare": None, "http_note": "not measured"}
+        if size in (serve_sizes or []):
+            result |= _serve_keys(serve_from_snapshot(size, env))
         emit(result | common)
+    for size in serve_sizes or []:
+        if size not in sizes:
+            emit({"size": size} | _serve_keys(serve_from_snapshot(size, env)) | common)
+
+
+def _serve_keys(result: dict[str, Any]) -> dict[str, Any]:
+    return {f"serve_{k}": v for k, v in result.items() if k != "size"}
