@@ -207,7 +207,8 @@ class FilterColumns:
             got = np.asarray(arrays[name])
             if got.dtype != want.dtype or got.ndim != want.ndim:
                 raise ValueError(f"filter column {name}: {got.dtype}/{got.ndim}d")
-            setattr(out, name, np.array(got))
+            owned = got.flags.writeable and got.flags.owndata
+            setattr(out, name, got if owned else np.array(got))
         text = np.asarray(arrays["slugs.text"]).tobytes().decode()
         out._slugs = {s: i for i, s in enumerate(text.split("\n"))} if text else {}
         size = len(out.present)

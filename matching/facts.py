@@ -150,6 +150,12 @@ class Vocab(Interned[str]):
         return out
 
 
+def _owned(a: np.ndarray) -> np.ndarray:
+    """``a`` itself when it is a writable array owning its memory, else a copy (of a memory
+    map or another array's view): a store's columns change in place."""
+    return a if a.flags.writeable and a.flags.owndata else np.array(a)
+
+
 def unpack_strings(text: np.ndarray, lengths: np.ndarray) -> list[str | None]:
     """Strings from a UTF-8 buffer and lengths in characters (-1: None)."""
     joined = text.tobytes().decode()
@@ -289,11 +295,11 @@ class Ragged:
         cls, arrays: Mapping[str, np.ndarray], prefix: str, dtype: type = np.int32, **kw: Any
     ) -> Ragged:
         out = cls(0, dtype=dtype, **kw)
-        out.length = np.array(arrays[f"{prefix}.length"], dtype=np.int32)
+        out.length = _owned(np.asarray(arrays[f"{prefix}.length"], dtype=np.int32))
         vals = np.asarray(arrays[f"{prefix}.values"])
         if vals.dtype != out.dtype or int(out.length.astype(np.int64).sum()) != len(vals):
             raise ValueError(f"{prefix}: lengths and values disagree")
-        out.values = np.array(vals) if len(vals) else np.zeros(16, dtype=out.dtype)
+        out.values = _owned(vals) if len(vals) else np.zeros(16, dtype=out.dtype)
         out.start = np.zeros(len(out.length), dtype=np.int64)
         np.cumsum(out.length[:-1], out=out.start[1:])
         out.used = out.live = len(vals)
@@ -721,7 +727,7 @@ class FactStore(Generic[F]):
             a = np.asarray(arrays[name])
             if a.dtype != np.dtype(dtype):
                 raise ValueError(f"{name}: dtype {a.dtype}, expected {np.dtype(dtype)}")
-            return np.array(a)
+            return _owned(a)
 
         store: FactStore[Any] = cls(kind, capacity=0)
         store.present = arr("present", bool)
