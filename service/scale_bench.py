@@ -72,8 +72,12 @@ def _percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- 1. in-process
 
 
-def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
-    """Build a synthetic collection of ``size`` candidates and time retrieval on it."""
+def inprocess(
+    size: int, queries: int, spec_json: str, with_snapshot: bool = False
+) -> dict[str, Any]:
+    """Build a synthetic collection of ``size`` candidates and time retrieval on it; with
+    ``with_snapshot``, also write it with a demo fact store as a snapshot and time loading it
+    in a fresh process (:func:`snapshot_roundtrip`)."""
     import faiss
 
     from matching.columns import FilterColumns
@@ -171,7 +175,9 @@ def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
         want_f = {int(x) for x, s in zip(best_f_ids[i], best_f[i], strict=True) if s > -np.inf}
         got_f = {h for h, _ in index.search(qs[i], TOP, masks[i])}
         recall_f.append(len(got_f & want_f) / max(1, len(want_f)))
+    snapshot = snapshot_roundtrip(index, size) if with_snapshot else {}
     return {
+        **snapshot,
         "size": size,
         "index": index.kind,
         **({"nlist": index.nlist, "nprobe": index.nprobe} if index.kind == "ivf" else {}),
@@ -190,6 +196,151 @@ def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
         "recall_at_20_filtered": round(statistics.mean(recall_f), 4),
         "queries": queries,
         "retrieved_per_query": RERANK_POOL,
+    }
+
+
+# ---------------------------------------------------------------- 1b. snapshot of a collection
+
+
+def demo_store(size: int) -> Any:
+    """A candidate fact store of ``size`` rows (ids 1..size) made of the 300 demo candidates
+    repeated, as the serving process would hold it: the demo rows' facts are built once and
+    their array rows tiled (so it takes seconds, not the hour a rebuild of that many texts
+    would). Only for measuring memory and snapshot load; its use counts are not exact."""
+    from matching.facts import FactStore, Ragged, build_store
+    from matching.focus import FocusMatcher, FocusOccupation
+    from matching.profiles import CandidateFacts, make_side
+    from service.demo_data import demo_candidates, focus_occupations
+
+    focus = FocusMatcher(
+        [FocusOccupation(f["slug"], f["name"], tuple(f["synonyms"])) for f in focus_occupations()],
+        0.85,
+    )
+    templates = demo_candidates()
+    base = build_store(
+        "candidate",
+        [
+            CandidateFacts(
+                id=j,
+                external_id=f"bench-{j}",
+                side=make_side(
+                    occupations=t["desired_occupations"],
+                    skills=t["skills"],
+                    text=t["cv_text"],
+                    location=(52.0, 5.0),
+                    focus=focus,
+                ),
+                skills=tuple(t["skills"]),
+                languages=tuple(t["languages"]),
+                ladder_step=3,
+                client_group="matchen",
+                active=True,
+                hours_min=None,
+                hours_max=None,
+                max_travel_km=25.0,
+                driving_licence=True,
+            )
+            for j, t in enumerate(templates)
+        ],
+    )
+    a = base.to_arrays()
+    n0 = len(templates)
+    src = np.concatenate([[n0], np.arange(size) % n0])  # row 0: a row the base does not have
+    ragged = {k[: -len(".length")] for k in a if k.endswith(".length")}
+    out: dict[str, np.ndarray] = {}
+    for k, v in a.items():
+        if k.endswith(".values") and k[: -len(".values")] in ragged:
+            continue
+        per_row = k in ("present", "lat", "lon") or k.startswith("col.") or k.endswith(".length")
+        per_row |= k.startswith("filters.") and k != "filters.slugs.text"
+        out[k] = v[np.minimum(src, len(v) - 1)] if per_row else v
+        if k.endswith(".refs"):
+            out[k] = v * (size // n0 + 1)
+    for k in ("present", *(k for k in out if k.startswith("filters.present"))):
+        out[k][0] = False
+    for name in ragged:
+        if name == "list.external_id":
+            ext = [f"bench-{i}".encode() for i in range(1, size + 1)]
+            out[f"{name}.length"] = np.array([0, *map(len, ext)], dtype=np.int32)
+            out[f"{name}.values"] = np.frombuffer(b"".join(ext), dtype=np.uint8).copy()
+            continue
+        r = Ragged.from_arrays(a, name)
+        lengths = out[f"{name}.length"]
+        lengths[0] = 0
+        vals = np.zeros(int(lengths.astype(np.int64).sum()), dtype=np.int32)
+        at = 0
+        for lo in range(1, size + 1, 1 << 16):
+            rows = src[lo : lo + (1 << 16)]
+            _, v = r.gather(rows)
+            vals[at : at + len(v)] = v
+            at += len(v)
+        out[f"{name}.values"] = vals
+    return FactStore.from_arrays("candidate", out)
+
+
+def snapshot_load(path: str) -> dict[str, float]:
+    """Load a snapshot the way a starting server does (arrays, fact store, FAISS index), in
+    this process; seconds taken and resident memory before and after."""
+    from matching.facts import FactStore
+    from matching.index import VectorIndex
+    from service import snapshot as snap
+
+    before = _rss_mb()
+    t = time.perf_counter()
+    header, payload = snap.read_snapshot(Path(path), model_id="bench", dim=384, database="bench")
+    read_s = time.perf_counter() - t
+    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)
+    prefix = "candidates.store."
+    arrays = {k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)}
+    store = FactStore.from_arrays("candidate", arrays)
+    del arrays
+    if len(store) != len(index) or len(store) != header.candidates:
+        raise RuntimeError("snapshot load: counts disagree")
+    return {
+        "snapshot_read_s": round(read_s, 2),
+        "snapshot_load_s": round(time.perf_counter() - t, 2),
+        "snapshot_load_rss_mb": _rss_mb(),
+        "snapshot_load_rss_before_mb": before,
+        "snapshot_store_mb": round(store.nbytes() / 2**20, 1),
+    }
+
+
+def snapshot_roundtrip(index: Any, size: int) -> dict[str, Any]:
+    """Write ``index`` and a demo fact store of ``size`` rows as a snapshot, and load it in a
+    fresh process (:func:`snapshot_load`): start-up from a snapshot without the model."""
+    from service import snapshot as snap
+
+    t = time.perf_counter()
+    store = demo_store(size)
+    store_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory(prefix="werkmatch-snap-") as d:
+        path = Path(d) / "index.snap"
+        payload = {f"candidates.store.{k}": v for k, v in store.to_arrays().items()}
+        payload["candidates.index"] = np.frombuffer(index.to_bytes(), dtype=np.uint8)
+        del store
+        header = {"model_id": "bench", "dim": 384, "seq": 0, "database": "bench"}
+        header |= {"candidates": size, "vacancies": 0}
+        t = time.perf_counter()
+        written = snap.write_snapshot(path, header, payload)
+        write_s = time.perf_counter() - t
+        del payload
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json,sys; from service.scale_bench import snapshot_load; "
+                "print(json.dumps(snapshot_load(sys.argv[1])))",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return {
+        "demo_store_build_s": round(store_s, 1),
+        "snapshot_write_s": round(write_s, 2),
+        "snapshot_file_mb": round(written / 2**20, 1),
+        **json.loads(out.strip().splitlines()[-1]),
     }
 
 
@@ -767,8 +918,8 @@ def run(
             [
                 sys.executable,
                 "-c",
-                "import json,sys; from service.scale_bench import inprocess; "
-                "print(json.dumps(inprocess(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])))",
+                "import json,sys; from service.scale_bench import inprocess as f; "
+                "print(json.dumps(f(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], True)))",
                 str(size),
                 str(queries),
                 json.dumps({k: v for k, v in spec.items() if v is not None}),
