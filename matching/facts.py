@@ -774,13 +774,13 @@ class FactStore(Generic[F]):
             for f in ("name", "label", "matched", "via")
         }
         hits: Interned[FocusHit] = Interned()
-        for i, name in enumerate(fields["name"]):
+        for i, hit_name in enumerate(fields["name"]):
             hits.items.append(
                 None
-                if name is None
+                if hit_name is None
                 else FocusHit(
                     slug=store.slugs.items[int(store.hit_slug[i])],  # type: ignore[arg-type]
-                    name=name,
+                    name=hit_name,
                     label=fields["label"][i],  # type: ignore[arg-type]
                     matched=fields["matched"][i],  # type: ignore[arg-type]
                     score=float(store.hit_score[i]),

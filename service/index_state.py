@@ -501,7 +501,10 @@ class IndexState:
                 ("candidates", matcher.candidates, header.candidates),
                 ("vacancies", matcher.vacancies, header.vacancies),
             ):
-                index = VectorIndex.from_bytes(payload.pop(f"{name}.index"), self.encoder.dim)
+                index = VectorIndex.from_bytes(
+                    payload.pop(f"{name}.index"),  # type: ignore[arg-type]  # a buffer will do
+                    self.encoder.dim,
+                )
                 prefix = f"{name}.store."
                 arrays = {
                     k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)

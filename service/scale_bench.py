@@ -289,7 +289,7 @@ def snapshot_load(path: str) -> dict[str, float]:
     t = time.perf_counter()
     header, payload = snap.read_snapshot(Path(path), model_id="bench", dim=384, database="bench")
     read_s = time.perf_counter() - t
-    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)
+    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]
     prefix = "candidates.store."
     arrays = {k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)}
     store = FactStore.from_arrays("candidate", arrays)
@@ -731,14 +731,16 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
     from service.config import DEFAULT_MODEL, Settings
     from service.db import make_engine
 
-    settings = Settings(_env_file=None, **{"data_dir": data_dir})  # type: ignore[call-arg]
-    spec_env = {field: env.get(var) for field, var in ENV_NAMES.items()}
+    settings = Settings(data_dir=data_dir)
+    kind = env.get(ENV_NAMES["kind"], "auto")
+    if kind not in ("auto", "flat", "ivf"):
+        raise ValueError(f"index kind {kind!r}")
+    numbers = {k: int(env[v]) for k, v in ENV_NAMES.items() if k != "kind" and v in env}
     spec = IndexSpec(
-        **{
-            k: (v if k == "kind" else int(v))
-            for k, v in spec_env.items()
-            if v is not None  # type: ignore[misc]
-        }
+        kind=kind,  # type: ignore[arg-type]
+        ivf_threshold=numbers.get("ivf_threshold", IndexSpec.ivf_threshold),
+        nlist=numbers.get("nlist"),
+        nprobe=numbers.get("nprobe"),
     )
 
     class _Model:  # what the rebuild reads of the encoder; nothing is embedded

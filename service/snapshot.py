@@ -38,7 +38,7 @@ import json
 import mmap
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +165,7 @@ def _as_array(value: np.ndarray | bytes | str) -> np.ndarray:
 
 
 def write_snapshot(
-    path: Path, header: dict[str, Any], payload: dict[str, np.ndarray | bytes | str]
+    path: Path, header: dict[str, Any], payload: Mapping[str, np.ndarray | bytes | str]
 ) -> int:
     """Write atomically; returns the file size. ``header`` gets the payload's sha256 and the
     arrays' layout added. ``payload`` values are arrays of fixed-width dtypes (bytes and str
@@ -183,7 +183,7 @@ def write_snapshot(
 
     def chunks() -> Iterator[bytes | memoryview]:
         for a in arrays.values():
-            data = memoryview(a.astype(a.dtype.newbyteorder("<"), copy=False)).cast("B")
+            data = a.astype(a.dtype.newbyteorder("<"), copy=False).data.cast("B")
             yield data
             yield pad[: -a.nbytes % _ALIGN]
 
