@@ -207,6 +207,34 @@ class FilterColumns:
         idx = np.fromiter((i for i in ids if 0 <= i < self.size), dtype=np.int64)
         self.present[idx] = False
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Copies of the columns by name, plus the focus slugs in bit order (``slugs.text``:
+        UTF-8 joined by newlines; slugs hold none), for a snapshot."""
+        out = {name: getattr(self, name).copy() for name in self._columns()}
+        slugs = sorted(self._slugs, key=self._slugs.__getitem__)
+        out["slugs.text"] = np.frombuffer("\n".join(slugs).encode(), dtype=np.uint8).copy()
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> FilterColumns:
+        """Columns from :meth:`to_arrays`; raises ValueError when they do not fit together."""
+        out = cls(capacity=0)
+        for name in out._columns():
+            want = getattr(out, name)
+            got = np.asarray(arrays[name])
+            if got.dtype != want.dtype or got.ndim != want.ndim:
+                raise ValueError(f"filter column {name}: {got.dtype}/{got.ndim}d")
+            owned = got.flags.writeable and got.flags.owndata
+            setattr(out, name, got if owned else np.array(got))
+        text = np.asarray(arrays["slugs.text"]).tobytes().decode()
+        out._slugs = {s: i for i, s in enumerate(text.split("\n"))} if text else {}
+        size = len(out.present)
+        if any(len(getattr(out, name)) != size for name in out._columns()):
+            raise ValueError("filter columns of different lengths")
+        if len(out._slugs) > out.focus.shape[1] * 64:
+            raise ValueError("more focus slugs than focus bits")
+        return out
+
     # ------------------------------------------------------------ vectorised filters
 
     def _query_bits(self, side: Side) -> np.ndarray:

@@ -10,14 +10,15 @@ for the whole pool at once (:mod:`matching.rerank`); only the returned rows are 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
 
 from matching.columns import FilterColumns
-from matching.facts import FactStore, FactsView, Kind, build_store
+from matching.facts import FactStore, FactsView, Kind
 from matching.focus import FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
@@ -66,6 +67,10 @@ class Collection(Generic[F]):
         """The hard-filter columns of the store."""
         return self.store.filters
 
+    def reading(self) -> AbstractContextManager[None]:
+        """The read side of the collection's lock: index and store stay still while held."""
+        return self._lock.read()
+
     def upsert(self, items: Sequence[tuple[F, np.ndarray]]) -> None:
         if not items:
             return
@@ -83,9 +88,8 @@ class Collection(Generic[F]):
         with self._lock.write():
             self.store.upsert(facts)
 
-    def install(self, index: VectorIndex, facts: Mapping[int, F]) -> None:
-        """Take over a loaded index and its facts (a snapshot), as columns."""
-        store = build_store(self.kind, list(facts.values()))
+    def install(self, index: VectorIndex, store: FactStore[F]) -> None:
+        """Take over a loaded index and its fact store (a snapshot)."""
         with self._lock.write():
             self.index = index
             self.store = store

@@ -449,6 +449,13 @@ def bench(
     nprobe: Annotated[int | None, typer.Option(min=1, max=65536)] = None,
     ivf_threshold: Annotated[int, typer.Option(min=1)] = 200_000,
     ingest: Annotated[bool, typer.Option(help="Also time ingest vs plain encode.")] = True,
+    serve_sizes: Annotated[
+        str,
+        typer.Option(
+            help="Sizes served by the real server from the database and then from a snapshot "
+            "(ready time, resident memory)."
+        ),
+    ] = "100000,1000000",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per size.")] = False,
 ) -> None:
     """Benchmark index build, memory, query latency, recall, HTTP throughput and ingest."""
@@ -466,7 +473,10 @@ def bench(
         else:
             typer.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
-    failures = run(size_list, http_list, queries, duration, connections, spec, ingest, emit)
+    serve_list = _sizes(serve_sizes) if serve_sizes.strip() else []
+    failures = run(
+        size_list, http_list, queries, duration, connections, spec, ingest, emit, serve_list
+    )
     if failures:
         _fail(f"{failures} HTTP answers were not 2xx (or failed to connect): no valid figures")
 

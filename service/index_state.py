@@ -36,6 +36,7 @@ The database is the only source of truth; the indexes are derived state in each 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -50,6 +51,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
+from matching.facts import FactStore
 from matching.focus import FocusMatcher
 from matching.focus import FocusOccupation as FocusDef
 from matching.geo import PostcodeLocator
@@ -127,6 +129,26 @@ def index_version(seq: int, matcher: Matcher) -> str:
     after it. The layouts are :attr:`matching.index.VectorIndex.layout`.
     """
     return f"{seq}:{matcher.candidates.index.layout}:{matcher.vacancies.index.layout}"
+
+
+def snapshot_payload(matcher: Matcher, focus_threshold: float) -> dict[str, np.ndarray]:
+    """The matcher as named arrays (copies): per collection the serialised FAISS index and the
+    fact store's arrays, plus the focus list as JSON bytes. The caller holds what keeps the
+    matcher still (``IndexState._writer``)."""
+    out: dict[str, np.ndarray] = {}
+    for name, coll in (("candidates", matcher.candidates), ("vacancies", matcher.vacancies)):
+        with coll.reading():
+            out[f"{name}.index"] = np.frombuffer(coll.index.to_bytes(), dtype=np.uint8)
+            out |= {f"{name}.store.{k}": v for k, v in coll.store.to_arrays().items()}
+    focus = {
+        "threshold": focus_threshold,
+        "occupations": [
+            {"slug": f.slug, "name": f.name, "synonyms": f.synonyms, "esco_uris": f.esco_uris}
+            for f in matcher.focus.occupations
+        ],
+    }
+    out["focus"] = np.frombuffer(json.dumps(focus).encode(), dtype=np.uint8)
+    return out
 
 
 def indexed_ids_in_db(session: Session, kind: Kind, model_id: str) -> set[int]:
@@ -299,15 +321,19 @@ class IndexState:
             )
             if chunk is not None:
                 stmt = stmt.where(col(table.id).in_(chunk))  # type: ignore[attr-defined]
-            items = []
-            for row, blob in session.exec(stmt):
-                if blob is None:
-                    continue  # no vector for this model yet: not matchable until re-embedded
-                items.append((make(row, m), decode_vector(blob, self.encoder.dim)))
-            coll.upsert(items)
-            indexed = {f.id for f, _ in items}
-            gone = (set(chunk) if chunk is not None else set(coll.facts)) - indexed
-            coll.remove(sorted(gone))
+            indexed: set[int] = set()
+            # streamed in batches: a full load never holds more than a batch of rows and facts
+            result = session.exec(stmt.execution_options(yield_per=LOAD_BATCH))
+            for batch in result.partitions():
+                items = []
+                for row, blob in batch:
+                    if blob is None:
+                        continue  # no vector for this model yet: not matchable until re-embedded
+                    items.append((make(row, m), decode_vector(blob, self.encoder.dim)))
+                coll.upsert(items)
+                indexed.update(f.id for f, _ in items)
+            before = set(chunk) if chunk is not None else set(coll.store.ids().tolist())
+            coll.remove(sorted(before - indexed))
 
     def load_focus(self, session: Session) -> None:
         """Replace the focus-occupation list from the database (facts built later use it)."""
@@ -500,20 +526,39 @@ class IndexState:
                 ("candidates", matcher.candidates, header.candidates),
                 ("vacancies", matcher.vacancies, header.vacancies),
             ):
-                index_bytes, facts = payload[name]
-                index = VectorIndex.from_bytes(index_bytes, self.encoder.dim)
-                if index.ids() != set(facts) or len(facts) != count:
+                index = VectorIndex.from_bytes(
+                    payload.pop(f"{name}.index"),  # type: ignore[arg-type]  # a buffer will do
+                    self.encoder.dim,
+                )
+                prefix = f"{name}.store."
+                arrays = {
+                    k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)
+                }
+                store = FactStore.from_arrays(coll.kind, arrays)
+                del arrays
+                ids = store.ids()
+                if len(index) != len(ids) or index.ids() != set(ids.tolist()) or len(ids) != count:
                     raise snap.SnapshotInvalid(f"{name}: id map and facts disagree")
-                wanted = self.spec.resolve(len(facts))[0]
-                if facts and index.kind != wanted:
+                wanted = self.spec.resolve(len(ids))[0]
+                if len(ids) and index.kind != wanted:
                     raise snap.SnapshotInvalid(
                         f"{name}: snapshot holds a {index.kind} index, settings ask for {wanted}"
                     )
-                coll.install(index, facts)
-            if payload["focus_threshold"] == self.focus_threshold:
-                matcher.focus = FocusMatcher(payload["focus"], threshold=self.focus_threshold)
+                coll.install(index, store)
+            focus = json.loads(payload["focus"].tobytes())
+            focus_defs = [
+                FocusDef(
+                    slug=f["slug"],
+                    name=f["name"],
+                    synonyms=tuple(f["synonyms"]),
+                    esco_uris=tuple(f["esco_uris"]),
+                )
+                for f in focus["occupations"]
+            ]
+            if focus["threshold"] == self.focus_threshold:
+                matcher.focus = FocusMatcher(focus_defs, threshold=self.focus_threshold)
             else:
-                matcher.set_focus(payload["focus"], self.focus_threshold)
+                matcher.set_focus(focus_defs, self.focus_threshold)
         except snap.SnapshotInvalid as exc:
             return str(exc)
         except (ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -550,13 +595,8 @@ class IndexState:
             with self._writer:  # a consistent view; searches go on meanwhile
                 m = self.matcher
                 seq = self.last_seq
-                payload = {
-                    "candidates": (m.candidates.index.to_bytes(), dict(m.candidates.facts)),
-                    "vacancies": (m.vacancies.index.to_bytes(), dict(m.vacancies.facts)),
-                    "focus": list(m.focus.occupations),
-                    "focus_threshold": self.focus_threshold,
-                }
-                counts = (len(m.candidates.facts), len(m.vacancies.facts))
+                payload = snapshot_payload(m, self.focus_threshold)
+                counts = (len(m.candidates), len(m.vacancies))
                 self._changes_since_snapshot = 0
             header = {
                 "model_id": self.encoder.model_id,

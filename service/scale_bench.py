@@ -11,6 +11,9 @@ Three parts, each in its own process so their memory does not mix:
    the real ``werkmatch serve`` on it, and ``wrk`` (or a Python client when wrk is missing)
    against the matches endpoint and against a bare FastAPI endpoint returning a constant,
    served the same way in the same run: the framework's ceiling on this machine;
+2b. memory and start-up (for the sizes in ``serve_sizes``): the real ``werkmatch serve`` on a
+   SQLite database of that many candidates, started from the database (writing a snapshot) and
+   then from the snapshot, its ready time and resident memory after authenticated queries;
 3. ingest vs encode: the import path's embedding (token-window chunks, pooled) against plain
    ``SentenceTransformer.encode`` on the same texts (demo CVs).
 """
@@ -69,8 +72,12 @@ def _percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- 1. in-process
 
 
-def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
-    """Build a synthetic collection of ``size`` candidates and time retrieval on it."""
+def inprocess(
+    size: int, queries: int, spec_json: str, with_snapshot: bool = False
+) -> dict[str, Any]:
+    """Build a synthetic collection of ``size`` candidates and time retrieval on it; with
+    ``with_snapshot``, also write it with a demo fact store as a snapshot and time loading it
+    in a fresh process (:func:`snapshot_roundtrip`)."""
     import faiss
 
     from matching.columns import FilterColumns
@@ -175,7 +182,9 @@ def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
         want_f = {int(x) for x, s in zip(best_f_ids[i], best_f[i], strict=True) if s > -np.inf}
         got_f = {h for h, _ in index.search(qs[i], TOP, masks[i])}
         recall_f.append(len(got_f & want_f) / max(1, len(want_f)))
+    snapshot = snapshot_roundtrip(index, size) if with_snapshot else {}
     return {
+        **snapshot,
         "size": size,
         "index": index.kind,
         **({"nlist": index.nlist, "nprobe": index.nprobe} if index.kind == "ivf" else {}),
@@ -200,6 +209,151 @@ def inprocess(size: int, queries: int, spec_json: str) -> dict[str, Any]:
         "recall_at_20_filtered": round(statistics.mean(recall_f), 4),
         "queries": queries,
         "retrieved_per_query": RERANK_POOL,
+    }
+
+
+# ---------------------------------------------------------------- 1b. snapshot of a collection
+
+
+def demo_store(size: int) -> Any:
+    """A candidate fact store of ``size`` rows (ids 1..size) made of the 300 demo candidates
+    repeated, as the serving process would hold it: the demo rows' facts are built once and
+    their array rows tiled (so it takes seconds, not the hour a rebuild of that many texts
+    would). Only for measuring memory and snapshot load; its use counts are not exact."""
+    from matching.facts import FactStore, Ragged, build_store
+    from matching.focus import FocusMatcher, FocusOccupation
+    from matching.profiles import CandidateFacts, make_side
+    from service.demo_data import demo_candidates, focus_occupations
+
+    focus = FocusMatcher(
+        [FocusOccupation(f["slug"], f["name"], tuple(f["synonyms"])) for f in focus_occupations()],
+        0.85,
+    )
+    templates = demo_candidates()
+    base = build_store(
+        "candidate",
+        [
+            CandidateFacts(
+                id=j,
+                external_id=f"bench-{j}",
+                side=make_side(
+                    occupations=t["desired_occupations"],
+                    skills=t["skills"],
+                    text=t["cv_text"],
+                    location=(52.0, 5.0),
+                    focus=focus,
+                ),
+                skills=tuple(t["skills"]),
+                languages=tuple(t["languages"]),
+                ladder_step=3,
+                client_group="matchen",
+                active=True,
+                hours_min=None,
+                hours_max=None,
+                max_travel_km=25.0,
+                driving_licence=True,
+            )
+            for j, t in enumerate(templates)
+        ],
+    )
+    a = base.to_arrays()
+    n0 = len(templates)
+    src = np.concatenate([[n0], np.arange(size) % n0])  # row 0: a row the base does not have
+    ragged = {k[: -len(".length")] for k in a if k.endswith(".length")}
+    out: dict[str, np.ndarray] = {}
+    for k, v in a.items():
+        if k.endswith(".values") and k[: -len(".values")] in ragged:
+            continue
+        per_row = k in ("present", "lat", "lon") or k.startswith("col.") or k.endswith(".length")
+        per_row |= k.startswith("filters.") and k != "filters.slugs.text"
+        out[k] = v[np.minimum(src, len(v) - 1)] if per_row else v
+        if k.endswith(".refs"):
+            out[k] = v * (size // n0 + 1)
+    for k in ("present", *(k for k in out if k.startswith("filters.present"))):
+        out[k][0] = False
+    for name in ragged:
+        if name == "list.external_id":
+            ext = [f"bench-{i}".encode() for i in range(1, size + 1)]
+            out[f"{name}.length"] = np.array([0, *map(len, ext)], dtype=np.int32)
+            out[f"{name}.values"] = np.frombuffer(b"".join(ext), dtype=np.uint8).copy()
+            continue
+        r = Ragged.from_arrays(a, name)
+        lengths = out[f"{name}.length"]
+        lengths[0] = 0
+        vals = np.zeros(int(lengths.astype(np.int64).sum()), dtype=np.int32)
+        at = 0
+        for lo in range(1, size + 1, 1 << 16):
+            rows = src[lo : lo + (1 << 16)]
+            _, v = r.gather(rows)
+            vals[at : at + len(v)] = v
+            at += len(v)
+        out[f"{name}.values"] = vals
+    return FactStore.from_arrays("candidate", out)
+
+
+def snapshot_load(path: str) -> dict[str, float]:
+    """Load a snapshot the way a starting server does (arrays, fact store, FAISS index), in
+    this process; seconds taken and resident memory before and after."""
+    from matching.facts import FactStore
+    from matching.index import VectorIndex
+    from service import snapshot as snap
+
+    before = _rss_mb()
+    t = time.perf_counter()
+    header, payload = snap.read_snapshot(Path(path), model_id="bench", dim=384, database="bench")
+    read_s = time.perf_counter() - t
+    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]
+    prefix = "candidates.store."
+    arrays = {k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)}
+    store = FactStore.from_arrays("candidate", arrays)
+    del arrays
+    if len(store) != len(index) or len(store) != header.candidates:
+        raise RuntimeError("snapshot load: counts disagree")
+    return {
+        "snapshot_read_s": round(read_s, 2),
+        "snapshot_load_s": round(time.perf_counter() - t, 2),
+        "snapshot_load_rss_mb": _rss_mb(),
+        "snapshot_load_rss_before_mb": before,
+        "snapshot_store_mb": round(store.nbytes() / 2**20, 1),
+    }
+
+
+def snapshot_roundtrip(index: Any, size: int) -> dict[str, Any]:
+    """Write ``index`` and a demo fact store of ``size`` rows as a snapshot, and load it in a
+    fresh process (:func:`snapshot_load`): start-up from a snapshot without the model."""
+    from service import snapshot as snap
+
+    t = time.perf_counter()
+    store = demo_store(size)
+    store_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory(prefix="werkmatch-snap-") as d:
+        path = Path(d) / "index.snap"
+        payload = {f"candidates.store.{k}": v for k, v in store.to_arrays().items()}
+        payload["candidates.index"] = np.frombuffer(index.to_bytes(), dtype=np.uint8)
+        del store
+        header = {"model_id": "bench", "dim": 384, "seq": 0, "database": "bench"}
+        header |= {"candidates": size, "vacancies": 0}
+        t = time.perf_counter()
+        written = snap.write_snapshot(path, header, payload)
+        write_s = time.perf_counter() - t
+        del payload
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json,sys; from service.scale_bench import snapshot_load; "
+                "print(json.dumps(snapshot_load(sys.argv[1])))",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return {
+        "demo_store_build_s": round(store_s, 1),
+        "snapshot_write_s": round(write_s, 2),
+        "snapshot_file_mb": round(written / 2**20, 1),
+        **json.loads(out.strip().splitlines()[-1]),
     }
 
 
@@ -596,6 +750,232 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- 2b. memory and start-up
+
+
+def _memory(pid: int) -> dict[str, float]:
+    """Resident memory of ``pid`` in MB: total, anonymous (heap, arrays, FAISS) and file-backed
+    (mapped libraries and model files), and the peak."""
+    fields = {"VmRSS": "rss_mb", "RssAnon": "rss_anon_mb", "RssFile": "rss_file_mb"}
+    fields |= {"VmHWM": "rss_peak_mb"}
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in fields:
+            out[fields[key]] = round(int(rest.split()[0]) / 1024, 1)
+    return out
+
+
+def _wait_ready_once(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until ``url`` answers 200, with at most one request in flight: ``/readyz``
+    compares every id with the database, which takes seconds at a million rows, and polls that
+    give up early would pile up in the server."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} was ready")
+        try:
+            if httpx.get(url, timeout=max(1.0, deadline - time.monotonic())).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout} s")
+
+
+def _bench_key(db_url: str) -> str:
+    """An admin key of the benchmark's own, stored in its database."""
+    from sqlmodel import Session
+
+    from service.db import make_engine
+    from service.keys import create_key
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        _, token = create_key(session, "admin", label="bench")
+        session.commit()
+    engine.dispose()
+    return token
+
+
+def _queries(url: str, token: str, n: int) -> dict[str, float]:
+    """``n`` sequential filtered and unfiltered top-20 match requests; raises on any non-2xx."""
+    import httpx
+
+    times: list[float] = []
+    with httpx.Client(timeout=120, headers={"Authorization": f"Bearer {token}"}) as c:
+        for i in range(n):
+            params = f"limit={TOP}" + (f"&{FILTERED_PARAMS}" if i % 2 else "")
+            t = time.perf_counter()
+            resp = c.get(f"{url}?{params}")
+            times.append((time.perf_counter() - t) * 1000)
+            if resp.status_code != 200:
+                raise RuntimeError(f"match request answered {resp.status_code}: {resp.text[:200]}")
+            if not resp.json()["data"]:
+                raise RuntimeError("match request answered no matches")
+    return {"p50_ms": _percentile(times, 50), "max_ms": round(max(times), 1)}
+
+
+def _snapshot_breakdown(path: Path) -> dict[str, float]:
+    """MB per group of arrays in a snapshot file (the FAISS index, term lists, vocabularies,
+    ...), from its header: what the served process holds, as arrays, after loading it."""
+    from service.snapshot import MAGIC
+
+    with path.open("rb") as fh:
+        fh.read(len(MAGIC))
+        layout = json.loads(fh.readline())["arrays"]
+    groups: dict[str, float] = {}
+    for name, (dtype, shape, _) in layout.items():
+        parts = name.split(".")
+        group = ".".join(parts[:3] if parts[1:2] == ["store"] else parts[:2])
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        groups[group] = groups.get(group, 0.0) + nbytes / 2**20
+    big = sorted(groups.items(), key=lambda kv: -kv[1])
+    return {k: round(v, 1) for k, v in big if v >= 0.1}
+
+
+def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
+    """Write the snapshot the server would write after building its indexes from ``db_url``,
+    in this process; returns the seconds taken.
+
+    The server's own rebuild code (:meth:`service.index_state.IndexState.rebuild` and
+    :meth:`~service.index_state.IndexState.write_snapshot`), with one shortcut: the text
+    analysis of a row (:func:`matching.profiles.make_side`: content terms, focus hits) is
+    computed once per distinct text, since the benchmark's rows repeat the demo CVs. Used for
+    sizes whose full rebuild would take longer than the benchmark should (1M rows: the server
+    then starts from this snapshot, and checks it against the database as at every start).
+    """
+    import dataclasses
+    from functools import lru_cache
+
+    from matching.embedder import model_id_for
+    from matching.geo import default_locator
+    from matching.index import IndexSpec
+    from service import index_state
+    from service.config import DEFAULT_MODEL, Settings
+    from service.db import make_engine
+
+    settings = Settings(data_dir=data_dir)
+    kind = env.get(ENV_NAMES["kind"], "auto")
+    if kind not in ("auto", "flat", "ivf"):
+        raise ValueError(f"index kind {kind!r}")
+    numbers = {k: int(env[v]) for k, v in ENV_NAMES.items() if k != "kind" and v in env}
+    spec = IndexSpec(
+        kind=kind,  # type: ignore[arg-type]
+        ivf_threshold=numbers.get("ivf_threshold", IndexSpec.ivf_threshold),
+        nlist=numbers.get("nlist"),
+        nprobe=numbers.get("nprobe"),
+    )
+
+    class _Model:  # what the rebuild reads of the encoder; nothing is embedded
+        model_id = model_id_for(DEFAULT_MODEL)
+        dim = 384
+
+    state = index_state.IndexState(
+        make_engine(db_url),
+        _Model(),  # type: ignore[arg-type]
+        default_locator(),
+        settings.focus_threshold,
+        data_dir=data_dir,
+        spec=spec,
+    )
+    make_side = index_state.make_side
+
+    @lru_cache(maxsize=4096)
+    def side_of(key: tuple[Any, ...], focus: Any) -> Any:
+        occupations, skills, text, esco = key
+        return make_side(
+            occupations=occupations, skills=skills, text=text, location=None, focus=focus, esco=esco
+        )
+
+    def memoised(**kw: Any) -> Any:
+        key = (tuple(kw["occupations"]), tuple(kw["skills"]), kw["text"], tuple(kw["esco"]))
+        return dataclasses.replace(side_of(key, kw["focus"]), location=kw["location"])
+
+    t = time.perf_counter()
+    index_state.make_side = memoised  # type: ignore[assignment]
+    try:
+        state.rebuild()
+    finally:
+        index_state.make_side = make_side
+    state.write_snapshot(force=True)
+    state.engine.dispose()
+    return time.perf_counter() - t
+
+
+def serve_from_snapshot(
+    size: int, env: dict[str, str], queries: int = 40, first_start: str = "server"
+) -> dict[str, Any]:
+    """Memory and start-up of the real ``werkmatch serve`` with ``size`` candidates (SQLite).
+
+    Populates a database (synthetic vectors under the real model id: nothing is embedded),
+    starts the server, which builds its indexes from the database and writes a snapshot, asks
+    it ``queries`` authenticated match questions and stops it; then starts it again, which loads
+    the snapshot, and does the same. Reports ready time and resident memory of both starts
+    (after the questions), and fails on any non-2xx answer. With ``first_start="bench"`` the
+    snapshot is written by :func:`build_snapshot` instead and only the start from the snapshot
+    is measured.
+    """
+    import httpx
+
+    workdir = Path(tempfile.mkdtemp(prefix="werkmatch-serve-"))
+    try:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        t = time.perf_counter()
+        path = populate(db_url, size)
+        result: dict[str, Any] = {"size": size, "populate_s": round(time.perf_counter() - t, 1)}
+        token = _bench_key(db_url)
+        server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
+        server_env |= {"WERKMATCH_DATA_DIR": str(workdir), "WERKMATCH_SNAPSHOTS": "true"}
+        starts = ["database", "snapshot"]
+        if first_start == "bench":
+            result["snapshot_built_in_bench_s"] = round(build_snapshot(db_url, workdir, env), 1)
+            starts = ["snapshot"]
+        for start in starts:
+            port = _free_port()
+            with (workdir / f"server-{start}.log").open("wb") as log:
+                t = time.perf_counter()
+                server = subprocess.Popen(
+                    [sys.executable, "-m", "service", "serve", "--port", str(port)],
+                    env=server_env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                try:
+                    _wait_ready_once(f"http://127.0.0.1:{port}/readyz", server, timeout=3600)
+                    ready_s = time.perf_counter() - t
+                    ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=120).json()
+                    if ready.get("loaded_from") != start:
+                        raise RuntimeError(f"expected a start from the {start}: {ready}")
+                    if ready.get("candidates_indexed") != size:
+                        raise RuntimeError(f"{ready.get('candidates_indexed')} of {size} indexed")
+                    at_ready = _memory(server.pid)
+                    q = _queries(f"http://127.0.0.1:{port}{path}", token, queries)
+                    mem = _memory(server.pid)
+                finally:
+                    server.terminate()
+                    try:
+                        server.wait(timeout=600)
+                    except subprocess.TimeoutExpired:
+                        server.kill()
+            result |= {
+                f"ready_from_{start}_s": round(ready_s, 1),
+                f"rss_from_{start}_at_ready_mb": at_ready["rss_mb"],
+                **{f"{k[:-3]}_from_{start}_mb": v for k, v in mem.items()},
+                f"query_p50_from_{start}_ms": q["p50_ms"],
+                f"query_max_from_{start}_ms": q["max_ms"],
+            }
+        snaps = list((workdir / "snapshots").glob("*.snap"))
+        result["snapshot_mb"] = round(sum(p.stat().st_size for p in snaps) / 2**20, 1)
+        result["snapshot_arrays_mb"] = _snapshot_breakdown(snaps[0]) if snaps else {}
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- 3. ingest vs encode
 
 
@@ -670,9 +1050,13 @@ def run(
     spec: dict[str, Any],
     with_ingest: bool,
     emit: Callable[[dict[str, Any]], None],
+    serve_sizes: list[int] | None = None,
 ) -> int:
     """Measure every size and ``emit`` one result object per size; returns the number of HTTP
-    answers other than 2xx (and failed connections) over every size: any is a failed run."""
+    answers other than 2xx (and failed connections) over every size: any is a failed run.
+    Sizes in ``serve_sizes`` also get the memory and start-up of the real server,
+    :func:`serve_from_snapshot` (which raises on any non-2xx answer), as ``serve_*`` keys; a
+    serve size not in ``sizes`` gets an object of its own."""
     failures = 0
     common: dict[str, Any] = {"cpus": os.cpu_count()}
     if with_ingest:
@@ -684,8 +1068,8 @@ def run(
             [
                 sys.executable,
                 "-c",
-                "import json,sys; from service.scale_bench import inprocess; "
-                "print(json.dumps(inprocess(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])))",
+                "import json,sys; from service.scale_bench import inprocess as f; "
+                "print(json.dumps(f(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], True)))",
                 str(size),
                 str(queries),
                 json.dumps({k: v for k, v in spec.items() if v is not None}),
@@ -700,5 +1084,24 @@ def run(
             failures += result["http_errors"]
         else:
             result |= {"http_rps": None, "http_rps_bare": None, "http_note": "not measured"}
+        if size in (serve_sizes or []):
+            result |= _serve_keys(_serve(size, env))
         emit(result | common)
+    for size in serve_sizes or []:
+        if size not in sizes:
+            emit({"size": size} | _serve_keys(_serve(size, env)) | common)
     return failures
+
+
+# Above this size the benchmark writes the first snapshot itself (build_snapshot): the server's
+# full rebuild of a million rows takes longer than a benchmark run should.
+SERVER_REBUILD_MAX = 200_000
+
+
+def _serve(size: int, env: dict[str, str]) -> dict[str, Any]:
+    first = "server" if size <= SERVER_REBUILD_MAX else "bench"
+    return serve_from_snapshot(size, env, first_start=first)
+
+
+def _serve_keys(result: dict[str, Any]) -> dict[str, Any]:
+    return {f"serve_{k}": v for k, v in result.items() if k != "size"}

@@ -1,18 +1,28 @@
 """Index snapshots on disk: written atomically, verified completely before use.
 
-A snapshot file holds both indexes (FAISS vectors + id map), the facts of every indexed row,
-the focus-occupation list and the change-log sequence they reflect. Layout::
+A snapshot file holds both indexes (FAISS vectors + id map), the fact stores of both
+collections as plain numpy arrays (:meth:`matching.facts.FactStore.to_arrays`), the
+focus-occupation list and the change-log sequence they reflect. Layout::
 
-    WERKMATCH-SNAPSHOT 1\\n
-    <header: one line of JSON: model_id, dim, seq, counts, database, sha256 of the payload>\\n
-    <payload: pickle>
+    WERKMATCH-SNAPSHOT 2\\n
+    <header: one line of JSON: model_id, dim, seq, counts, database, sha256 of the payload,
+     and "arrays": name -> [dtype, shape, offset from the payload start]>\\n
+    <zero padding up to a multiple of 4096 bytes>
+    <payload: the arrays' raw bytes (C order, little-endian), each at a multiple of 64 bytes>
+
+No pickle: every array can be memory-mapped where it lies (``np.memmap`` with the header's
+dtype, shape and offset) or read straight into memory; loading builds no object per row.
 
 Writing goes to a temporary file in the same directory, which is fsynced, renamed over the
 previous snapshot and the directory fsynced; a crash at any point leaves either the old or the
 new snapshot, never a torn one. Reading checks the magic line, the checksum, model, dimension
-and that the id maps and facts agree; any mismatch raises :class:`SnapshotInvalid` and the
-caller rebuilds from the database. The file is only ever read back by this service from its
-own data directory (pickle is not for untrusted input).
+and that every array lies inside the payload; the caller checks that the id maps and fact
+stores agree. Any mismatch raises :class:`SnapshotInvalid` and the caller rebuilds from the
+database.
+
+The reader maps the file, checks it, and copies the arrays into the process's own memory
+before it returns: a process that kept the file mapped would keep its blocks on disk after an
+erasure had unlinked it (see below).
 
 Erasure: a snapshot holds the facts (external id, terms of the CV) and the vector of every
 indexed candidate, so erasing a candidate must also remove every snapshot that may still hold
@@ -22,20 +32,25 @@ it; see :func:`erase_older`.
 from __future__ import annotations
 
 import fcntl
-import gc
 import glob
 import hashlib
 import json
+import mmap
 import os
-import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"WERKMATCH-SNAPSHOT 1\n"
+import numpy as np
+
+MAGIC = b"WERKMATCH-SNAPSHOT 2\n"
+_PAGE = 4096
+_ALIGN = 64
+
+Payload = dict[str, np.ndarray]
 
 
 class SnapshotInvalid(Exception):
@@ -141,58 +156,114 @@ def erase_older(directory: Path, seq: int) -> list[Path]:
     return removed
 
 
-def write_snapshot(path: Path, header: dict[str, Any], payload: dict[str, Any]) -> int:
-    """Write atomically; returns the file size. ``header`` gets the payload's sha256 added."""
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    head = {**header, "sha256": hashlib.sha256(data).hexdigest()}
+def _as_array(value: np.ndarray | bytes | str) -> np.ndarray:
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return np.frombuffer(value, dtype=np.uint8)
+    return np.ascontiguousarray(value)
+
+
+def write_snapshot(
+    path: Path, header: dict[str, Any], payload: Mapping[str, np.ndarray | bytes | str]
+) -> int:
+    """Write atomically; returns the file size. ``header`` gets the payload's sha256 and the
+    arrays' layout added. ``payload`` values are arrays of fixed-width dtypes (bytes and str
+    are stored as uint8 arrays)."""
+    arrays = {name: _as_array(v) for name, v in payload.items()}
+    layout: dict[str, list[Any]] = {}
+    offset = 0
+    for name, a in arrays.items():
+        if a.dtype.hasobject:
+            raise TypeError(f"{name}: object arrays cannot be stored")
+        layout[name] = [a.dtype.newbyteorder("<").str, list(a.shape), offset]
+        offset += -(-a.nbytes // _ALIGN) * _ALIGN
+    digest = hashlib.sha256()
+    pad = bytes(_ALIGN)
+
+    def chunks() -> Iterator[bytes | memoryview]:
+        for a in arrays.values():
+            data = a.astype(a.dtype.newbyteorder("<"), copy=False).data.cast("B")
+            yield data
+            yield pad[: -a.nbytes % _ALIGN]
+
+    for chunk in chunks():
+        digest.update(chunk)
+    head = {**header, "sha256": digest.hexdigest(), "arrays": layout}
+    first = MAGIC + json.dumps(head, sort_keys=True).encode() + b"\n"
+    first += bytes(-len(first) % _PAGE)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(path)
     try:
         with open(tmp, "wb") as fh:
-            fh.write(MAGIC)
-            fh.write(json.dumps(head, sort_keys=True).encode() + b"\n")
-            fh.write(data)
+            fh.write(first)
+            for chunk in chunks():
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
-    return len(MAGIC) + len(data)
+    return len(first) + offset
 
 
 def read_snapshot(
     path: Path, *, model_id: str, dim: int, database: str
-) -> tuple[SnapshotHeader, dict[str, Any]]:
-    """Read and verify a snapshot; raises :class:`SnapshotInvalid` on any doubt."""
+) -> tuple[SnapshotHeader, Payload]:
+    """Read and verify a snapshot; raises :class:`SnapshotInvalid` on any doubt.
+
+    Returns the header and the arrays, copied into memory (the file is not kept mapped).
+    """
     try:
-        raw = path.read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115 (closed by the with below)
     except FileNotFoundError as exc:
         raise SnapshotInvalid("no snapshot") from exc
-    if not raw.startswith(MAGIC):
-        raise SnapshotInvalid("not a snapshot file")
-    end = raw.find(b"\n", len(MAGIC))
-    try:
-        fields = json.loads(raw[len(MAGIC) : end])
-        header = SnapshotHeader(**fields)
-    except (ValueError, TypeError) as exc:
-        raise SnapshotInvalid(f"unreadable header: {exc}") from exc
-    data = raw[end + 1 :]
-    if hashlib.sha256(data).hexdigest() != header.sha256:
-        raise SnapshotInvalid("checksum mismatch (torn or corrupt file)")
-    if header.model_id != model_id or header.dim != dim:
-        raise SnapshotInvalid(f"made for model {header.model_id} ({header.dim} dims)")
-    if header.database != database:
-        raise SnapshotInvalid("made for another database")
-    # Millions of small objects: with the cyclic GC running during the load it takes several
-    # times longer, and nothing in the payload forms cycles.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        payload = pickle.loads(data)
-    except Exception as exc:  # a checksummed file that does not unpickle is still corrupt
-        raise SnapshotInvalid(f"unreadable payload: {exc}") from exc
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with fh:
+        if fh.read(len(MAGIC)) != MAGIC:
+            raise SnapshotInvalid("not a snapshot file")
+        try:
+            fields = json.loads(fh.readline())
+            layout = fields.pop("arrays")
+            header = SnapshotHeader(**fields)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SnapshotInvalid(f"unreadable header: {exc}") from exc
+        start = -(-fh.tell() // _PAGE) * _PAGE
+        size = os.fstat(fh.fileno()).st_size
+        if size <= start:
+            raise SnapshotInvalid("checksum mismatch (torn or corrupt file): no payload")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            view = memoryview(mm)
+            try:
+                if hashlib.sha256(view[start:]).hexdigest() != header.sha256:
+                    raise SnapshotInvalid("checksum mismatch (torn or corrupt file)")
+                if header.model_id != model_id or header.dim != dim:
+                    raise SnapshotInvalid(f"made for model {header.model_id} ({header.dim} dims)")
+                if header.database != database:
+                    raise SnapshotInvalid("made for another database")
+                payload = _arrays(view, start, size, layout)
+            finally:
+                view.release()
     return header, payload
+
+
+def _arrays(view: memoryview, start: int, size: int, layout: Any) -> Payload:
+    out: Payload = {}
+    try:
+        for name, (dtype, shape, offset) in layout.items():
+            dt = np.dtype(dtype)
+            if dt.hasobject:
+                raise ValueError("object dtype")
+            count = int(np.prod(shape, dtype=np.int64))
+            begin = start + int(offset)
+            if offset < 0 or begin + count * dt.itemsize > size:
+                raise ValueError("outside the file")
+            # one expression: no reference into the map outlives it (the map is closed next)
+            out[name] = (
+                np.frombuffer(view, dtype=dt, count=count, offset=begin)
+                .reshape(shape)
+                .astype(dt.newbyteorder("="), copy=True)
+            )
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise SnapshotInvalid(f"unreadable payload: {exc}") from exc
+    return out

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from matching.embedder import Embedded, Encoder
+from matching.facts import FactStore
 from matching.geo import default_locator
 from matching.index import VectorIndex
 from matching.rematch import FOR_CANDIDATE, BatchSpec, LocalExecutor, MatchRow, SideArrays
@@ -209,8 +210,8 @@ def snapshot_ids_near(path: Path, encoder: Encoder, vector: np.ndarray) -> set[i
     _, payload = snap.read_snapshot(
         path, model_id=encoder.model_id, dim=encoder.dim, database=database
     )
-    index_bytes, facts = payload["candidates"]
-    index = VectorIndex.from_bytes(index_bytes, encoder.dim)
+    index = VectorIndex.from_bytes(payload["candidates.index"].tobytes(), encoder.dim)
+    facts = np.flatnonzero(payload["candidates.store.present"]).tolist()
     return {i for i, _ in index.search(vector, max(len(index), 1))} | set(facts)
 
 
@@ -218,6 +219,17 @@ def index_ids_near_state(index: IndexState, vector: np.ndarray) -> set[int]:
     """Ids an index returns for ``vector`` (all it holds), and the ids it has facts of."""
     coll = index.matcher.candidates
     return {i for i, _ in coll.index.search(vector, max(len(coll.index), 1))} | set(coll.facts)
+
+
+def store_hits(store: FactStore[Any], subject: Subject) -> list[str]:
+    """Interned tables and byte columns of a fact store that hold the marker or external id."""
+    needles = {k: v for k, v in subject.needles().items() if k != "vector"}
+    hits = []
+    for name in ("strings", "term_vocab", "title_vocab", "links", "hits"):
+        held = " ".join(str(v) for v in getattr(store, name).items if v is not None)
+        hits += [f"{name}: {k}" for k, v in needles.items() if v.decode() in held]
+    raw = store.lists["external_id"].values.tobytes()
+    return hits + [f"external_id: {k}" for k, v in needles.items() if v in raw]
 
 
 def index_ids_near(state: AppState, vector: np.ndarray) -> set[int]:
@@ -269,6 +281,9 @@ def test_erasure_is_complete_in_index_snapshots_database_and_rematch(
             f"{snapshot.name}: {n}" for n in ("marker", "external id", "vector")
         }
         assert subject.row_id in snapshot_ids_near(snapshot, encoder, vec)
+        assert {"term_vocab: marker", "external_id: external id"} <= set(
+            store_hits(state.index.matcher.candidates.store, subject)
+        )
         if sqlite_files(settings):
             assert file_hits(sqlite_files(settings), {"marker": subject.marker.encode()})
         matches = client.get(f"{EMP}/v-1/matches", params={"limit": 50}).json()["data"]
@@ -280,8 +295,10 @@ def test_erasure_is_complete_in_index_snapshots_database_and_rematch(
         assert_gone_from_disk(settings, subject)
         for path in snapshot_files(settings):
             assert subject.row_id not in snapshot_ids_near(path, encoder, vec)
-        # (a) the in-process index does not find it with its own exact vector
+        # (a) the in-process index does not find it with its own exact vector, and its fact
+        # store holds none of its own strings (terms, titles, skills, external id)
         assert subject.row_id not in index_ids_near(state, vec)
+        assert store_hits(state.index.matcher.candidates.store, subject) == []
         matches = client.get(f"{EMP}/v-1/matches", params={"limit": 50}).json()["data"]
         assert subject.external_id not in {m["candidate_id"] for m in matches}
         # (b) no table holds the marker, the vector or (outside the audit log) the external id
