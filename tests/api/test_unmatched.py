@@ -130,14 +130,37 @@ def world(client: TestClient) -> TestClient:
     return client
 
 
-def test_no_run_yet_is_an_empty_report_that_says_so(world: TestClient) -> None:
-    body = world.get(URL).json()
+def test_no_run_yet_and_bad_input(client: TestClient) -> None:
+    body = client.get(URL).json()
     assert body["run"] is None and body["count"] == 0 and body["data"] == []
     assert set(body["reason_counts"]) == set(body["reason_labels"])
     assert not any(body["reason_counts"].values())
+    page = client.get("/ui/f/unmatched", params={"caseworker": "cw-1"})
+    assert page.status_code == 200 and "nog geen nachtelijke run" in page.text
+    for params, field in [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"caseworker_id": "bad id!"}, "caseworker_id"),
+        ({"client_group": "iedereen"}, "client_group"),
+        ({"organisation": "x"}, "organisation"),
+    ]:
+        resp = client.get(URL, params=params)
+        assert resp.status_code == 422, params
+        assert [d["field"] for d in resp.json()["detail"]] == [field], params
+    for params, field in [
+        ({"caseworker": "cw-1", "offset": -1}, "offset"),
+        ({"caseworker": "bad id!"}, "caseworker"),
+        ({"caseworker_id": "cw-1"}, "caseworker_id"),
+    ]:
+        resp = client.get("/ui/f/unmatched", params=params)
+        assert resp.status_code == 422, params
+        assert [d["field"] for d in resp.json()["detail"]] == [field], params
 
 
-def test_each_reason_after_a_rematch_run(world: TestClient) -> None:
+def test_each_reason_after_a_rematch_run(world: TestClient, settings: Settings) -> None:
+    """One run, read by the API, a caseload-limited key and the page."""
     run_id = _rematch(world)
     resp = world.get(URL, params={"limit": 200})
     assert resp.status_code == 200, resp.text
@@ -186,6 +209,8 @@ def test_each_reason_after_a_rematch_run(world: TestClient) -> None:
     second = by_id["g-second"]
     assert second["closest_vacancy"]["vacancy_id"] == "v-forklift"
     assert 0 < second["best_score"] == second["closest_vacancy"]["score"]
+    _caseload_limited_key_sees_its_caseload_only(world, settings)
+    _page_lists_a_caseworkers_unmatched_with_a_chart_of_reasons(world)
 
 
 def test_filters_paging_and_what_changes_after_the_run(world: TestClient) -> None:
@@ -218,24 +243,7 @@ def test_filters_paging_and_what_changes_after_the_run(world: TestClient) -> Non
     assert "e-bare" not in {i["candidate_id"] for i in world.get(URL).json()["data"]}
 
 
-def test_bad_query_is_a_422_naming_the_field(world: TestClient) -> None:
-    for params, field in [
-        ({"limit": 0}, "limit"),
-        ({"limit": 201}, "limit"),
-        ({"offset": -1}, "offset"),
-        ({"caseworker_id": "bad id!"}, "caseworker_id"),
-        ({"client_group": "iedereen"}, "client_group"),
-        ({"organisation": "x"}, "organisation"),
-    ]:
-        resp = world.get(URL, params=params)
-        assert resp.status_code == 422, params
-        assert [d["field"] for d in resp.json()["detail"]] == [field], params
-
-
-def test_a_caseload_limited_key_sees_its_caseload_only(
-    world: TestClient, settings: Settings
-) -> None:
-    _rematch(world)
+def _caseload_limited_key_sees_its_caseload_only(world: TestClient, settings: Settings) -> None:
     url = settings.resolved_database_url()
     cw1 = bearer(make_token(url, "director", caseworker_id="cw-1"))
     mine = world.get(URL, params={"limit": 200}, headers=cw1).json()
@@ -250,11 +258,8 @@ def test_a_caseload_limited_key_sees_its_caseload_only(
     assert world.get(URL, headers=employer).status_code == 403
 
 
-def test_page_lists_a_caseworkers_unmatched_with_a_chart_of_reasons(world: TestClient) -> None:
+def _page_lists_a_caseworkers_unmatched_with_a_chart_of_reasons(world: TestClient) -> None:
     page = "/ui/f/unmatched"
-    before = world.get(page, params={"caseworker": "cw-1"})
-    assert before.status_code == 200 and "nog geen nachtelijke run" in before.text
-    _rematch(world)
     empty = world.get(page)
     assert empty.status_code == 200 and 'class="match' not in empty.text
     resp = world.get(page, params={"caseworker": "cw-1"})
@@ -269,5 +274,3 @@ def test_page_lists_a_caseworkers_unmatched_with_a_chart_of_reasons(world: TestC
         assert f'data-reason="{code}" data-count="{n}"' in html
     assert "<svg" in html and "Geen open vacature binnen de reisafstand" in html
     assert "<script" not in html and "style=" not in html  # the page's CSP allows neither
-    assert world.get(page, params={"caseworker": "cw-1", "offset": -1}).status_code == 422
-    assert world.get(page, params={"caseworker": "bad id!"}).status_code == 422
