@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.matcher import Matcher
-from matching.ranking import MatchFilters, hours_fit
+from matching.ranking import MatchFilters, available_hours, hours_fit
 
 FIT_COUNT = 5
 """How many open vacancies, most similar first, count as the ones that fit a candidate."""
@@ -28,9 +28,11 @@ class Diagnosis:
 
     ``in_reach`` counts open vacancies within the candidate's travel distance (a vacancy or
     candidate without a location counts as within it, as in matching); the licence is left out
-    there so the two reasons stay apart. ``fitting`` are the ``FIT_COUNT`` most similar open
-    vacancies (by cosine, no filter but open); ``need_licence`` and ``other_hours`` count those
-    that ask a driving licence the candidate lacks, or weekly hours outside theirs.
+    there so the two reasons stay apart. ``fitting`` are the ``FIT_COUNT`` most similar (by
+    cosine) of those in reach: the vacancies the candidate could take, were it not for the
+    licence or the hours. ``need_licence`` and ``other_hours`` count those that ask a driving
+    licence the candidate lacks, or weekly hours outside theirs (``hours``: the candidate's
+    weekly hours as the ranking's explanation reads them).
     """
 
     open_vacancies: int
@@ -38,6 +40,7 @@ class Diagnosis:
     fitting: int
     need_licence: int
     other_hours: int
+    hours: tuple[int, int] | None
 
 
 def diagnose(matcher: Matcher, candidate_id: int, fit_count: int = FIT_COUNT) -> Diagnosis | None:
@@ -50,7 +53,7 @@ def diagnose(matcher: Matcher, candidate_id: int, fit_count: int = FIT_COUNT) ->
     open_mask = columns.vacancy_mask(cand.side, None, _OPEN)
     with_licence = dataclasses.replace(cand, driving_licence=True)
     reach = columns.vacancy_mask(cand.side, with_licence, _OPEN)
-    hits = matcher.vacancies.index.search(vec, fit_count, open_mask)
+    hits = matcher.vacancies.index.search(vec, fit_count, reach) if reach.any() else []
     fitting = [f for f in (matcher.vacancies.facts.get(i) for i, _ in hits) if f is not None]
     return Diagnosis(
         open_vacancies=int(np.count_nonzero(open_mask)),
@@ -60,4 +63,5 @@ def diagnose(matcher: Matcher, candidate_id: int, fit_count: int = FIT_COUNT) ->
             1 for v in fitting if v.requires_driving_licence and not cand.driving_licence
         ),
         other_hours=sum(1 for v in fitting if hours_fit(v, cand) is False),
+        hours=available_hours(cand),
     )

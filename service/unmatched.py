@@ -43,7 +43,7 @@ REASON_LABELS: dict[ReasonCode, str] = {
     "hours_mismatch": "Passende vacatures vragen andere uren",
     "missing_fields": "Profiel onvolledig",
     "not_indexed": "Nog niet in de zoekindex",
-    "outranked": "Geen tekort gevonden: andere kandidaten scoorden hoger",
+    "outranked": "Andere kandidaten scoorden hoger",
 }
 REASONS: tuple[ReasonCode, ...] = tuple(REASON_LABELS)
 MISSING_LABELS: dict[Missing, str] = {
@@ -183,15 +183,15 @@ def _reasons(row: Candidate, missing: list[Missing], d: Diagnosis | None) -> lis
         if d.need_licence:
             add(
                 "licence_required",
-                f"{d.need_licence} van de {d.fitting} best passende open vacatures vragen een "
-                "rijbewijs; de kandidaat heeft er geen.",
+                f"{d.need_licence} van de {d.fitting} best passende open vacatures binnen de "
+                "reisafstand vragen een rijbewijs; de kandidaat heeft er geen.",
             )
-        if d.other_hours:
+        if d.other_hours and d.hours is not None:
+            lo, hi = d.hours
             add(
                 "hours_mismatch",
-                f"{d.other_hours} van de {d.fitting} best passende open vacatures vragen uren "
-                f"buiten {row.hours_per_week_min or 0}–{row.hours_per_week_max or 60} uur "
-                "per week.",
+                f"{d.other_hours} van de {d.fitting} best passende open vacatures binnen de "
+                f"reisafstand vragen uren buiten {lo}–{hi} uur per week.",
             )
     if missing:
         add("missing_fields", "Ontbreekt: " + ", ".join(MISSING_LABELS[m] for m in missing) + ".")

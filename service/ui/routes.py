@@ -50,6 +50,7 @@ STATUS_LABELS = {
 }
 PAGE_SIZE = 25
 BAR_WIDTH = 320  # px of the longest bar in the reasons chart
+LABEL_WIDTH = 320  # px of the reason labels left of the bars
 
 
 def _nl(value: float | None, digits: int = 2) -> str:
@@ -65,6 +66,7 @@ templates.env.globals.update(
     STATUS_LABELS=STATUS_LABELS,
     MISSING_LABELS=MISSING_LABELS,
     BAR_WIDTH=BAR_WIDTH,
+    LABEL_WIDTH=LABEL_WIDTH,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
