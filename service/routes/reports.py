@@ -1,21 +1,21 @@
-"""Reports for caseworkers: which active candidates are hard to find, and why."""
+"""Reports for caseworkers: which active candidates are hard to find, and why; and which ones
+the latest rematch run found for no vacancy at all."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from service.deps import Limit, Offset, SessionDep
-from service.models import ID_PATTERN, Candidate
+from service.completeness import FIELDS, Missing, missing_fields
+from service.deps import Limit, Offset, SessionDep, StateDep
+from service.models import ID_PATTERN, Candidate, ClientGroup
 from service.tenancy import CandidateScopeDep
+from service.unmatched import UnmatchedReport, unmatched_report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-
-Missing = Literal["desired_occupation", "hours", "location", "ladder_step"]
-FIELDS: tuple[Missing, ...] = ("desired_occupation", "hours", "location", "ladder_step")
 
 
 class IncompleteProfile(BaseModel):
@@ -40,20 +40,6 @@ class CompletenessReport(BaseModel):
     )
     data: list[IncompleteProfile] = Field(description="A page of incomplete profiles, by id.")
     count: int = Field(description="Incomplete profiles in total.")
-
-
-def missing_fields(row: Candidate) -> list[Missing]:
-    """The fields matching needs that ``row`` lacks, in ``FIELDS`` order."""
-    out: list[Missing] = []
-    if not row.desired_occupations:
-        out.append("desired_occupation")
-    if row.hours_per_week_min is None and row.hours_per_week_max is None:
-        out.append("hours")
-    if not row.postcode and (row.lat is None or row.lon is None):
-        out.append("location")
-    if row.participation_ladder_step is None:
-        out.append("ladder_step")
-    return out
 
 
 @router.get("/profile-completeness", response_model=CompletenessReport)
@@ -109,4 +95,36 @@ def profile_completeness(
         occupation_suggested=suggested,
         data=page,
         count=len(incomplete),
+    )
+
+
+@router.get("/unmatched", response_model=UnmatchedReport)
+def unmatched(
+    session: SessionDep,
+    state: StateDep,
+    scope: CandidateScopeDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    caseworker_id: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Only this caseworker's candidates.")
+    ] = None,
+    client_group: Annotated[
+        ClientGroup | None, Query(description="Only candidates of this client group.")
+    ] = None,
+) -> UnmatchedReport:
+    """The candidates nobody finds: active candidates in no open vacancy's top-k of the latest
+    successful rematch run, each with the reasons the data shows (no open vacancy within their
+    travel distance; the best-fitting open vacancies ask a driving licence or hours they lack;
+    missing profile fields; otherwise: outranked), their best score and the vacancy that came
+    closest. Counts per client group and per reason cover every page. Before any run has
+    succeeded the answer is 200 with ``run: null`` and nothing listed. A caseload-limited key:
+    its caseload only, in the counts as in the list."""
+    return unmatched_report(
+        state,
+        session,
+        scope,
+        caseworker_id=caseworker_id,
+        client_group=client_group,
+        limit=limit,
+        offset=offset,
     )

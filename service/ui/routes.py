@@ -29,6 +29,7 @@ from service.match_statuses import statuses_by_candidate
 from service.models import ID_PATTERN, Vacancy
 from service.routes.rematch import caseworker_new_matches
 from service.tenancy import CandidateScopeDep
+from service.unmatched import MISSING_LABELS, UnmatchedReport, unmatched_report
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -48,6 +49,8 @@ STATUS_LABELS = {
     "placed": "Geplaatst",
 }
 PAGE_SIZE = 25
+BAR_WIDTH = 320  # px of the longest bar in the reasons chart
+LABEL_WIDTH = 320  # px of the reason labels left of the bars
 
 
 def _nl(value: float | None, digits: int = 2) -> str:
@@ -61,6 +64,9 @@ templates.env.globals.update(
     WEIGHTS=WEIGHTS,
     CLIENT_GROUPS=CLIENT_GROUPS,
     STATUS_LABELS=STATUS_LABELS,
+    MISSING_LABELS=MISSING_LABELS,
+    BAR_WIDTH=BAR_WIDTH,
+    LABEL_WIDTH=LABEL_WIDTH,
 )
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -200,3 +206,46 @@ def new_matches_page(
         offset=offset,
         page_size=PAGE_SIZE,
     )
+
+
+@router.get("/f/unmatched", response_class=HTMLResponse)
+def unmatched_page(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    scope: CandidateScopeDep,
+    caseworker: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HTMLResponse:
+    """ "Niet gevonden": a caseworker's candidates in no open vacancy's top-k of the latest
+    successful rematch, with their reasons and a bar chart of the reasons, a page at a time."""
+    report = None
+    if caseworker:
+        report = unmatched_report(
+            state, session, scope, caseworker_id=caseworker, limit=PAGE_SIZE, offset=offset
+        )
+    else:
+        scope.show([])  # no list was rendered: one record of the visit
+    return _render(
+        request,
+        "_unmatched.html",
+        caseworker=caseworker,
+        report=report,
+        bars=reason_bars(report) if report is not None else [],
+        offset=offset,
+        page_size=PAGE_SIZE,
+    )
+
+
+def reason_bars(report: UnmatchedReport) -> list[dict[str, Any]]:
+    """The reasons chart's rows: label, count and bar width (the longest bar is BAR_WIDTH)."""
+    top = max(report.reason_counts.values(), default=0)
+    return [
+        {
+            "code": code,
+            "label": report.reason_labels[code],
+            "count": n,
+            "width": max(2, round(BAR_WIDTH * n / top)) if n else 0,
+        }
+        for code, n in report.reason_counts.items()
+    ]

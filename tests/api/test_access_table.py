@@ -58,6 +58,7 @@ DELETE /v1/focus-occupations/{slug}                                    admin
 GET    /v1/focus-occupations                                           everyone
 POST   /v1/occupations/normalize                                       everyone
 GET    /v1/reports/profile-completeness                                admin director
+GET    /v1/reports/unmatched                                           admin director
 POST   /v1/rematch-runs                                                admin batch
 GET    /v1/rematch-runs/{run_id}                                       admin director batch
 GET    /v1/caseworkers/{caseworker_id}/new-matches                     admin director
@@ -68,6 +69,7 @@ GET    /ui/f/vacancies                                                 admin dir
 GET    /ui/f/vacancies/{employer_id}/{vacancy_id}                      admin director
 GET    /ui/f/candidates/{candidate_id}                                 admin director
 GET    /ui/f/new-matches                                               admin director
+GET    /ui/f/unmatched                                                 admin director
 """
 
 

@@ -194,6 +194,10 @@ CALLS: dict[tuple[str, str], list[Call]] = {
         _get("/v1/reports/profile-completeness"),
         _get("/v1/reports/profile-completeness?caseworker_id=cw-2"),
     ],
+    ("GET", "/v1/reports/unmatched"): [
+        _get("/v1/reports/unmatched?limit=200"),
+        _get("/v1/reports/unmatched?caseworker_id=cw-2"),
+    ],
     ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): [
         _get("/v1/caseworkers/cw-1/new-matches?limit=200"),
         _get("/v1/caseworkers/cw-2/new-matches?limit=200"),
@@ -225,6 +229,10 @@ CALLS: dict[tuple[str, str], list[Call]] = {
     ("GET", "/ui/f/new-matches"): [
         _get("/ui/f/new-matches?caseworker=cw-1"),
         _get("/ui/f/new-matches?caseworker=cw-2"),
+    ],
+    ("GET", "/ui/f/unmatched"): [
+        _get("/ui/f/unmatched?caseworker=cw-1"),
+        _get("/ui/f/unmatched?caseworker=cw-2"),
     ],
 }
 

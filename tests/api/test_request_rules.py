@@ -35,6 +35,7 @@ LIST_ROUTES = [
     "/v1/focus-occupations",
     "/v1/audit",
     "/v1/reports/profile-completeness",
+    "/v1/reports/unmatched",
     "/v1/candidates/kand-1/matches",
     f"{VAC}/matches",
 ]

@@ -5,7 +5,9 @@ of the made-up demo set (the first 6 vacancies and all forklift ones, the first 
 and all forklift profiles, all focus occupations). The browser logs in with a key, searches,
 opens the forklift vacancy, filters, checks the ranking against the JSON API, marks the top
 candidate proposed (kept over a reload and stored in ``match_status``) and opens the candidate.
-After a real rematch run, "Nieuw sinds vannacht" lists a caseworker's new matches as the API does.
+After a real rematch run, "Nieuw sinds vannacht" lists a caseworker's new matches as the API does,
+and "Niet gevonden" a caseworker's candidates in no vacancy's top-k, with a chart of the reasons.
+A CV upload (a scan refused, a PDF read) proposes fields, and accepting one writes it.
 """
 
 from __future__ import annotations
@@ -318,17 +320,23 @@ def test_page_is_labelled_and_logout_forgets_the_key(server: str, keys, page) ->
     assert not page.locator("#inhoud").is_visible()
 
 
-def test_new_since_last_night_after_a_rematch_run(server: str, keys, page) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def rematched(server: str, keys: dict[str, str]) -> int:
+    """One real rematch run on the server's data (top 3), shared by the tests that read it."""
     batch = bearer(keys["admin"])
     resp = httpx.post(f"{server}/v1/rematch-runs", json={"top_k": 3}, timeout=30, headers=batch)
     assert resp.status_code == 202, resp.text
-    run_id = resp.json()["run_id"]
+    run_id = int(resp.json()["run_id"])
     deadline = time.monotonic() + 180
     url = f"{server}/v1/rematch-runs/{run_id}"
     while (state := httpx.get(url, headers=batch).json()["state"]) == "running":
         assert time.monotonic() < deadline, "rematch run did not finish"
         time.sleep(0.5)
     assert state == "succeeded"
+    return run_id
+
+
+def test_new_since_last_night_after_a_rematch_run(server: str, keys, rematched: int, page) -> None:  # type: ignore[no-untyped-def]
     api = httpx.get(
         f"{server}/v1/caseworkers/cw-rotterdam-01/new-matches",
         timeout=60,
@@ -408,3 +416,52 @@ def test_cv_upload_shows_suggestions_and_accepting_one_is_a_candidate_update(  #
     english.locator("button[aria-pressed='true']").wait_for()
     page.locator("body[data-saving='0']").wait_for(state="attached")
     assert httpx.get(url, headers=admin).json()["languages"] == ["nl", "en"]
+
+
+def test_unmatched_list_and_its_reasons_after_a_rematch_run(  # type: ignore[no-untyped-def]
+    server: str, keys, rematched: int, page
+) -> None:
+    director = bearer(keys["director"])
+    whole = httpx.get(
+        f"{server}/v1/reports/unmatched", params={"limit": 200}, timeout=60, headers=director
+    ).json()
+    assert whole["run"]["run_id"] == rematched and whole["count"] > 0, whole
+    caseworker = next(i["caseworker_id"] for i in whole["data"] if i["caseworker_id"])
+    api = httpx.get(
+        f"{server}/v1/reports/unmatched",
+        params={"caseworker_id": caseworker, "limit": 25},
+        timeout=60,
+        headers=director,
+    ).json()
+    assert api["data"], api
+
+    _login(page, server, keys["director"])
+    page.get_by_role("link", name="Niet gevonden").click()
+    page.get_by_role("heading", name="Niet gevonden").wait_for()
+    page.get_by_label("Id van de werkregisseur (klantmanager)").fill(caseworker)
+    page.keyboard.press("Enter")
+    _wait_for_hash(page, f"caseworker={caseworker}")
+    page.locator("#niet-gevonden").wait_for()
+    shown = page.locator("li.unmatched").evaluate_all("els => els.map(e => e.dataset.candidate)")
+    assert shown == [i["candidate_id"] for i in api["data"]]
+    first = page.locator("li.unmatched").first
+    reasons = first.locator(".why li").evaluate_all("els => els.map(e => e.dataset.reason)")
+    assert reasons == [r["code"] for r in api["data"][0]["reasons"]]
+    # The chart: one bar per reason, as long as its count says, drawn on the server.
+    chart = page.get_by_role("img", name="Redenen")
+    assert chart.is_visible()
+    bars = page.locator("#redenen g.reason").evaluate_all(
+        "els => els.map(e => [e.dataset.reason, Number(e.dataset.count),"
+        " Number(e.querySelector('rect').getAttribute('width'))])"
+    )
+    assert {code: n for code, n, _ in bars} == api["reason_counts"]
+    longest = max(api["reason_counts"].values())
+    for code, n, width in bars:
+        assert (width > 0) == (n > 0), code
+        if n == longest:
+            assert width == max(w for _, _, w in bars)
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "niet-gevonden.png"), full_page=True)
+    # From the list to the candidate.
+    first.get_by_role("link").first.click()
+    page.get_by_role("heading", name=f"Kandidaat {api['data'][0]['candidate_id']}").wait_for()

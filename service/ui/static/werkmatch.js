@@ -12,6 +12,7 @@
     [/^\/vacature\/([^/]+)\/([^/]+)$/, (m) => `/ui/f/vacancies/${m[1]}/${m[2]}`],
     [/^\/kandidaat\/([^/]+)$/, (m) => `/ui/f/candidates/${m[1]}`],
     [/^\/nieuw$/, () => "/ui/f/new-matches"],
+    [/^\/niet-gevonden$/, () => "/ui/f/unmatched"],
   ];
 
   function fragmentUrl(hash) {
