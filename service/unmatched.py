@@ -243,6 +243,7 @@ def unmatched_report(
     scope: CandidateScope,
     *,
     caseworker_id: str | None = None,
+    organisation_id: str | None = None,
     client_group: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -252,6 +253,8 @@ def unmatched_report(
     filters: list[Any] = []
     if caseworker_id is not None:
         filters.append(col(Candidate.caseworker_id) == caseworker_id)
+    if organisation_id is not None:
+        filters.append(col(Candidate.organisation_id) == organisation_id)
     if client_group is not None:
         filters.append(col(Candidate.client_group) == client_group)
     run_id = latest_success(session)

@@ -108,6 +108,13 @@ def unmatched(
     caseworker_id: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="Only this caseworker's candidates.")
     ] = None,
+    organisation_id: Annotated[
+        str | None,
+        Query(
+            pattern=ID_PATTERN,
+            description="Only this organisation's candidates (within the key's own scope).",
+        ),
+    ] = None,
     client_group: Annotated[
         ClientGroup | None, Query(description="Only candidates of this client group.")
     ] = None,
@@ -124,6 +131,7 @@ def unmatched(
         session,
         scope,
         caseworker_id=caseworker_id,
+        organisation_id=organisation_id,
         client_group=client_group,
         limit=limit,
         offset=offset,

@@ -144,6 +144,7 @@ def test_no_run_yet_and_bad_input(client: TestClient) -> None:
         ({"offset": -1}, "offset"),
         ({"caseworker_id": "bad id!"}, "caseworker_id"),
         ({"client_group": "iedereen"}, "client_group"),
+        ({"organisation_id": "bad id!"}, "organisation_id"),
         ({"organisation": "x"}, "organisation"),
     ]:
         resp = client.get(URL, params=params)
@@ -213,7 +214,9 @@ def test_each_reason_after_a_rematch_run(world: TestClient, settings: Settings) 
     _page_lists_a_caseworkers_unmatched_with_a_chart_of_reasons(world)
 
 
-def test_filters_paging_and_what_changes_after_the_run(world: TestClient) -> None:
+def test_filters_paging_and_what_changes_after_the_run(
+    world: TestClient, settings: Settings
+) -> None:
     _rematch(world)
     whole = world.get(URL, params={"limit": 200}).json()
     ids = [i["candidate_id"] for i in whole["data"]]
@@ -229,6 +232,7 @@ def test_filters_paging_and_what_changes_after_the_run(world: TestClient) -> Non
     assert [i["candidate_id"] for i in groeien["data"]] == ["c-nolicence"]
     assert groeien["client_group_counts"]["groeien"] == 1
     assert groeien["client_group_counts"]["matchen"] == 0
+    _organisation_filter_and_bound_keys(world, settings)
 
     # A candidate added after the run was not in it: not reported until the next run.
     late = candidate(CATERING_CV, desired_occupations=[], caseworker_id="cw-2", **ROTTERDAM)
@@ -241,6 +245,28 @@ def test_filters_paging_and_what_changes_after_the_run(world: TestClient) -> Non
     gone = {**PEOPLE["e-bare"][0], "active": False}
     assert world.put("/v1/candidates/e-bare", json=gone).status_code == 200
     assert "e-bare" not in {i["candidate_id"] for i in world.get(URL).json()["data"]}
+
+
+def _organisation_filter_and_bound_keys(world: TestClient, settings: Settings) -> None:
+    """An admin files two candidates under organisation gem-a; the filter and keys bound to an
+    organisation see only theirs (who is listed still comes from the run)."""
+    for cid in ("b-far", "d-hours"):
+        body = {**PEOPLE[cid][0], "organisation_id": "gem-a"}
+        assert world.put(f"/v1/candidates/{cid}", json=body).status_code == 200, cid
+    gem_a = world.get(URL, params={"organisation_id": "gem-a"}).json()
+    assert [i["candidate_id"] for i in gem_a["data"]] == ["b-far", "d-hours"]
+    assert gem_a["active_candidates"] == 2
+    url = settings.resolved_database_url()
+    bound_a = bearer(make_token(url, "director", organisation_id="gem-a"))
+    mine = world.get(URL, params={"limit": 200}, headers=bound_a).json()
+    assert [i["candidate_id"] for i in mine["data"]] == ["b-far", "d-hours"]
+    bound_b = bearer(make_token(url, "director", organisation_id="gem-b"))
+    for params in ({}, {"organisation_id": "gem-a"}):
+        other = world.get(URL, params=params, headers=bound_b).json()
+        assert (other["active_candidates"], other["count"], other["data"]) == (0, 0, []), params
+    for cid in ("b-far", "d-hours"):  # back as they were, for the rest of the test
+        body = {**PEOPLE[cid][0], "organisation_id": None}
+        assert world.put(f"/v1/candidates/{cid}", json=body).status_code == 200, cid
 
 
 def _caseload_limited_key_sees_its_caseload_only(world: TestClient, settings: Settings) -> None:
