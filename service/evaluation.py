@@ -163,8 +163,11 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
             scored = score_pool(
                 coll.store, q.side, np.array([pool[t].id for t in targets], np.int64), cosines
             )
+            signals = scored.signals.copy()
+            # the raw cosine: the modes apply the model's calibration themselves
+            signals[:, SIGNALS.index("semantic")] = np.clip(cosines, 0.0, 1.0)
             # rounded as the answers show them
-            values = [[round(x, 4) for x in row] for row in scored.signals.tolist()]
+            values = [[round(x, 4) for x in row] for row in signals.tolist()]
             rows[direction][query] = (targets, np.asarray(values, dtype=float).reshape(-1, 3))
     return SignalTable(rows, qrels, skipped, loading)
 
@@ -310,8 +313,11 @@ def fit_calibration(
             if len(signals)
         )
     ]
-    free = [k for k in SIGNALS if k not in idle]
-    fixed = {k: WEIGHTS[k] for k in idle}
+    # The evaluation sets state no occupations, so the occupation signal is (nearly) idle there
+    # and its weight is kept, as in fit_weights; only the floor and the semantic/lexical split
+    # are fitted.
+    fixed = {k: WEIGHTS[k] for k in (*idle, "occupation")}
+    free = [k for k in SIGNALS if k not in fixed]
     mass = 1.0 - sum(fixed.values())
     n = round(1 / step)
     best: tuple[float, Calibration, dict[str, float]] = (-np.inf, Calibration(dict(WEIGHTS)), {})

@@ -148,7 +148,7 @@ def test_build_esco_nl_splits_occupations(tmp_path: Path) -> None:
     tuning = tmp_path / "esco-nl-tuning"
     cands = [json.loads(x) for x in (tuning / "candidates.jsonl").read_text().splitlines()]
     vacs = [json.loads(x) for x in (tuning / "vacancies.jsonl").read_text().splitlines()]
-    assert cands[0]["cv_text"].startswith("Werkervaring:\n- ") and vacs[0]["title"] == ""
+    assert cands[0]["cv_text"].startswith("Werkervaring:\n- ") and vacs[0]["title"] == "Vacature"
     test_ids = (tmp_path / "esco-nl-test" / "candidates.jsonl").read_text()
     assert not any(c["external_id"] in test_ids for c in cands)  # no leak between parts
     qrels = read_qrels(tuning / "qrels.tsv")
@@ -228,7 +228,7 @@ def test_build_esco_hard_variants(tmp_path: Path) -> None:
         assert len(vacs) == n
         for v in vacs:  # the occupation's own name is gone from its vacancy text
             record = by_id[v["external_id"][2:]]
-            assert v["title"] == "" and v["description"]
+            assert v["title"] == "Vacature" and v["description"]
             assert record.preferred_label.lower() not in v["description"].lower()
         shared = (tmp_path / "out" / f"esco-en-nl-{part}" / "vacancies.jsonl").read_text()
         assert (

@@ -15,6 +15,8 @@ from matching.ranking import (
     calibration_for,
     load_weights,
     model_key,
+    semantic_signal,
+    use_calibration,
 )
 
 
@@ -73,3 +75,24 @@ def test_shipped_calibrations_are_valid() -> None:
     for key in json.loads(WEIGHTS_FILE.read_text()).get("models", {}):
         cal = calibration_for(key + "@x")
         assert sum(cal.weights.values()) == pytest.approx(1.0)
+
+
+def test_use_calibration_rescales_every_semantic_score(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    e5 = {"semantic": 0.6, "lexical": 0.15, "occupation": 0.25}
+    path.write_text(
+        json.dumps(
+            {"weights": dict(WEIGHTS), "models": {"e5": {"weights": e5, "semantic_floor": 0.5}}}
+        )
+    )
+    before = dict(WEIGHTS)
+    try:
+        use_calibration("e5@1", path)
+        assert WEIGHTS == e5  # updated in place: importers of WEIGHTS see it
+        np.testing.assert_allclose(semantic_signal(np.array([0.4, 0.75, 1.2])), [0, 0.5, 1])
+        use_calibration("other-model@1", path)  # no entry: the top-level weights, no floor
+        assert WEIGHTS == before
+        np.testing.assert_allclose(semantic_signal(np.array([-0.1, 0.75])), [0, 0.75])
+    finally:
+        use_calibration("reset@0")
+    assert WEIGHTS == before
