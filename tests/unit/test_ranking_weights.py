@@ -88,11 +88,11 @@ def test_use_calibration_rescales_every_semantic_score(tmp_path: Path) -> None:
     before = dict(WEIGHTS)
     try:
         use_calibration("e5@1", path)
-        assert WEIGHTS == e5  # updated in place: importers of WEIGHTS see it
+        assert e5 == WEIGHTS  # updated in place: importers of WEIGHTS see it
         np.testing.assert_allclose(semantic_signal(np.array([0.4, 0.75, 1.2])), [0, 0.5, 1])
         use_calibration("other-model@1", path)  # no entry: the top-level weights, no floor
-        assert WEIGHTS == before
+        assert before == WEIGHTS
         np.testing.assert_allclose(semantic_signal(np.array([-0.1, 0.75])), [0, 0.75])
     finally:
         use_calibration("reset@0")
-    assert WEIGHTS == before
+    assert before == WEIGHTS
