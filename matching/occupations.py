@@ -309,8 +309,8 @@ class FusionWeights:
     """How the string normaliser's concept scores and an encoder's combine (``fuse_scores``);
     chosen on the MELO ``nld_q_nl_c_nl`` tuning half (docs/evaluation.md)."""
 
-    dense: float = 0.5
-    dense_floor: float = 0.8
+    dense: float = 0.7
+    dense_floor: float = 0.85
 
 
 def fuse_scores(
