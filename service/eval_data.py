@@ -11,6 +11,11 @@ from the external data, each split into a ``tuning`` and a ``test`` folder.
   *LLM-generated* first-person ``synthetic_query`` sentence. Relevance: its own posting 2, a
   posting with the same ESCO code 1.
 
+- ``esco-hard`` (``build_esco_hard``): three harder variants of esco-nl whose vacancies lose
+  every sentence naming the occupation; CVs as a label list (``esco-nl-noname``), as Dutch prose
+  (``esco-nl-prose``) and as English prose from the ESCO English skill profiles
+  (``esco-en-nl``).
+
 Both directions are queried (``vacancy`` and ``candidate``). Occupations / postings are split
 into the two parts by a fixed hash of their id, so a part's candidates and vacancies never
 leak into the other part.
