@@ -24,9 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from matching.embedder import Encoder
-from matching.occupations import NormalizerWeights, OccupationConcept, OccupationNormalizer
+from matching.occupations import (
+    FusionWeights,
+    NormalizerWeights,
+    OccupationConcept,
+    OccupationNormalizer,
+    fuse_scores,
+)
 
-__all__ = ["MeloSet", "dense_scores", "evaluate", "load_melo", "query_part"]
+__all__ = ["MeloSet", "dense_scores", "evaluate", "fused_scores", "load_melo", "query_part"]
 
 _LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 REQUIRED_FILES = ("queries.tsv", "corpus_elements.tsv", "annotations.tsv", "concept_mapping.tsv")
@@ -122,6 +128,15 @@ def dense_scores(data: MeloSet, encoder: Encoder) -> np.ndarray:
         sims = query_vectors[start : start + 512] @ label_vectors.T
         out[start : start + 512] = np.maximum.reduceat(sims, starts, axis=1)
     return out
+
+
+def fused_scores(
+    data: MeloSet, encoder: Encoder, fusion: FusionWeights | None = None
+) -> np.ndarray:
+    """(queries × concepts) scores of the string normaliser fused with ``dense_scores``
+    (:func:`matching.occupations.fuse_scores`)."""
+    strings = OccupationNormalizer(data.concepts).concept_scores([t for _, t in data.queries])
+    return fuse_scores(strings, dense_scores(data, encoder), fusion)
 
 
 def evaluate(

@@ -34,10 +34,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from matching.text import COMPOUND_HEADS, GENERIC_TERMS, normalize_title
 
 __all__ = [
+    "FusionWeights",
     "NormalizerWeights",
     "OccupationConcept",
     "OccupationHit",
     "OccupationNormalizer",
+    "fuse_scores",
     "title_words",
 ]
 
@@ -363,3 +365,31 @@ class OccupationNormalizer:
 
 def _identity(tokens: list[str]) -> list[str]:
     return tokens
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How the string normaliser's concept scores and an encoder's combine (``fuse_scores``);
+    chosen on the MELO ``nld_q_nl_c_nl`` tuning half (docs/evaluation.md)."""
+
+    dense: float = 0.7
+    dense_floor: float = 0.85
+
+
+def fuse_scores(
+    string_scores: np.ndarray, dense_scores: np.ndarray, fusion: FusionWeights | None = None
+) -> np.ndarray:
+    """(titles × concepts) fused scores, float64.
+
+    ``string_scores`` are :meth:`OccupationNormalizer.concept_scores`; ``dense_scores`` the
+    cosine of a title's vector and each concept's nearest label vector. The cosine is rescaled
+    monotonically to ``clip((cosine - dense_floor) / (1 - dense_floor), 0, 1)`` (an encoder's
+    cosines of unrelated short texts sit far above 0), then
+    ``(1 - dense) · string + dense · rescaled``. Both inputs must have the same shape.
+    """
+    fusion = fusion or FusionWeights()
+    if string_scores.shape != dense_scores.shape:
+        raise ValueError("string and dense scores must have the same shape")
+    span = 1.0 - fusion.dense_floor
+    rescaled = np.clip((dense_scores.astype(np.float64) - fusion.dense_floor) / span, 0.0, 1.0)
+    return (1.0 - fusion.dense) * string_scores + fusion.dense * rescaled

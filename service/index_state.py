@@ -64,6 +64,7 @@ from matching.profiles import (
     make_side,
     resolve_location,
 )
+from matching.ranking import use_calibration
 from service import snapshot as snap
 from service.crud import CANDIDATES, ERASED_IN_SESSION, VACANCIES, Kind
 from service.errors import WerkmatchError
@@ -173,6 +174,7 @@ class IndexState:
     ) -> None:
         self.engine = engine
         self.encoder = encoder
+        use_calibration(encoder.model_id)  # the fused score is calibrated per model
         self.locator = locator
         self.focus_threshold = focus_threshold
         self.spec = spec or IndexSpec()

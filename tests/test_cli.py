@@ -274,13 +274,21 @@ def test_eval_occupations_dense_ranks_by_the_configured_model(
         encoding="utf-8",
     )
     monkeypatch.setenv("WERKMATCH_MODEL", model)
+    monkeypatch.setenv("WERKMATCH_EVAL_CACHE", str(tmp_path / "cache"))
     get_settings.cache_clear()
     try:
         result = runner.invoke(
             app, ["eval-occupations", str(folder), str(folder), "--dense", "--json"]
         )
+        fused = runner.invoke(app, ["eval-occupations", str(folder), "--fused", "--json"])
+        both = runner.invoke(app, ["eval-occupations", str(folder), "--fused", "--dense"])
     finally:
         get_settings.cache_clear()
+    assert both.exit_code == 2 and "exclude each other" in both.output
+    assert fused.exit_code == 0, fused.output
+    fused_out = json.loads(fused.output.strip().splitlines()[-1])
+    assert fused_out["ranking"] == "fused" and fused_out["recall@10"] == 1.0
+    assert list((tmp_path / "cache").glob("*/*.npz"))  # the label vectors were cached
     assert result.exit_code == 0, result.output
     first, out = (json.loads(line) for line in result.output.strip().splitlines()[-2:])
     assert {k: v for k, v in first.items() if k != "seconds"} == {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -12,8 +13,20 @@ from typer.testing import CliRunner
 from matching.embedder import Encoder
 from matching.ranking import WEIGHTS
 from service.cli import app
-from service.eval_data import build_esco_nl, build_hahu_en
-from service.evaluation import compute_signals, evaluate_signals, fit_weights, read_qrels
+from service.eval_data import (
+    HARD_VARIANTS,
+    build_esco_hard,
+    build_esco_nl,
+    build_hahu_en,
+    strip_names,
+)
+from service.evaluation import (
+    compute_signals,
+    evaluate_signals,
+    fit_calibration,
+    fit_weights,
+    read_qrels,
+)
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, FORKLIFT_VACANCY
 
 runner = CliRunner()
@@ -71,7 +84,10 @@ def test_eval_metrics_follow_the_ranking(tmp_path: Path, encoder: Encoder) -> No
     assert result["recall@10"] == 1.0 and result["ndcg@10"] < 1.0
 
 
-def test_eval_command_json_and_bad_input(tmp_path: Path, encoder: Encoder) -> None:
+def test_eval_command_json_and_bad_input(
+    tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WERKMATCH_EVAL_CACHE", str(tmp_path / "cache"))
     folder = _folder(tmp_path)
     result = runner.invoke(app, ["eval", str(folder), "--json", "--mode", "lexical"])
     assert result.exit_code == 0, result.output
@@ -80,8 +96,13 @@ def test_eval_command_json_and_bad_input(tmp_path: Path, encoder: Encoder) -> No
     assert set(out) >= {"dataset", "queries", "ndcg@10", "recall@10", "recall@50", "by_direction"}
     compare = runner.invoke(app, ["eval", str(folder), "--compare", "--json"])
     assert compare.exit_code == 0, compare.output
-    modes = json.loads(compare.output.strip().splitlines()[-1])["modes"]
-    assert set(modes) == {"hybrid", "dense", "lexical", "occupation"}
+    compared = json.loads(compare.output.strip().splitlines()[-1])
+    assert set(compared["modes"]) == {"hybrid", "dense", "lexical", "occupation"}
+    assert compared["model"] == encoder.model_id and "semantic_floor" in compared
+    # the texts' vectors were cached by the first run, under the model's id
+    assert list((tmp_path / "cache").glob("*/*.npz"))
+    text = runner.invoke(app, ["eval", str(folder), "--compare"])
+    assert text.exit_code == 0 and "hybrid >= best single" in text.output, text.output
     assert runner.invoke(app, ["eval", str(folder), "--mode", "magic"]).exit_code == 2
     missing = runner.invoke(app, ["eval", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such folder" in missing.output
@@ -127,7 +148,7 @@ def test_build_esco_nl_splits_occupations(tmp_path: Path) -> None:
     tuning = tmp_path / "esco-nl-tuning"
     cands = [json.loads(x) for x in (tuning / "candidates.jsonl").read_text().splitlines()]
     vacs = [json.loads(x) for x in (tuning / "vacancies.jsonl").read_text().splitlines()]
-    assert cands[0]["cv_text"].startswith("Werkervaring:\n- ") and vacs[0]["title"] == ""
+    assert cands[0]["cv_text"].startswith("Werkervaring:\n- ") and vacs[0]["title"] == "Vacature"
     test_ids = (tmp_path / "esco-nl-test" / "candidates.jsonl").read_text()
     assert not any(c["external_id"] in test_ids for c in cands)  # no leak between parts
     qrels = read_qrels(tuning / "qrels.tsv")
@@ -155,3 +176,63 @@ def test_build_hahu_en_uses_the_synthetic_query_as_cv(tmp_path: Path) -> None:
     assert counts["tuning"] + counts["test"] == 8
     readme = (tmp_path / "out" / "hahu-en-test" / "README.md").read_text()
     assert "LLM-made proxy" in readme
+
+
+def test_fit_calibration_prefers_the_signal_that_ranks(tmp_path: Path, encoder: Encoder) -> None:
+    table = compute_signals(_folder(tmp_path), encoder)
+    calibration, record = fit_calibration([table], step=0.5, floors=(0.0, 0.5))
+    assert record["mean_ndcg@10"] == 1.0 and record["mean_shortfall"] == 0.0
+    assert sum(calibration.weights.values()) == pytest.approx(1.0)
+    assert calibration.semantic_floor in (0.0, 0.5)
+    assert calibration.weights["occupation"] == WEIGHTS["occupation"]  # idle: not fitted
+
+
+def test_strip_names_drops_the_sentences_naming_the_occupation() -> None:
+    text = (
+        "Medisch schrijvers produceren medische documenten. Zij werken met artsen. "
+        "Een medisch schrijver test niets."
+    )
+    assert strip_names(text, ["medisch schrijver"]) == "Zij werken met artsen."
+    assert strip_names("Koks koken.", ["kok"]) == ""
+
+
+def test_build_esco_hard_variants(tmp_path: Path) -> None:
+    from matching.esco import read_esco
+
+    records = read_esco(ESCO_SUBSET)
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "occupation_uri": r.uri,
+                    "occupation_name": f" occupation {i} ",
+                    "essential_skills": ["skill a", "skill b", "skill c", "skill d"],
+                }
+            )
+            + "\n"
+            for i, r in enumerate(records)
+        )
+    )
+    counts = build_esco_hard(ESCO_SUBSET, profiles, tmp_path / "out", per_part=50)
+    assert set(counts) == set(HARD_VARIANTS)
+    assert sum(counts["esco-en-nl"].values()) > 0
+    by_id = {hashlib.sha256(r.uri.encode()).hexdigest()[:12]: r for r in records}
+    for part, n in counts["esco-nl-noname"].items():
+        vacs = [
+            json.loads(x)
+            for x in (tmp_path / "out" / f"esco-nl-noname-{part}" / "vacancies.jsonl")
+            .read_text()
+            .splitlines()
+        ]
+        assert len(vacs) == n
+        for v in vacs:  # the occupation's own name is gone from its vacancy text
+            record = by_id[v["external_id"][2:]]
+            assert v["title"] == "Vacature" and v["description"]
+            assert record.preferred_label.lower() not in v["description"].lower()
+        shared = (tmp_path / "out" / f"esco-en-nl-{part}" / "vacancies.jsonl").read_text()
+        assert (
+            shared == (tmp_path / "out" / f"esco-nl-prose-{part}" / "vacancies.jsonl").read_text()
+        )
+        cvs = (tmp_path / "out" / f"esco-en-nl-{part}" / "candidates.jsonl").read_text()
+        assert "I have worked as a occupation" in cvs and "skill a" in cvs

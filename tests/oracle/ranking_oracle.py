@@ -24,6 +24,7 @@ from matching.ranking import (
     _occupation,
     distance_between,
     explained,
+    semantic_signal,
     shared_focus,
 )
 
@@ -79,7 +80,7 @@ def vacancy_passes(
 
 def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool) -> Any:
     """The three signals of a pair and the evidence behind them (shared by score and explain)."""
-    semantic = max(0.0, min(1.0, cosine))
+    semantic = float(semantic_signal(cosine))
     lexical, shared = _lexical(vacancy_side, cand_side)
     occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
     esco, esco_line = _esco(vacancy_side, cand_side)

@@ -174,3 +174,18 @@ def test_melo_loader_rejects_incomplete_folders(tmp_path: Path) -> None:
     (folder / "concept_mapping.tsv").unlink()
     with pytest.raises(ValueError, match=r"missing concept_mapping\.tsv"):
         load_melo(folder)
+
+
+def test_fuse_scores_rescales_the_cosine_above_its_floor() -> None:
+    import numpy as np
+
+    from matching.occupations import FusionWeights, fuse_scores
+
+    strings = np.array([[0.6, 0.5, 0.0]])
+    cosines = np.array([[0.80, 0.95, 0.84]])
+    fused = fuse_scores(strings, cosines, FusionWeights(dense=0.5, dense_floor=0.85))
+    # below the floor the cosine adds nothing; above it, its share of the way to 1
+    np.testing.assert_allclose(fused, [[0.3, 0.25 + 0.5 * (0.1 / 0.15), 0.0]])
+    assert fused.argmax() == 1  # the encoder's confident pick overtakes the string's
+    with pytest.raises(ValueError, match="same shape"):
+        fuse_scores(strings, cosines[:, :2])

@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from matching.ranking import SIGNALS, WEIGHTS, WEIGHTS_FILE, load_weights
+from matching.ranking import (
+    SIGNALS,
+    WEIGHTS,
+    WEIGHTS_FILE,
+    calibration_for,
+    load_weights,
+    model_key,
+    semantic_signal,
+    use_calibration,
+)
 
 
 def test_shipped_weights_are_valid() -> None:
@@ -28,3 +38,61 @@ def test_bad_weight_files_are_refused(tmp_path: Path, weights: dict) -> None:
     path.write_text(json.dumps({"weights": weights}))
     with pytest.raises(ValueError):
         load_weights(path)
+
+
+def test_calibration_per_model(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    top = {"semantic": 0.45, "lexical": 0.3, "occupation": 0.25}
+    e5 = {"semantic": 0.6, "lexical": 0.15, "occupation": 0.25}
+    path.write_text(
+        json.dumps({"weights": top, "models": {"e5+query": {"weights": e5, "semantic_floor": 0.8}}})
+    )
+    cal = calibration_for("e5+query@abc", path)
+    assert cal.weights == e5 and cal.semantic_floor == 0.8
+    np.testing.assert_allclose(cal.semantic(np.array([0.7, 0.8, 0.9, 1.0])), [0, 0, 0.5, 1])
+    fallback = calibration_for("minilm@abc", path)
+    assert fallback.weights == top and fallback.semantic_floor == 0.0
+    assert model_key("multilingual-e5-small-q4+query@0123") == "multilingual-e5-small-q4+query"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"weights": {"semantic": 0.5, "lexical": 0.5}},
+        {"weights": {"semantic": 0.5, "lexical": 0.3, "occupation": 0.3}},
+        {"weights": {"semantic": 0.5, "lexical": 0.25, "occupation": 0.25}, "semantic_floor": 1},
+        {"weights": {"semantic": 0.5, "lexical": 0.25, "occupation": 0.25}, "semantic_floor": -0.1},
+    ],
+)
+def test_bad_calibrations_are_refused(tmp_path: Path, entry: dict) -> None:
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"weights": dict(WEIGHTS), "models": {"m": entry}}))
+    with pytest.raises(ValueError):
+        calibration_for("m@1", path)
+
+
+def test_shipped_calibrations_are_valid() -> None:
+    for key in json.loads(WEIGHTS_FILE.read_text()).get("models", {}):
+        cal = calibration_for(key + "@x")
+        assert sum(cal.weights.values()) == pytest.approx(1.0)
+
+
+def test_use_calibration_rescales_every_semantic_score(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    e5 = {"semantic": 0.6, "lexical": 0.15, "occupation": 0.25}
+    path.write_text(
+        json.dumps(
+            {"weights": dict(WEIGHTS), "models": {"e5": {"weights": e5, "semantic_floor": 0.5}}}
+        )
+    )
+    before = dict(WEIGHTS)
+    try:
+        use_calibration("e5@1", path)
+        assert e5 == WEIGHTS  # updated in place: importers of WEIGHTS see it
+        np.testing.assert_allclose(semantic_signal(np.array([0.4, 0.75, 1.2])), [0, 0.5, 1])
+        use_calibration("other-model@1", path)  # no entry: the top-level weights, no floor
+        assert before == WEIGHTS
+        np.testing.assert_allclose(semantic_signal(np.array([-0.1, 0.75])), [0, 0.75])
+    finally:
+        use_calibration("reset@0")
+    assert before == WEIGHTS
