@@ -10,10 +10,12 @@ the candidates the answer showed (or, for a refusal or a miss, one record of the
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +33,7 @@ from service.db import make_engine
 from service.security_models import AuditEvent
 from service.tenancy import CandidateScopeDep, candidate_scope
 from tests.auth import bearer, make_token
+from tests.databases import BACKENDS, copy_database, copy_source, drop_database
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 
 ALL = frozenset({"k-1", "k-2", "k-3", "k-4"})
@@ -57,8 +60,46 @@ class World:
     url: str
 
 
+@dataclass(frozen=True)
+class Built:
+    """The world as built once per backend: its database and data folder, copied per test."""
+
+    database: Path | str  # a SQLite file, or a PostgreSQL database name (a template)
+    data_dir: Path
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> Iterator[Built]:
+    """Four candidates in two caseloads, two vacancies, a finished rematch run and a key of
+    each kind, built once per backend (the rematch run makes it the slow part)."""
+    folder = tmp_path_factory.mktemp("scope-world")
+    template = "sqlite_template" if request.param == "sqlite" else "pg_template"
+    url = copy_database(request.getfixturevalue(template), folder)
+    try:
+        settings = Settings(database_url=url, data_dir=folder / "data")
+        yield Built(copy_source(url), settings.data_dir, _build(settings, encoder))
+    finally:
+        drop_database(url)
+
+
 @pytest.fixture
-def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
+def world(built: Built, encoder: Encoder, tmp_path: Path) -> Iterator[World]:
+    """A copy of the built world (database and data folder) for one test, with its own app: the
+    calls of a test change its copy only."""
+    url = copy_database(built.database, tmp_path)
+    try:
+        settings = Settings(database_url=url, data_dir=tmp_path / "data")
+        shutil.copytree(built.data_dir, settings.data_dir)
+        with TestClient(create_app(settings, encoder)) as client:
+            yield World(client, built.headers, url)
+    finally:
+        drop_database(url)
+
+
+def _build(settings: Settings, encoder: Encoder) -> dict[str, dict[str, str]]:
     url = settings.resolved_database_url()
     headers = {}
     for name, (role, cw, _) in KEYS.items():
@@ -102,7 +143,7 @@ def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
         while client.get(f"/v1/rematch-runs/{run_id}", headers=admin).json()["state"] == "running":
             assert time.monotonic() < deadline, "rematch run did not finish"
             time.sleep(0.1)
-        yield World(client, headers, url)
+    return headers
 
 
 def _shown(resp: httpx.Response) -> set[str]:
