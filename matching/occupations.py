@@ -340,11 +340,10 @@ class OccupationNormalizer:
         best_score = np.full(len(self.concepts), -np.inf)
         # Labels are grouped by concept in order, so the first maximum is the earliest label.
         order = np.lexsort((np.arange(len(label_scores)), -label_scores))
-        for li in order:
-            ci = self._owner[li]
-            if best_label[ci] < 0:
-                best_label[ci] = li
-                best_score[ci] = label_scores[li]
+        # Each concept's best label is its first in that order (np.unique gives first indices).
+        owners, first = np.unique(self._owner[order], return_index=True)
+        best_label[owners] = order[first]
+        best_score[owners] = label_scores[order[first]]
         ranked = np.argsort(-best_score, kind="stable")[:limit]
         hits = []
         for ci in ranked:

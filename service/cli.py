@@ -212,8 +212,10 @@ def demo(
     started = time.perf_counter()
     result: dict[str, object] = {}
     with session:
+        stored_before = crud.count_rows(session)
         # The taxonomy first, so that the demo rows get their ESCO links as they are written.
         esco = import_occupations(session, read_esco(BUNDLED_ESCO_NL))
+        occupations = OccupationIndex()  # its normaliser is built once, for both imports
         result["esco_occupations"] = sum(esco.values())
         for f in focus_occupations():
             crud.upsert_focus(
@@ -232,6 +234,7 @@ def demo(
                 lines=[json.dumps(r) for r in rows],
                 encoder=encoder,
                 batch_size=max(settings.embed_batch_size * 2, 16),
+                occupations=occupations,
             )
             if report.rejected:
                 _fail(f"demo {name} rejected: {report.rejected[:3]}")
@@ -240,9 +243,10 @@ def demo(
                 + report.summary()["updated"]
                 + report.summary()["unchanged"]
             )
-        if esco["created"] or esco["updated"]:
-            # rows stored before the taxonomy changed (unchanged by this run) are linked again
-            relink_all(session, OccupationIndex())
+        if (esco["created"] or esco["updated"]) and stored_before:
+            # rows stored before the taxonomy changed (unchanged by this run) are linked again;
+            # rows this run wrote were linked with the new taxonomy already
+            relink_all(session, occupations)
     result["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         typer.echo(json.dumps(result))

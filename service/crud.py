@@ -515,6 +515,14 @@ def list_rows(
     return list(rows), int(total)
 
 
+def count_rows(session: Session) -> int:
+    """How many candidates and vacancies are stored."""
+    return sum(
+        int(session.exec(select(func.count()).select_from(kind.table)).one())
+        for kind in (CANDIDATES, VACANCIES)
+    )
+
+
 def stale_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
     """Ids of rows without a vector of ``model_id`` (new model, or never embedded)."""
     emb = kind.embedding

@@ -138,10 +138,15 @@ def import_lines(
     batch_size: int = 64,
     default_employer: str | None = None,
     progress: Callable[[int], None] | None = None,
+    occupations: OccupationIndex | None = None,
 ) -> ImportReport:
-    """Validate and upsert every line; returns counts and the rejected lines with reasons."""
+    """Validate and upsert every line; returns counts and the rejected lines with reasons.
+
+    ``occupations``: the ESCO normaliser holder to link rows with (a fresh one when None); pass
+    one to share it between imports.
+    """
     report = ImportReport()
-    occupations = OccupationIndex()  # one normaliser for the whole import
+    occupations = occupations or OccupationIndex()  # one normaliser for the whole import
     parsed: list[tuple[int, tuple[dict[str, str], BaseModel]]] = []
     seen: dict[tuple[str, ...], int] = {}
     for number, raw in enumerate(lines, start=1):

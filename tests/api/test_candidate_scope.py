@@ -16,13 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
@@ -34,7 +34,7 @@ from service.db import make_engine
 from service.security_models import AuditEvent
 from service.tenancy import CandidateScopeDep, candidate_scope
 from tests.auth import bearer, make_token
-from tests.conftest import PG_URL
+from tests.databases import BACKENDS, copy_database, copy_source, drop_database
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 
 ALL = frozenset({"k-1", "k-2", "k-3", "k-4"})
@@ -87,31 +87,83 @@ def _build(client: TestClient, admin: dict[str, str], bodies: dict[str, dict[str
         time.sleep(0.1)
 
 
-@pytest.fixture
-def world(settings: Settings, encoder: Encoder) -> Iterator[World]:
-    url = settings.resolved_database_url()
-    headers = {}
-    for name, (role, cw, _) in KEYS.items():
-        extra: dict[str, Any] = {"caseworker_id": cw} if cw else {}
-        if role == "employer":
-            extra = {"employer_id": "emp-a"}
-        headers[name] = bearer(make_token(url, role, **extra))
-    with TestClient(create_app(settings, encoder)) as client:
-        admin = headers["admin"]
-        bodies = {
-            "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1"),
-            "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2"),
-            "k-3": candidate(CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"]),
-            # incomplete: no occupation, hours or ladder step, so it is in the report
-            "k-4": {
-                "cv_text": CATERING_CV,
-                "caseworker_id": "cw-2",
-                "postcode": "3011AB",
-                "active": True,
-            },
+@dataclass(frozen=True)
+class Built:
+    """A world as built once per backend: its database and data folder, copied per test."""
+
+    database: Path | str  # a SQLite file, or a PostgreSQL database name (a template)
+    data_dir: Path
+    headers: dict[str, dict[str, str]]
+
+
+def _built(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    encoder: Encoder,
+    keys: dict[str, tuple[str, dict[str, str]]],
+    bodies: dict[str, dict[str, Any]],
+) -> Iterator[Built]:
+    """Build a world once (keys of ``keys``: name -> (role, binding); the candidates of
+    ``bodies``, the two vacancies and a finished rematch run) on the fixture's backend."""
+    folder = tmp_path_factory.mktemp("scope-world")
+    template = "sqlite_template" if request.param == "sqlite" else "pg_template"
+    url = copy_database(request.getfixturevalue(template), folder)
+    try:
+        settings = Settings(database_url=url, data_dir=folder / "data")
+        headers = {
+            name: bearer(make_token(url, role, **bound)) for name, (role, bound) in keys.items()
         }
-        _build(client, admin, bodies)
-        yield World(client, headers, url)
+        with TestClient(create_app(settings, encoder)) as client:
+            _build(client, headers["admin"], bodies)
+        yield Built(copy_source(url), settings.data_dir, headers)
+    finally:
+        drop_database(url)
+
+
+def _copy(built: Built, encoder: Encoder, tmp_path: Path) -> Iterator[World]:
+    """A copy of a built world (database and data folder) for one test, with its own app: the
+    calls of a test change its copy only."""
+    url = copy_database(built.database, tmp_path)
+    try:
+        settings = Settings(database_url=url, data_dir=tmp_path / "data")
+        shutil.copytree(built.data_dir, settings.data_dir)
+        with TestClient(create_app(settings, encoder)) as client:
+            yield World(client, built.headers, url)
+    finally:
+        drop_database(url)
+
+
+def _key_binding(role: str, cw: str | None) -> dict[str, str]:
+    if role == "employer":
+        return {"employer_id": "emp-a"}
+    return {"caseworker_id": cw} if cw else {}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def built(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> Iterator[Built]:
+    """Four candidates in two caseloads, two vacancies, a finished rematch run and a key of
+    each kind, built once per backend (the rematch run makes it the slow part)."""
+    keys = {name: (role, _key_binding(role, cw)) for name, (role, cw, _) in KEYS.items()}
+    bodies = {
+        "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1"),
+        "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2"),
+        "k-3": candidate(CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"]),
+        # incomplete: no occupation, hours or ladder step, so it is in the report
+        "k-4": {
+            "cv_text": CATERING_CV,
+            "caseworker_id": "cw-2",
+            "postcode": "3011AB",
+            "active": True,
+        },
+    }
+    yield from _built(request, tmp_path_factory, encoder, keys, bodies)
+
+
+@pytest.fixture
+def world(built: Built, encoder: Encoder, tmp_path: Path) -> Iterator[World]:
+    yield from _copy(built, encoder, tmp_path)
 
 
 def _shown(resp: httpx.Response) -> set[str]:
@@ -398,59 +450,36 @@ ORG_CALLS: dict[tuple[str, str], list[Call]] = {
 }
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def org_world(
+@pytest.fixture(scope="module", params=BACKENDS)
+def org_built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
-) -> Iterator[World]:
+) -> Iterator[Built]:
     """Five candidates of two organisations (and one of none), two vacancies and a finished
     rematch run, built once per backend for the module."""
-    directory = tmp_path_factory.mktemp("org-world")
-    admin_engine = None
-    name = ""
-    if request.param == "sqlite":
-        target = directory / "werkmatch.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-        url = f"sqlite:///{target}"
-    else:
-        template = request.getfixturevalue("pg_template")
-        name = f"wm_org_{uuid.uuid4().hex[:12]}"
-        admin_engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        settings = Settings(database_url=url, data_dir=directory / "data")
-        headers = {
-            key: bearer(make_token(url, role, **bound))
-            for key, (role, bound, _) in ORG_KEYS.items()
-        }
-        with TestClient(create_app(settings, encoder)) as client:
-            org_a, org_b = {"organisation_id": "org-a"}, {"organisation_id": "org-b"}
-            bodies = {
-                "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1", **org_a),
-                "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2", **org_b),
-                "k-3": candidate(
-                    CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"], **org_b
-                ),
-                # incomplete: no occupation, hours or ladder step, so it is in the report
-                "k-4": {
-                    "cv_text": CATERING_CV,
-                    "caseworker_id": "cw-2",
-                    "postcode": "3011AB",
-                    "active": True,
-                    **org_a,
-                },
-                "k-5": candidate(FORKLIFT_CV + " Ook orderpicken.", caseworker_id="cw-1"),
-            }
-            _build(client, headers["admin"], bodies)
-            yield World(client, headers, url)
-    finally:
-        if admin_engine is not None:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin_engine.dispose()
+    keys = {key: (role, bound) for key, (role, bound, _) in ORG_KEYS.items()}
+    org_a, org_b = {"organisation_id": "org-a"}, {"organisation_id": "org-b"}
+    bodies = {
+        "k-1": candidate(FORKLIFT_CV, caseworker_id="cw-1", **org_a),
+        "k-2": candidate(FORKLIFT_CV + " Ook reachtruck.", caseworker_id="cw-2", **org_b),
+        "k-3": candidate(
+            CARE_CV, caseworker_id="cw-1", desired_occupations=["verzorgende IG"], **org_b
+        ),
+        # incomplete: no occupation, hours or ladder step, so it is in the report
+        "k-4": {
+            "cv_text": CATERING_CV,
+            "caseworker_id": "cw-2",
+            "postcode": "3011AB",
+            "active": True,
+            **org_a,
+        },
+        "k-5": candidate(FORKLIFT_CV + " Ook orderpicken.", caseworker_id="cw-1"),
+    }
+    yield from _built(request, tmp_path_factory, encoder, keys, bodies)
+
+
+@pytest.fixture
+def org_world(org_built: Built, encoder: Encoder, tmp_path: Path) -> Iterator[World]:
+    yield from _copy(org_built, encoder, tmp_path)
 
 
 def test_the_organisation_table_covers_every_audited_route() -> None:
