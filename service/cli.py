@@ -458,9 +458,9 @@ def bench(
         str,
         typer.Option(
             help="Sizes served by the real server from the database and then from a snapshot "
-            "(ready time, resident memory)."
+            "(ready time, resident memory); none unless given (`make bench`: 100000,1000000)."
         ),
-    ] = "100000,1000000",
+    ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per size.")] = False,
 ) -> None:
     """Benchmark index build, memory, query latency, recall, HTTP throughput and ingest."""

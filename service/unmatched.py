@@ -11,7 +11,6 @@ and from the run's stored matches (the candidate's own best-scored vacancy).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -24,7 +23,7 @@ from matching.rematch import FOR_CANDIDATE, FOR_VACANCY
 from matching.unmatched import FIT_COUNT, Diagnosis, diagnose
 from service.completeness import FIELDS, Missing, missing_fields
 from service.deps import AppState
-from service.models import Candidate, ClientGroup, Vacancy
+from service.models import Candidate, ClientGroup, UtcDateTime, Vacancy
 from service.rematch_models import MatchStatus, RematchMatch, RematchRun
 from service.rematch_runs import latest_success
 from service.tenancy import CandidateScope, employer_scope
@@ -86,7 +85,7 @@ class UnmatchedCandidate(BaseModel):
 class RunRef(BaseModel):
     run_id: int
     top_k: int
-    finished_at: datetime | None
+    finished_at: UtcDateTime | None
 
 
 class UnmatchedReport(BaseModel):

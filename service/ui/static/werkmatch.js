@@ -139,7 +139,13 @@
     odt: "application/vnd.oasis.opendocument.text",
     txt: "text/plain",
   };
-  const READ_ONLY = ["candidate_id", "created_at", "updated_at", "desired_occupations_esco"];
+  const READ_ONLY = [
+    "candidate_id",
+    "created_at",
+    "updated_at",
+    "desired_occupations_esco",
+    "inferred_occupations",
+  ];
   const suggestions = new Map();
 
   function cvType(file) {
