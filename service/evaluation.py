@@ -233,14 +233,9 @@ def evaluate_signals(
     }
 
 
-def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str, float], float]:
-    """Weights with the best mean nDCG@10 over ``tables`` (each table weighs the same).
-
-    A signal that is 0 on every pair of every table (e.g. occupation, when no data set has
-    desired occupations) says nothing about its weight: it keeps its configured weight, and the
-    other signals share the rest on a ``step`` grid. Returns the weights and that mean.
-    """
-    idle = [
+def _idle_signals(tables: list[SignalTable]) -> list[str]:
+    """The signals that are 0 on every pair of every table: they say nothing about a weight."""
+    return [
         k
         for j, k in enumerate(SIGNALS)
         if not any(
@@ -251,6 +246,16 @@ def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str
             if len(signals)
         )
     ]
+
+
+def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str, float], float]:
+    """Weights with the best mean nDCG@10 over ``tables`` (each table weighs the same).
+
+    A signal that is 0 on every pair of every table (e.g. occupation, when no data set has
+    desired occupations) says nothing about its weight: it keeps its configured weight, and the
+    other signals share the rest on a ``step`` grid. Returns the weights and that mean.
+    """
+    idle = _idle_signals(tables)
     free = [k for k in SIGNALS if k not in idle]
     fixed = {k: WEIGHTS[k] for k in idle}
     mass = 1.0 - sum(fixed.values())
@@ -302,17 +307,7 @@ def fit_calibration(
         max(float(evaluate_signals(t, m)["ndcg@10"]) for m in ("dense", "lexical", "occupation"))  # type: ignore[arg-type]
         for t in tables
     ]
-    idle = [
-        k
-        for j, k in enumerate(SIGNALS)
-        if not any(
-            np.any(signals[:, j] != 0)
-            for t in tables
-            for rows in t.rows.values()
-            for _, signals in rows.values()
-            if len(signals)
-        )
-    ]
+    idle = _idle_signals(tables)
     # The evaluation sets state no occupations, so the occupation signal is (nearly) idle there
     # and its weight is kept, as in fit_weights; only the floor and the semantic/lexical split
     # are fitted.
