@@ -859,10 +859,20 @@ def rematch(
         typer.Option(help="Dask scheduler address (tcp://HOST:8786); default: in-process."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")] = False,
+    full: Annotated[
+        bool | None,
+        typer.Option(
+            "--full/--incremental",
+            help="Store every list afresh, or only those that changed since the previous "
+            "successful run (same result). Default: incremental when the previous run left "
+            "its state.",
+        ),
+    ] = None,
 ) -> None:
     """Rematch all open vacancies and active candidates (resumes a run whose process died).
 
-    Exit codes: 0 done, 1 failed, 3 another run is in progress, 4 scheduler unreachable.
+    Exit codes: 0 done, 1 failed, 2 bad option (also --incremental with no previous run to
+    build on), 3 another run is in progress, 4 scheduler unreachable.
     """
     from tqdm import tqdm
 
@@ -873,6 +883,7 @@ def rematch(
         claim_run,
         execute_run,
         executor_for,
+        incremental_blocker,
     )
     from service.routes.rematch import run_out
 
@@ -881,6 +892,13 @@ def rematch(
     _setup_logging()
     session, encoder, settings = _session_and_encoder()
     engine = session.get_bind()
+    if full is False:
+        blocker = incremental_blocker(
+            session, encoder.model_id, top_k or settings.rematch_top_k, settings
+        )
+        if blocker is not None:
+            session.close()
+            _fail(f"--incremental: {blocker}; run with --full", code=2)
     session.close()
     bar = tqdm(unit=" batches", desc="rematch", file=sys.stderr, disable=None)
 
@@ -913,6 +931,7 @@ def rematch(
                     settings=settings,
                     executor=executor,
                     progress=progress,
+                    full=full,
                 )
             except Exception as exc:
                 _fail(f"rematch run {run_id} failed: {exc}")
