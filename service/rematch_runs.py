@@ -388,8 +388,8 @@ def execute_run(
             }
             timings["loading"] = timings.get("loading", 0.0) + time.perf_counter() - t
             cands, vacs = sides.candidates, sides.vacancies
-            key = settings_key(encoder.model_id, top_k, settings)
-            changes = _changes(session, run_id, key, vacs.ids, cands.ids, full, chosen)
+            run_key = settings_key(encoder.model_id, top_k, settings)
+            changes = _changes(session, run_id, run_key, vacs.ids, cands.ids, full, chosen)
         counts.update(candidates=len(cands), vacancies=len(vacs))
         counts.update(changes.as_counts())
         base_run = changes.base_run_id if changes.incremental else None
@@ -451,7 +451,7 @@ def execute_run(
                 select(func.count()).where(col(RematchMatch.run_id) == run_id)
             ).scalar_one()
             counts.update(diff_counts(session, run_id, base))
-            save_state(session, run_id, key, vacs.ids, cands.ids)
+            save_state(session, run_id, run_key, vacs.ids, cands.ids)
             session.commit()
         timings["diff"] = time.perf_counter() - t
         _update_run(

@@ -653,14 +653,16 @@ def load_arrays(session: Session, run_id: int) -> dict[str, np.ndarray]:
 def settings_key(model_id: str, top_k: int, settings: Settings) -> str:
     """A digest of everything apart from the rows that decides a run's matches: a run whose
     key differs from the previous run's has to be full."""
-    from matching.ranking import WEIGHTS
+    from matching.ranking import calibration_for
 
+    calibration = calibration_for(model_id)
     what = {
         "model_id": model_id,
         "top_k": top_k,
         "focus_threshold": settings.focus_threshold,
         "placed_leave_pool": settings.rematch_placed_leave_pool,
-        "weights": sorted(WEIGHTS.items()),
+        "weights": sorted(calibration.weights.items()),
+        "semantic_floor": calibration.semantic_floor,
     }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
 
