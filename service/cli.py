@@ -985,3 +985,42 @@ def bench_rematch(
         database_url=database_url,
     )
     typer.echo(json.dumps(report, indent=None if as_json else 2, default=str))
+
+
+@app.command("bench-rematch-store")
+def bench_rematch_store(
+    vacancies: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1_000,
+    candidates: Annotated[int, typer.Option(min=1, max=10_000_000)] = 10_000,
+    top_k: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    changed: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the lists changed before the 2nd store."),
+    ] = 0.01,
+    database_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An EMPTY database to measure (repeat for several; default: a temporary SQLite)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on one line.")] = False,
+) -> None:
+    """Benchmark storing a rematch run's matches (not part of the tests): the bulk store, full
+    and incremental, against the previous row insert, per database. Exit 1 on any error or
+    when an incremental store differs from a full one."""
+    from service.store_bench import bench_rematch_store as run_bench
+
+    for url in database_url or []:
+        if not url.startswith(("sqlite:///", "postgresql")):
+            _fail(f"--database-url must be a sqlite:/// or postgresql URL, got {url!r}", code=2)
+    _setup_logging()
+    try:
+        report = run_bench(
+            database_urls=list(database_url or []),
+            vacancies=vacancies,
+            candidates=candidates,
+            top_k=top_k,
+            changed=changed,
+        )
+    except Exception as exc:
+        _fail(f"bench-rematch-store failed: {type(exc).__name__}: {exc}")
+    typer.echo(json.dumps(report, indent=None if as_json else 2))

@@ -226,7 +226,7 @@ def stored_values(topk: TopK) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _columns(topk: TopK, run_id: int, keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def match_columns(topk: TopK, run_id: int, keep: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The stored rows of ``topk`` as flat columns (padding, and where ``keep`` (bool [n, k])
     is False, left out; ranks stay those of the list), in query then rank order."""
     present = topk.target_ids != PAD
@@ -349,8 +349,11 @@ def _read_stored(
             name: tuples[name].astype(np.int64 if kind[1] == "i" else np.float64)
             for name, kind in zip(names, kinds, strict=True)
         }
-    rows = conn.exec_driver_sql(select_sql).fetchall()
+    raw: Any = conn.connection.driver_connection
+    # plain tuples from the driver: SQLAlchemy's rows cost far more per value
+    rows = raw.execute(select_sql.rsplit(" ORDER BY ", 1)[0]).fetchall()
     table = np.array(rows, dtype=np.float64).reshape(-1, len(names))
+    table = table[np.lexsort((table[:, 2], table[:, 0]))]
     return {
         name: table[:, i].astype(np.int64) if i < 3 else table[:, i] for i, name in enumerate(names)
     }
@@ -530,7 +533,7 @@ def store_topk(
                 stats.carried += _carry(conn, run_id, base_run, part.direction, carry_ids)
                 stats.lists_carried += len(carry_ids)
             rows = np.flatnonzero(write)
-            columns = _columns(part.slice_rows(rows), run_id, keep[rows])
+            columns = match_columns(part.slice_rows(rows), run_id, keep[rows])
             _write_rows(conn, columns)
             stats.written += len(columns["run_id"])
             stats.lists_written += int(np.count_nonzero(write))

@@ -4,6 +4,8 @@ with the same diff, arrays read back, the run state, change detection, bad input
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -368,3 +370,51 @@ def test_detect_changes_from_the_change_log_and_the_pools(db_url: str) -> None:
             s, None, key=key, vacancy_ids=v_now, candidate_ids=c_now
         ).incremental
     engine.dispose()
+
+
+def test_bench_rematch_store_reports_both_stores_against_the_reference(db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["bench-rematch-store", "--vacancies", "30", "--candidates", "90", "--top-k", "4",
+         "--changed", "0.2", "--database-url", db_url, "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    [figures] = report["backends"]
+    assert figures["database"] == db_url.split(":")[0].split("+")[0]
+    assert figures["rows"] == 30 * 4 + 90 * 4
+    for store in ("reference", "full", "incremental", "incremental_told_changed"):
+        assert figures[store]["seconds"] > 0 and figures[store]["rows_per_s"] > 0
+    incremental = figures["incremental"]
+    assert incremental["rows_sent"] + incremental["rows_copied_in_database"] == figures["rows"]
+    assert 0 < incremental["rows_sent"] < figures["rows"]
+    assert incremental["rows_sent"] == 4 * incremental["changed_lists"]
+    assert figures["full"]["speedup_vs_reference"] > 0
+    assert len(report["load_average_before"]) == 3
+
+
+def test_bench_rematch_store_refuses_bad_input_and_fails_on_errors() -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    runner = CliRunner()
+    for args, needle in (
+        (["--vacancies", "0"], "vacancies"),
+        (["--top-k", "500"], "top-k"),
+        (["--changed", "2"], "changed"),
+        (["--database-url", "mysql://x/y"], "--database-url"),
+    ):
+        result = runner.invoke(app, ["bench-rematch-store", *args])
+        assert result.exit_code == 2, result.output
+        assert needle in result.output
+    gone = runner.invoke(
+        app,
+        ["bench-rematch-store", "--vacancies", "2", "--candidates", "2",
+         "--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/none"],
+    )  # fmt: skip
+    assert gone.exit_code == 1 and "bench-rematch-store failed" in gone.output
