@@ -428,12 +428,23 @@ def _existing(conn: Connection, table: str, ids: np.ndarray) -> np.ndarray:
     """bool like ``ids``: the row still exists (read inside the storing transaction)."""
     if not len(ids):
         return np.zeros(0, dtype=bool)
-    lo, hi = int(ids.min()), int(ids.max())
-    found = (
-        conn.exec_driver_sql(f"SELECT id FROM {table} WHERE id BETWEEN {lo} AND {hi}")
-        .scalars()
-        .all()
-    )
+    if conn.dialect.name == "postgresql":
+        # one array parameter, however many ids
+        found = (
+            conn.exec_driver_sql(
+                f"SELECT id FROM {table} WHERE id = ANY(%(ids)s)", {"ids": ids.tolist()}
+            )
+            .scalars()
+            .all()
+        )
+    else:
+        # SQLite reads its local file: scanning the id range beats thousands of parameters
+        lo, hi = int(ids.min()), int(ids.max())
+        found = (
+            conn.exec_driver_sql(f"SELECT id FROM {table} WHERE id BETWEEN {lo} AND {hi}")
+            .scalars()
+            .all()
+        )
     return np.isin(ids, np.array(found, dtype=np.int64))
 
 
@@ -814,6 +825,18 @@ def full_changes(reason: str, base_run_id: int | None = None) -> ChangeSet:
     return ChangeSet(base_run_id, reason, _NO_CHANGES, _NO_CHANGES)
 
 
+ID_CHUNK = 10_000  # ids per IN list (SQLite and PostgreSQL bound a statement's parameters)
+
+
+def _found(session: Session, table: Any, ids: np.ndarray, *where: Any) -> np.ndarray:
+    """The ids of ``ids`` that ``table`` holds (and that match ``where``), sorted int64."""
+    out: list[int] = []
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK].tolist()
+        out += session.execute(select(table.id).where(col(table.id).in_(chunk), *where)).scalars()
+    return _ids(out)
+
+
 def detect_changes(
     session: Session,
     since_state: RunState | None,
@@ -852,27 +875,13 @@ def detect_changes(
         written = _ids(i for e, i in entries if e == entity)
         arrived = np.setdiff1d(now, before, assume_unique=True)
         gone = np.setdiff1d(before, now, assume_unique=True)
-        created = (
-            _ids(
-                session.execute(
-                    select(table.id).where(  # type: ignore[attr-defined]
-                        col(table.id).in_(arrived.tolist()),  # type: ignore[attr-defined]
-                        col(table.created_at) >= since_state.started_at,  # type: ignore[attr-defined]
-                    )
-                ).scalars()
-            )
-            if len(arrived)
-            else _NONE
+        created = _found(
+            session,
+            table,
+            arrived,
+            col(table.created_at) >= since_state.started_at,  # type: ignore[attr-defined]
         )
-        still = (
-            _ids(
-                session.execute(
-                    select(table.id).where(col(table.id).in_(gone.tolist()))  # type: ignore[attr-defined]
-                ).scalars()
-            )
-            if len(gone)
-            else _NONE
-        )
+        still = _found(session, table, gone)
         sides.append(
             SideChanges(
                 changed=np.union1d(np.intersect1d(written, now), created),
