@@ -15,7 +15,10 @@ An incremental store (``base_run`` given) writes only the lists that differ from
 a list whose targets, scores, parts and ranks equal the stored ones is copied inside the
 database (``INSERT … SELECT``) instead of being sent again. What ends up stored is the same
 row for row as a full store of the same result, so the run's new/unchanged/disappeared diff
-is too.
+is too. A copied row still costs the database an insert into the table and its two indexes,
+so this saves the transfer and the client's work, not the writes: storing O(changes) rows
+needs runs to share unchanged lists instead of copying them (``werkmatch bench-rematch-store``
+measures both against the previous row insert).
 
 :func:`detect_changes` tells, from the change log and the previous run's saved pools
 (:func:`save_state`), which vacancies and candidates changed, entered or left the pool since
