@@ -62,13 +62,20 @@ STATE_PART_BYTES = 32 << 20
 class MatchLike(Protocol):
     """What :func:`topk_from_rows` reads of a row (``matching.rematch.MatchRow`` has it)."""
 
-    vacancy_id: int
-    candidate_id: int
-    rank: int
-    score: float
-    semantic: float
-    lexical: float
-    occupation: float
+    @property
+    def vacancy_id(self) -> int: ...
+    @property
+    def candidate_id(self) -> int: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def semantic(self) -> float: ...
+    @property
+    def lexical(self) -> float: ...
+    @property
+    def occupation(self) -> float: ...
 
 
 @dataclass(frozen=True)
