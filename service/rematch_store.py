@@ -300,15 +300,6 @@ def _copy_in(conn: Connection, sql: str, data: bytes) -> None:
         copy.write(data)
 
 
-def _copy_out(conn: Connection, sql: str) -> bytes:
-    raw: Any = conn.connection.driver_connection
-    data = bytearray()
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        for block in copy:
-            data += block
-    return bytes(data)
-
-
 def _write_rows(conn: Connection, columns: Mapping[str, np.ndarray]) -> None:
     if not len(columns["run_id"]):
         return
@@ -348,17 +339,7 @@ def _read_stored(
     )
     names = ("q", "t", "rank", "score", "semantic", "lexical", "occupation")
     if conn.dialect.name == "postgresql":
-        data = _copy_out(conn, f"COPY ({select_sql}) TO STDOUT (FORMAT BINARY)")
-        body = bytes(data[len(_PG_SIGNATURE) : len(data) - len(_PG_TRAILER)])
-        kinds = (">i4", ">i4", ">i2", ">f8", ">f8", ">f8", ">f8")
-        fields: list[tuple[str, str]] = [("nfields", ">i2")]
-        for name, kind in zip(names, kinds, strict=True):
-            fields += [(f"{name}_len", ">i4"), (name, kind)]
-        tuples = np.frombuffer(body, dtype=np.dtype(fields))
-        return {
-            name: tuples[name].astype(np.int64 if kind[1] == "i" else np.float64)
-            for name, kind in zip(names, kinds, strict=True)
-        }
+        return _read_packed(conn, run_id, direction, lo, hi)
     raw: Any = conn.connection.driver_connection
     # plain tuples from the driver: SQLAlchemy's rows cost far more per value
     rows = raw.execute(select_sql.rsplit(" ORDER BY ", 1)[0]).fetchall()
@@ -366,6 +347,55 @@ def _read_stored(
     table = table[np.lexsort((table[:, 2], table[:, 0]))]
     return {
         name: table[:, i].astype(np.int64) if i < 3 else table[:, i] for i, name in enumerate(names)
+    }
+
+
+# Rows per value that PostgreSQL packs for _read_packed (42 bytes each).
+PACKED_ROWS = 1_000_000
+_PACKED = np.dtype(
+    [
+        ("q", ">i4"),
+        ("t", ">i4"),
+        ("rank", ">i2"),
+        ("score", ">f8"),
+        ("semantic", ">f8"),
+        ("lexical", ">f8"),
+        ("occupation", ">f8"),
+    ]
+)
+
+
+def _read_packed(
+    conn: Connection, run_id: int, direction: int, lo: int, hi: int
+) -> dict[str, np.ndarray]:
+    """:func:`_read_stored` on PostgreSQL: the server packs the rows of a window of query ids
+    into one bytea of fixed-width big-endian records (``*send`` gives the exact bits), so the
+    client reads a few large values instead of a message per row."""
+    qcol, tcol = _query_col(direction)
+    where = (
+        f"run_id = {int(run_id)} AND direction = {int(direction)} AND {qcol} BETWEEN "
+        "{lo} AND {hi}"
+    )
+    count, first, last = conn.exec_driver_sql(
+        f"SELECT COUNT(*), MIN({qcol}), MAX({qcol}) FROM rematch_match "
+        f"WHERE {where.format(lo=int(lo), hi=int(hi))}"
+    ).one()
+    blobs: list[bytes] = []
+    if count:
+        step = max(1, (int(last) - int(first) + 1) * PACKED_ROWS // int(count))
+        for a in range(int(first), int(last) + 1, step):
+            blob = conn.exec_driver_sql(
+                f"SELECT string_agg(int4send({qcol}) || int4send({tcol}) || int2send(rank) || "
+                "float8send(score) || float8send(semantic) || float8send(lexical) || "
+                f"float8send(occupation), ''::bytea ORDER BY {qcol}, rank) FROM rematch_match "
+                f"WHERE {where.format(lo=a, hi=min(a + step - 1, int(last)))}"
+            ).scalar()
+            if blob:
+                blobs.append(bytes(blob))
+    records = np.frombuffer(b"".join(blobs), dtype=_PACKED)
+    return {
+        name: records[name].astype(np.int64 if name in ("q", "t", "rank") else np.float64)
+        for name in _PACKED.names or ()
     }
 
 

@@ -223,7 +223,14 @@ def test_a_store_redone_after_a_kill_leaves_no_duplicates(db_url: str) -> None:
     engine.dispose()
 
 
-def test_load_topk_reads_back_what_was_stored(db_url: str) -> None:
+@pytest.mark.parametrize("packed_rows", [1_000_000, 7])
+def test_load_topk_reads_back_what_was_stored(
+    db_url: str, packed_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.rematch_store as store
+
+    # PostgreSQL packs the rows of a window of query ids: one window, then many small ones
+    monkeypatch.setattr(store, "PACKED_ROWS", packed_rows)
     engine = _engine(db_url)
     vacs, cands = _ids(engine)
     topk = _random_topk(np.random.default_rng(1), FOR_CANDIDATE, cands, vacs)
