@@ -859,10 +859,20 @@ def rematch(
         typer.Option(help="Dask scheduler address (tcp://HOST:8786); default: in-process."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")] = False,
+    full: Annotated[
+        bool | None,
+        typer.Option(
+            "--full/--incremental",
+            help="Store every list afresh, or only those that changed since the previous "
+            "successful run (same result). Default: incremental when the previous run left "
+            "its state.",
+        ),
+    ] = None,
 ) -> None:
     """Rematch all open vacancies and active candidates (resumes a run whose process died).
 
-    Exit codes: 0 done, 1 failed, 3 another run is in progress, 4 scheduler unreachable.
+    Exit codes: 0 done, 1 failed, 2 bad option (also --incremental with no previous run to
+    build on), 3 another run is in progress, 4 scheduler unreachable.
     """
     from tqdm import tqdm
 
@@ -873,6 +883,7 @@ def rematch(
         claim_run,
         execute_run,
         executor_for,
+        incremental_blocker,
     )
     from service.routes.rematch import run_out
 
@@ -881,6 +892,13 @@ def rematch(
     _setup_logging()
     session, encoder, settings = _session_and_encoder()
     engine = session.get_bind()
+    if full is False:
+        blocker = incremental_blocker(
+            session, encoder.model_id, top_k or settings.rematch_top_k, settings
+        )
+        if blocker is not None:
+            session.close()
+            _fail(f"--incremental: {blocker}; run with --full", code=2)
     session.close()
     bar = tqdm(unit=" batches", desc="rematch", file=sys.stderr, disable=None)
 
@@ -913,6 +931,7 @@ def rematch(
                     settings=settings,
                     executor=executor,
                     progress=progress,
+                    full=full,
                 )
             except Exception as exc:
                 _fail(f"rematch run {run_id} failed: {exc}")
@@ -966,3 +985,42 @@ def bench_rematch(
         database_url=database_url,
     )
     typer.echo(json.dumps(report, indent=None if as_json else 2, default=str))
+
+
+@app.command("bench-rematch-store")
+def bench_rematch_store(
+    vacancies: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1_000,
+    candidates: Annotated[int, typer.Option(min=1, max=10_000_000)] = 10_000,
+    top_k: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    changed: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the lists changed before the 2nd store."),
+    ] = 0.01,
+    database_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An EMPTY database to measure (repeat for several; default: a temporary SQLite)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on one line.")] = False,
+) -> None:
+    """Benchmark storing a rematch run's matches (not part of the tests): the bulk store, full
+    and incremental, against the previous row insert, per database. Exit 1 on any error or
+    when an incremental store differs from a full one."""
+    from service.store_bench import bench_rematch_store as run_bench
+
+    for url in database_url or []:
+        if not url.startswith(("sqlite:///", "postgresql")):
+            _fail(f"--database-url must be a sqlite:/// or postgresql URL, got {url!r}", code=2)
+    _setup_logging()
+    try:
+        report = run_bench(
+            database_urls=list(database_url or []),
+            vacancies=vacancies,
+            candidates=candidates,
+            top_k=top_k,
+            changed=changed,
+        )
+    except Exception as exc:
+        _fail(f"bench-rematch-store failed: {type(exc).__name__}: {exc}")
+    typer.echo(json.dumps(report, indent=None if as_json else 2))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     Text,
 )
@@ -102,6 +103,24 @@ class RematchMatch(SQLModel, table=True):
     semantic: float = Field(sa_column=Column(Float, nullable=False))
     lexical: float = Field(sa_column=Column(Float, nullable=False))
     occupation: float = Field(sa_column=Column(Float, nullable=False))
+
+
+class RematchState(SQLModel, table=True):
+    """A named numpy array a run saved for the next one (e.g. the ids of its pools), split into
+    pieces of at most ``service.rematch_store.STATE_PART_BYTES``; goes with its run."""
+
+    __tablename__ = "rematch_state"
+
+    run_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("rematch_run.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    name: str = Field(max_length=64, primary_key=True)
+    part: int = Field(primary_key=True)
+    dtype: str = Field(max_length=16, description="numpy dtype string, e.g. '<i8'")
+    shape: list[int] = Field(default_factory=list, sa_type=JSON)
+    data: bytes = Field(sa_type=LargeBinary)
 
 
 class MatchStatus(SQLModel, table=True):

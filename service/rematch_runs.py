@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, and_, delete, exists, func, insert, select, text, update
+from sqlalchemy import Engine, and_, delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -42,7 +42,6 @@ from matching.rematch import (
     DaskExecutor,
     Executor,
     LocalExecutor,
-    MatchRow,
     SideArrays,
     plan_batches,
 )
@@ -51,7 +50,24 @@ from service.config import Settings
 from service.errors import WerkmatchError
 from service.index_state import IndexState, decode_vector, latest_seq
 from service.models import Candidate, CandidateEmbedding, Vacancy, VacancyEmbedding, utcnow
-from service.rematch_models import MatchStatus, RematchBatch, RematchMatch, RematchRun
+from service.rematch_models import (
+    MatchStatus,
+    RematchBatch,
+    RematchMatch,
+    RematchRun,
+    RematchState,
+)
+from service.rematch_store import (
+    ChangeSet,
+    StoreStats,
+    detect_changes,
+    full_changes,
+    latest_state,
+    save_state,
+    settings_key,
+    store_topk,
+    topk_from_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,78 +247,6 @@ def load_sides(
     )
 
 
-EXISTS_CHUNK = 1000
-
-
-def _existing_ids(session: Session, table: Any, ids: set[int]) -> set[int]:
-    wanted = sorted(ids)
-    found: set[int] = set()
-    for start in range(0, len(wanted), EXISTS_CHUNK):
-        chunk = wanted[start : start + EXISTS_CHUNK]
-        found.update(session.execute(select(table.id).where(col(table.id).in_(chunk))).scalars())
-    return found
-
-
-def _not_erased(session: Session, rows: list[MatchRow]) -> list[MatchRow]:
-    """The rows whose candidate and vacancy still exist (as seen inside the caller's write
-    transaction, under the erasure lock)."""
-    if not rows:
-        return rows
-    cands = _existing_ids(session, Candidate, {r.candidate_id for r in rows})
-    vacs = _existing_ids(session, Vacancy, {r.vacancy_id for r in rows})
-    kept = [r for r in rows if r.candidate_id in cands and r.vacancy_id in vacs]
-    if len(kept) < len(rows):
-        log.info(
-            "rematch batch: %d matches of rows erased during the run left out",
-            len(rows) - len(kept),
-        )
-    return kept
-
-
-def _store_batch(
-    engine: Engine, run_id: int, spec: BatchSpec, query_ids: np.ndarray, rows: list[MatchRow]
-) -> None:
-    lo, hi = int(query_ids[spec.start]), int(query_ids[spec.stop - 1])
-    qcol = RematchMatch.vacancy_id if spec.direction == FOR_VACANCY else RematchMatch.candidate_id
-    with Session(engine) as session:
-        crud.hold_erasure_lock(session, shared=True)
-        session.execute(
-            delete(RematchMatch).where(
-                col(RematchMatch.run_id) == run_id,
-                col(RematchMatch.direction) == spec.direction,
-                col(qcol) >= lo,
-                col(qcol) <= hi,
-            )
-        )
-        session.execute(
-            delete(RematchBatch).where(
-                col(RematchBatch.run_id) == run_id,
-                col(RematchBatch.direction) == spec.direction,
-                col(RematchBatch.lo_id) == lo,
-            )
-        )
-        # after the first write: on SQLite this transaction now holds the write lock
-        rows = _not_erased(session, rows)
-        if rows:
-            session.execute(
-                insert(RematchMatch),
-                [{"run_id": run_id, **r._asdict()} for r in rows],
-            )
-        session.execute(
-            insert(RematchBatch),
-            [
-                {
-                    "run_id": run_id,
-                    "direction": spec.direction,
-                    "lo_id": lo,
-                    "hi_id": hi,
-                    "queries": spec.stop - spec.start,
-                }
-            ],
-        )
-        session.commit()
-
-
 def _committed(engine: Engine, run_id: int) -> dict[int, list[tuple[int, int]]]:
     with Session(engine) as session:
         rows = session.execute(
@@ -370,7 +314,7 @@ def prune(engine: Engine, keep: int) -> int:
             .scalars()
             .all()
         )
-        for table in (RematchMatch, RematchBatch):
+        for table in (RematchMatch, RematchBatch, RematchState):
             session.execute(delete(table).where(col(table.run_id).in_(ids)))
         session.execute(delete(RematchRun).where(col(RematchRun.id).in_(ids)))
         session.commit()
@@ -398,8 +342,15 @@ def execute_run(
     settings: Settings,
     executor: Executor,
     progress: Progress | None = None,
+    full: bool | None = None,
 ) -> RematchRun:
     """Carry a claimed run to the end (see the module docstring); returns the final record.
+
+    ``full``: True stores every list afresh; False is incremental (only the lists that differ
+    from the previous successful run's are written, the rest copied in the database) and
+    raises :class:`IncrementalImpossible` when that run left no usable state (see
+    :func:`service.rematch_store.detect_changes`); None (default) is incremental when it can
+    be. Both store the same matches. A resumed run keeps the choice it made first.
 
     On an exception the run is marked failed and the slot released; a killed process leaves it
     'running', to be taken over by the next :func:`claim_run`.
@@ -412,6 +363,7 @@ def execute_run(
             assert run is not None
             top_k = run.top_k
             timings = dict(run.timings or {})
+            chosen = (run.counts or {}).get("incremental")
             t = time.perf_counter()
             counts.update(
                 refresh_vectors(
@@ -435,8 +387,12 @@ def execute_run(
                 "change_seq_to": max(seq_to, run.change_seq_to or seq_to),
             }
             timings["loading"] = timings.get("loading", 0.0) + time.perf_counter() - t
-        cands, vacs = sides.candidates, sides.vacancies
+            cands, vacs = sides.candidates, sides.vacancies
+            run_key = settings_key(encoder.model_id, top_k, settings)
+            changes = _changes(session, run_id, run_key, vacs.ids, cands.ids, full, chosen)
         counts.update(candidates=len(cands), vacancies=len(vacs))
+        counts.update(changes.as_counts())
+        base_run = changes.base_run_id if changes.incremental else None
         done = _committed(engine, run_id)
         by_direction = {FOR_VACANCY: (vacs, cands), FOR_CANDIDATE: (cands, vacs)}
         specs: list[BatchSpec] = []
@@ -459,13 +415,18 @@ def execute_run(
             progress(already, total)
         clock: dict[str, float] = {}
         storing = 0.0
+        stored = StoreStats()
         finished = already
         t = time.perf_counter()
         for spec, rows, batch_clock in executor.run_batches(by_direction, specs, top_k):
             for k, v in batch_clock.items():
                 clock[k] = clock.get(k, 0.0) + v
             s = time.perf_counter()
-            _store_batch(engine, run_id, spec, by_direction[spec.direction][0].ids, rows)
+            queries = by_direction[spec.direction][0]
+            topk = topk_from_rows(
+                rows, spec.direction, queries.ids[spec.start : spec.stop], k=top_k
+            )
+            stored.add(store_topk(engine, run_id, topk, base_run=base_run))
             finished += 1
             _update_run(
                 engine, run_id, batches_done=finished, progress=finished / total,
@@ -478,6 +439,9 @@ def execute_run(
         for key in ("search", "ranking"):
             timings[key] = timings.get(key, 0.0) + clock.get(key, 0.0)
         timings["storing"] = timings.get("storing", 0.0) + storing
+        # this process's share of the store (a resumed run's earlier batches are not in it)
+        counts["stored_rows_written"] = stored.written
+        counts["stored_rows_carried"] = stored.carried
         timings["batches_wall"] = timings.get("batches_wall", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         with Session(engine) as session:
@@ -487,6 +451,8 @@ def execute_run(
                 select(func.count()).where(col(RematchMatch.run_id) == run_id)
             ).scalar_one()
             counts.update(diff_counts(session, run_id, base))
+            save_state(session, run_id, run_key, vacs.ids, cands.ids)
+            session.commit()
         timings["diff"] = time.perf_counter() - t
         _update_run(
             engine, run_id, state="succeeded", active_slot=None, finished_at=utcnow(),
@@ -510,6 +476,49 @@ def execute_run(
         final = session.get(RematchRun, run_id)
         assert final is not None
         return final
+
+
+class IncrementalImpossible(WerkmatchError):
+    """An incremental run was asked for, but only a full run gives the right matches."""
+
+    status_code = 409
+    error = "rematch_incremental_impossible"
+
+
+def incremental_blocker(
+    session: Session, model_id: str, top_k: int, settings: Settings
+) -> str | None:
+    """Why a run started now could not be incremental, as far as is known before it loads the
+    rows (no previous state, other settings); None when it can be."""
+    state = latest_state(session)
+    if state is None:
+        return "no previous successful run saved its state"
+    if state.key != settings_key(model_id, top_k, settings):
+        return "the model, top-k or ranking settings changed since the previous run"
+    return None
+
+
+def _changes(
+    session: Session,
+    run_id: int,
+    key: str,
+    vacancy_ids: np.ndarray,
+    candidate_ids: np.ndarray,
+    full: bool | None,
+    chosen: bool | None,
+) -> ChangeSet:
+    """The run's change set; ``chosen``: whether the run was incremental before it was resumed."""
+    if chosen is not None:
+        full = not chosen
+    state = latest_state(session, before_run=run_id)
+    if full:
+        return full_changes("a full run was asked for", None if state is None else state.run_id)
+    changes = detect_changes(
+        session, state, key=key, vacancy_ids=vacancy_ids, candidate_ids=candidate_ids
+    )
+    if full is False and not changes.incremental:
+        raise IncrementalImpossible(f"no incremental run: {changes.full_reason}")
+    return changes
 
 
 class SchedulerUnreachable(WerkmatchError):

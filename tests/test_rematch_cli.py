@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -21,8 +21,9 @@ from matching.embedder import Encoder
 from service.cli import app
 from service.config import get_settings
 from service.db import make_engine
+from service.models import Candidate, Vacancy
 from service.rematch_models import RematchMatch, RematchRun
-from service.rematch_runs import claim_run
+from service.rematch_runs import claim_run, diff_counts
 from service.synthetic import insert_synthetic, touch_candidate_texts
 
 runner = CliRunner()
@@ -168,3 +169,70 @@ def test_bench_rejects_bad_sizes(env: dict[str, str]) -> None:
     for args in (["--vacancies", "0"], ["--candidates", "-5"], ["--changed", "2"]):
         result = runner.invoke(app, ["bench-rematch", *args])
         assert result.exit_code == 2, result.output
+
+
+def test_incremental_run_stores_what_a_full_run_stores(
+    env: dict[str, str], db_url: str, encoder: Encoder
+) -> None:
+    engine = make_engine(db_url)
+    insert_synthetic(engine, model_id=encoder.model_id, dim=encoder.dim, vacancies=40,
+                     candidates=300)  # fmt: skip
+    engine.dispose()
+    # nothing to build on yet: --incremental is refused before a run starts
+    refused = runner.invoke(app, ["rematch", "--top-k", "5", "--incremental"])
+    assert refused.exit_code == 2 and "--full" in refused.output, refused.output
+    assert not _rows(db_url, 1)
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(app, ["rematch", "--top-k", "5", "--json", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    first = run("--full")
+    assert first["counts"]["incremental"] is False
+    # the night: CVs rewritten (re-embedded, so in the change log), a vacancy closed
+    engine = make_engine(db_url)
+    touch_candidate_texts(engine, 0.05)
+    with Session(engine) as s:
+        s.execute(update(Vacancy).where(Vacancy.id == 3).values(status="closed"))
+        s.commit()
+        # the rewritten CVs of candidates in the pool (active ones)
+        rewritten = s.execute(
+            select(func.count()).where(
+                Candidate.cv_text.like("%Recent een cursus klantvriendelijkheid."),  # type: ignore[attr-defined]
+                Candidate.active.is_(True),  # type: ignore[attr-defined]
+            )
+        ).scalar_one()
+    engine.dispose()
+    incremental = run()  # the default: incremental, the first run left its state
+    counts = incremental["counts"]
+    assert counts["incremental"] is True, counts.get("full_reason")
+    assert counts["base_run_id"] == first["run_id"]
+    assert counts["texts_embedded"] == 15 and 0 < rewritten <= 15
+    assert counts["changed_candidates"] == rewritten and counts["left_vacancies"] == 1
+    assert counts["stored_rows_carried"] > counts["stored_rows_written"] > 0
+    assert counts["stored_rows_carried"] + counts["stored_rows_written"] == counts["matches"]
+    full = run("--full")
+    assert full["counts"]["incremental"] is False
+    assert full["counts"]["stored_rows_carried"] == 0
+    a, b = _rows(db_url, incremental["run_id"]), _rows(db_url, full["run_id"])
+    assert len(a) == counts["matches"] > 0
+    assert [r[:4] for r in a] == [r[:4] for r in b]
+    assert [r[4] for r in a] == pytest.approx([r[4] for r in b], abs=1e-6)
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        assert diff_counts(s, incremental["run_id"], first["run_id"]) == diff_counts(
+            s, full["run_id"], first["run_id"]
+        )
+    engine.dispose()
+    assert {k: counts[k] for k in ("new", "unchanged", "disappeared")} == diff_counts_of(
+        db_url, full["run_id"], first["run_id"]
+    )
+
+
+def diff_counts_of(db_url: str, run_id: int, base: int) -> dict[str, int]:
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        c = diff_counts(s, run_id, base)
+    engine.dispose()
+    return {k: c[k] for k in ("new", "unchanged", "disappeared")}

@@ -41,7 +41,8 @@ from service.deps import AppState
 from service.index_state import IndexState
 from service.models import Candidate, CandidateEmbedding, ChangeLog, Vacancy
 from service.rematch_models import RematchMatch
-from service.rematch_runs import _store_batch, claim_run, execute_run
+from service.rematch_runs import claim_run, execute_run
+from service.rematch_store import store_topk, topk_from_rows
 from tests.auth import api_client
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 
@@ -517,7 +518,7 @@ def test_a_batch_waits_for_an_uncommitted_erasure_and_then_leaves_it_out(
         for cid in sorted((subject.row_id, other))
     ]
     query_ids = np.array(sorted((subject.row_id, other)), dtype=np.int64)
-    spec = BatchSpec(FOR_CANDIDATE, 0, 2)
+    topk = topk_from_rows(rows, FOR_CANDIDATE, query_ids, k=5)
     with Session(engine) as eraser:
         crud.hold_erasure_lock(eraser)
         eraser.execute(
@@ -525,9 +526,7 @@ def test_a_batch_waits_for_an_uncommitted_erasure_and_then_leaves_it_out(
         )
         eraser.execute(delete(RematchMatch).where(RematchMatch.candidate_id == subject.row_id))
         eraser.execute(delete(Candidate).where(Candidate.id == subject.row_id))
-        storing = threading.Thread(
-            target=_store_batch, args=(engine, run_id, spec, query_ids, rows)
-        )
+        storing = threading.Thread(target=store_topk, args=(engine, run_id, topk))
         storing.start()
         storing.join(1.5)
         assert storing.is_alive()  # waits for the erasure to commit or roll back
