@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -433,62 +433,96 @@ def _analyse_word(raw: str) -> tuple[str, tuple[tuple[str, bool, int, int], ...]
     return _singular_head(word), tuple(located)
 
 
+Span = tuple[str, int, int]
+"""(term, start, end): ``text[start:end]`` shows the term."""
+
+
+def _occurrences(folded: str, origin: list[int]) -> Iterator[tuple[str, Span, tuple[Span, ...]]]:
+    """Each content word of a folded text in text order: its whole term with the word's span
+    in the original text, and its kept compound parts with theirs (the whole word's span when
+    a part cannot be located in it)."""
+    for match in _WORD_RE.finditer(folded):
+        analysed = _analyse_word(match.group())
+        if analysed is None:
+            continue
+        whole, parts = analysed
+        start, stop = match.span()
+        first, last = origin[start], origin[stop - 1] + 1
+        yield (
+            whole,
+            (whole, first, last),
+            tuple(
+                (t, first, last)
+                if found < 0
+                else (t, origin[start + found], origin[start + end - 1] + 1)
+                for t, kept, found, end in parts
+                if kept
+            ),
+        )
+
+
+class _WordsByTerm:
+    """Where each term occurs in one text, for many lookups of small term sets.
+
+    ``positions[term]`` lists (rank, span, whole): ``rank`` orders all spans as the text does
+    (a word's own span before its parts'), and ``whole`` is None for a word's whole term, else
+    the whole term of the compound the part is in: a word whose whole term is wanted shows as
+    the whole word, not as its parts.
+    """
+
+    __slots__ = ("positions",)
+
+    def __init__(self, folded: str, origin: list[int]) -> None:
+        positions: dict[str, list[tuple[int, Span, str | None]]] = {}
+        rank = 0
+        for whole, whole_span, parts in _occurrences(folded, origin):
+            positions.setdefault(whole, []).append((rank, whole_span, None))
+            for k, part in enumerate(parts, 1):
+                positions.setdefault(part[0], []).append((rank + k, part, whole))
+            rank += len(parts) + 1
+        self.positions = positions
+
+    def spans(self, wanted: set[str], limit: int) -> list[Span]:
+        found = [
+            (rank, span)
+            for term in wanted
+            for rank, span, whole in self.positions.get(term, ())
+            if whole is None or whole not in wanted
+        ]
+        found.sort()
+        return [span for _, span in found[:limit]]
+
+
 class TermLocator:
     """A text folded once, for :func:`term_spans` lookups of several term sets.
 
-    A lookup reads only the words that can hold a wanted term: the text's distinct words are
-    reduced once each (:func:`_analyse_word`, cached over texts), and only the occurrences of
-    the words that hold a wanted term are found, by one regular expression scan.
+    The first lookup reads the words in text order and stops at ``limit`` spans (a returned
+    row's text is looked up once). A second lookup indexes the text's spans per term once
+    (``_WordsByTerm``), so the query text shared by every returned row is not read again.
     """
 
     def __init__(self, text: str) -> None:
         self._folded, self._origin = _fold_with_offsets(text) if text else ("", [])
-        self._words: frozenset[str] | None = None
+        self._index: _WordsByTerm | None = None
+        self._looked_up = False
 
-    def spans(self, terms: Iterable[str], limit: int = 50) -> list[tuple[str, int, int]]:
+    def spans(self, terms: Iterable[str], limit: int = 50) -> list[Span]:
         """``term_spans`` of the prepared text for ``terms``: in text order, at most ``limit``."""
         wanted = set(terms)
-        if not wanted or not self._folded:
+        if not wanted or not self._folded or limit <= 0:
             return []
-        if self._words is None:
-            self._words = frozenset(_WORD_RE.findall(self._folded))
-        # word -> None (the whole word is a wanted term) or its wanted parts (term, start, end)
-        relevant: dict[str, tuple[tuple[str, int, int], ...] | None] = {}
-        for word in self._words:
-            analysed = _analyse_word(word)
-            if analysed is None:
-                continue
-            whole, parts = analysed
+        if self._index is not None:
+            return self._index.spans(wanted, limit)
+        if self._looked_up:
+            self._index = _WordsByTerm(self._folded, self._origin)
+            return self._index.spans(wanted, limit)
+        self._looked_up = True
+        out: list[Span] = []
+        for whole, whole_span, parts in _occurrences(self._folded, self._origin):
             if whole in wanted:
-                relevant[word] = None
-                continue
-            hits = tuple((t, found, stop) for t, kept, found, stop in parts if kept and t in wanted)
-            if hits:
-                relevant[word] = hits
-        if not relevant:
-            return []
-        origin = self._origin
-        out: list[tuple[str, int, int]] = []
-        for match in _words_re(frozenset(relevant)).finditer(self._folded):
-            start, stop = match.span()
-            whole_span = (origin[start], origin[stop - 1] + 1)
-            hits = relevant[match.group()]
-            if hits is None:
-                out.append((_analyse_word(match.group())[0], *whole_span))  # type: ignore[index]
+                out.append(whole_span)
             else:
-                out.extend(
-                    (t, *whole_span)
-                    if found < 0
-                    else (t, origin[start + found], origin[start + end - 1] + 1)
-                    for t, found, end in hits
-                )
+                out.extend(part for part in parts if part[0] in wanted)
             if len(out) >= limit:
                 return out[:limit]
         return out
-
-
-@lru_cache(maxsize=1024)
-def _words_re(words: frozenset[str]) -> re.Pattern[str]:
-    """Whole-word occurrences of ``words`` (as ``_WORD_RE`` delimits words)."""
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])")
