@@ -38,7 +38,8 @@ class AppState:
     unauthenticated: RateLimiter | None = None  # requests without a valid key, per address
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain read; a sync dependency would cost a hop to the thread pool per request
     return request.app.state.werkmatch  # type: ignore[no-any-return]
 
 
@@ -73,7 +74,7 @@ class MatchParams:
     filters: MatchFilters
 
 
-def candidate_match_params(
+async def candidate_match_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Number of results, 1–200.")] = 20,
     focus_only: Annotated[
         bool, Query(description="Keep only matches in a (shared) focus occupation.")
@@ -109,7 +110,7 @@ def candidate_match_params(
     )
 
 
-def vacancy_match_params(
+async def vacancy_match_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Number of results, 1–200.")] = 20,
     focus_only: Annotated[
         bool, Query(description="Keep only matches in a (shared) focus occupation.")
@@ -177,7 +178,7 @@ def _is_list(annotation: Any) -> bool:
     return get_origin(annotation) in (list, tuple, set, frozenset)
 
 
-def request_rules(request: Request) -> None:
+async def request_rules(request: Request) -> None:
     """What every route refuses instead of ignoring (app-wide dependency):
 
     - on API and page-fragment routes, a query parameter the route does not declare, or one

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from matching.text import TermLocator, content_terms
+from matching.text import _WORD_RE, TermLocator, _Vocabulary, _word_terms, content_terms, fold
 from tests.oracle.term_spans_oracle import OracleTermLocator
 
 WORDS = [
@@ -61,6 +61,15 @@ WORDS = [
     "kok_kok",
     "fietskoerier",
     "koerier",
+    "x²kok",
+    "½kok",
+    "kok٣",
+    "中kok",
+    "Ⅻ",
+    "kok\u200dkok",
+    "hulpkok",
+    "kokkok",
+    "laden\u0301",
 ]
 SEPARATORS = [" ", " ", " ", ", ", ". ", "\n", "-", "/", "_", " (", ") ", "; ", "’"]
 
@@ -97,3 +106,14 @@ def test_spans_equal_the_oracle_on_random_texts_and_term_sets() -> None:
             assert product.spans(terms, limit) == expected, (text, terms, limit)
             compared += bool(expected)
     assert compared > 1000  # most lookups found something: the comparison is not of empties
+
+
+def test_the_vocabulary_finds_the_words_holding_a_term_also_after_starting_again() -> None:
+    rng = random.Random(7)
+    vocabulary = _Vocabulary(limit=40)  # starts again empty many times below
+    for _ in range(300):
+        text = _text(rng)
+        words = set(_WORD_RE.findall(fold(text)))
+        wanted = _terms(rng, text)
+        expected = {w for w in words if not _word_terms(w).isdisjoint(wanted)}
+        assert vocabulary.holding(words, wanted) == expected
