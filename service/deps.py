@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -46,12 +47,21 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(request: Request, state: StateDep) -> Iterator[Session]:
-    with Session(state.engine) as session:
+async def get_session(request: Request, state: StateDep) -> AsyncIterator[Session]:
+    # async: opening a session does no I/O (it connects on its first query), so it needs no
+    # thread; closing it ends the transaction, a call into SQLite's library, but a round trip
+    # to a PostgreSQL server, which runs in a thread so as not to hold up the event loop.
+    session = Session(state.engine)
+    try:
         head = request.scope.get("state", {}).get(LOG_HEAD)
         if head is not None:  # read by the access gate with the key: the index needs no read
             session.info[LOG_HEAD_SEEN] = head
         yield session
+    finally:
+        if state.engine.dialect.name == "sqlite":
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

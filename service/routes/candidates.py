@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import JSONResponse
 from sqlmodel import col
 
 from service import crud
@@ -133,7 +132,7 @@ def candidate_matches(
     state: StateDep,
     params: VacancyMatchParams,
     scope: CandidateScopeDep,
-) -> JSONResponse:
+) -> Response:
     """Vacancies that fit this candidate, best first (open ones only unless include_closed)."""
     row = scope.get(candidate_id)
     scope.show([candidate_id])

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from service.deps import SessionDep, StateDep
 from service.errors import InvalidParameter
@@ -20,7 +19,7 @@ def match_text(
     session: SessionDep,
     state: StateDep,
     scope: CandidateScopeDep,
-) -> JSONResponse:
+) -> Response:
     """Rank candidates (target=candidates) or open vacancies (target=vacancies) for a text."""
     if body.target == "vacancies":
         if body.ladder_step_min is not None:

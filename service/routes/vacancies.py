@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import col
 
@@ -241,7 +240,7 @@ def vacancy_matches(
     state: StateDep,
     params: CandidateMatchParams,
     scope: CandidateScopeDep,
-) -> JSONResponse:
+) -> Response:
     """Candidates that fit this vacancy, best first, with score parts and an explanation
     (a caseload-limited key: only its caseload's candidates)."""
     row = _get(session, employer_id, vacancy_id)
