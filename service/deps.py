@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import anyio
 from fastapi import Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
@@ -61,7 +62,8 @@ async def get_session(request: Request, state: StateDep) -> AsyncIterator[Sessio
         if state.engine.dialect.name == "sqlite":
             session.close()
         else:
-            await run_in_threadpool(session.close)
+            with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection
+                await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -171,7 +171,14 @@ def match_answer(body: dict[str, Any]) -> Response:
     ``response_model`` (the schema of the document); validating them once more on the way out
     cost a third of a request (tests/api/test_match_answers_schema.py checks the shapes). The
     encoder is the one the response model used (pydantic's), so the bytes stay the same."""
-    return Response(to_json(body), media_type="application/json")
+    return Response(to_json(body, fallback=_numpy_scalar), media_type="application/json")
+
+
+def _numpy_scalar(value: object) -> object:
+    """A numpy number from the fact columns as the Python number the schema declares."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not a JSON type of a match answer")
 
 
 def _record(state: AppState, version: str) -> MatchRecord:

@@ -3,11 +3,16 @@ still is exactly an object of the route's documented schema."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
+from service.match_service import match_answer
 from service.schemas import AdHocMatchList, CandidateMatchList, VacancyMatchList
 from tests.factories import CARE_CV, CATERING_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
@@ -80,3 +85,12 @@ def test_an_empty_answer_is_an_object_of_its_schema(client: TestClient) -> None:
     _setup(client)
     none = client.get(f"{EMPLOYER}/vac-1/matches", params={"min_score": 1})
     assert _exactly(CandidateMatchList, none) == {"data": [], "count": 0}
+
+
+def test_numpy_numbers_from_the_columns_are_sent_as_json_numbers() -> None:
+    body = {"data": [{"score": np.float32(0.5), "participation_ladder_step": np.int64(3)}]}
+    assert json.loads(match_answer(body).body) == {
+        "data": [{"score": 0.5, "participation_ladder_step": 3}]
+    }
+    with pytest.raises(PydanticSerializationError, match="not a JSON type"):
+        match_answer({"data": [object()]})
