@@ -575,12 +575,12 @@ class _Vocabulary:
     """The folded words seen so far, and per term the words that show it: the words of a text
     that hold a wanted term are then found by set operations, not by a look at each word.
 
-    Bounded: past ``limit`` words it starts again empty. A lookup works on the state it read
-    first, in which a word is marked known only after it is filed under its terms, so threads
-    that add words never make another thread's lookup miss one.
+    Bounded: past ``limit`` words (50,000: about 15 MB of sets) it starts again empty. A lookup
+    works on the state it read first, in which a word is marked known only after it is filed
+    under its terms, so threads that add words never make another thread's lookup miss one.
     """
 
-    def __init__(self, limit: int = 200_000) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
         self._state: tuple[set[str], dict[str, set[str]]] = (set(), {})
         self._lock = threading.Lock()
