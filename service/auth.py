@@ -96,7 +96,7 @@ def allowed_roles(method: str, route: str) -> frozenset[str]:
     return POLICY.get((method, route), frozenset())
 
 
-def get_principal(request: Request) -> Principal | None:
+async def get_principal(request: Request) -> Principal | None:
     """The verified key holder of this request (None on public routes)."""
     return request.scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]
 

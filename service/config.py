@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         "exported to ONNX with int8 weights, cached in data_dir/onnx; faster on CPU, own model "
         "id, so switching re-embeds).",
     )
+    encoder_load: Literal["lazy", "eager"] = Field(
+        default="lazy",
+        description="When the server loads the model: 'lazy' on the first text it embeds (a "
+        "write or an ad-hoc match; matches of stored rows use stored vectors and never load "
+        "it), 'eager' at start-up.",
+    )
     encoder_threads: int = Field(
         default=0,
         ge=0,

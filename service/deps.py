@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
+import anyio
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -38,19 +40,30 @@ class AppState:
     unauthenticated: RateLimiter | None = None  # requests without a valid key, per address
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain read; a sync dependency would cost a hop to the thread pool per request
     return request.app.state.werkmatch  # type: ignore[no-any-return]
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(request: Request, state: StateDep) -> Iterator[Session]:
-    with Session(state.engine) as session:
+async def get_session(request: Request, state: StateDep) -> AsyncIterator[Session]:
+    # async: opening a session does no I/O (it connects on its first query), so it needs no
+    # thread; closing it ends the transaction, a call into SQLite's library, but a round trip
+    # to a PostgreSQL server, which runs in a thread so as not to hold up the event loop.
+    session = Session(state.engine)
+    try:
         head = request.scope.get("state", {}).get(LOG_HEAD)
         if head is not None:  # read by the access gate with the key: the index needs no read
             session.info[LOG_HEAD_SEEN] = head
         yield session
+    finally:
+        if state.engine.dialect.name == "sqlite":
+            session.close()
+        else:
+            with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection
+                await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -73,7 +86,7 @@ class MatchParams:
     filters: MatchFilters
 
 
-def candidate_match_params(
+async def candidate_match_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Number of results, 1–200.")] = 20,
     focus_only: Annotated[
         bool, Query(description="Keep only matches in a (shared) focus occupation.")
@@ -109,7 +122,7 @@ def candidate_match_params(
     )
 
 
-def vacancy_match_params(
+async def vacancy_match_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Number of results, 1–200.")] = 20,
     focus_only: Annotated[
         bool, Query(description="Keep only matches in a (shared) focus occupation.")
@@ -177,7 +190,7 @@ def _is_list(annotation: Any) -> bool:
     return get_origin(annotation) in (list, tuple, set, frozenset)
 
 
-def request_rules(request: Request) -> None:
+async def request_rules(request: Request) -> None:
     """What every route refuses instead of ignoring (app-wide dependency):
 
     - on API and page-fragment routes, a query parameter the route does not declare, or one

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from fastapi import Response
+from pydantic_core import to_json
 from sqlmodel import Session, col, select
 
 from matching.matcher import CandidateMatch, Matcher, VacancyMatch
@@ -19,16 +21,7 @@ from matching.text import TermLocator
 from service.deps import AppState
 from service.errors import WerkmatchError
 from service.models import Candidate, Vacancy
-from service.schemas import (
-    MAX_HIGHLIGHTS_PER_SIDE,
-    AdHocMatchIn,
-    CandidateMatchItem,
-    CandidateSummary,
-    FocusMatchOut,
-    Highlight,
-    VacancyMatchItem,
-    VacancySummary,
-)
+from service.schemas import MAX_HIGHLIGHTS_PER_SIDE, AdHocMatchIn
 
 
 class MatchRecord(NamedTuple):
@@ -45,25 +38,33 @@ class NotIndexed(WerkmatchError):
     error = "not_indexed"
 
 
-def _scored_fields(s: Scored) -> dict[str, object]:
+MatchItem = dict[str, Any]
+"""One match as its JSON object: the fields of ``CandidateMatchItem`` / ``VacancyMatchItem`` in
+their order, already JSON types (built once; the routes send it without validating it again)."""
+
+
+def _scored_fields(s: Scored, record: MatchRecord, highlights: list[dict[str, Any]]) -> MatchItem:
     focus = None
     if s.focus is not None:
         f = s.focus
-        focus = FocusMatchOut(
-            slug=f.slug,
-            name=f.name,
-            label=f.label,
-            matched=f.matched,
-            score=round(f.score, 4),
-            via=f.via,
-        )
+        focus = {
+            "slug": f.slug,
+            "name": f.name,
+            "label": f.label,
+            "matched": f.matched,
+            "score": round(f.score, 4),
+            "via": f.via,
+        }
     return {
-        "score": s.score,
+        "score": float(s.score),
         "parts": s.parts,
         "signals": s.signals,
         "explanation": s.explanation,
+        "model_id": record.model_id,
+        "index_version": record.index_version,
         "focus": focus,
         "distance_km": s.distance_km,
+        "highlights": highlights,
     }
 
 
@@ -91,19 +92,23 @@ class _Texts:
             query_ids = select(table.id, column).where(col(table.id).in_(list(ids)))
             self.results = {int(i): t for i, t in session.exec(query_ids).all()}
 
-    def highlights(self, result_id: int, scored: Scored) -> list[Highlight]:
+    def highlights(self, result_id: int, scored: Scored) -> list[dict[str, Any]]:
+        """``Highlight`` objects: the CV's first, then by offset."""
         terms = scored.shared_terms
         if not terms:
             return []
         out = [
-            Highlight(term=term, side=side, start=start, end=end)  # type: ignore[arg-type]
+            (side != "cv", start, term, side, end)
             for side, text in (
                 (self.query_side, self.query),
                 (self.result_side, TermLocator(self.results.get(result_id, ""))),
             )
             for term, start, end in text.spans(terms, MAX_HIGHLIGHTS_PER_SIDE)
         ]
-        return sorted(out, key=lambda h: (h.side != "cv", h.start))
+        out.sort(key=lambda h: h[:2])  # stable: equal offsets keep their order
+        return [
+            {"term": t, "side": side, "start": start, "end": end} for _, start, t, side, end in out
+        ]
 
 
 def _candidate_texts(
@@ -122,44 +127,58 @@ def _vacancy_texts(session: Session, matches: list[VacancyMatch], query: tuple[s
 
 def candidate_items(
     matches: list[CandidateMatch], record: MatchRecord, texts: _Texts | None = None
-) -> list[CandidateMatchItem]:
-    return [
-        CandidateMatchItem(
-            candidate_id=m.facts.external_id,
-            summary=CandidateSummary(
-                desired_occupations=list(m.facts.side.occupations),
-                participation_ladder_step=m.facts.ladder_step,
-                client_group=m.facts.client_group,
-            ),
-            highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
-            **record._asdict(),
-            **_scored_fields(m.scored),  # type: ignore[arg-type]
+) -> list[MatchItem]:
+    """``CandidateMatchItem`` objects of the matches."""
+    out = []
+    for m in matches:
+        item = _scored_fields(
+            m.scored, record, texts.highlights(m.facts.id, m.scored) if texts else []
         )
-        for m in matches
-    ]
+        item["candidate_id"] = m.facts.external_id
+        item["summary"] = {
+            "desired_occupations": list(m.facts.side.occupations),
+            "participation_ladder_step": m.facts.ladder_step,
+            "client_group": m.facts.client_group,
+        }
+        out.append(item)
+    return out
 
 
 def vacancy_items(
     matches: list[VacancyMatch], record: MatchRecord, texts: _Texts | None = None
-) -> list[VacancyMatchItem]:
-    return [
-        VacancyMatchItem(
-            employer_id=m.facts.employer_id,
-            vacancy_id=m.facts.external_id,
-            summary=VacancySummary(
-                title=m.facts.title,
-                occupation=m.facts.occupation,
-                kind=m.facts.kind,
-                status=m.facts.status,
-                hours_per_week=m.facts.hours,
-                closes_on=m.facts.closes_on,
-            ),
-            highlights=texts.highlights(m.facts.id, m.scored) if texts else [],
-            **record._asdict(),
-            **_scored_fields(m.scored),  # type: ignore[arg-type]
-        )
-        for m in matches
-    ]
+) -> list[MatchItem]:
+    """``VacancyMatchItem`` objects of the matches."""
+    out = []
+    for m in matches:
+        f = m.facts
+        item = _scored_fields(m.scored, record, texts.highlights(f.id, m.scored) if texts else [])
+        item["employer_id"] = f.employer_id
+        item["vacancy_id"] = f.external_id
+        item["summary"] = {
+            "title": f.title,
+            "occupation": f.occupation,
+            "kind": f.kind,
+            "status": f.status,
+            "hours_per_week": f.hours,
+            "closes_on": f.closes_on.isoformat() if f.closes_on is not None else None,
+        }
+        out.append(item)
+    return out
+
+
+def match_answer(body: dict[str, Any]) -> Response:
+    """A match list as its answer. The items are built as JSON objects of the route's
+    ``response_model`` (the schema of the document); validating them once more on the way out
+    cost a third of a request (tests/api/test_match_answers_schema.py checks the shapes). The
+    encoder is the one the response model used (pydantic's), so the bytes stay the same."""
+    return Response(to_json(body, fallback=_numpy_scalar), media_type="application/json")
+
+
+def _numpy_scalar(value: object) -> object:
+    """A numpy number from the fact columns as the Python number the schema declares."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not a JSON type of a match answer")
 
 
 def _record(state: AppState, version: str) -> MatchRecord:
@@ -168,7 +187,7 @@ def _record(state: AppState, version: str) -> MatchRecord:
 
 def candidates_for_vacancy(
     state: AppState, session: Session, row: Vacancy, filters: MatchFilters, limit: int
-) -> list[CandidateMatchItem]:
+) -> list[MatchItem]:
     assert row.id is not None
     vacancy_id = row.id
 
@@ -186,7 +205,7 @@ def candidates_for_vacancy(
 
 def vacancies_for_candidate(
     state: AppState, session: Session, row: Candidate, filters: MatchFilters, limit: int
-) -> list[VacancyMatchItem]:
+) -> list[MatchItem]:
     assert row.id is not None
     candidate_id = row.id
 
@@ -207,7 +226,7 @@ def ad_hoc(
     session: Session,
     query: AdHocMatchIn,
     only_candidates: frozenset[int] | None = None,
-) -> list[CandidateMatchItem] | list[VacancyMatchItem]:
+) -> list[MatchItem]:
     """Match a free text that is not stored against candidates or vacancies (candidates
     limited to ``only_candidates`` when given: a caseload)."""
     vec: np.ndarray = state.encoder.embed([query.text]).vectors[0]

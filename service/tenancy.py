@@ -187,7 +187,7 @@ class CandidateScope:
         return self._members
 
 
-def candidate_scope(
+async def candidate_scope(
     request: Request, principal: PrincipalDep, session: SessionDep
 ) -> CandidateScope:
     return CandidateScope(principal, request, session)

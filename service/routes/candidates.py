@@ -17,7 +17,7 @@ from service.deps import (
     VacancyMatchParams,
 )
 from service.errors import NotFound
-from service.match_service import vacancies_for_candidate
+from service.match_service import match_answer, vacancies_for_candidate
 from service.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
 from service.rendering import render_each
 from service.schemas import VacancyMatchList
@@ -132,9 +132,9 @@ def candidate_matches(
     state: StateDep,
     params: VacancyMatchParams,
     scope: CandidateScopeDep,
-) -> VacancyMatchList:
+) -> Response:
     """Vacancies that fit this candidate, best first (open ones only unless include_closed)."""
     row = scope.get(candidate_id)
     scope.show([candidate_id])
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
-    return VacancyMatchList(data=items, count=len(items))
+    return match_answer({"data": items, "count": len(items)})

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from matching.embedder import encoder_loaded
 from service.deps import StateDep
 from service.errors import DATABASE_RETRY_AFTER
 from service.index_state import IndexNotReady
@@ -25,10 +26,14 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready to answer: database reachable, model loaded, indexes caught up and equal to the
+    """Ready to answer: database reachable, indexes caught up and equal to the
     database (ids, counts, change-log sequence; ``check``). 503 with ``Retry-After`` otherwise.
     """
-    detail: dict[str, object] = {"model": state.encoder.model_id, "worker": worker_id()}
+    detail: dict[str, object] = {
+        "model": state.encoder.model_id,
+        "model_loaded": encoder_loaded(state.encoder),
+        "worker": worker_id(),
+    }
     retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     try:
         with Session(state.engine) as session:

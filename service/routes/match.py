@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from service.deps import SessionDep, StateDep
 from service.errors import InvalidParameter
-from service.match_service import ad_hoc
-from service.schemas import AdHocMatchIn, AdHocMatchList, CandidateMatchItem
+from service.match_service import ad_hoc, match_answer
+from service.schemas import AdHocMatchIn, AdHocMatchList
 from service.tenancy import CandidateScopeDep
 
 router = APIRouter(prefix="/v1/match", tags=["matches"])
@@ -19,7 +19,7 @@ def match_text(
     session: SessionDep,
     state: StateDep,
     scope: CandidateScopeDep,
-) -> AdHocMatchList:
+) -> Response:
     """Rank candidates (target=candidates) or open vacancies (target=vacancies) for a text."""
     if body.target == "vacancies":
         if body.ladder_step_min is not None:
@@ -32,5 +32,5 @@ def match_text(
     only = scope.internal_ids() if body.target == "candidates" else None
     items = ad_hoc(state, session, body, only)
     # A text matched against vacancies shows no candidate: the record names none.
-    scope.show(i.candidate_id for i in items if isinstance(i, CandidateMatchItem))
-    return AdHocMatchList(target=body.target, data=items, count=len(items))
+    scope.show(i["candidate_id"] for i in items if "candidate_id" in i)
+    return match_answer({"target": body.target, "data": items, "count": len(items)})

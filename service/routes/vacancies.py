@@ -29,7 +29,7 @@ from service.errors import (
     NotFound,
     UnsupportedMediaType,
 )
-from service.match_service import candidates_for_vacancy
+from service.match_service import candidates_for_vacancy, match_answer
 from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
 from service.rendering import render_each, withheld_free_json
 from service.schemas import CandidateMatchList
@@ -240,11 +240,11 @@ def vacancy_matches(
     state: StateDep,
     params: CandidateMatchParams,
     scope: CandidateScopeDep,
-) -> CandidateMatchList:
+) -> Response:
     """Candidates that fit this vacancy, best first, with score parts and an explanation
     (a caseload-limited key: only its caseload's candidates)."""
     row = _get(session, employer_id, vacancy_id)
     filters = replace(params.filters, only_candidates=scope.internal_ids())
     items = candidates_for_vacancy(state, session, row, filters, params.limit)
-    scope.show(i.candidate_id for i in items)
-    return CandidateMatchList(data=items, count=len(items))
+    scope.show(i["candidate_id"] for i in items)
+    return match_answer({"data": items, "count": len(items)})

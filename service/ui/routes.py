@@ -28,6 +28,7 @@ from service.match_service import candidates_for_vacancy, vacancies_for_candidat
 from service.match_statuses import statuses_by_candidate
 from service.models import ID_PATTERN, Vacancy
 from service.routes.rematch import caseworker_new_matches
+from service.schemas import CandidateMatchItem, VacancyMatchItem
 from service.tenancy import CandidateScopeDep
 from service.unmatched import MISSING_LABELS, UnmatchedReport, unmatched_report
 
@@ -149,7 +150,10 @@ def vacancy_page(
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
     filters = replace(params.filters, only_candidates=scope.internal_ids())
-    items = candidates_for_vacancy(state, session, row, filters, params.limit)
+    items = [
+        CandidateMatchItem.model_validate(i)
+        for i in candidates_for_vacancy(state, session, row, filters, params.limit)
+    ]
     scope.show(i.candidate_id for i in items)
     return _render(
         request,
@@ -173,7 +177,10 @@ def candidate_page(
     """A candidate's profile summary and the open vacancies that fit best."""
     row = scope.get(candidate_id)
     scope.show([candidate_id])
-    items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
+    items = [
+        VacancyMatchItem.model_validate(i)
+        for i in vacancies_for_candidate(state, session, row, params.filters, params.limit)
+    ]
     return _render(request, "_candidate.html", candidate=row, items=items)
 
 
