@@ -51,7 +51,8 @@ _BATCH_SELECTOR_MAX = 4096
 EXACT_NS_PER_ROW = {"ivf": 200.0, "flat": 300.0}
 SCAN_NS_PER_ROW = {"ivf": 9.0, "flat": 30.0}
 Plan = Literal["exact", "scan"]
-_EXACT_CHUNK = 1024  # rows decoded at a time on the exact path (1.5 MB of float32 at 384-d)
+_EXACT_CHUNK = 4096  # rows gathered at a time on the exact path (1.5 MB at 384-d)
+_HEAP_EMPTY = np.finfo(np.float32).min  # FAISS's empty slot in a min-heap
 
 
 def _inner_products(out: np.ndarray, q: np.ndarray, rows: np.ndarray, dim: int) -> None:
@@ -112,15 +113,18 @@ class VectorIndex:
             ivf = faiss.IndexIVFScalarQuantizer(
                 quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
             )
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove + reconstruct by id
+            # no id hashtable while ids are dense: removal scans the lists with a hash-set
+            # selector and reconstruction decodes the id-indexed code copy (see _sparse)
             ivf.nprobe = nprobe  # kept in snapshots
             self._quantizer = quantizer  # the IVF index does not own it
             self._index = ivf
         self._ids: set[int] = set()
         self._lock = ReadWriteLock()
-        # For the exact path (see the module docstring): IVF rows' codes by id
-        # (uint8 (capacity, sa_code_size)), and for flat the FAISS row of each id (-1: none).
+        # For the exact path (see the module docstring): IVF rows' codes by id (uint8
+        # (capacity, code_size), without the list number) and their list (int32 (capacity,)),
+        # and for flat the FAISS row of each id (-1: none).
         self._codes = np.zeros((0, 0), dtype=np.uint8)
+        self._list = np.zeros(0, dtype=np.int32)
         self._has = np.zeros(0, dtype=bool)
         self._pos = np.zeros(0, dtype=np.int64)
         self._exact_ok = True
@@ -240,7 +244,7 @@ class VectorIndex:
         # id map scans its rows and asks the selector, where a hash set is the fast one.
         sel = (
             faiss.IDSelectorArray(len(arr), faiss.swig_ptr(arr))
-            if self.kind == "ivf"
+            if self.kind == "ivf" and not self._exact_ok
             else faiss.IDSelectorBatch(arr)
         )
         if self.kind == "ivf":
@@ -255,22 +259,40 @@ class VectorIndex:
         rather than allocate."""
         return max_id < 4 * rows + 65536
 
+    def _sparse(self) -> None:
+        """Turn the exact path off (ids too sparse for id-indexed arrays) and give the IVF
+        index the id hashtable it then needs for removal and reconstruction."""
+        self._codes, self._has = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=bool)
+        self._list = np.zeros(0, dtype=np.int32)
+        if self._exact_ok and self.kind == "ivf":
+            self._index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        self._exact_ok = False
+
     def _keep_codes(self, ids: np.ndarray, codes: np.ndarray) -> None:
-        """Copy IVF rows' codes (``sa_encode`` format) into the id-indexed array."""
+        """Copy IVF rows' codes (``sa_encode`` format: the list number in
+        ``coarse_code_size`` little-endian bytes, then the row's code) into the id-indexed
+        arrays."""
         top = int(ids.max())
         if not self._exact_ok or not self._dense(top, len(self._ids) + len(ids)):
-            self._codes, self._has = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=bool)
-            self._exact_ok = False
+            self._sparse()
             return
-        if top >= len(self._has) or self._codes.shape[1] != codes.shape[1]:
+        coarse = int(self._index.coarse_code_size())
+        width = codes.shape[1] - coarse
+        if top >= len(self._has) or self._codes.shape[1] != width:
             size = max(top + 1, int(len(self._has) * 1.5))
-            grown = np.zeros((size, codes.shape[1]), dtype=np.uint8)
+            grown = np.zeros((size, width), dtype=np.uint8)
+            lists = np.zeros(size, dtype=np.int32)
             has = np.zeros(size, dtype=bool)
-            if self._codes.shape[1] == codes.shape[1]:
+            if self._codes.shape[1] == width:
                 grown[: len(self._codes)] = self._codes
+                lists[: len(self._list)] = self._list
                 has[: len(self._has)] = self._has
-            self._codes, self._has = grown, has
-        self._codes[ids] = codes
+            self._codes, self._list, self._has = grown, lists, has
+        self._codes[ids] = codes[:, coarse:]
+        list_no = codes[:, 0].astype(np.int32)
+        for b in range(1, coarse):
+            list_no |= codes[:, b].astype(np.int32) << (8 * b)
+        self._list[ids] = list_no
         self._has[ids] = True
 
     def _reindex_flat(self) -> None:
@@ -322,30 +344,12 @@ class VectorIndex:
         if not len(ids):
             return []
         scores = np.empty(len(ids), dtype=np.float32)
-        # Chunks of rows decoded into one small buffer: decoding all allowed rows at once
-        # allocated tens of MB per query, and the page faults cost more than the product.
-        buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
         if self.kind == "ivf":
-            # by residual: x = centroid + residual, so q·x = q·centroid (per list) + q·residual
-            ivf = self._index
-            coarse = int(ivf.coarse_code_size())
-            quantizer = faiss.downcast_index(ivf.quantizer)
-            centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
-            centroids = centroids.reshape(ivf.nlist, self.dim)
-            per_list = np.empty(ivf.nlist, dtype=np.float32)
-            _inner_products(per_list, q, centroids, self.dim)
-            for start in range(0, len(ids), _EXACT_CHUNK):
-                part = np.take(self._codes, ids[start : start + _EXACT_CHUNK], axis=0)
-                n = len(part)
-                residual = np.ascontiguousarray(part[:, coarse:])
-                ivf.sq.decode_c(faiss.swig_ptr(residual), faiss.swig_ptr(buf), n)
-                out = scores[start : start + n]
-                _inner_products(out, q, buf[:n], self.dim)
-                list_no = part[:, 0].astype(np.int64)
-                for b in range(1, coarse):
-                    list_no |= part[:, b].astype(np.int64) << (8 * b)
-                out += per_list[list_no]
+            self._score_codes(scores, q, ids)
         else:
+            # Chunks of rows gathered into one small buffer: gathering all allowed rows at
+            # once allocated tens of MB per query, and the page faults cost more than the product.
+            buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
             flat = faiss.downcast_index(self._index.index)
             xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim)
             xb = xb.reshape(flat.ntotal, self.dim)
@@ -359,11 +363,49 @@ class VectorIndex:
         order = np.lexsort((ids, -scores))
         return [(int(ids[i]), float(scores[i])) for i in order]
 
+    def _score_codes(self, out: np.ndarray, q: np.ndarray, ids: np.ndarray) -> None:
+        """``out[i] = q·x[ids[i]]`` for the stored (decoded) IVF rows ``ids``.
+
+        By residual: ``x = centroid[list] + r`` so ``q·x = q·centroid[list] + q·r``. The second
+        term is FAISS's SIMD scanner over the rows' gathered codes (it decodes on the fly, as
+        the IVF scan does, so the scores are the scan's); its heap keeps every row.
+        """
+        ivf = self._index
+        quantizer = faiss.downcast_index(ivf.quantizer)
+        centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
+        per_list = np.empty(ivf.nlist, dtype=np.float32)
+        _inner_products(per_list, q, centroids.reshape(ivf.nlist, self.dim), self.dim)
+        scanner = ivf.get_InvertedListScanner(False, None, None)
+        scanner.set_query(faiss.swig_ptr(q))
+        scanner.set_list(0, 0.0)  # coarse term 0: added per row below
+        width = self._codes.shape[1]
+        n = min(len(ids), _EXACT_CHUNK)
+        codes = np.empty((n, width), dtype=np.uint8)
+        heap = np.empty(n, dtype=np.float32)
+        pos = np.empty(n, dtype=np.int64)
+        rows = np.arange(n, dtype=np.int64)
+        for start in range(0, len(ids), n):
+            part = ids[start : start + n]
+            m = len(part)
+            np.take(self._codes, part, axis=0, out=codes[:m])
+            heap[:m] = _HEAP_EMPTY
+            pos[:m] = -1
+            ptr = faiss.swig_ptr
+            scanner.scan_codes(m, ptr(codes), ptr(rows), ptr(heap), ptr(pos), m)
+            chunk = out[start : start + m]
+            chunk[pos[:m]] = heap[:m]
+            chunk += per_list[self._list[part]]
+
     def reconstruct(self, id_: int) -> np.ndarray | None:
         """The stored vector of ``id_`` (decoded, so approximate for IVF) or None."""
         with self._lock.read():
             if id_ not in self._ids:
                 return None
+            if self.kind == "ivf" and self._exact_ok:
+                coarse = int(self._index.coarse_code_size())
+                head = int(self._list[id_]).to_bytes(coarse, "little")
+                code = np.concatenate([np.frombuffer(head, dtype=np.uint8), self._codes[id_]])
+                return self._index.sa_decode(code[None, :])[0]
             return self._index.reconstruct(int(id_))
 
     @staticmethod
@@ -448,13 +490,15 @@ class VectorIndex:
             ids = faiss.vector_to_array(index.id_map).tolist()
         elif isinstance(index, faiss.IndexIVFScalarQuantizer):
             out = cls(dim, kind="ivf", nlist=int(index.nlist), nprobe=int(index.nprobe))
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # rebuilt from the lists
+            index.set_direct_map_type(faiss.DirectMap.NoMap)  # older snapshots kept a hashtable
             lists = index.invlists
-            ids = []
+            parts = [np.zeros(0, dtype=np.int64)]
             for list_no in range(index.nlist):
                 size = lists.list_size(list_no)
                 if size:
-                    ids.extend(faiss.rev_swig_ptr(lists.get_ids(list_no), size).tolist())
+                    parts.append(faiss.rev_swig_ptr(lists.get_ids(list_no), size).copy())
+            id_arr = np.concatenate(parts)
+            ids = id_arr.tolist()
         else:
             raise ValueError(f"unexpected FAISS index type {type(index).__name__}")
         out._index = index
@@ -464,32 +508,28 @@ class VectorIndex:
         if out.kind == "flat":
             out._reindex_flat()
         else:
-            out._codes_from_lists(max(ids, default=-1))
+            out._codes_from_lists(int(id_arr.max()) if len(id_arr) else -1)
         return out
 
     def _codes_from_lists(self, max_id: int) -> None:
-        """Fill the exact path's code copy from a loaded IVF's lists (``sa_encode`` layout:
-        the list number in ``coarse_code_size`` little-endian bytes, then the row's code)."""
+        """Fill the exact path's id-indexed codes and list numbers from a loaded IVF's lists."""
         index = self._index
         lists = index.invlists
-        coarse = int(index.coarse_code_size())
         code_size = int(lists.code_size)
         if max_id < 0:
             return
         if not self._dense(max_id, len(self._ids)):
-            self._exact_ok = False
+            self._sparse()
             return
-        self._codes = np.zeros((max_id + 1, coarse + code_size), dtype=np.uint8)
+        self._codes = np.zeros((max_id + 1, code_size), dtype=np.uint8)
+        self._list = np.zeros(max_id + 1, dtype=np.int32)
         self._has = np.zeros(max_id + 1, dtype=bool)
         for list_no in range(index.nlist):
             size = lists.list_size(list_no)
             if not size:
                 continue
-            ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size).astype(np.int64)
-            block = np.empty((size, coarse + code_size), dtype=np.uint8)
-            block[:, :coarse] = np.frombuffer(list_no.to_bytes(coarse, "little"), dtype=np.uint8)
+            ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size)
             raw = faiss.rev_swig_ptr(lists.get_codes(list_no), size * code_size)
-            block[:, coarse:] = raw.reshape(size, code_size)
-            self._keep_codes(ids, block)
-            if not self._exact_ok:
-                return
+            self._codes[ids] = raw.reshape(size, code_size)
+            self._list[ids] = list_no
+            self._has[ids] = True
