@@ -144,15 +144,14 @@ def inprocess(
         plain_ms.append((time.perf_counter() - t) * 1000)
         plain_cpu.append((time.thread_time() - c) * 1000)
         t, c = time.perf_counter(), time.thread_time()
-        mask = columns.candidate_mask(vac.side, vac, filters)
-        index.search(q, RERANK_POOL, mask)
+        allowed = columns.candidate_allowed(vac.side, vac, filters)
+        index.search(q, RERANK_POOL, allowed)
         filtered_ms.append((time.perf_counter() - t) * 1000)
         filtered_cpu.append((time.thread_time() - c) * 1000)
-        passing = int(np.count_nonzero(mask))
-        shares.append(passing / size)
-        plans.append(index.plan(passing, len(index)))
+        shares.append(len(allowed) / size)
+        plans.append(index.plan(len(allowed), len(index)))
         if len(masks) < 100:
-            masks.append(mask)
+            masks.append(allowed)
     rss_after = _rss_mb()
 
     # recall@20 against exact search over the same vectors, regenerated chunk by chunk
@@ -164,7 +163,7 @@ def inprocess(
     best_f_ids = best_ids.copy()
     for ids, vecs in space.chunks(size):
         scores = qs @ vecs.T
-        allowed = np.stack([m[ids] for m in masks[:n_eval]])
+        allowed = np.stack([np.isin(ids, m) for m in masks[:n_eval]])
         for tgt, tgt_ids, sc in (
             (best, best_ids, scores),
             (best_f, best_f_ids, np.where(allowed, scores, -np.inf)),
