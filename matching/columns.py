@@ -35,7 +35,7 @@ VACANCY_KINDS = ("regular", "work_experience", "volunteer", "learn_work")
 _GROUP_CODE = {g: i for i, g in enumerate(CLIENT_GROUPS)}
 _KIND_CODE = {k: i for i, k in enumerate(VACANCY_KINDS)}
 _GROW = 1.5
-CELL_DEG = 0.25  # grid cell side (about 28 x 17 km in the Netherlands)
+CELL_DEG = 0.1  # grid cell side (about 11 x 7 km in the Netherlands)
 _LON_CELLS = round(360 / CELL_DEG)
 
 
@@ -84,10 +84,8 @@ class FilterColumns:
     def __init__(self, capacity: int = 1024) -> None:
         self._slugs: dict[str, int] = {}
         self._alloc(max(capacity, 16), words=1)
-        # grid (see the module docstring): sorted cell keys, each cell's first position in
-        # ``order`` (plus the end), the ids by cell; and the ids set since it was built
-        self._grid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._moved: set[int] = set()
+        self._grid: _Grid | None = None  # built on first use: see _cells
+        self._moved: set[int] = set()  # ids set since the grid was built
 
     # ------------------------------------------------------------ storage
 
@@ -166,6 +164,7 @@ class FilterColumns:
         self._ensure(i, len(words))
         self.present[i] = True
         if self._grid is not None:
+            self._grid.forget(np.array([i]))
             self._moved.add(i)
             if len(self._moved) > max(4096, self.size // 64):
                 self._grid = None
@@ -241,6 +240,8 @@ class FilterColumns:
     def remove(self, ids: Iterable[int]) -> None:
         idx = np.fromiter((i for i in ids if 0 <= i < self.size), dtype=np.int64)
         self.present[idx] = False
+        if self._grid is not None:
+            self._grid.forget(idx)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Copies of the columns by name, plus the focus slugs in bit order (``slugs.text``:
@@ -280,23 +281,19 @@ class FilterColumns:
                 bits[b // 64] |= np.uint64(1) << np.uint64(b % 64)
         return bits
 
-    def _cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The grid (built on first use after a bulk load): see ``_grid``."""
+    def _cells(self) -> _Grid:
+        """The grid, built on first use after a bulk load or too many moves."""
         grid = self._grid
         if grid is None:
-            keys = _cell_keys(self.x, self.y, self.z)
-            order = np.flatnonzero(keys >= 0)
-            order = order[np.argsort(keys[order], kind="stable")]
-            cells, first = np.unique(keys[order], return_index=True)
-            grid = (cells, np.append(first, len(order)), order)
+            grid = _Grid(self)
             self._moved = set()
             self._grid = grid
         return grid
 
-    def _near_rows(self, side: Side, km: float) -> np.ndarray | None:
-        """Ids (int64, unsorted, maybe repeated) of every row that may lie within ``km`` of
-        ``side``, from the grid; None when the box around it reaches a pole or the date line
-        (then every row is tested)."""
+    def _near_ranges(self, side: Side, km: float) -> list[tuple[int, int]] | None:
+        """Ranges of grid positions holding every row that may lie within ``km`` of ``side``;
+        None when the box around it reaches a pole or the date line (then every row is
+        tested)."""
         assert side.location is not None
         lat, lon = side.location
         dlat = math.degrees(km / EARTH_RADIUS_KM) + 0.01  # margin: a row's cell is float32
@@ -306,48 +303,70 @@ class FilterColumns:
         dlon = dlat / math.cos(math.radians(top))
         if lon - dlon < -180 or lon + dlon >= 180:
             return None
-        cells, bounds, order = self._cells()
+        grid = self._cells()
         c0 = math.floor((lon - dlon + 180) / CELL_DEG)
         c1 = math.floor((lon + dlon + 180) / CELL_DEG)
-        parts = []
-        for band in range(
-            math.floor((lat - dlat + 90) / CELL_DEG), 1 + math.floor((lat + dlat + 90) / CELL_DEG)
-        ):
-            lo, hi = np.searchsorted(cells, [band * _LON_CELLS + c0, band * _LON_CELLS + c1 + 1])
-            parts.append(order[bounds[lo] : bounds[hi]])
-        if self._moved:
-            parts.append(np.fromiter(self._moved, dtype=np.int64, count=len(self._moved)))
-        return np.concatenate(parts)
+        b0, b1 = math.floor((lat - dlat + 90) / CELL_DEG), math.floor((lat + dlat + 90) / CELL_DEG)
+        out = []
+        for band in range(b0, b1 + 1):
+            keys = [band * _LON_CELLS + c0, band * _LON_CELLS + c1 + 1]
+            lo, hi = np.searchsorted(grid.cells, keys)
+            if hi > lo:
+                out.append((int(grid.bounds[lo]), int(grid.bounds[hi])))
+        return out
 
-    def _rows(self, side: Side, km: float | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The rows a query has to test (None: all) and their squared chords to ``side``
-        (None: ``side`` has no location). With a distance limit ``km`` only rows within it
-        are returned."""
+    def _rows(
+        self, side: Side, km: float | None
+    ) -> tuple[np.ndarray | None, np.ndarray | None, Callable[[str], np.ndarray]]:
+        """The rows a query has to test (ids, None: all), their squared chords to ``side``
+        (None: ``side`` has no location) and a column's values at those rows by name. With a
+        distance limit ``km`` only rows within it are returned, read from the grid's copies
+        plus the rows set since it was built."""
+        whole: Callable[[str], np.ndarray] = lambda name: getattr(self, name)  # noqa: E731
         if side.location is None:
-            return None, None
-        rows = None if km is None else self._near_rows(side, km)
+            return None, None, whole
+        ranges = None if km is None else self._near_ranges(side, km)
         qx, qy, qz = (np.float32(v) for v in unit_xyz(*side.location))
-        x, y, z = (
-            (self.x, self.y, self.z) if rows is None else (self.x[rows], self.y[rows], self.z[rows])
-        )
-        c2 = x - qx  # NaN where the row has no location
-        c2 *= c2
-        d = y - qy
-        d *= d
-        c2 += d
-        np.subtract(z, qz, out=d)
-        d *= d
-        c2 += d
-        if rows is not None:
-            with np.errstate(invalid="ignore"):
-                near = c2 <= chord2(km)
-            rows, c2 = rows[near], c2[near]
-        return rows, c2
+
+        def chords(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+            c2 = x - qx  # NaN where the row has no location
+            c2 *= c2
+            d = y - qy
+            d *= d
+            c2 += d
+            np.subtract(z, qz, out=d)
+            d *= d
+            c2 += d
+            return c2
+
+        if ranges is None:
+            return None, chords(self.x, self.y, self.z), whole
+        assert km is not None
+        grid = self._cells()
+        limit = chord2(km)
+
+        def cat(a: np.ndarray) -> np.ndarray:
+            return np.concatenate([a[lo:hi] for lo, hi in ranges]) if ranges else a[:0]
+
+        c2 = chords(cat(grid.cols["x"]), cat(grid.cols["y"]), cat(grid.cols["z"]))
+        with np.errstate(invalid="ignore"):
+            sel = np.flatnonzero((c2 <= limit) & ~cat(grid.stale))
+        moved = np.fromiter(self._moved, dtype=np.int64, count=len(self._moved))
+        c2_moved = chords(self.x[moved], self.y[moved], self.z[moved])
+        with np.errstate(invalid="ignore"):
+            near = c2_moved <= limit
+        moved, c2_moved = moved[near], c2_moved[near]
+
+        def col(name: str) -> np.ndarray:
+            return np.concatenate([cat(grid.cols[name])[sel], getattr(self, name)[moved]])
+
+        rows = np.concatenate([cat(grid.order)[sel], moved])
+        return rows, np.concatenate([c2[sel], c2_moved]), col
 
     def _common_mask(
         self,
         m: np.ndarray,
-        col: Callable[[np.ndarray], np.ndarray],
+        col: Callable[[str], np.ndarray],
         query: Side,
         c2: np.ndarray | None,
         filters: MatchFilters,
@@ -359,43 +378,35 @@ class FilterColumns:
             with np.errstate(invalid="ignore"):
                 m &= c2 <= chord2(filters.max_distance_km)
         if filters.focus_only:
-            focus = col(self.focus)
+            focus = col("focus")
             shared = focus & self._query_bits(query) if query.focus else focus
             m &= shared.any(axis=1)
 
     @staticmethod
-    def _picker(rows: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
-        """A column's values at ``rows`` (the whole column when None)."""
-        if rows is None:
-            return lambda a: a
-        return lambda a: a[rows]
-
-    @staticmethod
     def _ids(m: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        return np.flatnonzero(m) if rows is None else np.unique(rows[m])
+        return np.flatnonzero(m) if rows is None else np.sort(rows[m])
 
     def candidate_allowed(
         self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters
     ) -> np.ndarray:
         """Ascending ids (int64) of the candidates that pass the hard filters of ``query``."""
-        rows, c2 = self._rows(query, filters.max_distance_km)
-        col = self._picker(rows)
-        m = col(self.present) & col(self.active)
+        rows, c2, col = self._rows(query, filters.max_distance_km)
+        m = col("present") & col("active")
         if filters.only_candidates is not None:
             only = np.fromiter(filters.only_candidates, dtype=np.int64)
             m &= np.isin(np.arange(self.size) if rows is None else rows, only)
         if filters.ladder_step_min is not None:
-            m &= col(self.ladder) >= filters.ladder_step_min
+            m &= col("ladder") >= filters.ladder_step_min
         if filters.client_groups:
             m &= _any_of(
-                col(self.group),
+                col("group"),
                 [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE],
             )
         if vacancy is not None and vacancy.requires_driving_licence:
-            m &= col(self.licence)
+            m &= col("licence")
         if c2 is not None:
             with np.errstate(invalid="ignore"):
-                m &= ~(c2 > col(self.travel_c2))  # unknown distance or no limit: passes
+                m &= ~(c2 > col("travel_c2"))  # unknown distance or no limit: passes
         self._common_mask(m, col, query, c2, filters)
         return self._ids(m, rows)
 
@@ -404,16 +415,15 @@ class FilterColumns:
     ) -> np.ndarray:
         """Ascending ids (int64) of the vacancies that pass the hard filters of ``query``."""
         # (not the candidate's travel limit: a row at an unknown distance passes that one)
-        rows, c2 = self._rows(query, filters.max_distance_km)
-        col = self._picker(rows)
-        m = col(self.present).copy()
+        rows, c2, col = self._rows(query, filters.max_distance_km)
+        m = col("present").copy()
         if not filters.include_closed:
-            m &= col(self.open)
+            m &= col("open")
         if filters.kinds:
-            m &= _any_of(col(self.kind), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
+            m &= _any_of(col("kind"), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
         if cand is not None:
             if not cand.driving_licence:
-                m &= ~col(self.requires_licence)
+                m &= ~col("requires_licence")
             if cand.max_travel_km is not None and c2 is not None:
                 with np.errstate(invalid="ignore"):
                     m &= ~(c2 > chord2(cand.max_travel_km))
@@ -431,3 +441,31 @@ class FilterColumns:
     ) -> np.ndarray:
         """:meth:`vacancy_allowed` as a boolean mask over the id range."""
         return as_mask(self.vacancy_allowed(query, cand, filters), self.size)
+
+
+class _Grid:
+    """Rows grouped by grid cell, with copies of every filter column in that order, so a
+    query's nearby cells are contiguous ranges (see the module docstring).
+
+    ``cells`` are the sorted cell keys, ``bounds[j]`` the first position of ``cells[j]`` (plus
+    the end), ``order`` the ids by position, ``pos`` each id's position (-1: none) and
+    ``stale`` the positions whose row was set or removed since (their copies are out of date;
+    a set row is read from the columns themselves).
+    """
+
+    def __init__(self, columns: FilterColumns) -> None:
+        keys = _cell_keys(columns.x, columns.y, columns.z)
+        order = np.flatnonzero(keys >= 0)
+        order = order[np.argsort(keys[order], kind="stable")]
+        self.cells, first = np.unique(keys[order], return_index=True)
+        self.bounds = np.append(first, len(order))
+        self.order = order
+        self.cols = {name: getattr(columns, name)[order] for name in columns._columns()}
+        self.pos = np.full(columns.size, -1, dtype=np.int64)
+        self.pos[order] = np.arange(len(order))
+        self.stale = np.zeros(len(order), dtype=bool)
+
+    def forget(self, ids: np.ndarray) -> None:
+        ids = ids[ids < len(self.pos)]
+        pos = self.pos[ids]
+        self.stale[pos[pos >= 0]] = True

@@ -208,6 +208,11 @@ def test_allowed_ids_follow_rows_that_move_after_the_grid_was_built() -> None:
     cols.set_candidates([cands[i] for i in moved])
     assert cols._grid is not None and len(cols._moved) == 200
     assert _check_candidates(cols, cands, r) > 10_000
+    gone = r.sample(sorted(cands), 500)  # removed rows leave the grid's copies too
+    cols.remove(gone)
+    for i in gone:
+        del cands[i]
+    assert _check_candidates(cols, cands, r) > 10_000
 
 
 @pytest.mark.parametrize("where", [(89.5, 10.0), (-89.2, 0.0), (52.0, 179.9), (10.0, -179.95)])
