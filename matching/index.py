@@ -13,18 +13,29 @@ A filtered search is planned by the number of ids the filter lets through
 (:meth:`VectorIndex.plan`):
 
 - **exact**: few allowed ids. Their stored vectors are gathered and scored with one product: for
-  ``flat`` the float32 rows FAISS keeps, for ``ivf`` the rows' 8-bit codes decoded (the codes
-  are kept a second time in an array indexed by id, 386 bytes per row, because FAISS's lists
-  cannot be gathered from quickly). Cost grows with the allowed ids only; recall is that of the
-  stored vectors (exact for ``flat``, the SQ8 codes for ``ivf``).
+  ``flat`` the float32 rows FAISS keeps, for ``ivf`` the rows' 8-bit codes (kept a second time
+  in an array indexed by id, 384 bytes per row plus the list number, because FAISS's lists
+  cannot be gathered from quickly), scored by FAISS's SIMD scanner as the IVF scan scores them.
+  Cost grows with the allowed ids only; recall is that of the stored vectors (exact for
+  ``flat``, the SQ8 codes for ``ivf``).
+- **lists** (``ivf``, from ``_LISTS_MIN`` allowed ids): as ``exact``, but only the allowed rows
+  in the ``LISTS_SHARE`` of the lists whose centroids are nearest the query (a quarter: 16 times
+  the lists an unfiltered query scans). At 1M this scores about a quarter of the bench's ~11,000
+  allowed rows and
+  finds the exact path's top 20 (recall 1.0 on the bench's queries).
 - **scan**: many allowed ids. The search runs inside FAISS with an id selector, so hard filters
   are applied in the scan rather than by over-fetching; for ``ivf`` ``nprobe`` is divided by
   the share of ids that pass, so the number of *allowed* vectors visited (and with it recall)
   stays about the same as for an unfiltered query.
 
-The planner compares the two costs with per-row constants measured on a 2-core machine
-(``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) the exact path wins up to
-about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see docs/scale.md.
+The planner compares the costs of scoring and scanning with per-row constants measured on a
+2-core machine (``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) scoring
+wins up to about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see
+docs/scale.md.
+
+While ids are dense (:meth:`VectorIndex._dense`) the IVF index keeps no id hashtable: removal
+scans the lists with a hash-set selector and :meth:`VectorIndex.reconstruct` decodes the
+id-indexed codes.
 """
 
 from __future__ import annotations
