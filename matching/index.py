@@ -20,9 +20,8 @@ A filtered search is planned by the number of ids the filter lets through
   ``flat``, the SQ8 codes for ``ivf``).
 - **lists** (``ivf``, from ``_LISTS_MIN`` allowed ids): as ``exact``, but only the allowed rows
   in the ``LISTS_SHARE`` of the lists whose centroids are nearest the query (a quarter: 16 times
-  the lists an unfiltered query scans). At 1M this scores about a quarter of the bench's ~11,000
-  allowed rows and
-  finds the exact path's top 20 (recall 1.0 on the bench's queries).
+  the lists an unfiltered query scans). At 1M this scores about a quarter of the bench's
+  ~11,000 allowed rows and finds the exact path's top 20 (recall 1.0 on 200 bench queries).
 - **scan**: many allowed ids. The search runs inside FAISS with an id selector, so hard filters
   are applied in the scan rather than by over-fetching; for ``ivf`` ``nprobe`` is divided by
   the share of ids that pass, so the number of *allowed* vectors visited (and with it recall)
