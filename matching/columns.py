@@ -78,6 +78,34 @@ def _cell_keys(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(keys), -1, keys).astype(np.int64)
 
 
+class _Grid:
+    """Rows grouped by grid cell, with copies of every filter column in that order, so a
+    query's nearby cells are contiguous ranges (see the module docstring).
+
+    ``cells`` are the sorted cell keys, ``bounds[j]`` the first position of ``cells[j]`` (plus
+    the end), ``order`` the ids by position, ``pos`` each id's position (-1: none) and
+    ``stale`` the positions whose row was set or removed since (their copies are out of date;
+    a set row is read from the columns themselves).
+    """
+
+    def __init__(self, columns: FilterColumns) -> None:
+        keys = _cell_keys(columns.x, columns.y, columns.z)
+        order = np.flatnonzero(keys >= 0)
+        order = order[np.argsort(keys[order], kind="stable")]
+        self.cells, first = np.unique(keys[order], return_index=True)
+        self.bounds = np.append(first, len(order))
+        self.order = order
+        self.cols = {name: getattr(columns, name)[order] for name in columns._columns()}
+        self.pos = np.full(columns.size, -1, dtype=np.int64)
+        self.pos[order] = np.arange(len(order))
+        self.stale = np.zeros(len(order), dtype=bool)
+
+    def forget(self, ids: np.ndarray) -> None:
+        ids = ids[ids < len(self.pos)]
+        pos = self.pos[ids]
+        self.stale[pos[pos >= 0]] = True
+
+
 class FilterColumns:
     """The filter facts of one collection (candidates or vacancies) as id-indexed arrays."""
 
@@ -441,31 +469,3 @@ class FilterColumns:
     ) -> np.ndarray:
         """:meth:`vacancy_allowed` as a boolean mask over the id range."""
         return as_mask(self.vacancy_allowed(query, cand, filters), self.size)
-
-
-class _Grid:
-    """Rows grouped by grid cell, with copies of every filter column in that order, so a
-    query's nearby cells are contiguous ranges (see the module docstring).
-
-    ``cells`` are the sorted cell keys, ``bounds[j]`` the first position of ``cells[j]`` (plus
-    the end), ``order`` the ids by position, ``pos`` each id's position (-1: none) and
-    ``stale`` the positions whose row was set or removed since (their copies are out of date;
-    a set row is read from the columns themselves).
-    """
-
-    def __init__(self, columns: FilterColumns) -> None:
-        keys = _cell_keys(columns.x, columns.y, columns.z)
-        order = np.flatnonzero(keys >= 0)
-        order = order[np.argsort(keys[order], kind="stable")]
-        self.cells, first = np.unique(keys[order], return_index=True)
-        self.bounds = np.append(first, len(order))
-        self.order = order
-        self.cols = {name: getattr(columns, name)[order] for name in columns._columns()}
-        self.pos = np.full(columns.size, -1, dtype=np.int64)
-        self.pos[order] = np.arange(len(order))
-        self.stale = np.zeros(len(order), dtype=bool)
-
-    def forget(self, ids: np.ndarray) -> None:
-        ids = ids[ids < len(self.pos)]
-        pos = self.pos[ids]
-        self.stale[pos[pos >= 0]] = True
