@@ -385,10 +385,13 @@ class FilterColumns:
             near = c2_moved <= limit
         moved, c2_moved = moved[near], c2_moved[near]
 
-        def col(name: str) -> np.ndarray:
-            return np.concatenate([cat(grid.cols[name])[sel], getattr(self, name)[moved]])
+        # grid positions of the rows within the limit: one gather per column from them
+        at = np.concatenate([np.arange(lo, hi) for lo, hi in ranges])[sel] if ranges else sel
 
-        rows = np.concatenate([cat(grid.order)[sel], moved])
+        def col(name: str) -> np.ndarray:
+            return np.concatenate([grid.cols[name][at], getattr(self, name)[moved]])
+
+        rows = np.concatenate([grid.order[at], moved])
         return rows, np.concatenate([c2[sel], c2_moved]), col
 
     def _common_mask(
