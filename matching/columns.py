@@ -84,8 +84,8 @@ class _Grid:
 
     ``cells`` are the sorted cell keys, ``bounds[j]`` the first position of ``cells[j]`` (plus
     the end), ``order`` the ids by position, ``pos`` each id's position (-1: none) and
-    ``stale`` the positions whose row was set or removed since (their copies are out of date;
-    a set row is read from the columns themselves).
+    ``stale`` the positions whose row was set or removed since (their copies are out of date)
+    and ``moved`` the ids set since, read from the columns themselves.
     """
 
     def __init__(self, columns: FilterColumns) -> None:
@@ -99,6 +99,7 @@ class _Grid:
         self.pos = np.full(columns.size, -1, dtype=np.int64)
         self.pos[order] = np.arange(len(order))
         self.stale = np.zeros(len(order), dtype=bool)
+        self.moved: set[int] = set()
 
     def forget(self, ids: np.ndarray) -> None:
         ids = ids[ids < len(self.pos)]
@@ -113,7 +114,6 @@ class FilterColumns:
         self._slugs: dict[str, int] = {}
         self._alloc(max(capacity, 16), words=1)
         self._grid: _Grid | None = None  # built on first use: see _cells
-        self._moved: set[int] = set()  # ids set since the grid was built
 
     # ------------------------------------------------------------ storage
 
@@ -160,6 +160,7 @@ class FilterColumns:
             return
         new_size = max(size, int(max_id * _GROW) + 1) if max_id >= size else size
         old = {name: getattr(self, name) for name in self._columns()}
+        self._grid = None  # its copies have the old focus width
         self._alloc(new_size, max(words, have_words))
         for name, arr in old.items():
             if name == "focus":
@@ -191,10 +192,11 @@ class FilterColumns:
         words = self._focus_words([h.slug for h in side.focus])
         self._ensure(i, len(words))
         self.present[i] = True
-        if self._grid is not None:
-            self._grid.forget(np.array([i]))
-            self._moved.add(i)
-            if len(self._moved) > max(4096, self.size // 64):
+        grid = self._grid
+        if grid is not None:
+            grid.forget(np.array([i]))
+            grid.moved.add(i)
+            if len(grid.moved) > max(4096, self.size // 64):
                 self._grid = None
         self.x[i], self.y[i], self.z[i] = (
             unit_xyz(*side.location) if side.location else (np.nan,) * 3
@@ -314,11 +316,10 @@ class FilterColumns:
         grid = self._grid
         if grid is None:
             grid = _Grid(self)
-            self._moved = set()
             self._grid = grid
         return grid
 
-    def _near_ranges(self, side: Side, km: float) -> list[tuple[int, int]] | None:
+    def _near_ranges(self, grid: _Grid, side: Side, km: float) -> list[tuple[int, int]] | None:
         """Ranges of grid positions holding every row that may lie within ``km`` of ``side``;
         None when the box around it reaches a pole or the date line (then every row is
         tested)."""
@@ -331,7 +332,6 @@ class FilterColumns:
         dlon = dlat / math.cos(math.radians(top))
         if lon - dlon < -180 or lon + dlon >= 180:
             return None
-        grid = self._cells()
         c0 = math.floor((lon - dlon + 180) / CELL_DEG)
         c1 = math.floor((lon + dlon + 180) / CELL_DEG)
         b0, b1 = math.floor((lat - dlat + 90) / CELL_DEG), math.floor((lat + dlat + 90) / CELL_DEG)
@@ -353,7 +353,8 @@ class FilterColumns:
         whole: Callable[[str], np.ndarray] = lambda name: getattr(self, name)  # noqa: E731
         if side.location is None:
             return None, None, whole
-        ranges = None if km is None else self._near_ranges(side, km)
+        grid = self._cells() if km is not None else None
+        ranges = None if grid is None or km is None else self._near_ranges(grid, side, km)
         qx, qy, qz = (np.float32(v) for v in unit_xyz(*side.location))
 
         def chords(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -369,8 +370,7 @@ class FilterColumns:
 
         if ranges is None:
             return None, chords(self.x, self.y, self.z), whole
-        assert km is not None
-        grid = self._cells()
+        assert km is not None and grid is not None
         limit = chord2(km)
 
         def cat(a: np.ndarray) -> np.ndarray:
@@ -379,7 +379,7 @@ class FilterColumns:
         c2 = chords(cat(grid.cols["x"]), cat(grid.cols["y"]), cat(grid.cols["z"]))
         with np.errstate(invalid="ignore"):
             sel = np.flatnonzero((c2 <= limit) & ~cat(grid.stale))
-        moved = np.fromiter(self._moved, dtype=np.int64, count=len(self._moved))
+        moved = np.array(sorted(grid.moved), dtype=np.int64)
         c2_moved = chords(self.x[moved], self.y[moved], self.z[moved])
         with np.errstate(invalid="ignore"):
             near = c2_moved <= limit

@@ -206,7 +206,7 @@ def test_allowed_ids_follow_rows_that_move_after_the_grid_was_built() -> None:
     for i in moved:
         cands[i] = _candidate(r, i)
     cols.set_candidates([cands[i] for i in moved])
-    assert cols._grid is not None and len(cols._moved) == 200
+    assert cols._grid is not None and len(cols._grid.moved) == 200
     assert _check_candidates(cols, cands, r) > 10_000
     gone = r.sample(sorted(cands), 500)  # removed rows leave the grid's copies too
     cols.remove(gone)
@@ -237,3 +237,25 @@ def test_distance_limit_near_a_pole_or_the_date_line(where: tuple[float, float])
     got = set(cols.candidate_allowed(query, None, filters).tolist())
     want = {c.id for c in cands.values() if candidate_passes(query, None, c, filters)}
     assert got == want and len(want) > 20
+
+
+def test_rows_with_more_focus_occupations_than_fit_after_the_grid_was_built() -> None:
+    """A 65th focus slug widens the focus column: the grid's copies go with it."""
+    r = random.Random(31)
+    cands = {i: _candidate(r, i) for i in range(1, 300)}
+    cols = FilterColumns()
+    cols.set_candidates(list(cands.values()))
+    near = MatchFilters(max_distance_km=50.0, focus_only=True)
+    cols.candidate_allowed(_side(r, located=1), None, near)  # builds the grid
+    for n, i in enumerate(range(1, 71)):
+        slug = f"extra-{n}"
+        hit = FocusHit(slug=slug, name=slug, label=slug, matched=slug, score=1.0)
+        side = Side((), frozenset(), frozenset(), cands[i].side.location, (hit,))
+        cands[i] = CandidateFacts(**{**cands[i].__dict__, "side": side})
+        cols.set_candidates([cands[i]])
+    assert cols.focus.shape[1] == 2
+    for _ in range(20):
+        query = _side(r, located=1)
+        got = set(cols.candidate_allowed(query, None, near).tolist())
+        want = {c.id for c in cands.values() if candidate_passes(query, None, c, near)}
+        assert got == want
