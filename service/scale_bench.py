@@ -202,6 +202,7 @@ def inprocess(
         "p50_filtered_cpu_ms": _percentile(filtered_cpu, 50),
         "p99_filtered_cpu_ms": _percentile(filtered_cpu, 99),
         "filtered_exact_share": round(plans.count("exact") / len(plans), 3),
+        "filtered_lists_share": round(plans.count("lists") / len(plans), 3),
         "load_avg": round(os.getloadavg()[0], 1),
         "filtered_share": round(statistics.mean(shares), 4),
         "recall_at_20": round(statistics.mean(recall), 4),
