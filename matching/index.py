@@ -13,18 +13,28 @@ A filtered search is planned by the number of ids the filter lets through
 (:meth:`VectorIndex.plan`):
 
 - **exact**: few allowed ids. Their stored vectors are gathered and scored with one product: for
-  ``flat`` the float32 rows FAISS keeps, for ``ivf`` the rows' 8-bit codes decoded (the codes
-  are kept a second time in an array indexed by id, 386 bytes per row, because FAISS's lists
-  cannot be gathered from quickly). Cost grows with the allowed ids only; recall is that of the
-  stored vectors (exact for ``flat``, the SQ8 codes for ``ivf``).
+  ``flat`` the float32 rows FAISS keeps, for ``ivf`` the rows' 8-bit codes (kept a second time
+  in an array indexed by id, 384 bytes per row plus the list number, because FAISS's lists
+  cannot be gathered from quickly), scored by FAISS's SIMD scanner as the IVF scan scores them.
+  Cost grows with the allowed ids only; recall is that of the stored vectors (exact for
+  ``flat``, the SQ8 codes for ``ivf``).
+- **lists** (``ivf``, from ``_LISTS_MIN`` allowed ids): as ``exact``, but only the allowed rows
+  in the ``LISTS_SHARE`` of the lists whose centroids are nearest the query (a quarter: 16 times
+  the lists an unfiltered query scans). At 1M this scores about a quarter of the bench's
+  ~11,000 allowed rows and finds the exact path's top 20 (recall 1.0 on 200 bench queries).
 - **scan**: many allowed ids. The search runs inside FAISS with an id selector, so hard filters
   are applied in the scan rather than by over-fetching; for ``ivf`` ``nprobe`` is divided by
   the share of ids that pass, so the number of *allowed* vectors visited (and with it recall)
   stays about the same as for an unfiltered query.
 
-The planner compares the two costs with per-row constants measured on a 2-core machine
-(``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) the exact path wins up to
-about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see docs/scale.md.
+The planner compares the costs of scoring and scanning with per-row constants measured on a
+2-core machine (``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) scoring
+wins up to about 26,000 allowed ids (2.6 %), in a flat index up to 10 % of the rows; see
+docs/scale.md.
+
+While ids are dense (:meth:`VectorIndex._dense`) the IVF index keeps no id hashtable: removal
+scans the lists with a hash-set selector and :meth:`VectorIndex.reconstruct` decodes the
+id-indexed codes.
 """
 
 from __future__ import annotations
@@ -50,8 +60,13 @@ _BATCH_SELECTOR_MAX = 4096
 # ~9 ns in IVF lists, ~30 ns in a flat index (which also scores its allowed rows in the scan).
 EXACT_NS_PER_ROW = {"ivf": 200.0, "flat": 300.0}
 SCAN_NS_PER_ROW = {"ivf": 9.0, "flat": 30.0}
-Plan = Literal["exact", "scan"]
-_EXACT_CHUNK = 1024  # rows decoded at a time on the exact path (1.5 MB of float32 at 384-d)
+Plan = Literal["exact", "lists", "scan"]
+# The ``lists`` plan (IVF): only the allowed rows in this share of the lists, those whose
+# centroids are nearest the query, are scored; from _LISTS_MIN allowed rows on.
+LISTS_SHARE = 0.25
+_LISTS_MIN = 2048
+_EXACT_CHUNK = 4096  # rows gathered at a time on the exact path (1.5 MB at 384-d)
+_HEAP_EMPTY = np.finfo(np.float32).min  # FAISS's empty slot in a min-heap
 
 
 def _inner_products(out: np.ndarray, q: np.ndarray, rows: np.ndarray, dim: int) -> None:
@@ -62,6 +77,23 @@ def _inner_products(out: np.ndarray, q: np.ndarray, rows: np.ndarray, dim: int) 
     faiss.fvec_inner_products_ny(
         faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(rows), dim, len(rows)
     )
+
+
+def _reader(data: bytes | np.ndarray) -> faiss.PyCallbackIOReader:
+    """A FAISS reader over ``data`` that hands it over in 4 MB pieces. ``deserialize_index``
+    first copies the whole buffer into a vector of its own: at 1M rows that is another 400 MB
+    of fresh memory, and touching fresh memory is what a snapshot load mostly waits for (19 s
+    against 5 s for the same index on the 2-core machine)."""
+    view = memoryview(np.frombuffer(data, dtype=np.uint8))
+    at = 0
+
+    def read(n: int) -> bytes:
+        nonlocal at
+        piece = view[at : at + n].tobytes()
+        at += len(piece)
+        return piece
+
+    return faiss.PyCallbackIOReader(read, 1 << 22)
 
 
 # Training sample per list: FAISS wants >= 39 points per centroid; more buys little.
@@ -112,15 +144,18 @@ class VectorIndex:
             ivf = faiss.IndexIVFScalarQuantizer(
                 quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
             )
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove + reconstruct by id
+            # no id hashtable while ids are dense: removal scans the lists with a hash-set
+            # selector and reconstruction decodes the id-indexed code copy (see _sparse)
             ivf.nprobe = nprobe  # kept in snapshots
             self._quantizer = quantizer  # the IVF index does not own it
             self._index = ivf
         self._ids: set[int] = set()
         self._lock = ReadWriteLock()
-        # For the exact path (see the module docstring): IVF rows' codes by id
-        # (uint8 (capacity, sa_code_size)), and for flat the FAISS row of each id (-1: none).
+        # For the exact path (see the module docstring): IVF rows' codes by id (uint8
+        # (capacity, code_size), without the list number) and their list (int32 (capacity,)),
+        # and for flat the FAISS row of each id (-1: none).
         self._codes = np.zeros((0, 0), dtype=np.uint8)
+        self._list = np.zeros(0, dtype=np.int32)
         self._has = np.zeros(0, dtype=bool)
         self._pos = np.zeros(0, dtype=np.int64)
         self._exact_ok = True
@@ -240,7 +275,7 @@ class VectorIndex:
         # id map scans its rows and asks the selector, where a hash set is the fast one.
         sel = (
             faiss.IDSelectorArray(len(arr), faiss.swig_ptr(arr))
-            if self.kind == "ivf"
+            if self.kind == "ivf" and not self._exact_ok
             else faiss.IDSelectorBatch(arr)
         )
         if self.kind == "ivf":
@@ -255,22 +290,40 @@ class VectorIndex:
         rather than allocate."""
         return max_id < 4 * rows + 65536
 
+    def _sparse(self) -> None:
+        """Turn the exact path off (ids too sparse for id-indexed arrays) and give the IVF
+        index the id hashtable it then needs for removal and reconstruction."""
+        self._codes, self._has = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=bool)
+        self._list = np.zeros(0, dtype=np.int32)
+        if self._exact_ok and self.kind == "ivf":
+            self._index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        self._exact_ok = False
+
     def _keep_codes(self, ids: np.ndarray, codes: np.ndarray) -> None:
-        """Copy IVF rows' codes (``sa_encode`` format) into the id-indexed array."""
+        """Copy IVF rows' codes (``sa_encode`` format: the list number in
+        ``coarse_code_size`` little-endian bytes, then the row's code) into the id-indexed
+        arrays."""
         top = int(ids.max())
         if not self._exact_ok or not self._dense(top, len(self._ids) + len(ids)):
-            self._codes, self._has = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=bool)
-            self._exact_ok = False
+            self._sparse()
             return
-        if top >= len(self._has) or self._codes.shape[1] != codes.shape[1]:
+        coarse = int(self._index.coarse_code_size())
+        width = codes.shape[1] - coarse
+        if top >= len(self._has) or self._codes.shape[1] != width:
             size = max(top + 1, int(len(self._has) * 1.5))
-            grown = np.zeros((size, codes.shape[1]), dtype=np.uint8)
+            grown = np.zeros((size, width), dtype=np.uint8)
+            lists = np.zeros(size, dtype=np.int32)
             has = np.zeros(size, dtype=bool)
-            if self._codes.shape[1] == codes.shape[1]:
+            if self._codes.shape[1] == width:
                 grown[: len(self._codes)] = self._codes
+                lists[: len(self._list)] = self._list
                 has[: len(self._has)] = self._has
-            self._codes, self._has = grown, has
-        self._codes[ids] = codes
+            self._codes, self._list, self._has = grown, lists, has
+        self._codes[ids] = codes[:, coarse:]
+        list_no = codes[:, 0].astype(np.int32)
+        for b in range(1, coarse):
+            list_no |= codes[:, b].astype(np.int32) << (8 * b)
+        self._list[ids] = list_no
         self._has[ids] = True
 
     def _reindex_flat(self) -> None:
@@ -293,7 +346,9 @@ class VectorIndex:
         if allowed.dtype == np.bool_:
             m = allowed[: len(has)]
             return np.flatnonzero(m & has[: len(m)])
-        ids = np.unique(np.asarray(allowed, dtype=np.int64))
+        ids = np.asarray(allowed, dtype=np.int64)
+        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):  # the filters give them ascending
+            ids = np.unique(ids)
         ids = ids[(ids >= 0) & (ids < len(has))]
         return ids[has[ids]]
 
@@ -310,42 +365,38 @@ class VectorIndex:
         if self.kind == "ivf":
             visited = total * self._widened_nprobe(n_allowed, total) / self.nlist
         exact, scan = EXACT_NS_PER_ROW[self.kind], SCAN_NS_PER_ROW[self.kind]
-        return "exact" if n_allowed * exact <= visited * scan else "scan"
+        if n_allowed * exact > visited * scan:
+            return "scan"
+        return "lists" if self.kind == "ivf" and n_allowed >= _LISTS_MIN else "exact"
 
     def _widened_nprobe(self, n_allowed: int, total: int) -> int:
         share = n_allowed / max(total, 1)
         return min(self.nlist, math.ceil(self.nprobe / max(share, 1e-9)))
 
-    def _search_exact(self, q: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        """Score every allowed stored row with one product; top ``k`` (ties by id)."""
+    def _search_exact(
+        self, q: np.ndarray, k: int, allowed: np.ndarray, lists: float = 1.0
+    ) -> list[tuple[int, float]]:
+        """Score every allowed stored row with one product; top ``k`` (ties by id). For IVF
+        with ``lists`` < 1: only the allowed rows in that share of the lists, those with the
+        centroids nearest ``q``."""
         ids = self._allowed_ids(allowed)
         if not len(ids):
             return []
-        scores = np.empty(len(ids), dtype=np.float32)
-        # Chunks of rows decoded into one small buffer: decoding all allowed rows at once
-        # allocated tens of MB per query, and the page faults cost more than the product.
-        buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
         if self.kind == "ivf":
-            # by residual: x = centroid + residual, so q·x = q·centroid (per list) + q·residual
-            ivf = self._index
-            coarse = int(ivf.coarse_code_size())
-            quantizer = faiss.downcast_index(ivf.quantizer)
-            centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
-            centroids = centroids.reshape(ivf.nlist, self.dim)
-            per_list = np.empty(ivf.nlist, dtype=np.float32)
-            _inner_products(per_list, q, centroids, self.dim)
-            for start in range(0, len(ids), _EXACT_CHUNK):
-                part = np.take(self._codes, ids[start : start + _EXACT_CHUNK], axis=0)
-                n = len(part)
-                residual = np.ascontiguousarray(part[:, coarse:])
-                ivf.sq.decode_c(faiss.swig_ptr(residual), faiss.swig_ptr(buf), n)
-                out = scores[start : start + n]
-                _inner_products(out, q, buf[:n], self.dim)
-                list_no = part[:, 0].astype(np.int64)
-                for b in range(1, coarse):
-                    list_no |= part[:, b].astype(np.int64) << (8 * b)
-                out += per_list[list_no]
+            per_list = self._centroid_products(q)
+            if lists < 1:
+                best = max(1, int(self.nlist * lists))
+                cut = np.partition(per_list, self.nlist - best)[self.nlist - best]
+                ids = ids[per_list[self._list[ids]] >= cut]
+                if not len(ids):
+                    return []
+            scores = np.empty(len(ids), dtype=np.float32)
+            self._score_codes(scores, q, ids, per_list)
         else:
+            scores = np.empty(len(ids), dtype=np.float32)
+            # Chunks of rows gathered into one small buffer: gathering all allowed rows at
+            # once allocated tens of MB per query, and the page faults cost more than the product.
+            buf = np.empty((_EXACT_CHUNK, self.dim), dtype=np.float32)
             flat = faiss.downcast_index(self._index.index)
             xb = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dim)
             xb = xb.reshape(flat.ntotal, self.dim)
@@ -359,11 +410,55 @@ class VectorIndex:
         order = np.lexsort((ids, -scores))
         return [(int(ids[i]), float(scores[i])) for i in order]
 
+    def _centroid_products(self, q: np.ndarray) -> np.ndarray:
+        """``q·centroid`` of every IVF list, float32 (nlist,)."""
+        ivf = self._index
+        quantizer = faiss.downcast_index(ivf.quantizer)
+        centroids = faiss.rev_swig_ptr(quantizer.get_xb(), ivf.nlist * self.dim)
+        per_list = np.empty(ivf.nlist, dtype=np.float32)
+        _inner_products(per_list, q, centroids.reshape(ivf.nlist, self.dim), self.dim)
+        return per_list
+
+    def _score_codes(
+        self, out: np.ndarray, q: np.ndarray, ids: np.ndarray, per_list: np.ndarray
+    ) -> None:
+        """``out[i] = q·x[ids[i]]`` for the stored (decoded) IVF rows ``ids``.
+
+        By residual: ``x = centroid[list] + r`` so ``q·x = q·centroid[list] + q·r``. The second
+        term is FAISS's SIMD scanner over the rows' gathered codes (it decodes on the fly, as
+        the IVF scan does, so the scores are the scan's); its heap keeps every row.
+        """
+        scanner = self._index.get_InvertedListScanner(False, None, None)
+        scanner.set_query(faiss.swig_ptr(q))
+        scanner.set_list(0, 0.0)  # coarse term 0: added per row below
+        width = self._codes.shape[1]
+        n = min(len(ids), _EXACT_CHUNK)
+        codes = np.empty((n, width), dtype=np.uint8)
+        heap = np.empty(n, dtype=np.float32)
+        pos = np.empty(n, dtype=np.int64)
+        rows = np.arange(n, dtype=np.int64)
+        for start in range(0, len(ids), n):
+            part = ids[start : start + n]
+            m = len(part)
+            np.take(self._codes, part, axis=0, out=codes[:m])
+            heap[:m] = _HEAP_EMPTY
+            pos[:m] = -1
+            ptr = faiss.swig_ptr
+            scanner.scan_codes(m, ptr(codes), ptr(rows), ptr(heap), ptr(pos), m)
+            chunk = out[start : start + m]
+            chunk[pos[:m]] = heap[:m]
+            chunk += per_list[self._list[part]]
+
     def reconstruct(self, id_: int) -> np.ndarray | None:
         """The stored vector of ``id_`` (decoded, so approximate for IVF) or None."""
         with self._lock.read():
             if id_ not in self._ids:
                 return None
+            if self.kind == "ivf" and self._exact_ok:
+                coarse = int(self._index.coarse_code_size())
+                head = int(self._list[id_]).to_bytes(coarse, "little")
+                code = np.concatenate([np.frombuffer(head, dtype=np.uint8), self._codes[id_]])
+                return self._index.sa_decode(code[None, :])[0]
             return self._index.reconstruct(int(id_))
 
     @staticmethod
@@ -413,8 +508,9 @@ class VectorIndex:
                 return []
             if allowed is not None:
                 chosen = plan or self.plan(n, total)
-                if chosen == "exact" and self._exact_ok:
-                    return self._search_exact(q[0], k, allowed)
+                if chosen != "scan" and self._exact_ok:
+                    share = LISTS_SHARE if chosen == "lists" else 1.0
+                    return self._search_exact(q[0], k, allowed, share)
             params: faiss.SearchParameters | None = None
             keep_alive: object = None
             sel = None
@@ -440,7 +536,7 @@ class VectorIndex:
         """Rebuild an index from :meth:`to_bytes`; raises ValueError if it does not fit ``dim``."""
         # read_index already returns the concrete class; downcasting again would make a second
         # wrapper that does not own the C++ object, which the first frees when collected.
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        index = faiss.read_index(_reader(data))
         if index.d != dim:
             raise ValueError(f"index has dimension {index.d}, expected {dim}")
         if isinstance(index, faiss.IndexIDMap2):
@@ -448,13 +544,15 @@ class VectorIndex:
             ids = faiss.vector_to_array(index.id_map).tolist()
         elif isinstance(index, faiss.IndexIVFScalarQuantizer):
             out = cls(dim, kind="ivf", nlist=int(index.nlist), nprobe=int(index.nprobe))
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # rebuilt from the lists
+            index.set_direct_map_type(faiss.DirectMap.NoMap)  # older snapshots kept a hashtable
             lists = index.invlists
-            ids = []
+            parts = [np.zeros(0, dtype=np.int64)]
             for list_no in range(index.nlist):
                 size = lists.list_size(list_no)
                 if size:
-                    ids.extend(faiss.rev_swig_ptr(lists.get_ids(list_no), size).tolist())
+                    parts.append(faiss.rev_swig_ptr(lists.get_ids(list_no), size).copy())
+            id_arr = np.concatenate(parts)
+            ids = id_arr.tolist()
         else:
             raise ValueError(f"unexpected FAISS index type {type(index).__name__}")
         out._index = index
@@ -464,32 +562,28 @@ class VectorIndex:
         if out.kind == "flat":
             out._reindex_flat()
         else:
-            out._codes_from_lists(max(ids, default=-1))
+            out._codes_from_lists(int(id_arr.max()) if len(id_arr) else -1)
         return out
 
     def _codes_from_lists(self, max_id: int) -> None:
-        """Fill the exact path's code copy from a loaded IVF's lists (``sa_encode`` layout:
-        the list number in ``coarse_code_size`` little-endian bytes, then the row's code)."""
+        """Fill the exact path's id-indexed codes and list numbers from a loaded IVF's lists."""
         index = self._index
         lists = index.invlists
-        coarse = int(index.coarse_code_size())
         code_size = int(lists.code_size)
         if max_id < 0:
             return
         if not self._dense(max_id, len(self._ids)):
-            self._exact_ok = False
+            self._sparse()
             return
-        self._codes = np.zeros((max_id + 1, coarse + code_size), dtype=np.uint8)
+        self._codes = np.zeros((max_id + 1, code_size), dtype=np.uint8)
+        self._list = np.zeros(max_id + 1, dtype=np.int32)
         self._has = np.zeros(max_id + 1, dtype=bool)
         for list_no in range(index.nlist):
             size = lists.list_size(list_no)
             if not size:
                 continue
-            ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size).astype(np.int64)
-            block = np.empty((size, coarse + code_size), dtype=np.uint8)
-            block[:, :coarse] = np.frombuffer(list_no.to_bytes(coarse, "little"), dtype=np.uint8)
+            ids = faiss.rev_swig_ptr(lists.get_ids(list_no), size)
             raw = faiss.rev_swig_ptr(lists.get_codes(list_no), size * code_size)
-            block[:, coarse:] = raw.reshape(size, code_size)
-            self._keep_codes(ids, block)
-            if not self._exact_ok:
-                return
+            self._codes[ids] = raw.reshape(size, code_size)
+            self._list[ids] = list_no
+            self._has[ids] = True

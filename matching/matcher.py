@@ -188,7 +188,8 @@ class Matcher:
         vacancy: VacancyFacts | None = None,
     ) -> list[CandidateMatch]:
         """Ranked candidates for a vacancy (or a free-text query side), explained."""
-        allowed = self.candidates.columns.candidate_mask(query, vacancy, filters)
+        with self.candidates.reading():  # the filters' grid is built lazily
+            allowed = self.candidates.columns.candidate_allowed(query, vacancy, filters)
         found = self.candidates.ranked(query_vec, query, allowed, limit, filters.min_score)
         return [
             CandidateMatch(
@@ -215,7 +216,8 @@ class Matcher:
         candidate: CandidateFacts | None = None,
     ) -> list[VacancyMatch]:
         """Ranked vacancies for a candidate (or a free-text query side), explained."""
-        allowed = self.vacancies.columns.vacancy_mask(query, candidate, filters)
+        with self.vacancies.reading():  # the filters' grid is built lazily
+            allowed = self.vacancies.columns.vacancy_allowed(query, candidate, filters)
         found = self.vacancies.ranked(query_vec, query, allowed, limit, filters.min_score)
         return [
             VacancyMatch(

@@ -166,3 +166,96 @@ def test_bulk_arrays_give_the_same_masks_as_facts() -> None:
         a = by_facts.candidate_mask(query, vac, filters)
         b = by_arrays.candidate_mask(query, vac, filters)
         assert np.array_equal(a[: len(cands) + 1], b[: len(cands) + 1])
+
+
+def _check_candidates(
+    cols: FilterColumns, cands: dict[int, CandidateFacts], r: random.Random
+) -> int:
+    """Compare ``candidate_allowed`` with the oracle for random queries; returns rows checked."""
+    checked = 0
+    for _ in range(15):
+        query = _side(r, located=0.95)
+        filters = _filters(r)
+        if r.random() < 0.7:  # the grid is used only with a distance limit
+            filters = MatchFilters(**{**filters.__dict__, "max_distance_km": r.uniform(1, 60)})
+        vac = _vacancy(r, 1) if r.random() < 0.7 else None
+        allowed = cols.candidate_allowed(query, vac, filters)
+        assert np.all(np.diff(allowed) > 0)  # ascending, no repeats
+        got = set(allowed.tolist())
+        for c in cands.values():
+            if _near_boundary(query, c.side, [c.max_travel_km, filters.max_distance_km]):
+                continue
+            checked += 1
+            assert (c.id in got) == candidate_passes(query, vac, c, filters), (c, filters)
+    return checked
+
+
+def test_allowed_ids_follow_rows_that_move_after_the_grid_was_built() -> None:
+    r = random.Random(77)
+    cands = {i: _candidate(r, i) for i in range(1, 6001)}
+    cols = FilterColumns()
+    cols.set_candidates(list(cands.values()))
+    assert _check_candidates(cols, cands, r) > 10_000  # builds the grid
+    # a few rows move: they are tested where they are now, not in their old cells
+    for i in r.sample(sorted(cands), 300):
+        cands[i] = _candidate(r, i)
+    cols.set_candidates(list(cands.values()))
+    assert cols._grid is None  # 6000 rows set since: rebuilt on the next query
+    assert _check_candidates(cols, cands, r) > 10_000
+    moved = r.sample(sorted(cands), 200)
+    for i in moved:
+        cands[i] = _candidate(r, i)
+    cols.set_candidates([cands[i] for i in moved])
+    assert cols._grid is not None and len(cols._grid.moved) == 200
+    assert _check_candidates(cols, cands, r) > 10_000
+    gone = r.sample(sorted(cands), 500)  # removed rows leave the grid's copies too
+    cols.remove(gone)
+    for i in gone:
+        del cands[i]
+    assert _check_candidates(cols, cands, r) > 10_000
+
+
+@pytest.mark.parametrize("where", [(89.5, 10.0), (-89.2, 0.0), (52.0, 179.9), (10.0, -179.95)])
+def test_distance_limit_near_a_pole_or_the_date_line(where: tuple[float, float]) -> None:
+    """Where the grid's box would wrap, every row is tested; the answer is the same."""
+    r = random.Random(5)
+    lat, lon = where
+    cands = {}
+    for i in range(1, 400):
+        c = _candidate(r, i)
+        loc = (
+            max(-90.0, min(90.0, lat + r.uniform(-1, 1))),
+            (lon + r.uniform(-1, 1) + 180) % 360 - 180,
+        )
+        cands[i] = CandidateFacts(
+            **{**c.__dict__, "side": Side((), frozenset(), frozenset(), loc, ())}
+        )
+    cols = FilterColumns()
+    cols.set_candidates(list(cands.values()))
+    query = Side((), frozenset(), frozenset(), where, ())
+    filters = MatchFilters(max_distance_km=60.0)
+    got = set(cols.candidate_allowed(query, None, filters).tolist())
+    want = {c.id for c in cands.values() if candidate_passes(query, None, c, filters)}
+    assert got == want and len(want) > 20
+
+
+def test_rows_with_more_focus_occupations_than_fit_after_the_grid_was_built() -> None:
+    """A 65th focus slug widens the focus column: the grid's copies go with it."""
+    r = random.Random(31)
+    cands = {i: _candidate(r, i) for i in range(1, 300)}
+    cols = FilterColumns()
+    cols.set_candidates(list(cands.values()))
+    near = MatchFilters(max_distance_km=50.0, focus_only=True)
+    cols.candidate_allowed(_side(r, located=1), None, near)  # builds the grid
+    for n, i in enumerate(range(1, 71)):
+        slug = f"extra-{n}"
+        hit = FocusHit(slug=slug, name=slug, label=slug, matched=slug, score=1.0)
+        side = Side((), frozenset(), frozenset(), cands[i].side.location, (hit,))
+        cands[i] = CandidateFacts(**{**cands[i].__dict__, "side": side})
+        cols.set_candidates([cands[i]])
+    assert cols.focus.shape[1] == 2
+    for _ in range(20):
+        query = _side(r, located=1)
+        got = set(cols.candidate_allowed(query, None, near).tolist())
+        want = {c.id for c in cands.values() if candidate_passes(query, None, c, near)}
+        assert got == want

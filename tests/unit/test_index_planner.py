@@ -158,3 +158,27 @@ def test_exact_path_survives_a_round_trip_through_bytes(world: dict) -> None:
         mask = _mask(world["ids"], keep)
         for q in world["queries"][:5]:
             assert copy.search(q, 20, mask, plan="exact") == index.search(q, 20, mask, plan="exact")
+
+
+def test_lists_plan_scores_the_allowed_rows_of_the_best_lists(world: dict) -> None:
+    """``lists`` scores the allowed rows of the nearest quarter of the lists exactly: every hit
+    is allowed, carries its exact score, and the top 20 are nearly always the exact top 20."""
+    index: VectorIndex = world["ivf"]
+    ids, queries = world["ids"], world["queries"]
+    keep = np.random.default_rng(8).random(len(ids)) < 0.3
+    mask = _mask(ids, keep)
+    found = 0
+    for q in queries:
+        exact = index.search(q, 100, mask, plan="exact")
+        got = index.search(q, 100, mask, plan="lists")
+        scores = dict(exact)
+        assert len(got) == 100 and all(mask[i] for i, _ in got)
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        for i, s in got:
+            if i in scores:
+                assert s == pytest.approx(scores[i], abs=1e-6)
+        found += len({i for i, _ in got[:20]} & {i for i, _ in exact[:20]})
+    assert found / (20 * len(queries)) >= 0.95
+    # chosen for many allowed rows when scoring them beats the widened scan
+    assert index.plan(11_000, 1_000_000) == "lists"
+    assert index.plan(1_000, 1_000_000) == "exact"
