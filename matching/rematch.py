@@ -158,10 +158,17 @@ def error_bound(dim: int, norm_a: float, norm_b: float) -> float:
     return (dim + 2) * u / (1 - (dim + 2) * u) * norm_a * norm_b + 1e-12
 
 
-def window(pool: int) -> int:
-    """Entries a scan keeps per row for a re-rank pool of ``pool``: the extra ones are what
-    lets the float32 product prove the pool's boundary (see the module docstring)."""
+def depth(pool: int) -> int:
+    """Exact entries kept per row for a re-rank pool of ``pool``: the extra ones let an
+    incremental run drop changed rows from a pool and still know its first ``pool``."""
     return pool + max(16, pool // 8)
+
+
+def window(pool: int) -> int:
+    """Entries a scan keeps per row for a re-rank pool of ``pool``: the extra ones beyond
+    :func:`depth` are what lets the float32 product prove the boundary."""
+    d = depth(pool)
+    return d + max(16, d // 8)
 
 
 # ---------------------------------------------------------------- scan
@@ -294,36 +301,47 @@ def plan_tiles(n_vacs: int, n_cands: int, rows: bool = True, cols: bool = True) 
 
 @dataclass
 class ExactPools:
-    """Re-rank pools with float64 cosines, best first (cosine descending, then id ascending).
+    """Each row's best allowed targets by float64 cosine (descending, then id ascending); the
+    re-rank pool is the first ``pool_size(top_k)`` of them.
 
     Attributes:
-        ids: int64 (n, p), target ids, -1 past ``size``.
-        cos: float64 (n, p), their cosines (-inf past ``size``).
-        size: int64 (n,), the pool's length: min(p, allowed targets).
+        ids: int64 (n, d), target ids, -1 past ``size``.
+        cos: float64 (n, d), their cosines (-inf past ``size``).
+        size: int64 (n,), entries known.
+        complete: bool (n,), the entries are all the allowed targets (else there are more, all
+            after the last entry).
     """
 
     ids: np.ndarray
     cos: np.ndarray
     size: np.ndarray
+    complete: np.ndarray
 
     @classmethod
-    def empty(cls, n: int, p: int) -> ExactPools:
+    def empty(cls, n: int, d: int) -> ExactPools:
         return cls(
-            np.full((n, p), -1, dtype=np.int64),
-            np.full((n, p), -np.inf),
+            np.full((n, d), -1, dtype=np.int64),
+            np.full((n, d), -np.inf),
             np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=bool),
         )
 
-    def put(self, i: int, ids: np.ndarray, cos: np.ndarray) -> None:
-        """Row ``i``'s pool: the best ``p`` of (ids, cos)."""
-        p = self.ids.shape[1]
-        order = np.lexsort((ids, -cos))[:p]
-        n = len(order)
+    def put(self, i: int, ids: np.ndarray, cos: np.ndarray, complete: bool, keep: int) -> None:
+        """Row ``i``: the best ``min(keep, width)`` of (ids, cos); ``complete``: those are all
+        the allowed targets."""
+        order = np.lexsort((ids, -cos))
+        n = min(len(order), keep, self.ids.shape[1])
+        order = order[:n]
         self.ids[i], self.cos[i] = -1, -np.inf
         self.ids[i, :n], self.cos[i, :n], self.size[i] = ids[order], cos[order], n
+        self.complete[i] = complete and n == len(ids)
 
     def take(self, idx: np.ndarray) -> ExactPools:
-        return ExactPools(self.ids[idx], self.cos[idx], self.size[idx])
+        return ExactPools(self.ids[idx], self.cos[idx], self.size[idx], self.complete[idx])
+
+    def assign(self, idx: np.ndarray, other: ExactPools) -> None:
+        self.ids[idx], self.cos[idx] = other.ids, other.cos
+        self.size[idx], self.complete[idx] = other.size, other.complete
 
 
 def exact_cosines(query: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -339,13 +357,14 @@ def exact_pools(
     p: int,
     filters: MatchFilters = DEFAULT_FILTERS,
 ) -> tuple[ExactPools, int]:
-    """The exact re-rank pools of ``queries`` from their float32 scan ``pools`` (aligned rows);
-    returns them and how many rows needed the float64 search over all targets."""
+    """The exact :func:`depth` best targets of ``queries`` from their float32 scan ``pools``
+    (aligned rows); returns them and how many rows needed the float64 search over all targets."""
     eps = error_bound(queries.vectors.shape[1], queries.max_norm, targets.max_norm)
-    out = ExactPools.empty(len(queries), p)
+    d = depth(p)
+    out = ExactPools.empty(len(queries), d)
     vals, pos, allowed = pools.vals, pools.pos, pools.allowed
     w = vals.shape[1]
-    size = np.minimum(allowed, p)
+    size = np.minimum(allowed, d)
     # boundary: the size-th largest float32 cosine of each row
     srt = -np.sort(-vals, axis=1)
     bound = srt[np.arange(len(vals)), np.maximum(size - 1, 0)].astype(np.float64)
@@ -355,6 +374,7 @@ def exact_pools(
     searched = 0
     for i in range(len(queries)):
         if size[i] == 0:
+            out.complete[i] = True
             continue
         if unproven[i]:
             searched += 1
@@ -365,11 +385,12 @@ def exact_pools(
                 )[0]
             )  # fmt: skip
             cos = exact_cosines(queries.vectors[i], targets.vectors[ok])
-            out.put(i, targets.ids[ok], cos)
+            out.put(i, targets.ids[ok], cos, True, d)
             continue
         keep = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= bound[i] - 2 * eps)
         cand = pos[i][keep]
-        out.put(i, targets.ids[cand], exact_cosines(queries.vectors[i], targets.vectors[cand]))
+        cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
+        out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
     return out, searched
 
 
@@ -415,12 +436,15 @@ class TopK:
         return out
 
 
-def rerank(queries: SideColumns, targets: SideColumns, pools: ExactPools, top_k: int) -> TopK:
-    """Score each pool with the endpoints' scorer and keep the best ``top_k`` (ties by id)."""
+def rerank(
+    queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
+) -> TopK:
+    """Score each re-rank pool (the first ``p`` of ``pools``) with the endpoints' scorer and
+    keep the best ``top_k`` (ties by id)."""
     out = TopK.empty(len(queries), top_k)
     weights = np.array([WEIGHTS[name] for name in SIGNALS])
     for i, q in enumerate(queries.ids.tolist()):
-        n = int(pools.size[i])
+        n = min(int(pools.size[i]), p)
         if n == 0:
             continue
         scored = score_pool(
@@ -461,7 +485,7 @@ def rank_part(
         pools, searched = exact_pools(part, targets, pools, p)
     clock["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    ranked = rerank(part, targets, pools, top_k)
+    ranked = rerank(part, targets, pools, p, top_k)
     clock["rerank"] = time.perf_counter() - t
     return positions, pools, ranked, searched, clock
 
@@ -725,7 +749,7 @@ def _rank(
     ):
         _add(clock, part_clock)
         counts["float64_searches"] = counts.get("float64_searches", 0) + searched
-        ex_all.ids[pos], ex_all.cos[pos], ex_all.size[pos] = ex.ids, ex.cos, ex.size
+        ex_all.assign(pos, ex)
         top_all.ids[pos], top_all.scores[pos], top_all.parts[pos] = (
             ranked.ids,
             ranked.scores,
@@ -748,7 +772,7 @@ def rematch_full(
     counts: dict[str, int] = {"vacancies": len(vacs), "candidates": len(cands)}
     p = pool_size(top_k)
     vp, cp = _scan(executor, vacs, cands, window(p), clock)
-    vex, cex = ExactPools.empty(len(vacs), p), ExactPools.empty(len(cands), p)
+    vex, cex = ExactPools.empty(len(vacs), depth(p)), ExactPools.empty(len(cands), depth(p))
     vtop, ctop = TopK.empty(len(vacs), top_k), TopK.empty(len(cands), top_k)
     _rank(executor, vacs, cands, np.arange(len(vacs)), lambda i: _sub(vp, i), p, top_k,
           (vex, vtop), clock, counts)  # fmt: skip
@@ -769,75 +793,67 @@ def _positions(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
     return np.where(found, order[at], -1)
 
 
-@dataclass
-class _Direction:
-    """One direction's incremental bookkeeping (queries' new positions)."""
-
-    changed: np.ndarray  # positions whose own row changed or is new: full search
-    recompute: np.ndarray  # unchanged rows whose old pool held a changed or removed target
-    merge: np.ndarray  # the other unchanged rows: merge the changed targets into their pool
-    old: np.ndarray  # old position of every new row (-1: new)
-
-
-def _plan_direction(
-    q_ids: np.ndarray,
-    previous_ids: np.ndarray,
-    previous_pools: ExactPools,
-    changed_ids: np.ndarray,
-    dirty_targets: np.ndarray,
-) -> _Direction:
-    old = _positions(q_ids, previous_ids)
-    changed = (old < 0) | np.isin(q_ids, changed_ids)
-    held = np.isin(previous_pools.ids, dirty_targets).any(axis=1)
-    stale = np.zeros(len(q_ids), dtype=bool)
-    stale[old >= 0] = held[old[old >= 0]]
-    stale &= ~changed
-    return _Direction(
-        np.flatnonzero(changed), np.flatnonzero(stale), np.flatnonzero(~changed & ~stale), old
-    )
-
-
 def _merge_entrants(
     queries: SideColumns,
     entrants: SideColumns,
     scan: Pools,
     rows: np.ndarray,
-    old_pools: ExactPools,
+    old: ExactPools,
+    dirty: np.ndarray,
     p: int,
 ) -> tuple[ExactPools, np.ndarray, np.ndarray]:
-    """Merge the changed targets (``entrants``, float32 pools ``scan`` over all queries) into the
-    old pools of the query positions ``rows``.
+    """Drop the ``dirty`` targets (changed or removed) from the old pools of the query positions
+    ``rows`` and merge in the changed targets (``entrants``, scanned over all queries: ``scan``).
 
-    Returns the merged pools (aligned with ``rows``), a bool per row: its pool differs from the
-    old one, and a bool per row: no proof that the window held every entrant that can enter
-    (the row must be searched in full).
+    Returns the merged pools (aligned with ``rows``); per row whether its re-rank pool (the first
+    ``p``) must be scored again; per row whether what is known no longer determines the first
+    ``p`` (the row must be searched in full).
     """
-    merged = old_pools
-    changed = np.zeros(len(rows), dtype=bool)
-    unproven = np.zeros(len(rows), dtype=bool)
-    if not len(entrants) or not len(rows):
-        return merged, changed, unproven
+    merged = old.take(np.arange(len(rows)))
+    moved = np.zeros(len(rows), dtype=bool)
+    lost = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return merged, moved, lost
     eps = error_bound(queries.vectors.shape[1], queries.max_norm, entrants.max_norm)
+    width = old.ids.shape[1]
     vals, pos, allowed = scan.vals[rows], scan.pos[rows], scan.allowed[rows]
-    full = old_pools.size >= p
-    bound = np.where(full, old_pools.cos[np.arange(len(rows)), p - 1], -np.inf)
-    cut = bound - 2 * eps
-    keep = np.isfinite(vals) & (vals.astype(np.float64) >= cut[:, None])
     w = vals.shape[1]
-    unproven = (allowed > w) & (vals.min(axis=1).astype(np.float64) >= cut)
-    merged = ExactPools(old_pools.ids.copy(), old_pools.cos.copy(), old_pools.size.copy())
-    for i in np.flatnonzero(keep.any(axis=1) & ~unproven).tolist():
-        cand = pos[i][keep[i]]
-        cos = exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
-        n = int(old_pools.size[i])
-        before = old_pools.ids[i, :n]
-        merged.put(
-            i,
-            np.concatenate([before, entrants.ids[cand]]),
-            np.concatenate([old_pools.cos[i, :n], cos]),
-        )
-        changed[i] = not np.array_equal(merged.ids[i, : merged.size[i]], before)
-    return merged, changed, unproven
+    dirty_at = np.isin(old.ids, dirty) & (old.ids >= 0)
+    touched = dirty_at.any(axis=1) | (allowed > 0)
+    for i in np.flatnonzero(touched).tolist():
+        n = int(old.size[i])
+        clean = ~dirty_at[i, :n]
+        l_ids, l_cos = old.ids[i, :n][clean], old.cos[i, :n][clean]
+        complete = bool(old.complete[i])
+        if not complete and not len(l_ids):
+            lost[i] = True
+            continue
+        # entrants that can rank before the last clean entry (all, when the old row was complete)
+        cut = -np.inf if complete else l_cos[-1] - 2 * eps
+        fin = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= cut)
+        cand = pos[i][fin]
+        e_cos = exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
+        u_ids = np.concatenate([l_ids, entrants.ids[cand]])
+        u_cos = np.concatenate([l_cos, e_cos])
+        order = np.lexsort((u_ids, -u_cos))
+        u_ids, u_cos = u_ids[order], u_cos[order]
+        # the known prefix: what ranks before every target not looked at
+        certain = np.ones(len(u_ids), dtype=bool)
+        if not complete:  # clean targets not kept rank after the last kept one
+            certain &= (u_cos > l_cos[-1]) | ((u_cos == l_cos[-1]) & (u_ids <= l_ids[-1]))
+        window_full = bool(allowed[i] > w)
+        if window_full:  # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
+            certain &= u_cos > float(vals[i].min()) + eps
+        known = len(certain) if certain.all() else int(np.argmin(certain))
+        now_complete = complete and not window_full and known == len(u_ids)
+        if known < p and not now_complete:
+            lost[i] = True
+            continue
+        merged.put(i, u_ids[:known], u_cos[:known], now_complete, width)
+        first_old = old.ids[i, : min(n, p)]
+        first_new = merged.ids[i, : min(int(merged.size[i]), p)]
+        moved[i] = not np.array_equal(first_new, first_old) or bool(np.isin(first_new, dirty).any())
+    return merged, moved, lost
 
 
 def rematch_incremental(
@@ -880,68 +896,65 @@ def rematch_incremental(
         np.fromiter(removed_candidate_ids, dtype=np.int64),
         previous.candidate_ids[_positions(previous.candidate_ids, cands.ids) < 0], ch_c,
     ])  # fmt: skip
-    dv = _plan_direction(vacs.ids, previous.vacancy_ids, previous.vacancy_pools, ch_v, gone_c)
-    dc = _plan_direction(cands.ids, previous.candidate_ids, previous.candidate_pools, ch_c, gone_v)
-    vac_new, cand_new = vacs.take(dv.changed), cands.take(dc.changed)
+    old_v = _positions(vacs.ids, previous.vacancy_ids)
+    old_c = _positions(cands.ids, previous.candidate_ids)
+    new_v = np.flatnonzero((old_v < 0) | np.isin(vacs.ids, ch_v))
+    new_c = np.flatnonzero((old_c < 0) | np.isin(cands.ids, ch_c))
+    same_v = np.setdiff1d(np.arange(len(vacs)), new_v)
+    same_c = np.setdiff1d(np.arange(len(cands)), new_c)
+    vac_new, cand_new = vacs.take(new_v), cands.take(new_c)
 
     # the products: all vacancies × changed candidates, changed vacancies × all candidates
     entrants_v, full_c = _scan(executor, vacs, cand_new, w, clock)
     full_v, entrants_c = _scan(executor, vac_new, cands, w, clock)
 
     t = time.perf_counter()
-    merge_v = dv.merge
     mv, moved_v, lost_v = _merge_entrants(
-        vacs, cand_new, entrants_v, merge_v, previous.vacancy_pools.take(dv.old[merge_v]), p
+        vacs, cand_new, entrants_v, same_v, previous.vacancy_pools.take(old_v[same_v]), gone_c, p
     )
-    merge_c = dc.merge
     mc, moved_c, lost_c = _merge_entrants(
-        cands, vac_new, entrants_c, merge_c, previous.candidate_pools.take(dc.old[merge_c]), p
+        cands, vac_new, entrants_c, same_c, previous.candidate_pools.take(old_c[same_c]), gone_v, p
     )
     clock["merge"] = time.perf_counter() - t
-    redo_v = np.union1d(dv.recompute, merge_v[lost_v])
-    redo_c = np.union1d(dc.recompute, merge_c[lost_c])
+    redo_v, redo_c = same_v[lost_v], same_c[lost_c]
     vac_redo, cand_redo = vacs.take(redo_v), cands.take(redo_c)
     again_v, _ = _scan(executor, vac_redo, cands, w, clock, cols=False)
     _, again_c = _scan(executor, vacs, cand_redo, w, clock, rows=False)
 
-    vex, cex = ExactPools.empty(len(vacs), p), ExactPools.empty(len(cands), p)
+    vex, cex = ExactPools.empty(len(vacs), depth(p)), ExactPools.empty(len(cands), depth(p))
     vtop, ctop = TopK.empty(len(vacs), top_k), TopK.empty(len(cands), top_k)
     counts: dict[str, int] = {
         "vacancies": len(vacs),
         "candidates": len(cands),
-        "changed_vacancies": len(dv.changed),
-        "changed_candidates": len(dc.changed),
+        "changed_vacancies": len(new_v),
+        "changed_candidates": len(new_c),
         "recomputed_vacancies": len(redo_v),
         "recomputed_candidates": len(redo_c),
     }
     sides = (
-        (vacs, cands, dv, merge_v, mv, moved_v & ~lost_v, redo_v, full_v, again_v, vex, vtop,
-         previous.vacancy_pools, previous.for_vacancy),
-        (cands, vacs, dc, merge_c, mc, moved_c & ~lost_c, redo_c, full_c, again_c, cex, ctop,
-         previous.candidate_pools, previous.for_candidate),
+        (vacs, cands, new_v, same_v, old_v, mv, moved_v, lost_v, full_v, again_v, vex, vtop,
+         previous.for_vacancy),
+        (cands, vacs, new_c, same_c, old_c, mc, moved_c, lost_c, full_c, again_c, cex, ctop,
+         previous.for_candidate),
     )  # fmt: skip
-    for queries, targets, d, merge, merged, moved, redo, full, again, ex, tk, pp, pt in sides:
-        # rows whose pool did not change keep their pool and top-k
-        kept = merge[~moved & ~np.isin(merge, redo)]
-        old = d.old[kept]
-        ex.ids[kept], ex.cos[kept], ex.size[kept] = (
-            pp.ids[old],
-            pp.cos[old],
-            pp.size[old],
-        )
+    for queries, targets, new, same, old, merged, moved, lost, full, again, ex, tk, pt in sides:
+        ok = ~lost
+        ex.assign(same[ok], merged.take(np.flatnonzero(ok)))
+        kept = same[ok & ~moved]  # re-rank pool as before: top-k as before
         tk.ids[kept], tk.scores[kept], tk.parts[kept] = (
-            pt.ids[old],
-            pt.scores[old],
-            pt.parts[old],
+            pt.ids[old[kept]],
+            pt.scores[old[kept]],
+            pt.parts[old[kept]],
         )
-        _rank(executor, queries, targets, d.changed, lambda i, f=full: _sub(f, i), p, top_k,
+        redo = same[lost]
+        _rank(executor, queries, targets, new, lambda i, f=full: _sub(f, i), p, top_k,
               (ex, tk), clock, counts)  # fmt: skip
         _rank(executor, queries, targets, redo, lambda i, g=again: _sub(g, i), p, top_k,
               (ex, tk), clock, counts)  # fmt: skip
-        idx = np.flatnonzero(moved)
-        _rank(executor, queries, targets, merge[idx], lambda i, m=merged, j=idx: m.take(j[i]), p,
+        idx = np.flatnonzero(ok & moved)
+        _rank(executor, queries, targets, same[idx], lambda i, m=merged, j=idx: m.take(j[i]), p,
               top_k, (ex, tk), clock, counts)  # fmt: skip
-        counts["reranked"] = counts.get("reranked", 0) + len(d.changed) + len(redo) + len(idx)
+        counts["reranked"] = counts.get("reranked", 0) + len(new) + len(redo) + len(idx)
     state = RematchState(top_k, vacs.ids.copy(), cands.ids.copy(), vex, cex, vtop, ctop)
     return RematchResult(vtop, ctop, state, counts, clock)
 
