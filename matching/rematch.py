@@ -515,6 +515,10 @@ class Executor(Protocol):
 
     def embed(self, texts: Sequence[str]) -> Embedded: ...
 
+    def release(self) -> None:
+        """Forget data sent for the run that just ended (its sides may change before the
+        next)."""
+
 
 def _no_embed(texts: Sequence[str]) -> Embedded:
     raise RuntimeError("this executor was made without an encoder")
@@ -556,6 +560,9 @@ class LocalExecutor:
     def embed(self, texts: Sequence[str]) -> Embedded:
         return self._embed(texts)
 
+    def release(self) -> None:
+        pass
+
 
 def _embed_on_worker(encoder_args: tuple[Any, ...], texts: list[str]) -> Embedded:
     # load_encoder is cached per process: each worker loads the model once. The driver's whole
@@ -581,13 +588,18 @@ class DaskExecutor:
         self.encoder_args = encoder_args
         self.max_in_flight = max_in_flight
         self._remote: dict[int, tuple[Any, Any]] = {}  # id(side) -> (side, its future)
+        self.scattered = 0  # sides sent to the workers
 
     def _scattered(self, side: SideColumns) -> Any:
         got = self._remote.get(id(side))
         if got is None or got[0] is not side:
             got = (side, self.client.scatter(side, broadcast=True, hash=False))
             self._remote[id(side)] = got
+            self.scattered += 1
         return got[1]
+
+    def release(self) -> None:
+        self._remote.clear()
 
     def _stream(self, calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
         from distributed import as_completed
@@ -768,6 +780,13 @@ def rematch_full(
     """Every vacancy's top-``top_k`` candidates and every candidate's top-``top_k`` vacancies,
     each as its default interactive search ranks them (see the module docstring)."""
     executor = executor or LocalExecutor()
+    try:
+        return _full(vacs, cands, top_k, executor)
+    finally:
+        executor.release()
+
+
+def _full(vacs: SideColumns, cands: SideColumns, top_k: int, executor: Executor) -> RematchResult:
     clock: dict[str, float] = {}
     counts: dict[str, int] = {"vacancies": len(vacs), "candidates": len(cands)}
     p = pool_size(top_k)
@@ -883,6 +902,26 @@ def rematch_incremental(
     if previous.top_k != top_k:
         raise ValueError("top_k differs from the previous run's: run in full")
     executor = executor or LocalExecutor()
+    try:
+        return _incremental(
+            vacs, cands, top_k, previous, changed_vacancy_ids, changed_candidate_ids,
+            removed_vacancy_ids, removed_candidate_ids, executor,
+        )  # fmt: skip
+    finally:
+        executor.release()
+
+
+def _incremental(
+    vacs: SideColumns,
+    cands: SideColumns,
+    top_k: int,
+    previous: RematchState,
+    changed_vacancy_ids: Iterable[int],
+    changed_candidate_ids: Iterable[int],
+    removed_vacancy_ids: Iterable[int],
+    removed_candidate_ids: Iterable[int],
+    executor: Executor,
+) -> RematchResult:
     clock: dict[str, float] = {}
     p = pool_size(top_k)
     w = window(p)
