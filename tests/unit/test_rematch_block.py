@@ -209,6 +209,21 @@ def test_incremental_run_equals_a_full_run_after_the_same_changes(mix: str) -> N
         assert 0 < inc.counts["reranked"] < len(vacs) + len(cands)
 
 
+def test_nights_in_a_row_stay_equal_to_full_runs() -> None:
+    """Each night starts from the previous incremental state (pools lose depth as changed rows
+    leave them, and are searched again when too few known entries are left)."""
+    world = World(300, 2000, seed=5)
+    vacs, cands = world.sides()
+    state = rematch_full(vacs, cands, 10).state
+    for night, mix in enumerate(["text", "text+erase", "status+new", "text+status+new+erase"]):
+        changes = _change(world, mix)
+        vacs, cands = world.sides()
+        inc = rematch_incremental(vacs, cands, 10, state, changes["cv"], changes["cc"],
+                                  changes["rv"], changes["rc"])  # fmt: skip
+        assert _key(inc.rows()) == _key(rematch_full(vacs, cands, 10).rows()), night
+        state = inc.state
+
+
 def test_ties_and_unproven_windows_give_the_float64_pool() -> None:
     """Many candidates with the same vector: the float32 window cannot prove its boundary, the
     float64 search decides (ties by smaller id), incremental and full still agree."""
