@@ -296,10 +296,14 @@ class FilterColumns:
                     m[qi] &= focus.any(axis=1)
 
     def candidate_rows(
-        self, rows: np.ndarray | None, q: QueryRows, filters: MatchFilters
+        self,
+        rows: np.ndarray | None,
+        q: QueryRows,
+        filters: MatchFilters,
+        c2: np.ndarray | None = None,
     ) -> np.ndarray:
         """bool (b, n): row ``rows[j]`` (all ids when None) passes query ``i``'s hard filters
-        for candidates."""
+        for candidates; ``c2``: the pairs' squared chords when the caller has them."""
         base = self._rows(rows, "present") & self._rows(rows, "active")
         if filters.only_candidates is not None:
             only = np.zeros(self.size, dtype=bool)
@@ -317,7 +321,7 @@ class FilterColumns:
         m[:] = base
         if q.requires_licence.any():
             m[q.requires_licence] &= self._rows(rows, "licence")
-        c2 = self._distance_c2(rows, q)
+        c2 = self._distance_c2(rows, q) if c2 is None else c2
         if c2 is not None:
             with np.errstate(invalid="ignore"):
                 m &= ~(c2 > self._rows(rows, "travel_c2"))  # unknown distance or no limit: passes
@@ -325,10 +329,14 @@ class FilterColumns:
         return m
 
     def vacancy_rows(
-        self, rows: np.ndarray | None, q: QueryRows, filters: MatchFilters
+        self,
+        rows: np.ndarray | None,
+        q: QueryRows,
+        filters: MatchFilters,
+        c2: np.ndarray | None = None,
     ) -> np.ndarray:
         """bool (b, n): row ``rows[j]`` (all ids when None) passes query ``i``'s hard filters
-        for vacancies."""
+        for vacancies; ``c2``: the pairs' squared chords when the caller has them."""
         base = self._rows(rows, "present")
         base = base.copy() if rows is None else base
         if not filters.include_closed:
@@ -341,7 +349,7 @@ class FilterColumns:
         m[:] = base
         if not q.has_licence.all():
             m[~q.has_licence] &= ~self._rows(rows, "requires_licence")
-        c2 = self._distance_c2(rows, q)
+        c2 = self._distance_c2(rows, q) if c2 is None else c2
         if c2 is not None and np.isfinite(q.travel_c2).any():
             with np.errstate(invalid="ignore"):
                 m &= ~(c2 > q.travel_c2[:, None])  # unknown distance or no limit: passes
@@ -457,3 +465,28 @@ def pair_mask(
     if searched_kind == "candidate":
         return searched.candidate_rows(rows, q, filters)
     return searched.vacancy_rows(rows, q, filters)
+
+
+def pair_masks(
+    vacancies: FilterColumns,
+    vacancy_ids: np.ndarray,
+    candidates: FilterColumns,
+    candidate_ids: np.ndarray,
+    filters: MatchFilters,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of a block at once: bool (v, c), vacancy ``i``'s search passes candidate
+    ``j``, and bool (c, v), candidate ``j``'s search passes vacancy ``i`` (each as
+    :func:`pair_mask`); the distances are computed once (a squared chord is symmetric, bit for
+    bit: the differences only change sign)."""
+    v_ids = np.asarray(vacancy_ids, dtype=np.int64)
+    c_ids = np.asarray(candidate_ids, dtype=np.int64)
+    as_vac = QueryRows.of_rows(candidates, vacancies, "vacancy", v_ids)
+    c2 = candidates._distance_c2(c_ids, as_vac)
+    for_vac = candidates.candidate_rows(c_ids, as_vac, filters, c2)
+    as_cand = QueryRows.of_rows(vacancies, candidates, "candidate", c_ids)
+    if c2 is None:
+        c2 = vacancies._distance_c2(v_ids, as_cand)
+        for_cand = vacancies.vacancy_rows(v_ids, as_cand, filters, c2)
+    else:
+        for_cand = vacancies.vacancy_rows(v_ids, as_cand, filters, c2.T)
+    return for_vac, for_cand

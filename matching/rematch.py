@@ -36,7 +36,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
-from matching.columns import pair_mask
+from matching.columns import pair_mask, pair_masks
 from matching.embedder import Embedded, load_encoder
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
@@ -49,9 +49,9 @@ FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
 FOR_CANDIDATE: Direction = 1  # queries are candidates, results are vacancies
 DEFAULT_FILTERS = MatchFilters()  # what the interactive endpoints use without query parameters
 
-BLOCK_ROWS = 1024  # vacancies per product block
-BLOCK_COLS = 16384  # candidates per product block: a block's float32 cosines take 64 MiB
-TILE_ROWS = 8192  # vacancies per tile (the unit an executor distributes)
+BLOCK_ROWS = 2048  # vacancies per product block
+BLOCK_COLS = 8192  # candidates per product block: a block's float32 cosines take 64 MiB
+TILE_ROWS = 16384  # vacancies per tile (the unit an executor distributes)
 TILE_COLS = 65536  # candidates per tile
 EXACT_CHUNK = 64  # query rows whose float64 pool cosines are computed at once
 
@@ -196,6 +196,41 @@ class Pools:
             np.zeros(n, dtype=np.int64),
         )
 
+    def offer(self, masked: np.ndarray, offset: int, allowed: np.ndarray, rows: slice) -> None:
+        """Merge a block's cosines (float32 (r, m), -inf where not allowed; column j is target
+        position ``offset + j``) into rows ``rows``.
+
+        Only entries above a row's current lowest kept value can enter; once the pools fill,
+        those are few, and they are merged by one sort instead of a partition of the block.
+        """
+        w = self.vals.shape[1]
+        vals, pos = self.vals[rows], self.pos[rows]
+        low = vals.min(axis=1)
+        hit = masked > low[:, None]
+        n_hit = int(np.count_nonzero(hit))
+        if n_hit > masked.size // 8:  # pools still filling: partition the block
+            v, p = _top_w(masked, w, offset)
+            self.merge(v, p, allowed, rows)
+            return
+        self.allowed[rows] += allowed
+        if not n_hit:
+            return
+        r_hit, c_hit = np.nonzero(hit)  # row-major: grouped by row
+        counts = np.bincount(r_hit, minlength=len(vals))
+        m = int(counts.max())
+        # the hits as a (rows, m) block padded with -inf, then one partition of old + new
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        col = np.arange(len(r_hit)) - starts[r_hit]
+        new_v = np.full((len(vals), m), -np.inf, dtype=np.float32)
+        new_p = np.full((len(vals), m), -1, dtype=np.int32)
+        new_v[r_hit, col] = masked[r_hit, c_hit]
+        new_p[r_hit, col] = c_hit + offset
+        v = np.concatenate([vals, new_v], axis=1)
+        p = np.concatenate([pos, new_p], axis=1)
+        keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
+        self.vals[rows] = np.take_along_axis(v, keep, axis=1)
+        self.pos[rows] = np.take_along_axis(p, keep, axis=1)
+
     def merge(self, vals: np.ndarray, pos: np.ndarray, allowed: np.ndarray, rows: slice) -> None:
         """Merge candidates (float32 (r, m), int32 (r, m)) into rows ``rows``."""
         w = self.vals.shape[1]
@@ -257,33 +292,25 @@ def scan_tile(
             t = time.perf_counter()
             sims = vacs.vectors[a:b] @ cands.vectors[c:d].T  # float32 (b-a, d-c)
             clock["product"] += time.perf_counter() - t
+            t = time.perf_counter()
+            v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
+            vf, cf = vacs.store.filters, cands.store.filters
+            if rows is not None and cols is not None:
+                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+            elif rows is not None:
+                ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
+            else:
+                ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+            clock["filters"] += time.perf_counter() - t
             if rows is not None:
                 t = time.perf_counter()
-                ok = pair_mask(
-                    cands.store.filters, "candidate", cands.ids[c:d],
-                    vacs.store.filters, vacs.ids[a:b], filters,
-                )  # fmt: skip
-                masked = np.where(ok, sims, np.float32(-np.inf))
-                clock["filters"] += time.perf_counter() - t
-                t = time.perf_counter()
-                v, p = _top_w(masked, w_rows, c)
-                rows.merge(v, p, ok.sum(axis=1), slice(a - tile.v0, b - tile.v0))
+                masked = np.where(ok_v, sims, np.float32(-np.inf))
+                rows.offer(masked, c, ok_v.sum(axis=1), slice(a - tile.v0, b - tile.v0))
                 clock["pools"] += time.perf_counter() - t
             if cols is not None:
                 t = time.perf_counter()
-                ok = pair_mask(
-                    vacs.store.filters,
-                    "vacancy",
-                    vacs.ids[a:b],
-                    cands.store.filters,
-                    cands.ids[c:d],
-                    filters,
-                )  # fmt: skip  (candidates × vacancies)
-                masked = np.where(ok, sims.T, np.float32(-np.inf))
-                clock["filters"] += time.perf_counter() - t
-                t = time.perf_counter()
-                v, p = _top_w(masked, w_cols, a)
-                cols.merge(v, p, ok.sum(axis=1), slice(c - tile.c0, d - tile.c0))
+                masked = np.where(ok_c, sims.T, np.float32(-np.inf))  # (candidates, vacancies)
+                cols.offer(masked, a, ok_c.sum(axis=1), slice(c - tile.c0, d - tile.c0))
                 clock["pools"] += time.perf_counter() - t
     return TilePools(tile, rows, cols, clock)
 
