@@ -14,7 +14,8 @@ directions at once:
    float32 cosine is within ``eps`` of the float64 one (:func:`error_bound`), so the true pool is
    among the kept entries whose float32 cosine is at least the pool boundary minus ``2·eps``;
    those get their float64 cosine and the pool is picked from them. When the kept window lies
-   entirely inside that band (no proof), the row is searched again in float64 over all targets.
+   entirely inside that band (no proof), the row gets a second float32 pass over all targets
+   that keeps the whole band, however wide.
 3. *Re-rank.* Each pool is scored with :func:`matching.rerank.score_pool`, the scorer of the
    interactive endpoints, on the same float64 cosines, so a pair gets the same score here as from
    ``GET .../matches``.
@@ -168,7 +169,7 @@ def window(pool: int) -> int:
     """Entries a scan keeps per row for a re-rank pool of ``pool``: the extra ones beyond
     :func:`depth` are what lets the float32 product prove the boundary."""
     d = depth(pool)
-    return d + max(16, d // 8)
+    return d + max(32, d // 4)
 
 
 # ---------------------------------------------------------------- scan
@@ -385,7 +386,7 @@ def exact_pools(
     filters: MatchFilters = DEFAULT_FILTERS,
 ) -> tuple[ExactPools, int]:
     """The exact :func:`depth` best targets of ``queries`` from their float32 scan ``pools``
-    (aligned rows); returns them and how many rows needed the float64 search over all targets."""
+    (aligned rows); returns them and how many rows needed a second pass over all targets."""
     eps = error_bound(queries.vectors.shape[1], queries.max_norm, targets.max_norm)
     d = depth(p)
     out = ExactPools.empty(len(queries), d)
@@ -398,27 +399,35 @@ def exact_pools(
     low = srt[:, -1].astype(np.float64)
     # no proof when the window is full of allowed targets and all of it is inside the band
     unproven = (allowed > w) & (low >= bound - 2 * eps) & (size > 0)
-    searched = 0
     for i in range(len(queries)):
         if size[i] == 0:
             out.complete[i] = True
             continue
         if unproven[i]:
-            searched += 1
-            ok = (
-                pair_mask(
-                    targets.store.filters, targets.kind, targets.ids,
-                    queries.store.filters, queries.ids[i : i + 1], filters,
-                )[0]
-            )  # fmt: skip
-            cos = exact_cosines(queries.vectors[i], targets.vectors[ok])
-            out.put(i, targets.ids[ok], cos, True, d)
             continue
         keep = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= bound[i] - 2 * eps)
         cand = pos[i][keep]
         cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
         out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
-    return out, searched
+    again = np.flatnonzero(unproven)
+    # rows whose window lies inside the band: one more float32 pass over all targets, now
+    # keeping every target inside the band (no window), in chunks of bounded memory
+    chunk = max(1, BLOCK_ROWS * BLOCK_COLS // max(len(targets), 1))
+    for start in range(0, len(again), chunk):
+        rows = again[start : start + chunk]
+        sims = queries.vectors[rows] @ targets.vectors.T
+        ok = pair_mask(
+            targets.store.filters, targets.kind, targets.ids,
+            queries.store.filters, queries.ids[rows], filters,
+        )  # fmt: skip
+        sims[~ok] = -np.inf
+        for r, i in enumerate(rows.tolist()):
+            row = sims[r]
+            t = -np.partition(-row, size[i] - 1)[size[i] - 1]
+            cand = np.flatnonzero(np.isfinite(row) & (row.astype(np.float64) >= t - 2 * eps))
+            cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
+            out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+    return out, len(again)
 
 
 # ---------------------------------------------------------------- re-rank
@@ -787,7 +796,7 @@ def _rank(
         queries, targets, parts, p, top_k
     ):
         _add(clock, part_clock)
-        counts["float64_searches"] = counts.get("float64_searches", 0) + searched
+        counts["band_rescans"] = counts.get("band_rescans", 0) + searched
         ex_all.assign(pos, ex)
         top_all.ids[pos], top_all.scores[pos], top_all.parts[pos] = (
             ranked.ids,
