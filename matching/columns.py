@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -343,7 +345,7 @@ class FilterColumns:
                 out.append((int(grid.bounds[lo]), int(grid.bounds[hi])))
         return out
 
-    def _rows(
+    def _near(
         self, side: Side, km: float | None
     ) -> tuple[np.ndarray | None, np.ndarray | None, Callable[[str], np.ndarray]]:
         """The rows a query has to test (ids, None: all), their squared chords to ``side``
@@ -394,11 +396,30 @@ class FilterColumns:
         rows = np.concatenate([grid.order[at], moved])
         return rows, np.concatenate([c2[sel], c2_moved]), col
 
+    def _at(self, rows: np.ndarray | None, name: str) -> np.ndarray:
+        col = getattr(self, name)
+        return col if rows is None else col[rows]
+
+    def _distance_c2(self, rows: np.ndarray | None, q: QueryRows) -> np.ndarray | None:
+        """float32 (b, n) squared chords, NaN where either side has no location; None when no
+        query has one (nothing to compute)."""
+        if np.isnan(q.x).all():
+            return None
+        c2 = self._at(rows, "x")[None, :] - q.x[:, None]
+        c2 *= c2
+        d = self._at(rows, "y")[None, :] - q.y[:, None]
+        d *= d
+        c2 += d
+        np.subtract(self._at(rows, "z")[None, :], q.z[:, None], out=d)
+        d *= d
+        c2 += d
+        return c2
+
     def _common_mask(
         self,
         m: np.ndarray,
         col: Callable[[str], np.ndarray],
-        query: Side,
+        q: QueryRows,
         c2: np.ndarray | None,
         filters: MatchFilters,
     ) -> None:
@@ -407,11 +428,87 @@ class FilterColumns:
                 m[:] = False
                 return
             with np.errstate(invalid="ignore"):
-                m &= c2 <= chord2(filters.max_distance_km)
+                m &= c2 <= np.float32(chord2(filters.max_distance_km))
         if filters.focus_only:
             focus = col("focus")
-            shared = focus & self._query_bits(query) if query.focus else focus
-            m &= shared.any(axis=1)
+            words = focus.shape[1]
+            for qi in range(len(q.x)):
+                if q.has_focus[qi]:
+                    qbits = np.zeros(words, dtype=np.uint64)
+                    n = min(words, q.focus.shape[1])
+                    qbits[:n] = q.focus[qi, :n]
+                    m[qi] &= (focus & qbits).any(axis=1)
+                else:
+                    m[qi] &= focus.any(axis=1)
+
+    def candidate_rows(
+        self,
+        rows: np.ndarray | None,
+        q: QueryRows,
+        filters: MatchFilters,
+        c2: np.ndarray | None = None,
+        col: Callable[[str], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """bool (b, n): row ``rows[j]`` (all ids when None) passes query ``i``'s hard filters
+        for candidates. ``c2``: the pairs' squared chords when the caller has them; ``col``: a
+        column's values at ``rows`` by name when the caller has them gathered (the grid's
+        copies)."""
+        if col is None:
+            col = partial(self._at, rows)
+        base = col("present") & col("active")
+        if filters.only_candidates is not None:
+            only = np.zeros(self.size, dtype=bool)
+            ids = np.fromiter(filters.only_candidates, dtype=np.int64)
+            only[ids[ids < len(only)]] = True
+            base &= only if rows is None else only[rows]
+        if filters.ladder_step_min is not None:
+            base &= col("ladder") >= filters.ladder_step_min
+        if filters.client_groups:
+            base &= _any_of(
+                col("group"),
+                [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE],
+            )
+        m = np.empty((len(q.x), len(base)), dtype=bool)
+        m[:] = base
+        if q.requires_licence.any():
+            m[q.requires_licence] &= col("licence")
+        c2 = self._distance_c2(rows, q) if c2 is None else c2
+        if c2 is not None:
+            with np.errstate(invalid="ignore"):
+                m &= ~(c2 > col("travel_c2"))  # unknown distance or no limit: passes
+        self._common_mask(m, col, q, c2, filters)
+        return m
+
+    def vacancy_rows(
+        self,
+        rows: np.ndarray | None,
+        q: QueryRows,
+        filters: MatchFilters,
+        c2: np.ndarray | None = None,
+        col: Callable[[str], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """bool (b, n): row ``rows[j]`` (all ids when None) passes query ``i``'s hard filters
+        for vacancies. ``c2``: the pairs' squared chords when the caller has them; ``col``: a
+        column's values at ``rows`` by name when the caller has them gathered (the grid's
+        copies)."""
+        if col is None:
+            col = partial(self._at, rows)
+        base = col("present")
+        base = base.copy() if rows is None else base
+        if not filters.include_closed:
+            base &= col("open")
+        if filters.kinds:
+            base &= _any_of(col("kind"), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
+        m = np.empty((len(q.x), len(base)), dtype=bool)
+        m[:] = base
+        if not q.has_licence.all():
+            m[~q.has_licence] &= ~col("requires_licence")
+        c2 = self._distance_c2(rows, q) if c2 is None else c2
+        if c2 is not None and np.isfinite(q.travel_c2).any():
+            with np.errstate(invalid="ignore"):
+                m &= ~(c2 > q.travel_c2[:, None])  # unknown distance or no limit: passes
+        self._common_mask(m, col, q, c2, filters)
+        return m
 
     @staticmethod
     def _ids(m: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
@@ -421,44 +518,18 @@ class FilterColumns:
         self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters
     ) -> np.ndarray:
         """Ascending ids (int64) of the candidates that pass the hard filters of ``query``."""
-        rows, c2, col = self._rows(query, filters.max_distance_km)
-        m = col("present") & col("active")
-        if filters.only_candidates is not None:
-            only = np.fromiter(filters.only_candidates, dtype=np.int64)
-            m &= np.isin(np.arange(self.size) if rows is None else rows, only)
-        if filters.ladder_step_min is not None:
-            m &= col("ladder") >= filters.ladder_step_min
-        if filters.client_groups:
-            m &= _any_of(
-                col("group"),
-                [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE],
-            )
-        if vacancy is not None and vacancy.requires_driving_licence:
-            m &= col("licence")
-        if c2 is not None:
-            with np.errstate(invalid="ignore"):
-                m &= ~(c2 > col("travel_c2"))  # unknown distance or no limit: passes
-        self._common_mask(m, col, query, c2, filters)
+        rows, c2, col = self._near(query, filters.max_distance_km)
+        q = QueryRows.of_side(self, query, vacancy=vacancy)
+        m = self.candidate_rows(rows, q, filters, None if c2 is None else c2[None, :], col)[0]
         return self._ids(m, rows)
 
     def vacancy_allowed(
         self, query: Side, cand: CandidateFacts | None, filters: MatchFilters
     ) -> np.ndarray:
         """Ascending ids (int64) of the vacancies that pass the hard filters of ``query``."""
-        # (not the candidate's travel limit: a row at an unknown distance passes that one)
-        rows, c2, col = self._rows(query, filters.max_distance_km)
-        m = col("present").copy()
-        if not filters.include_closed:
-            m &= col("open")
-        if filters.kinds:
-            m &= _any_of(col("kind"), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
-        if cand is not None:
-            if not cand.driving_licence:
-                m &= ~col("requires_licence")
-            if cand.max_travel_km is not None and c2 is not None:
-                with np.errstate(invalid="ignore"):
-                    m &= ~(c2 > chord2(cand.max_travel_km))
-        self._common_mask(m, col, query, c2, filters)
+        rows, c2, col = self._near(query, filters.max_distance_km)
+        q = QueryRows.of_side(self, query, candidate=cand)
+        m = self.vacancy_rows(rows, q, filters, None if c2 is None else c2[None, :], col)[0]
         return self._ids(m, rows)
 
     def candidate_mask(
@@ -472,3 +543,124 @@ class FilterColumns:
     ) -> np.ndarray:
         """:meth:`vacancy_allowed` as a boolean mask over the id range."""
         return as_mask(self.vacancy_allowed(query, cand, filters), self.size)
+
+
+@dataclass(frozen=True)
+class QueryRows:
+    """The facts of ``b`` asking rows that the hard filters read.
+
+    Attributes:
+        x, y, z: float32 (b,), the location as a unit vector (NaN: none).
+        requires_licence: bool (b,), a vacancy query that requires a driving licence.
+        has_licence: bool (b,), False for a candidate query without a driving licence.
+        travel_c2: float32 (b,), a candidate query's maximum travel as a squared chord (inf: none).
+        has_focus: bool (b,), the query is in some focus occupation.
+        focus: uint64 (b, words), those focus occupations in the searched columns' bit order.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    requires_licence: np.ndarray
+    has_licence: np.ndarray
+    travel_c2: np.ndarray
+    has_focus: np.ndarray
+    focus: np.ndarray
+
+    @classmethod
+    def of_side(
+        cls,
+        searched: FilterColumns,
+        side: Side,
+        *,
+        vacancy: VacancyFacts | None = None,
+        candidate: CandidateFacts | None = None,
+    ) -> QueryRows:
+        """One query (an interactive search) from its side and facts."""
+        xyz = unit_xyz(*side.location) if side.location else (np.nan,) * 3
+        x, y, z = (np.array([v], dtype=np.float32) for v in xyz)
+        travel = candidate.max_travel_km if candidate is not None else None
+        return cls(
+            x=x,
+            y=y,
+            z=z,
+            requires_licence=np.array([vacancy is not None and vacancy.requires_driving_licence]),
+            has_licence=np.array([candidate is None or candidate.driving_licence]),
+            travel_c2=np.array([np.inf if travel is None else chord2(travel)], dtype=np.float32),
+            has_focus=np.array([bool(side.focus)]),
+            focus=searched._query_bits(side)[None, :],
+        )
+
+    @classmethod
+    def of_rows(
+        cls, searched: FilterColumns, asking: FilterColumns, asking_kind: str, ids: np.ndarray
+    ) -> QueryRows:
+        """Stored rows ``ids`` of ``asking`` (``"vacancy"`` or ``"candidate"`` columns) as
+        queries of ``searched``; the columns hold exactly what :meth:`of_side` reads from the
+        facts."""
+        ids = np.asarray(ids, dtype=np.int64)
+        vacancy = asking_kind == "vacancy"
+        qfocus = asking.focus[ids]
+        focus = np.zeros((len(ids), searched.focus.shape[1]), dtype=np.uint64)
+        one = np.uint64(1)
+        for slug, qb in asking._slugs.items():
+            sb = searched._slugs.get(slug)
+            if sb is None or sb // 64 >= focus.shape[1]:
+                continue
+            hit = (qfocus[:, qb // 64] >> np.uint64(qb % 64)) & one
+            focus[:, sb // 64] |= hit << np.uint64(sb % 64)
+        return cls(
+            x=asking.x[ids],
+            y=asking.y[ids],
+            z=asking.z[ids],
+            requires_licence=asking.requires_licence[ids] if vacancy else np.zeros(len(ids), bool),
+            has_licence=np.ones(len(ids), bool) if vacancy else asking.licence[ids],
+            travel_c2=np.full(len(ids), np.inf, np.float32) if vacancy else asking.travel_c2[ids],
+            has_focus=qfocus.any(axis=1),
+            focus=focus,
+        )
+
+
+def pair_mask(
+    searched: FilterColumns,
+    searched_kind: str,
+    rows: np.ndarray,
+    asking: FilterColumns,
+    query_ids: np.ndarray,
+    filters: MatchFilters,
+) -> np.ndarray:
+    """bool (len(query_ids), len(rows)): stored row ``rows[j]`` of ``searched`` (``"candidate"``
+    or ``"vacancy"`` columns) passes the hard filters of stored row ``query_ids[i]`` of
+    ``asking``, exactly as :meth:`FilterColumns.candidate_mask` / ``vacancy_mask`` decide for that
+    query's interactive search with ``filters``."""
+    asking_kind = "vacancy" if searched_kind == "candidate" else "candidate"
+    q = QueryRows.of_rows(searched, asking, asking_kind, query_ids)
+    rows = np.asarray(rows, dtype=np.int64)
+    if searched_kind == "candidate":
+        return searched.candidate_rows(rows, q, filters)
+    return searched.vacancy_rows(rows, q, filters)
+
+
+def pair_masks(
+    vacancies: FilterColumns,
+    vacancy_ids: np.ndarray,
+    candidates: FilterColumns,
+    candidate_ids: np.ndarray,
+    filters: MatchFilters,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of a block at once: bool (v, c), vacancy ``i``'s search passes candidate
+    ``j``, and bool (c, v), candidate ``j``'s search passes vacancy ``i`` (each as
+    :func:`pair_mask`); the distances are computed once (a squared chord is symmetric, bit for
+    bit: the differences only change sign)."""
+    v_ids = np.asarray(vacancy_ids, dtype=np.int64)
+    c_ids = np.asarray(candidate_ids, dtype=np.int64)
+    as_vac = QueryRows.of_rows(candidates, vacancies, "vacancy", v_ids)
+    c2 = candidates._distance_c2(c_ids, as_vac)
+    for_vac = candidates.candidate_rows(c_ids, as_vac, filters, c2)
+    as_cand = QueryRows.of_rows(vacancies, candidates, "candidate", c_ids)
+    if c2 is None:
+        c2 = vacancies._distance_c2(v_ids, as_cand)
+        for_cand = vacancies.vacancy_rows(v_ids, as_cand, filters, c2)
+    else:
+        for_cand = vacancies.vacancy_rows(v_ids, as_cand, filters, c2.T)
+    return for_vac, for_cand

@@ -1,26 +1,43 @@
-"""Batch rematching: top-k in both directions for many queries at once, no database.
+"""Batch rematching: every vacancy's top-k candidates and every candidate's top-k vacancies.
 
-A batch of query vectors is multiplied with the whole target matrix (one BLAS call), the hard
-filters are applied as boolean masks from the targets' filter columns (the interactive search's
-mask), and the ``pool_size(top_k)`` best allowed targets per query by cosine are scored at once
-with the interactive re-ranker (:func:`matching.rerank.score_pool`). So a query gets the same
-top-k here as from ``GET .../matches?limit=top_k`` with the default filters.
+The whole computation is driven by one float32 matrix product per block of vacancies ×
+candidates (:data:`BLOCK_ROWS` × :data:`BLOCK_COLS`, bounded memory), which feeds both
+directions at once:
 
-Everything a batch needs travels as numpy arrays, dataclasses and the targets'
-:class:`~matching.facts.FactStore`, so a batch can run in this process or on a Dask worker
-without a database.
+1. *Scan.* Each block's cosines, with the hard filters of both directions applied as masks
+   (:func:`matching.columns.pair_mask`, the interactive search's rules), update a per-row pool of
+   each vacancy's best candidates and a running per-column pool of each candidate's best
+   vacancies (``np.argpartition``, merged across blocks). A pool keeps :func:`window` entries,
+   a few more than the re-rank pool :func:`matching.matcher.pool_size` needs.
+2. *Exact pools.* The re-rank pool is the ``pool_size(top_k)`` allowed targets with the largest
+   float64 cosine (ties: smaller id). The float32 product decides it when it can prove it: every
+   float32 cosine is within ``eps`` of the float64 one (:func:`error_bound`), so the true pool is
+   among the kept entries whose float32 cosine is at least the pool boundary minus ``2·eps``;
+   those get their float64 cosine and the pool is picked from them. When the kept window lies
+   entirely inside that band (no proof), the row gets a second float32 pass over all targets
+   that keeps the whole band, however wide.
+3. *Re-rank.* Each pool is scored with :func:`matching.rerank.score_pool`, the scorer of the
+   interactive endpoints, on the same float64 cosines, so a pair gets the same score here as from
+   ``GET .../matches``.
+
+:func:`rematch_incremental` redoes only what can have changed after some rows changed or went
+(see its docstring) and gives exactly :func:`rematch_full`'s result.
+
+Blocks travel as :class:`Tile` ranges, so an :class:`Executor` can compute them here or on a
+Dask cluster (:class:`DaskExecutor`: each worker gets both sides once).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
+from matching.columns import pair_mask, pair_masks
 from matching.embedder import Embedded, load_encoder
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
@@ -32,6 +49,12 @@ Direction = Literal[0, 1]
 FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
 FOR_CANDIDATE: Direction = 1  # queries are candidates, results are vacancies
 DEFAULT_FILTERS = MatchFilters()  # what the interactive endpoints use without query parameters
+
+BLOCK_ROWS = 2048  # vacancies per product block
+BLOCK_COLS = 8192  # candidates per product block: a block's float32 cosines take 64 MiB
+TILE_ROWS = 16384  # vacancies per tile (the unit an executor distributes)
+TILE_COLS = 65536  # candidates per tile
+EXACT_CHUNK = 64  # query rows whose float64 pool cosines are computed at once
 
 
 class MatchRow(NamedTuple):
@@ -47,52 +70,8 @@ class MatchRow(NamedTuple):
     occupation: float
 
 
-@dataclass
-class SideArrays:
-    """One side's rows: ids, unit vectors, facts, and (built when first needed) their columns."""
-
-    ids: np.ndarray  # int64 (n,)
-    vectors: np.ndarray  # float32 (n, dim)
-    facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
-
-    def __post_init__(self) -> None:
-        n = len(self.facts)
-        if self.ids.shape != (n,) or self.vectors.shape[0] != n:
-            raise ValueError("ids, vectors and facts must have the same length")
-
-    def __len__(self) -> int:
-        return len(self.facts)
-
-    @cached_property
-    def store(self) -> FactStore[Any]:
-        """The rows as a :class:`FactStore` (the target side of a batch needs it)."""
-        kind: Kind = (
-            "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
-        )
-        return build_store(kind, self.facts)
-
-    def take(self, idx: np.ndarray | slice) -> SideArrays:
-        sel = np.arange(len(self))[idx]
-        return SideArrays(
-            self.ids[sel], np.ascontiguousarray(self.vectors[sel]), [self.facts[i] for i in sel]
-        )
-
-
-def allowed_mask(direction: int, queries: SideArrays, targets: SideArrays) -> np.ndarray:
-    """(queries × targets) bool: the target passes the hard filters of the query's default
-    interactive search, evaluated on the targets' filter columns (the interactive mask)."""
-    columns = targets.store.filters
-    out = np.zeros((len(queries), len(targets)), dtype=bool)
-    for qi, q in enumerate(queries.facts):
-        if direction == FOR_VACANCY:
-            mask = columns.candidate_mask(q.side, q, DEFAULT_FILTERS)
-        else:
-            mask = columns.vacancy_mask(q.side, q, DEFAULT_FILTERS)
-        out[qi] = mask[targets.ids]
-    return out
-
-
-def _rows(direction: int, query_id: int, pool: PoolScores, best: np.ndarray) -> list[MatchRow]:
+def match_rows(direction: int, query_id: int, pool: PoolScores, best: np.ndarray) -> list[MatchRow]:
+    """The stored rows of one query: its pool's positions ``best``, best first."""
     out = []
     for rank, r in enumerate(best.tolist(), start=1):
         target = int(pool.rows[r])
@@ -108,46 +87,954 @@ def _rows(direction: int, query_id: int, pool: PoolScores, best: np.ndarray) -> 
     return out
 
 
-def match_batch(
-    direction: int,
-    queries: SideArrays,
-    targets: SideArrays,
-    top_k: int,
-    clock: dict[str, float] | None = None,
-) -> list[MatchRow]:
-    """Top-``top_k`` targets for each query of the batch, ranked like the interactive search.
+# ---------------------------------------------------------------- sides
 
-    ``clock``, when given, gets the seconds spent in "search" (product, filters, pool) and
-    "ranking" (hybrid re-ranking of the pool) added.
+
+@dataclass
+class SideColumns:
+    """One side's rows as a rematch reads them.
+
+    Attributes:
+        ids: int64 (n,), distinct row ids.
+        vectors: float32 (n, dim), unit vectors aligned with ``ids``.
+        store: the rows' facts (it may hold more rows than ``ids``; only these take part).
     """
-    if len(queries) == 0 or len(targets) == 0:
-        return []
-    started = time.perf_counter()
-    sims = queries.vectors @ targets.vectors.T  # float32 (b, n)
-    sims[~allowed_mask(direction, queries, targets)] = -np.inf
-    pool = min(pool_size(top_k), len(targets))
-    if pool < len(targets):
-        top_cols = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
-    else:
-        top_cols = np.broadcast_to(np.arange(len(targets)), (len(queries), len(targets)))
-    searched = time.perf_counter()
-    rows: list[MatchRow] = []
-    for qi, q in enumerate(queries.facts):
-        cols = top_cols[qi][np.isfinite(sims[qi, top_cols[qi]])]
-        if not len(cols):
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    store: FactStore[Any]
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids, dtype=np.int64)
+        if self.vectors.shape[0] != len(self.ids) or self.vectors.dtype != np.float32:
+            raise ValueError("vectors must be float32 with one row per id")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def kind(self) -> Kind:
+        return self.store.kind
+
+    def take(self, idx: np.ndarray | slice) -> SideColumns:
+        """The rows at positions ``idx`` (same store)."""
+        return SideColumns(self.ids[idx], np.ascontiguousarray(self.vectors[idx]), self.store)
+
+    @cached_property
+    def max_norm(self) -> float:
+        if not len(self):
+            return 0.0
+        return float(np.sqrt((self.vectors.astype(np.float64) ** 2).sum(axis=1).max()))
+
+
+@dataclass
+class SideArrays:
+    """One side's rows as facts objects (what the database loader produces)."""
+
+    ids: np.ndarray  # int64 (n,)
+    vectors: np.ndarray  # float32 (n, dim)
+    facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
+
+    def __post_init__(self) -> None:
+        n = len(self.facts)
+        if self.ids.shape != (n,) or self.vectors.shape[0] != n:
+            raise ValueError("ids, vectors and facts must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    @cached_property
+    def columns(self) -> SideColumns:
+        kind: Kind = (
+            "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
+        )
+        return SideColumns(self.ids, self.vectors, build_store(kind, self.facts))
+
+
+def error_bound(dim: int, norm_a: float, norm_b: float) -> float:
+    """A bound on |float32 dot − exact dot| for vectors of these norms, whatever the BLAS
+    summation order: ``γ_dim · Σ|aᵢbᵢ| ≤ dim·u/(1 − dim·u) · ‖a‖‖b‖`` with u = 2⁻²⁴ (each
+    float32 product of float32 inputs is then rounded once per addition, fused or not)."""
+    u = 2.0**-24
+    return (dim + 2) * u / (1 - (dim + 2) * u) * norm_a * norm_b + 1e-12
+
+
+def depth(pool: int) -> int:
+    """Exact entries kept per row for a re-rank pool of ``pool``: the extra ones let an
+    incremental run drop changed rows from a pool and still know its first ``pool``."""
+    return pool + max(16, pool // 8)
+
+
+def window(pool: int) -> int:
+    """Entries a scan keeps per row for a re-rank pool of ``pool``: the extra ones beyond
+    :func:`depth` are what lets the float32 product prove the boundary."""
+    d = depth(pool)
+    return d + max(32, d // 4)
+
+
+# ---------------------------------------------------------------- scan
+
+
+@dataclass
+class Pools:
+    """Running top-``w`` float32 cosines of some query rows (one side of a scan).
+
+    Attributes:
+        vals: float32 (n, w), -inf where fewer targets were allowed.
+        pos: int32 (n, w), the targets' positions in the target side.
+        allowed: int64 (n,), how many targets passed the filters.
+    """
+
+    vals: np.ndarray
+    pos: np.ndarray
+    allowed: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, w: int) -> Pools:
+        return cls(
+            np.full((n, w), -np.inf, dtype=np.float32),
+            np.full((n, w), -1, dtype=np.int32),
+            np.zeros(n, dtype=np.int64),
+        )
+
+    def offer(self, masked: np.ndarray, offset: int, allowed: np.ndarray, rows: slice) -> None:
+        """Merge a block's cosines (float32 (r, m), -inf where not allowed; column j is target
+        position ``offset + j``) into rows ``rows``.
+
+        Only entries above a row's current lowest kept value can enter; once the pools fill,
+        those are few, and they are merged by one sort instead of a partition of the block.
+        """
+        w = self.vals.shape[1]
+        vals, pos = self.vals[rows], self.pos[rows]
+        low = vals.min(axis=1)
+        hit = masked > low[:, None]
+        n_hit = int(np.count_nonzero(hit))
+        if n_hit > masked.size // 8:  # pools still filling: partition the block
+            v, p = _top_w(masked, w, offset)
+            self.merge(v, p, allowed, rows)
+            return
+        self.allowed[rows] += allowed
+        if not n_hit:
+            return
+        r_hit, c_hit = np.nonzero(hit)  # row-major: grouped by row
+        counts = np.bincount(r_hit, minlength=len(vals))
+        m = int(counts.max())
+        # the hits as a (rows, m) block padded with -inf, then one partition of old + new
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        col = np.arange(len(r_hit)) - starts[r_hit]
+        new_v = np.full((len(vals), m), -np.inf, dtype=np.float32)
+        new_p = np.full((len(vals), m), -1, dtype=np.int32)
+        new_v[r_hit, col] = masked[r_hit, c_hit]
+        new_p[r_hit, col] = c_hit + offset
+        v = np.concatenate([vals, new_v], axis=1)
+        p = np.concatenate([pos, new_p], axis=1)
+        keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
+        self.vals[rows] = np.take_along_axis(v, keep, axis=1)
+        self.pos[rows] = np.take_along_axis(p, keep, axis=1)
+
+    def merge(self, vals: np.ndarray, pos: np.ndarray, allowed: np.ndarray, rows: slice) -> None:
+        """Merge candidates (float32 (r, m), int32 (r, m)) into rows ``rows``."""
+        w = self.vals.shape[1]
+        v = np.concatenate([self.vals[rows], vals], axis=1)
+        p = np.concatenate([self.pos[rows], pos], axis=1)
+        if v.shape[1] > w:
+            keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
+            v = np.take_along_axis(v, keep, axis=1)
+            p = np.take_along_axis(p, keep, axis=1)
+        self.vals[rows], self.pos[rows] = v, p
+        self.allowed[rows] += allowed
+
+
+def _top_w(sims: np.ndarray, w: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of float32 (r, n): the best min(w, n) values and their positions + offset."""
+    if sims.shape[1] > w:
+        keep = np.argpartition(-sims, w - 1, axis=1)[:, :w]
+        return np.take_along_axis(sims, keep, axis=1), (keep + offset).astype(np.int32)
+    keep = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
+    return sims.copy(), (keep + offset).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """Vacancies ``v0:v1`` × candidates ``c0:c1`` (positions), and which pools to fill."""
+
+    v0: int
+    v1: int
+    c0: int
+    c1: int
+    rows: bool = True  # the vacancies' pools of candidates
+    cols: bool = True  # the candidates' pools of vacancies
+
+
+@dataclass
+class TilePools:
+    tile: Tile
+    rows: Pools | None  # the tile's vacancies, targets as candidate positions
+    cols: Pools | None  # the tile's candidates, targets as vacancy positions
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def scan_tile(
+    vacs: SideColumns,
+    cands: SideColumns,
+    tile: Tile,
+    w_rows: int,
+    w_cols: int,
+    filters: MatchFilters = DEFAULT_FILTERS,
+) -> TilePools:
+    """One tile's float32 products, block by block, into both directions' pools."""
+    clock = {"product": 0.0, "filters": 0.0, "pools": 0.0}
+    rows = Pools.empty(tile.v1 - tile.v0, w_rows) if tile.rows else None
+    cols = Pools.empty(tile.c1 - tile.c0, w_cols) if tile.cols else None
+    for a in range(tile.v0, tile.v1, BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, tile.v1)
+        for c in range(tile.c0, tile.c1, BLOCK_COLS):
+            d = min(c + BLOCK_COLS, tile.c1)
+            t = time.perf_counter()
+            sims = vacs.vectors[a:b] @ cands.vectors[c:d].T  # float32 (b-a, d-c)
+            clock["product"] += time.perf_counter() - t
+            t = time.perf_counter()
+            v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
+            vf, cf = vacs.store.filters, cands.store.filters
+            if rows is not None and cols is not None:
+                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+            elif rows is not None:
+                ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
+            else:
+                ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+            clock["filters"] += time.perf_counter() - t
+            if rows is not None:
+                t = time.perf_counter()
+                masked = np.where(ok_v, sims, np.float32(-np.inf))
+                rows.offer(masked, c, ok_v.sum(axis=1), slice(a - tile.v0, b - tile.v0))
+                clock["pools"] += time.perf_counter() - t
+            if cols is not None:
+                t = time.perf_counter()
+                masked = np.where(ok_c, sims.T, np.float32(-np.inf))  # (candidates, vacancies)
+                cols.offer(masked, a, ok_c.sum(axis=1), slice(c - tile.c0, d - tile.c0))
+                clock["pools"] += time.perf_counter() - t
+    return TilePools(tile, rows, cols, clock)
+
+
+def plan_tiles(n_vacs: int, n_cands: int, rows: bool = True, cols: bool = True) -> list[Tile]:
+    return [
+        Tile(v0, min(v0 + TILE_ROWS, n_vacs), c0, min(c0 + TILE_COLS, n_cands), rows, cols)
+        for v0 in range(0, n_vacs, TILE_ROWS)
+        for c0 in range(0, n_cands, TILE_COLS)
+    ]
+
+
+# ---------------------------------------------------------------- exact pools
+
+
+@dataclass
+class ExactPools:
+    """Each row's best allowed targets by float64 cosine (descending, then id ascending); the
+    re-rank pool is the first ``pool_size(top_k)`` of them.
+
+    Attributes:
+        ids: int64 (n, d), target ids, -1 past ``size``.
+        cos: float64 (n, d), their cosines (-inf past ``size``).
+        size: int64 (n,), entries known.
+        complete: bool (n,), the entries are all the allowed targets (else there are more, all
+            after the last entry).
+    """
+
+    ids: np.ndarray
+    cos: np.ndarray
+    size: np.ndarray
+    complete: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, d: int) -> ExactPools:
+        return cls(
+            np.full((n, d), -1, dtype=np.int64),
+            np.full((n, d), -np.inf),
+            np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=bool),
+        )
+
+    def put(self, i: int, ids: np.ndarray, cos: np.ndarray, complete: bool, keep: int) -> None:
+        """Row ``i``: the best ``min(keep, width)`` of (ids, cos); ``complete``: those are all
+        the allowed targets."""
+        order = np.lexsort((ids, -cos))
+        n = min(len(order), keep, self.ids.shape[1])
+        order = order[:n]
+        self.ids[i], self.cos[i] = -1, -np.inf
+        self.ids[i, :n], self.cos[i, :n], self.size[i] = ids[order], cos[order], n
+        self.complete[i] = complete and n == len(ids)
+
+    def take(self, idx: np.ndarray) -> ExactPools:
+        return ExactPools(self.ids[idx], self.cos[idx], self.size[idx], self.complete[idx])
+
+    def assign(self, idx: np.ndarray, other: ExactPools) -> None:
+        self.ids[idx], self.cos[idx] = other.ids, other.cos
+        self.size[idx], self.complete[idx] = other.size, other.complete
+
+
+def exact_cosines(query: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """float64 (n,): cosines of float32 (dim,) with float32 (n, dim), summed in float64 the
+    same way whatever ``n`` (so a pair's cosine does not depend on its batch)."""
+    return (targets.astype(np.float64) * query.astype(np.float64)).sum(axis=1)
+
+
+def exact_pools(
+    queries: SideColumns,
+    targets: SideColumns,
+    pools: Pools,
+    p: int,
+    filters: MatchFilters = DEFAULT_FILTERS,
+) -> tuple[ExactPools, int]:
+    """The exact :func:`depth` best targets of ``queries`` from their float32 scan ``pools``
+    (aligned rows); returns them and how many rows needed a second pass over all targets."""
+    eps = error_bound(queries.vectors.shape[1], queries.max_norm, targets.max_norm)
+    d = depth(p)
+    out = ExactPools.empty(len(queries), d)
+    vals, pos, allowed = pools.vals, pools.pos, pools.allowed
+    w = vals.shape[1]
+    size = np.minimum(allowed, d)
+    # boundary: the size-th largest float32 cosine of each row
+    srt = -np.sort(-vals, axis=1)
+    bound = srt[np.arange(len(vals)), np.maximum(size - 1, 0)].astype(np.float64)
+    low = srt[:, -1].astype(np.float64)
+    # no proof when the window is full of allowed targets and all of it is inside the band
+    unproven = (allowed > w) & (low >= bound - 2 * eps) & (size > 0)
+    for i in range(len(queries)):
+        if size[i] == 0:
+            out.complete[i] = True
             continue
-        # The float32 product only picks the pool; the cosines that enter the score are
-        # recomputed in float64 so that a score does not depend on BLAS threading or batch
-        # shape (the same run on a Dask worker or here gives identical scores).
-        exact = (
-            targets.vectors[cols].astype(np.float64) * queries.vectors[qi].astype(np.float64)
-        ).sum(axis=1)
-        scored = score_pool(targets.store, q.side, targets.ids[cols], exact)
-        rows.extend(_rows(direction, q.id, scored, top(scored, top_k, None)))
-    if clock is not None:
-        clock["search"] = clock.get("search", 0.0) + searched - started
-        clock["ranking"] = clock.get("ranking", 0.0) + time.perf_counter() - searched
-    return rows
+        if unproven[i]:
+            continue
+        keep = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= bound[i] - 2 * eps)
+        cand = pos[i][keep]
+        cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
+        out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+    again = np.flatnonzero(unproven)
+    # rows whose window lies inside the band: one more float32 pass over all targets, now
+    # keeping every target inside the band (no window), in chunks of bounded memory
+    chunk = max(1, BLOCK_ROWS * BLOCK_COLS // max(len(targets), 1))
+    for start in range(0, len(again), chunk):
+        rows = again[start : start + chunk]
+        sims = queries.vectors[rows] @ targets.vectors.T
+        ok = pair_mask(
+            targets.store.filters, targets.kind, targets.ids,
+            queries.store.filters, queries.ids[rows], filters,
+        )  # fmt: skip
+        sims[~ok] = -np.inf
+        for r, i in enumerate(rows.tolist()):
+            row = sims[r]
+            t = -np.partition(-row, size[i] - 1)[size[i] - 1]
+            cand = np.flatnonzero(np.isfinite(row) & (row.astype(np.float64) >= t - 2 * eps))
+            cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
+            out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+    return out, len(again)
+
+
+# ---------------------------------------------------------------- re-rank
+
+
+@dataclass
+class TopK:
+    """Each query's best ``k`` targets, best first.
+
+    Attributes:
+        ids: int64 (n, k), target ids, -1 past the row's count.
+        scores: float64 (n, k), the hybrid score (rounded to 4 decimals as the endpoints do).
+        parts: float64 (n, k, 3), the weighted semantic, lexical and occupation parts (rounded).
+    """
+
+    ids: np.ndarray
+    scores: np.ndarray
+    parts: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int, k: int) -> TopK:
+        return cls(
+            np.full((n, k), -1, dtype=np.int64),
+            np.full((n, k), np.nan),
+            np.full((n, k, 3), np.nan),
+        )
+
+    def take(self, idx: np.ndarray) -> TopK:
+        return TopK(self.ids[idx], self.scores[idx], self.parts[idx])
+
+    def rows(self, direction: int, query_ids: np.ndarray) -> list[MatchRow]:
+        """As stored match rows (``query_ids`` aligned with the rows)."""
+        out = []
+        for qi, q in enumerate(query_ids.tolist()):
+            for r in range(self.ids.shape[1]):
+                t = int(self.ids[qi, r])
+                if t < 0:
+                    break
+                v, c = (q, t) if direction == FOR_VACANCY else (t, q)
+                s, l_, o = self.parts[qi, r].tolist()
+                out.append(MatchRow(v, c, direction, r + 1, float(self.scores[qi, r]), s, l_, o))
+        return out
+
+
+def rerank(
+    queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
+) -> TopK:
+    """Score each re-rank pool (the first ``p`` of ``pools``) with the endpoints' scorer and
+    keep the best ``top_k`` (ties by id)."""
+    out = TopK.empty(len(queries), top_k)
+    weights = np.array([WEIGHTS[name] for name in SIGNALS])
+    for i, q in enumerate(queries.ids.tolist()):
+        n = min(int(pools.size[i]), p)
+        if n == 0:
+            continue
+        scored = score_pool(
+            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n]
+        )
+        best = top(scored, top_k, None)
+        m = len(best)
+        out.ids[i, :m] = scored.rows[best]
+        out.scores[i, :m] = scored.score[best]
+        # round() per value, as the stored rows always had
+        out.parts[i, :m] = [
+            [round(x, 4) for x in row] for row in (scored.signals[best] * weights).tolist()
+        ]
+    return out
+
+
+# ---------------------------------------------------------------- executors
+
+
+RankPart = tuple[np.ndarray, "Pools | ExactPools"]  # query positions, their pools
+Ranked = tuple[np.ndarray, ExactPools, TopK, int, dict[str, float]]
+
+
+def rank_part(
+    queries: SideColumns,
+    targets: SideColumns,
+    positions: np.ndarray,
+    pools: Pools | ExactPools,
+    p: int,
+    top_k: int,
+) -> Ranked:
+    """Exact pools (unless given) and re-ranked top-k of the queries at ``positions``."""
+    part = queries.take(positions)
+    clock: dict[str, float] = {}
+    t = time.perf_counter()
+    searched = 0
+    if isinstance(pools, Pools):
+        pools, searched = exact_pools(part, targets, pools, p)
+    clock["exact"] = time.perf_counter() - t
+    t = time.perf_counter()
+    ranked = rerank(part, targets, pools, p, top_k)
+    clock["rerank"] = time.perf_counter() - t
+    return positions, pools, ranked, searched, clock
+
+
+class Executor(Protocol):
+    """Runs scan tiles, re-rank parts, database batches and embeddings here or on a cluster."""
+
+    def scan_parts(
+        self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
+    ) -> Iterator[TilePools]: ...
+
+    def rerank_parts(
+        self,
+        queries: SideColumns,
+        targets: SideColumns,
+        parts: Sequence[RankPart],
+        p: int,
+        top_k: int,
+    ) -> Iterator[Ranked]: ...
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]: ...
+
+    def embed(self, texts: Sequence[str]) -> Embedded: ...
+
+    def release(self) -> None:
+        """Forget data sent for the run that just ended (its sides may change before the
+        next)."""
+
+
+def _no_embed(texts: Sequence[str]) -> Embedded:
+    raise RuntimeError("this executor was made without an encoder")
+
+
+class LocalExecutor:
+    """Everything in this process, in order."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], Embedded] = _no_embed) -> None:
+        self._embed = embed
+
+    def scan_parts(
+        self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
+    ) -> Iterator[TilePools]:
+        for tile in tiles:
+            yield scan_tile(vacs, cands, tile, w_rows, w_cols)
+
+    def rerank_parts(
+        self,
+        queries: SideColumns,
+        targets: SideColumns,
+        parts: Sequence[RankPart],
+        p: int,
+        top_k: int,
+    ) -> Iterator[Ranked]:
+        for positions, pools in parts:
+            yield rank_part(queries, targets, positions, pools, p, top_k)
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]:
+        for spec in specs:
+            queries, targets = sides[spec.direction]
+            yield run_batch(queries.columns, targets.columns, spec, top_k)
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        return self._embed(texts)
+
+    def release(self) -> None:
+        pass
+
+
+def _embed_on_worker(encoder_args: tuple[Any, ...], texts: list[str]) -> Embedded:
+    # load_encoder is cached per process: each worker loads the model once. The driver's whole
+    # argument tuple travels, so workers use the same backend and produce the same model id.
+    return load_encoder(*encoder_args).embed(texts)
+
+
+class DaskExecutor:
+    """Tiles, re-rank parts, batches and embedding spread over a dask.distributed cluster.
+
+    Both sides are scattered to every worker once per executor (a task then names a tile or a
+    range of positions, a few bytes); results come back as they complete. Workers need the
+    project installed (and the model for embedding), not the database.
+    """
+
+    EMBED_CHUNK = 128
+
+    def __init__(
+        self, client: Any, encoder_args: tuple[Any, ...] = (), max_in_flight: int = 64
+    ) -> None:
+        """``encoder_args``: what :func:`matching.embedder.load_encoder` gets on the driver."""
+        self.client = client
+        self.encoder_args = encoder_args
+        self.max_in_flight = max_in_flight
+        self._remote: dict[int, tuple[Any, Any]] = {}  # id(side) -> (side, its future)
+        self.scattered = 0  # sides sent to the workers
+
+    def _scattered(self, side: SideColumns) -> Any:
+        got = self._remote.get(id(side))
+        if got is None or got[0] is not side:
+            got = (side, self.client.scatter(side, broadcast=True, hash=False))
+            self._remote[id(side)] = got
+            self.scattered += 1
+        return got[1]
+
+    def release(self) -> None:
+        self._remote.clear()
+
+    def _stream(self, calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        pending = iter(calls)
+        first = []
+        for call in pending:
+            first.append(self.client.submit(*call, pure=False))
+            if len(first) >= self.max_in_flight:
+                break
+        if not first:
+            return
+        flight = as_completed(first)
+        for fut in flight:
+            yield fut.result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                flight.add(self.client.submit(*nxt, pure=False))
+
+    def scan_parts(
+        self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
+    ) -> Iterator[TilePools]:
+        rv, rc = self._scattered(vacs), self._scattered(cands)
+        yield from self._stream((scan_tile, rv, rc, t, w_rows, w_cols) for t in tiles)
+
+    def rerank_parts(
+        self,
+        queries: SideColumns,
+        targets: SideColumns,
+        parts: Sequence[RankPart],
+        p: int,
+        top_k: int,
+    ) -> Iterator[Ranked]:
+        rq, rt = self._scattered(queries), self._scattered(targets)
+        yield from self._stream(
+            (rank_part, rq, rt, positions, pools, p, top_k) for positions, pools in parts
+        )
+
+    def run_batches(
+        self,
+        sides: dict[int, tuple[SideArrays, SideArrays]],
+        specs: Sequence[BatchSpec],
+        top_k: int,
+    ) -> Iterator[BatchResult]:
+        def call(spec: BatchSpec) -> tuple[Any, ...]:
+            queries, targets = sides[spec.direction]
+            rq, rt = self._scattered(queries.columns), self._scattered(targets.columns)
+            return (run_batch, rq, rt, spec, top_k)
+
+        yield from self._stream(call(s) for s in specs)
+
+    def embed(self, texts: Sequence[str]) -> Embedded:
+        chunks = [
+            list(texts[i : i + self.EMBED_CHUNK]) for i in range(0, len(texts), self.EMBED_CHUNK)
+        ]
+        futures = [
+            self.client.submit(_embed_on_worker, self.encoder_args, c, pure=False) for c in chunks
+        ]
+        parts = self.client.gather(futures)
+        if not parts:
+            return Embedded(np.zeros((0, 0), dtype=np.float32), [])
+        return Embedded(
+            np.concatenate([p.vectors for p in parts]), [n for p in parts for n in p.chunks]
+        )
+
+
+# ---------------------------------------------------------------- full and incremental runs
+
+
+@dataclass
+class RematchState:
+    """What an incremental run needs from the previous one (positions follow ``*_ids``)."""
+
+    top_k: int
+    vacancy_ids: np.ndarray  # int64 (nv,)
+    candidate_ids: np.ndarray  # int64 (nc,)
+    vacancy_pools: ExactPools  # candidates per vacancy
+    candidate_pools: ExactPools  # vacancies per candidate
+    for_vacancy: TopK
+    for_candidate: TopK
+
+
+@dataclass
+class RematchResult:
+    """Both directions' top-k (rows aligned with the sides' ids), the state for the next
+    incremental run, counts and seconds per phase (summed over workers)."""
+
+    for_vacancy: TopK
+    for_candidate: TopK
+    state: RematchState
+    counts: dict[str, int]
+    seconds: dict[str, float]
+
+    def rows(self) -> list[MatchRow]:
+        return self.for_vacancy.rows(FOR_VACANCY, self.state.vacancy_ids) + self.for_candidate.rows(
+            FOR_CANDIDATE, self.state.candidate_ids
+        )
+
+
+def _add(clock: dict[str, float], more: dict[str, float]) -> None:
+    for k, v in more.items():
+        clock[k] = clock.get(k, 0.0) + v
+
+
+def _scan(
+    executor: Executor,
+    vacs: SideColumns,
+    cands: SideColumns,
+    w: int,
+    clock: dict[str, float],
+    rows: bool = True,
+    cols: bool = True,
+) -> tuple[Pools, Pools]:
+    """Both sides' float32 pools over all of ``vacs`` × ``cands`` (merged across tiles)."""
+    vp, cp = Pools.empty(len(vacs), w), Pools.empty(len(cands), w)
+    if not len(vacs) or not len(cands):
+        return vp, cp
+    t = time.perf_counter()
+    for part in executor.scan_parts(
+        vacs, cands, plan_tiles(len(vacs), len(cands), rows, cols), w, w
+    ):
+        _add(clock, part.seconds)
+        tile = part.tile
+        if part.rows is not None:
+            vp.merge(part.rows.vals, part.rows.pos, part.rows.allowed, slice(tile.v0, tile.v1))
+        if part.cols is not None:
+            cp.merge(part.cols.vals, part.cols.pos, part.cols.allowed, slice(tile.c0, tile.c1))
+    clock["scan_wall"] = clock.get("scan_wall", 0.0) + time.perf_counter() - t
+    return vp, cp
+
+
+RANK_PART = 2048  # queries per re-rank part
+
+
+def _rank(
+    executor: Executor,
+    queries: SideColumns,
+    targets: SideColumns,
+    positions: np.ndarray,
+    pools: Callable[[np.ndarray], Pools | ExactPools],
+    p: int,
+    top_k: int,
+    into: tuple[ExactPools, TopK],
+    clock: dict[str, float],
+    counts: dict[str, int],
+) -> None:
+    """Re-rank the queries at ``positions`` (pools: their pools, given positions in
+    ``positions``' order) into ``into``'s rows of the same positions."""
+    if not len(positions) or not len(targets):
+        return
+    t = time.perf_counter()
+    parts = [
+        (positions[i : i + RANK_PART], pools(np.arange(i, min(i + RANK_PART, len(positions)))))
+        for i in range(0, len(positions), RANK_PART)
+    ]
+    ex_all, top_all = into
+    for pos, ex, ranked, searched, part_clock in executor.rerank_parts(
+        queries, targets, parts, p, top_k
+    ):
+        _add(clock, part_clock)
+        counts["band_rescans"] = counts.get("band_rescans", 0) + searched
+        ex_all.assign(pos, ex)
+        top_all.ids[pos], top_all.scores[pos], top_all.parts[pos] = (
+            ranked.ids,
+            ranked.scores,
+            ranked.parts,
+        )
+    clock["rank_wall"] = clock.get("rank_wall", 0.0) + time.perf_counter() - t
+
+
+def _sub(pools: Pools, idx: np.ndarray) -> Pools:
+    return Pools(pools.vals[idx], pools.pos[idx], pools.allowed[idx])
+
+
+def rematch_full(
+    vacs: SideColumns, cands: SideColumns, top_k: int, executor: Executor | None = None
+) -> RematchResult:
+    """Every vacancy's top-``top_k`` candidates and every candidate's top-``top_k`` vacancies,
+    each as its default interactive search ranks them (see the module docstring)."""
+    executor = executor or LocalExecutor()
+    try:
+        return _full(vacs, cands, top_k, executor)
+    finally:
+        executor.release()
+
+
+def _full(vacs: SideColumns, cands: SideColumns, top_k: int, executor: Executor) -> RematchResult:
+    clock: dict[str, float] = {}
+    counts: dict[str, int] = {"vacancies": len(vacs), "candidates": len(cands)}
+    p = pool_size(top_k)
+    vp, cp = _scan(executor, vacs, cands, window(p), clock)
+    vex, cex = ExactPools.empty(len(vacs), depth(p)), ExactPools.empty(len(cands), depth(p))
+    vtop, ctop = TopK.empty(len(vacs), top_k), TopK.empty(len(cands), top_k)
+    _rank(executor, vacs, cands, np.arange(len(vacs)), lambda i: _sub(vp, i), p, top_k,
+          (vex, vtop), clock, counts)  # fmt: skip
+    _rank(executor, cands, vacs, np.arange(len(cands)), lambda i: _sub(cp, i), p, top_k,
+          (cex, ctop), clock, counts)  # fmt: skip
+    counts["reranked"] = len(vacs) + len(cands)
+    state = RematchState(top_k, vacs.ids.copy(), cands.ids.copy(), vex, cex, vtop, ctop)
+    return RematchResult(vtop, ctop, state, counts, clock)
+
+
+def _positions(ids: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """int64: the position of each of ``ids`` in ``among`` (-1: absent)."""
+    if not len(among):
+        return np.full(len(ids), -1, dtype=np.int64)
+    order = np.argsort(among, kind="stable")
+    at = np.minimum(np.searchsorted(among, ids, sorter=order), len(among) - 1)
+    found = among[order[at]] == ids
+    return np.where(found, order[at], -1)
+
+
+def _merge_entrants(
+    queries: SideColumns,
+    entrants: SideColumns,
+    scan: Pools,
+    rows: np.ndarray,
+    old: ExactPools,
+    dirty: np.ndarray,
+    p: int,
+) -> tuple[ExactPools, np.ndarray, np.ndarray]:
+    """Drop the ``dirty`` targets (changed or removed) from the old pools of the query positions
+    ``rows`` and merge in the changed targets (``entrants``, scanned over all queries: ``scan``).
+
+    Returns the merged pools (aligned with ``rows``); per row whether its re-rank pool (the first
+    ``p``) must be scored again; per row whether what is known no longer determines the first
+    ``p`` (the row must be searched in full).
+    """
+    merged = old.take(np.arange(len(rows)))
+    moved = np.zeros(len(rows), dtype=bool)
+    lost = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return merged, moved, lost
+    eps = error_bound(queries.vectors.shape[1], queries.max_norm, entrants.max_norm)
+    width = old.ids.shape[1]
+    vals, pos, allowed = scan.vals[rows], scan.pos[rows], scan.allowed[rows]
+    w = vals.shape[1]
+    dirty_at = np.isin(old.ids, dirty) & (old.ids >= 0)
+    touched = dirty_at.any(axis=1) | (allowed > 0)
+    for i in np.flatnonzero(touched).tolist():
+        n = int(old.size[i])
+        clean = ~dirty_at[i, :n]
+        l_ids, l_cos = old.ids[i, :n][clean], old.cos[i, :n][clean]
+        complete = bool(old.complete[i])
+        if not complete and not len(l_ids):
+            lost[i] = True
+            continue
+        # entrants that can rank before the last clean entry (all, when the old row was complete)
+        cut = -np.inf if complete else l_cos[-1] - 2 * eps
+        fin = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= cut)
+        cand = pos[i][fin]
+        e_cos = exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
+        u_ids = np.concatenate([l_ids, entrants.ids[cand]])
+        u_cos = np.concatenate([l_cos, e_cos])
+        order = np.lexsort((u_ids, -u_cos))
+        u_ids, u_cos = u_ids[order], u_cos[order]
+        # the known prefix: what ranks before every target not looked at
+        certain = np.ones(len(u_ids), dtype=bool)
+        if not complete:  # clean targets not kept rank after the last kept one
+            certain &= (u_cos > l_cos[-1]) | ((u_cos == l_cos[-1]) & (u_ids <= l_ids[-1]))
+        window_full = bool(allowed[i] > w)
+        if window_full:  # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
+            certain &= u_cos > float(vals[i].min()) + eps
+        known = len(certain) if certain.all() else int(np.argmin(certain))
+        now_complete = complete and not window_full and known == len(u_ids)
+        if known < p and not now_complete:
+            lost[i] = True
+            continue
+        merged.put(i, u_ids[:known], u_cos[:known], now_complete, width)
+        first_old = old.ids[i, : min(n, p)]
+        first_new = merged.ids[i, : min(int(merged.size[i]), p)]
+        moved[i] = not np.array_equal(first_new, first_old) or bool(np.isin(first_new, dirty).any())
+    return merged, moved, lost
+
+
+def rematch_incremental(
+    vacs: SideColumns,
+    cands: SideColumns,
+    top_k: int,
+    previous: RematchState,
+    changed_vacancy_ids: Iterable[int],
+    changed_candidate_ids: Iterable[int],
+    removed_vacancy_ids: Iterable[int] = (),
+    removed_candidate_ids: Iterable[int] = (),
+    executor: Executor | None = None,
+) -> RematchResult:
+    """:func:`rematch_full`'s result for the sides as they are now, from the previous run's
+    state and what changed since.
+
+    ``changed_*``: rows whose vector or facts (text, filters, status) changed; rows not in the
+    previous run count as changed, rows of the previous run absent now as removed. Then:
+
+    - a changed row's own pool is searched in full;
+    - an unchanged row whose old pool held a changed or removed row is searched in full;
+    - every other row gets the changed rows merged into its old pool (one product of all rows ×
+      the changed rows), and only a row whose pool changed is re-ranked.
+
+    A pair's score depends only on the pair, so the result equals a full run's.
+    """
+    if previous.top_k != top_k:
+        raise ValueError("top_k differs from the previous run's: run in full")
+    executor = executor or LocalExecutor()
+    try:
+        return _incremental(
+            vacs, cands, top_k, previous, changed_vacancy_ids, changed_candidate_ids,
+            removed_vacancy_ids, removed_candidate_ids, executor,
+        )  # fmt: skip
+    finally:
+        executor.release()
+
+
+def _incremental(
+    vacs: SideColumns,
+    cands: SideColumns,
+    top_k: int,
+    previous: RematchState,
+    changed_vacancy_ids: Iterable[int],
+    changed_candidate_ids: Iterable[int],
+    removed_vacancy_ids: Iterable[int],
+    removed_candidate_ids: Iterable[int],
+    executor: Executor,
+) -> RematchResult:
+    clock: dict[str, float] = {}
+    p = pool_size(top_k)
+    w = window(p)
+    ch_v = np.fromiter(changed_vacancy_ids, dtype=np.int64)
+    ch_c = np.fromiter(changed_candidate_ids, dtype=np.int64)
+    gone_v = np.concatenate([
+        np.fromiter(removed_vacancy_ids, dtype=np.int64),
+        previous.vacancy_ids[_positions(previous.vacancy_ids, vacs.ids) < 0], ch_v,
+    ])  # fmt: skip
+    gone_c = np.concatenate([
+        np.fromiter(removed_candidate_ids, dtype=np.int64),
+        previous.candidate_ids[_positions(previous.candidate_ids, cands.ids) < 0], ch_c,
+    ])  # fmt: skip
+    old_v = _positions(vacs.ids, previous.vacancy_ids)
+    old_c = _positions(cands.ids, previous.candidate_ids)
+    new_v = np.flatnonzero((old_v < 0) | np.isin(vacs.ids, ch_v))
+    new_c = np.flatnonzero((old_c < 0) | np.isin(cands.ids, ch_c))
+    same_v = np.setdiff1d(np.arange(len(vacs)), new_v)
+    same_c = np.setdiff1d(np.arange(len(cands)), new_c)
+    vac_new, cand_new = vacs.take(new_v), cands.take(new_c)
+
+    # the products: all vacancies × changed candidates, changed vacancies × all candidates
+    entrants_v, full_c = _scan(executor, vacs, cand_new, w, clock)
+    full_v, entrants_c = _scan(executor, vac_new, cands, w, clock)
+
+    t = time.perf_counter()
+    mv, moved_v, lost_v = _merge_entrants(
+        vacs, cand_new, entrants_v, same_v, previous.vacancy_pools.take(old_v[same_v]), gone_c, p
+    )
+    mc, moved_c, lost_c = _merge_entrants(
+        cands, vac_new, entrants_c, same_c, previous.candidate_pools.take(old_c[same_c]), gone_v, p
+    )
+    clock["merge"] = time.perf_counter() - t
+    redo_v, redo_c = same_v[lost_v], same_c[lost_c]
+    vac_redo, cand_redo = vacs.take(redo_v), cands.take(redo_c)
+    again_v, _ = _scan(executor, vac_redo, cands, w, clock, cols=False)
+    _, again_c = _scan(executor, vacs, cand_redo, w, clock, rows=False)
+
+    vex, cex = ExactPools.empty(len(vacs), depth(p)), ExactPools.empty(len(cands), depth(p))
+    vtop, ctop = TopK.empty(len(vacs), top_k), TopK.empty(len(cands), top_k)
+    counts: dict[str, int] = {
+        "vacancies": len(vacs),
+        "candidates": len(cands),
+        "changed_vacancies": len(new_v),
+        "changed_candidates": len(new_c),
+        "recomputed_vacancies": len(redo_v),
+        "recomputed_candidates": len(redo_c),
+    }
+    sides = (
+        (vacs, cands, new_v, same_v, old_v, mv, moved_v, lost_v, full_v, again_v, vex, vtop,
+         previous.for_vacancy),
+        (cands, vacs, new_c, same_c, old_c, mc, moved_c, lost_c, full_c, again_c, cex, ctop,
+         previous.for_candidate),
+    )  # fmt: skip
+    for queries, targets, new, same, old, merged, moved, lost, full, again, ex, tk, pt in sides:
+        ok = ~lost
+        ex.assign(same[ok], merged.take(np.flatnonzero(ok)))
+        kept = same[ok & ~moved]  # re-rank pool as before: top-k as before
+        tk.ids[kept], tk.scores[kept], tk.parts[kept] = (
+            pt.ids[old[kept]],
+            pt.scores[old[kept]],
+            pt.parts[old[kept]],
+        )
+        redo = same[lost]
+        _rank(executor, queries, targets, new, lambda i, f=full: _sub(f, i), p, top_k,
+              (ex, tk), clock, counts)  # fmt: skip
+        _rank(executor, queries, targets, redo, lambda i, g=again: _sub(g, i), p, top_k,
+              (ex, tk), clock, counts)  # fmt: skip
+        idx = np.flatnonzero(ok & moved)
+        _rank(executor, queries, targets, same[idx], lambda i, m=merged, j=idx: m.take(j[i]), p,
+              top_k, (ex, tk), clock, counts)  # fmt: skip
+        counts["reranked"] = counts.get("reranked", 0) + len(new) + len(redo) + len(idx)
+    state = RematchState(top_k, vacs.ids.copy(), cands.ids.copy(), vex, cex, vtop, ctop)
+    return RematchResult(vtop, ctop, state, counts, clock)
+
+
+# ---------------------------------------------------------------- database batches
 
 
 @dataclass(frozen=True)
@@ -157,6 +1044,9 @@ class BatchSpec:
     direction: int
     start: int
     stop: int
+
+
+BatchResult = tuple[BatchSpec, list[MatchRow], dict[str, float]]
 
 
 def plan_batches(
@@ -169,8 +1059,8 @@ def plan_batches(
 ) -> list[BatchSpec]:
     """Split the queries not covered by a committed (lo_id, hi_id) range into batches.
 
-    Batch size keeps queries × targets near ``cells`` (bounds the similarity matrix's memory).
-    ``query_ids`` must be sorted, so every batch covers an id range no other batch touches.
+    Batch size keeps queries × targets near ``cells``. ``query_ids`` must be sorted, so every
+    batch covers an id range no other batch touches.
     """
     covered = np.zeros(len(query_ids), dtype=bool)
     for lo, hi in done:
@@ -191,117 +1081,31 @@ def plan_batches(
     return specs
 
 
-# ---------------------------------------------------------------- executors
-
-BatchResult = tuple[BatchSpec, list[MatchRow], dict[str, float]]
-
-
-class Executor(Protocol):
-    """Runs batches and embeddings here or on a cluster."""
-
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]: ...
-
-    def embed(self, texts: Sequence[str]) -> Embedded: ...
-
-
-def _run_one(queries: SideArrays, targets: SideArrays, spec: BatchSpec, top_k: int) -> BatchResult:
+def run_batch(
+    queries: SideColumns, targets: SideColumns, spec: BatchSpec, top_k: int
+) -> BatchResult:
+    """The stored rows of the queries at ``spec``'s positions (one direction), by the same
+    scan, exact pools and re-ranking as :func:`rematch_full`."""
     clock: dict[str, float] = {}
+    p = pool_size(top_k)
     part = queries.take(slice(spec.start, spec.stop))
-    return spec, match_batch(spec.direction, part, targets, top_k, clock), clock
-
-
-class LocalExecutor:
-    """Everything in this process, batches in order."""
-
-    def __init__(self, embed: Callable[[Sequence[str]], Embedded]) -> None:
-        self._embed = embed
-
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]:
-        for spec in specs:
-            queries, targets = sides[spec.direction]
-            yield _run_one(queries, targets, spec, top_k)
-
-    def embed(self, texts: Sequence[str]) -> Embedded:
-        return self._embed(texts)
-
-
-def _embed_on_worker(encoder_args: tuple[Any, ...], texts: list[str]) -> Embedded:
-    # load_encoder is cached per process: each worker loads the model once. The driver's whole
-    # argument tuple travels, so workers use the same backend and produce the same model id.
-    return load_encoder(*encoder_args).embed(texts)
-
-
-class DaskExecutor:
-    """Batches and embedding spread over a dask.distributed cluster.
-
-    The target side of each direction is scattered to every worker once; a task gets only its
-    slice of query arrays. Workers need the project installed (and the model for embedding),
-    not the database. Results come back as they complete; callers store them in any order.
-    """
-
-    EMBED_CHUNK = 128
-
-    def __init__(self, client: Any, encoder_args: tuple[Any, ...], max_in_flight: int = 64) -> None:
-        """``encoder_args``: what :func:`matching.embedder.load_encoder` gets on the driver."""
-        self.client = client
-        self.encoder_args = encoder_args
-        self.max_in_flight = max_in_flight
-
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]:
-        from distributed import as_completed
-
-        if not specs:
-            return
-        remote: dict[int, tuple[Any, Any]] = {}
-        for direction, (queries, targets) in sides.items():
-            remote[direction] = (
-                queries,
-                self.client.scatter(targets, broadcast=True, hash=False),
-            )
-        pending = list(specs)
-        spec_of: dict[str, BatchSpec] = {}
-
-        def submit(spec: BatchSpec) -> Any:
-            queries, targets = remote[spec.direction]
-            part = queries.take(slice(spec.start, spec.stop))
-            rebased = BatchSpec(spec.direction, 0, spec.stop - spec.start)
-            fut = self.client.submit(_run_one, part, targets, rebased, top_k, pure=False)
-            spec_of[fut.key] = spec
-            return fut
-
-        first = [submit(pending.pop(0)) for _ in range(min(self.max_in_flight, len(pending)))]
-        flight = as_completed(first)
-        for fut in flight:
-            _, rows, clock = fut.result()
-            yield spec_of.pop(fut.key), rows, clock
-            if pending:
-                flight.add(submit(pending.pop(0)))
-
-    def embed(self, texts: Sequence[str]) -> Embedded:
-        chunks = [
-            list(texts[i : i + self.EMBED_CHUNK]) for i in range(0, len(texts), self.EMBED_CHUNK)
-        ]
-        futures = [
-            self.client.submit(_embed_on_worker, self.encoder_args, c, pure=False) for c in chunks
-        ]
-        parts = self.client.gather(futures)
-        if not parts:
-            return Embedded(np.zeros((0, 0), dtype=np.float32), [])
-        return Embedded(
-            np.concatenate([p.vectors for p in parts]), [n for p in parts for n in p.chunks]
-        )
+    if not len(part) or not len(targets):
+        return spec, [], clock
+    if spec.direction == FOR_VACANCY:
+        pools, _ = _scan(LocalExecutor(), part, targets, window(p), clock, cols=False)
+    else:
+        _, pools = _scan(LocalExecutor(), targets, part, window(p), clock, rows=False)
+    _, _, ranked, _, more = rank_part(part, targets, np.arange(len(part)), pools, p, top_k)
+    _add(clock, more)
+    clock["search"] = (
+        clock.get("product", 0.0)
+        + clock.get("filters", 0.0)
+        + clock.get("pools", 0.0)
+        + clock.get("exact", 0.0)
+    )
+    clock["ranking"] = clock.get("rerank", 0.0)
+    return (
+        spec,
+        ranked.rows(spec.direction, part.ids),
+        {"search": clock["search"], "ranking": clock["ranking"]},
+    )

@@ -966,12 +966,35 @@ def bench_rematch(
         str | None, typer.Option(help="An EMPTY database to use (default: a temporary SQLite).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    no_database: Annotated[
+        bool,
+        typer.Option(
+            "--no-database", help="The rematch core alone on in-memory rows (no model, no storing)."
+        ),
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(help="With --no-database: check the incremental run against a full run."),
+    ] = False,
 ) -> None:
     """Benchmark a rematch on synthetic vectors (not part of the tests): time split and rates."""
     from matching.embedder import load_encoder
     from service.bench import bench_rematch as run_bench
+    from service.bench import bench_rematch_core
 
     _setup_logging()
+    if no_database:
+        if database_url is not None:
+            _fail("--database-url and --no-database exclude each other", code=2)
+        try:
+            report = bench_rematch_core(
+                vacancies=vacancies, candidates=candidates, top_k=top_k, changed=changed,
+                verify=verify, scheduler=scheduler,
+            )  # fmt: skip
+        except RuntimeError as exc:
+            _fail(str(exc), code=1)
+        typer.echo(json.dumps(report, indent=None if as_json else 2, default=str))
+        return
     settings = get_settings()
     encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
     report = run_bench(

@@ -98,3 +98,34 @@ def test_dask_run_equals_in_process_run(
     texts = [candidate_embed_text(c.cv_text, c.desired_occupations, c.skills) for c, _ in rows]
     stored = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows])
     np.testing.assert_allclose(stored, encoder.embed(texts).vectors, atol=1e-5)
+
+
+def test_dask_tiles_and_rerank_parts_equal_in_process(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block core on two worker processes (tiles and re-rank parts as tasks, both sides
+    scattered once) gives the in-process arrays, full and incremental."""
+    from distributed import Client
+
+    import matching.rematch as rematch
+    from service.bench import _change_candidates, synthetic_sides
+
+    monkeypatch.setattr(rematch, "TILE_ROWS", 128)
+    monkeypatch.setattr(rematch, "TILE_COLS", 1024)
+    monkeypatch.setattr(rematch, "RANK_PART", 256)
+    vacs, cands = synthetic_sides(300, 2500, dim=32)
+    local = rematch.rematch_full(vacs, cands, 10)
+    with Client(cluster) as client:
+        dask = rematch.DaskExecutor(client)
+        remote = rematch.rematch_full(vacs, cands, 10, dask)
+        assert dask.scattered == 2  # each side once, for the tiles and the re-rank parts
+        ids = _change_candidates(cands, 0.02)
+        inc_remote = rematch.rematch_incremental(vacs, cands, 10, remote.state, [], ids,
+                                                 executor=dask)  # fmt: skip
+    inc_local = rematch.rematch_incremental(vacs, cands, 10, local.state, [], ids)
+    assert len(local.rows()) > 2000
+    for a, b in ((local, remote), (inc_local, inc_remote)):
+        for x, y in ((a.for_vacancy, b.for_vacancy), (a.for_candidate, b.for_candidate)):
+            np.testing.assert_array_equal(x.ids, y.ids)
+            np.testing.assert_array_equal(x.scores, y.scores)
+            np.testing.assert_array_equal(x.parts, y.parts)

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 
 import matching.matcher as matcher_module
+from matching.facts import build_store
 from matching.geo import EARTH_RADIUS_KM, haversine_km
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters, Scored
-from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideArrays, match_batch
+from matching.rematch import SideColumns, rematch_full
 from matching.rerank import PoolScores, score_pool
 from tests.oracle.ranking_oracle import score_pair
 
@@ -208,10 +209,9 @@ def test_interactive_matcher_ignores_the_surroundings(monkeypatch: pytest.Monkey
 def _batch(surroundings: list[tuple[Any, ...]]) -> dict[Any, tuple]:
     vac, vecs = _vacancy(), _vectors()
     cands = _candidates(surroundings)
-    c_side = SideArrays(np.array([c.id for c in cands]), vecs[1:], cands)
-    v_side = SideArrays(np.array([1]), vecs[:1], [vac])
-    rows = match_batch(FOR_VACANCY, v_side, c_side, top_k=10)
-    rows += match_batch(FOR_CANDIDATE, c_side, v_side, top_k=10)
+    c_side = SideColumns(np.array([c.id for c in cands]), vecs[1:], build_store("candidate", cands))
+    v_side = SideColumns(np.array([1]), vecs[:1], build_store("vacancy", [vac]))
+    rows = rematch_full(v_side, c_side, top_k=10).rows()
     return {
         (r.direction, r.candidate_id): (r.score, {"s": r.semantic, "l": r.lexical}, {}, [r.rank])
         for r in rows

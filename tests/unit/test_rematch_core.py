@@ -7,18 +7,13 @@ import numpy as np
 import pytest
 
 from matching.embedder import load_encoder
+from matching.facts import build_store
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters
-from matching.rematch import (
-    FOR_CANDIDATE,
-    FOR_VACANCY,
-    SideArrays,
-    allowed_mask,
-    match_batch,
-    plan_batches,
-)
+from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideColumns, plan_batches, rematch_full
 from tests.oracle.ranking_oracle import candidate_passes, vacancy_passes
+from tests.oracle.rematch_oracle import SideArrays, allowed_mask
 
 JOBS = [("heftruckchauffeur", ["heftruck"]), ("kok", ["HACCP"]), ("schoonmaker", ["schoonmaken"])]
 
@@ -92,13 +87,18 @@ def test_batch_gives_the_interactive_matchers_ranking() -> None:
     m = Matcher(16)
     m.candidates.upsert(list(zip(cands.facts, cands.vectors, strict=True)))
     m.vacancies.upsert(list(zip(vacs.facts, vacs.vectors, strict=True)))
-    rows = match_batch(FOR_VACANCY, vacs, cands, top_k=4)
+
+    def cols(a: SideArrays, kind: str) -> SideColumns:
+        return SideColumns(a.ids, a.vectors, build_store(kind, a.facts))  # type: ignore[arg-type]
+
+    v_cols, c_cols = cols(vacs, "vacancy"), cols(cands, "candidate")
+    rows = rematch_full(v_cols, c_cols, top_k=4).for_vacancy.rows(FOR_VACANCY, v_cols.ids)
     for qi, v in enumerate(vacs.facts):
         live = m.candidates_for(vacs.vectors[qi], v.side, MatchFilters(), 4, vacancy=v)
         got = sorted((r.rank, r.candidate_id, r.score) for r in rows if r.vacancy_id == v.id)
         assert [c for _, c, _ in got] == [x.facts.id for x in live]
         assert [s for _, _, s in got] == pytest.approx([x.scored.score for x in live], abs=2e-4)
-    rows = match_batch(FOR_CANDIDATE, cands, vacs, top_k=3)
+    rows = rematch_full(v_cols, c_cols, top_k=3).for_candidate.rows(FOR_CANDIDATE, c_cols.ids)
     for qi, c in enumerate(cands.facts):
         vlive = m.vacancies_for(cands.vectors[qi], c.side, MatchFilters(), 3, candidate=c)
         got = sorted((r.rank, r.vacancy_id) for r in rows if r.candidate_id == c.id)
