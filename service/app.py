@@ -11,7 +11,6 @@ import faiss
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matching.embedder import Encoder, open_encoder
 from matching.geo import default_locator
@@ -64,28 +63,6 @@ that contains the NUL character (U+0000).
 Postcode coordinates: GeoNames (https://www.geonames.org), CC BY 4.0.
 Occupations: ESCO, European Commission (https://esco.ec.europa.eu).
 """
-
-
-class WorkerHeader:
-    """Name the answering process (``X-Werkmatch-Worker: <opaque id>``, see
-    ``observability.worker_id``): which of several uvicorn workers served a request matters
-    when following a write to a read."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_pid(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                pid = (b"x-werkmatch-worker", worker_id().encode())
-                message = {**message, "headers": [*message.get("headers", []), pid]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_pid)
 
 
 def refresh_stale_vectors(state: AppState) -> None:
@@ -195,7 +172,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     )
     # Outside the body limit: an anonymous caller gets 401 before any body is read.
     app.add_middleware(AccessGate)
-    app.add_middleware(WorkerHeader)
+    # Also names the worker (X-Werkmatch-Worker): one layer less per request.
     app.add_middleware(SecurityHeaders, cors_origins=settings.cors_origins)
     # Added last, so outermost: it sees every answer, also the 413s of BodySizeLimit.
     app.add_middleware(RequestObservability, metrics=metrics)

@@ -26,7 +26,7 @@ from service import audit
 from service.errors import DATABASE_RETRY_AFTER, send_error
 from service.keys import LOG_HEAD, TOKEN_RE, Principal, verify_with_head
 from service.observability import request_id_var
-from service.rate_limit import LimiterUnavailable, Verdict, address_key
+from service.rate_limit import LimiterUnavailable, Verdict, address_key, count
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class AccessGate:
         limiter = state.limiter
         if limiter is not None:
             try:
-                verdict = await anyio.to_thread.run_sync(limiter.hit, principal.key_id)
+                verdict = await count(limiter, principal.key_id)
             except LimiterUnavailable:
                 await send_error(
                     send, 503, "unavailable", "rate limiter unreachable; retry", retry=5
@@ -364,9 +364,7 @@ async def _count_unauthenticated(scope: Scope) -> Verdict | None:
         return _ANYONE
     client = scope.get("client")
     try:
-        return await anyio.to_thread.run_sync(
-            limiter.hit, address_key(client[0] if client else None)
-        )
+        return await count(limiter, address_key(client[0] if client else None))
     except (LimiterUnavailable, DBAPIError) as exc:
         log.warning("counter of unauthenticated requests unavailable: %s", type(exc).__name__)
         return None

@@ -14,7 +14,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
+
+import anyio
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,15 @@ class Verdict:
 
 class RateLimiter(Protocol):
     def hit(self, key_id: str) -> Verdict: ...
+
+
+async def count(limiter: RateLimiter, key_id: str) -> Verdict:
+    """``limiter.hit`` from the event loop: a count in this process's memory runs right here
+    (a dictionary update is cheaper than a hand-off to a worker thread and back); a count that
+    waits on the network (Redis) runs in a worker thread."""
+    if getattr(limiter, "in_process", False):
+        return limiter.hit(key_id)
+    return await anyio.to_thread.run_sync(limiter.hit, key_id)
 
 
 class LimiterUnavailable(Exception):
@@ -57,6 +68,8 @@ class ProcessLimiter:
     over all workers and hosts.
     """
 
+    in_process: ClassVar[bool] = True  # never blocks: :func:`count` calls it in the event loop
+
     def __init__(self, limit: int, width_s: int = 60, max_keys: int = 100_000) -> None:
         self.limit = limit
         self.width = width_s
@@ -79,6 +92,8 @@ class ProcessLimiter:
 
 class RedisLimiter:
     """Counts in Redis: INCR plus EXPIRE in one round trip."""
+
+    in_process: ClassVar[bool] = False  # a network round trip: :func:`count` uses a thread
 
     def __init__(self, url: str, limit: int, width_s: int = 60) -> None:
         import redis

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.observability import worker_id
+
 SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 REDOC_CDN = "https://cdn.jsdelivr.net/npm/redoc@2/"
 FASTAPI_FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"
@@ -107,21 +109,72 @@ def docs_csp(path: str, html: bytes) -> str:
     return _DOCS_CSP[path].replace("{hashes}", hashes)
 
 
-def _with(message: Message, headers: dict[str, str]) -> Message:
-    names = {name.lower().encode("latin-1") for name in headers}
+_Encoded = tuple[frozenset[bytes], tuple[tuple[bytes, bytes], ...]]
+
+
+def _encode(headers: dict[str, str]) -> _Encoded:
+    added = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+    return frozenset(name for name, _ in added), added
+
+
+def _with(
+    message: Message,
+    headers: dict[str, str] | _Encoded,
+    before: tuple[tuple[bytes, bytes], ...] = (),
+) -> Message:
+    """``message`` with ``headers`` replacing any of the same name, after ``before`` (added as
+    they are)."""
+    names, added = _encode(headers) if isinstance(headers, dict) else headers
     kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-    added = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    return {**message, "headers": kept + added}
+    return {**message, "headers": [*kept, *before, *added]}
+
+
+# The API's, the UI's, and each of those with no-store: encoded once, not per answer.
+_ENCODED: dict[tuple[bool, bool], _Encoded] = {}
+
+
+def _encoded_for(path: str) -> _Encoded:
+    kind = (_is_ui(path), path.startswith(("/v1/", "/ui/f/")) or path == "/v1")
+    found = _ENCODED.get(kind)
+    if found is None:
+        found = _ENCODED[kind] = _encode(headers_for(path))
+    return found
+
+
+class WorkerHeader:
+    """Name the answering process (``X-Werkmatch-Worker: <opaque id>``, see
+    ``observability.worker_id``): which of several uvicorn workers served a request matters
+    when following a write to a read. :class:`SecurityHeaders` adds it itself unless CORS is
+    on (then this layer sits inside CORS, so a preflight answer carries no worker name)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_pid(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                pid = (b"x-werkmatch-worker", worker_id().encode())
+                message = {**message, "headers": [*message.get("headers", []), pid]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_pid)
 
 
 class SecurityHeaders:
-    """ASGI middleware: the headers of the module docstring, and CORS when origins are given."""
+    """ASGI middleware: the headers of the module docstring, the worker's name
+    (:class:`WorkerHeader`), and CORS when origins are given. One layer for all of them: every
+    wrapper is a call and a ``send`` closure per request."""
 
     def __init__(self, app: ASGIApp, cors_origins: Sequence[str] = ()) -> None:
         self.app: ASGIApp = app
+        self._name_worker = not cors_origins
         if cors_origins:
             self.app = CORSMiddleware(
-                app,
+                WorkerHeader(app),
                 allow_origins=list(cors_origins),
                 allow_methods=list(CORS_METHODS),
                 allow_headers=list(CORS_HEADERS),
@@ -138,14 +191,20 @@ class SecurityHeaders:
         if path in _DOCS_CSP:
             await self._docs_page(scope, receive, send, path)
             return
-        headers = headers_for(path)
+        headers = _encoded_for(path)
+        worker = self._worker()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = _with(message, headers)
+                message = _with(message, headers, worker)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _worker(self) -> tuple[tuple[bytes, bytes], ...]:
+        if not self._name_worker:
+            return ()
+        return ((b"x-werkmatch-worker", worker_id().encode()),)
 
     async def _docs_page(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         """Hold a (small) documentation page until its inline scripts can be hashed."""
@@ -165,7 +224,7 @@ class SecurityHeaders:
                 return
             html = b"".join(body)
             headers = {**COMMON_HEADERS, "Content-Security-Policy": docs_csp(path, html)}
-            await send(_with(start, headers))
+            await send(_with(start, headers, self._worker()))
             await send({"type": "http.response.body", "body": html})
 
         await self.app(scope, receive, buffer)

@@ -3,10 +3,12 @@ worker; the request over the limit answers 429 with Retry-After and is audited a
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
 
+import anyio
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -14,7 +16,7 @@ from fastapi.testclient import TestClient
 from matching.embedder import Encoder
 from service.app import create_app
 from service.config import Settings
-from service.rate_limit import ProcessLimiter, RedisLimiter
+from service.rate_limit import ProcessLimiter, RedisLimiter, count
 from tests.auth import bearer, make_token
 from tests.reliability.processes import ServerProcess, fresh_client
 
@@ -102,6 +104,34 @@ def test_the_process_limiter_starts_each_window_afresh_and_is_exact_under_thread
     assert full.hit("a").allowed and full.hit("b").allowed
     assert not full.hit("c").allowed  # a flood of new names is refused, nobody is forgotten
     assert full.hit("a").count == 2
+
+
+def test_the_process_count_runs_in_the_event_loop_and_redis_in_a_thread() -> None:
+    """The in-process count costs no hand-off to a worker thread; the Redis round trip does not
+    block the event loop."""
+    kid = uuid.uuid4().hex[:12]
+    seen: dict[str, int] = {}
+
+    class Watched:
+        def __init__(self, name: str, limiter: ProcessLimiter | RedisLimiter) -> None:
+            self.name, self.limiter = name, limiter
+            self.in_process = limiter.in_process
+
+        def hit(self, key_id: str):  # type: ignore[no-untyped-def]
+            seen[self.name] = threading.get_ident()
+            return self.limiter.hit(key_id)
+
+    async def both() -> tuple[int, int]:
+        loop = threading.get_ident()
+        a = await count(Watched("process", ProcessLimiter(3, 60)), kid)
+        b = await count(Watched("redis", RedisLimiter(REDIS_URL, 3, 60)), kid)
+        return loop, a.count + b.count
+
+    loop, counted = anyio.run(both)
+    assert counted == 2
+    assert seen["process"] == loop
+    assert seen["redis"] != loop
+    redis.Redis.from_url(REDIS_URL).delete(*redis.Redis.from_url(REDIS_URL).keys(f"*{kid}*"))
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

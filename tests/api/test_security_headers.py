@@ -72,9 +72,15 @@ def test_every_kind_of_answer_carries_the_headers(client: TestClient, settings: 
         "no key": 401,
         "forbidden": 403,
     }
+    workers = set()
     for name, resp in answers.items():
         assert resp.status_code == expected.get(name, 200), (name, resp.text)
         _assert_common(resp)
+        # once, also on the docs pages (get_list: httpx merges repeated headers elsewhere)
+        assert len(resp.headers.get_list("x-werkmatch-worker")) == 1, name
+        assert len(resp.headers.get_list("x-request-id")) == 1, name
+        workers.add(resp.headers["x-werkmatch-worker"])
+    assert len(workers) == 1 and re.fullmatch(r"[0-9a-f]{8}", workers.pop())
     for name in ("health", "list", "put", "not found", "bad input", "too large", "openapi"):
         csp = _csp(answers[name])
         assert csp["default-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"], name
@@ -173,6 +179,7 @@ def test_cors_allows_only_the_configured_origins(cors_client: TestClient) -> Non
     assert "authorization" in allowed_headers and "content-type" in allowed_headers
     assert "access-control-allow-credentials" not in ok.headers
     _assert_common(ok)
+    assert "x-werkmatch-worker" not in ok.headers  # CORS answers a preflight itself
 
     other = cors_client.options(
         "/v1/candidates/k-1", headers={"Origin": "https://elders.example", **ask}
@@ -186,6 +193,7 @@ def test_cors_allows_only_the_configured_origins(cors_client: TestClient) -> Non
     get = cors_client.get("/v1/candidates", headers={"Origin": PORTAL})
     assert get.headers["access-control-allow-origin"] == PORTAL
     assert "x-request-id" in get.headers["access-control-expose-headers"].lower()
+    assert len(get.headers.get_list("x-werkmatch-worker")) == 1
     foreign = cors_client.get("/v1/candidates", headers={"Origin": "https://elders.example"})
     assert "access-control-allow-origin" not in foreign.headers
 
