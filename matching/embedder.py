@@ -9,6 +9,7 @@ silently dropped.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -149,12 +150,20 @@ class SentenceTransformerEncoder:
         # Work of more than one turn queues here first, so a short text is held up by at most
         # one long one, however many long ones wait.
         self._long = FairLock()
+        # A fast tokenizer keeps its padding and truncation settings as state that every call
+        # sets: two threads in it at once get each other's settings (errors, or silently other
+        # token ids and so another vector). The forward pass uses the model's tokenizer under
+        # _lock; splitting into windows uses a copy of its own under a lock of its own, so it
+        # does not wait for a model turn.
+        self._chunk_tokenizer: Any = copy.deepcopy(self._model.tokenizer)
+        self._chunk_lock = threading.Lock()
 
     def chunk(self, text: str) -> list[tuple[str, int]]:
         """Split ``text`` into windows of at most ``window`` tokens: (piece, token count) pairs."""
-        enc = self._model.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
+        with self._chunk_lock:
+            enc = self._chunk_tokenizer(
+                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+            )
         offsets: list[tuple[int, int]] = enc["offset_mapping"]
         if len(offsets) <= self.window:
             return [(text, max(len(offsets), 1))]

@@ -8,7 +8,13 @@ import time
 
 import numpy as np
 
-from matching.embedder import TURN_PIECES, FairLock, SentenceTransformerEncoder
+from matching.embedder import (
+    BUNDLED_MODEL,
+    TURN_PIECES,
+    FairLock,
+    SentenceTransformerEncoder,
+    load_encoder,
+)
 
 
 def test_fair_lock_serves_waiters_in_arrival_order() -> None:
@@ -71,3 +77,33 @@ def test_turns_give_the_same_vectors_as_one_pass(encoder: SentenceTransformerEnc
     expected = (whole * weights[:, None]).sum(axis=0)
     expected /= np.linalg.norm(expected)
     assert np.allclose(encoder.embed([text]).vectors[0], expected, atol=1e-5)
+
+
+def test_concurrent_embeds_give_each_text_its_own_vector() -> None:
+    encoder = load_encoder(BUNDLED_MODEL, 32, 32)  # the sentence-transformers backend
+    assert isinstance(encoder, SentenceTransformerEncoder)
+    # Splitting into windows runs outside the model's turns; with one shared tokenizer, whose
+    # padding and truncation settings every call sets, threads in it at once got errors or
+    # silently another text's token ids.
+    texts = [
+        " ".join(f"Ervaring {j} met heftruck, reachtruck en orderpicken." for j in range(n))
+        for n in (1, 3, 30, 7, 45, 2, 60, 11)
+    ]
+    expected = [encoder.embed([t]).vectors for t in texts]
+    failures: list[str] = []
+
+    def work(k: int) -> None:
+        try:
+            for r in range(6):
+                i = (k + r) % len(texts)
+                vectors = encoder.embed([texts[i]]).vectors
+                np.testing.assert_allclose(vectors, expected[i], atol=1e-5)
+        except Exception as exc:  # every failure of every thread is reported
+            failures.append(f"thread {k}: {exc!r}"[:300])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
