@@ -397,7 +397,7 @@ class FilterColumns:
         return rows, np.concatenate([c2[sel], c2_moved]), col
 
     def _at(self, rows: np.ndarray | None, name: str) -> np.ndarray:
-        col = getattr(self, name)
+        col: np.ndarray = getattr(self, name)
         return col if rows is None else col[rows]
 
     def _distance_c2(self, rows: np.ndarray | None, q: QueryRows) -> np.ndarray | None:
@@ -405,7 +405,7 @@ class FilterColumns:
         query has one (nothing to compute)."""
         if np.isnan(q.x).all():
             return None
-        c2 = self._at(rows, "x")[None, :] - q.x[:, None]
+        c2: np.ndarray = self._at(rows, "x")[None, :] - q.x[:, None]
         c2 *= c2
         d = self._at(rows, "y")[None, :] - q.y[:, None]
         d *= d

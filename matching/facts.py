@@ -88,6 +88,17 @@ class Interned(Generic[T]):
     def str_opt(self, i: int) -> T | None:
         return None if i < 0 else self.items[i]
 
+    def live(self, i: int) -> T:
+        """The value of id ``i``, which a row still uses.
+
+        Raises:
+            KeyError: ``i`` was dropped (no row uses it any more).
+        """
+        value = self.items[i]
+        if value is None:
+            raise KeyError(f"interned id {i} was dropped")
+        return value
+
     def counts(self) -> np.ndarray:
         """The use count of every id (int64, one per entry of ``items``)."""
         if len(self.refs) < len(self.items):
@@ -616,9 +627,9 @@ class FactStore(Generic[F]):
         key = frozenset([words[t] for t, k in zip(ids, (entries & 1).tolist(), strict=True) if k])
         lat, lon = float(self.lat[i]), float(self.lon[i])
         return Side(
-            occupations=tuple(self.title_vocab.items[int(t)] for t in self.titles.row(i)),  # type: ignore[misc]
-            key_terms=key,  # type: ignore[arg-type]
-            terms=terms,  # type: ignore[arg-type]
+            occupations=tuple(self.title_vocab.live(int(t)) for t in self.titles.row(i)),
+            key_terms=key,
+            terms=terms,
             location=None if np.isnan(lat) else (lat, lon),
             focus=tuple(self.hits.items[int(h)] for h in self.focus.row(i)),  # type: ignore[misc]
             esco=tuple(self.links.items[int(x)] for x in self.esco.row(i)),  # type: ignore[misc]

@@ -386,7 +386,8 @@ class FocusMatcher:
                 if _contained(p, q) or _contained(q, p):
                     bonus = _CONTAINED_BASE + (1.0 - _CONTAINED_BASE) * best[i, j]
                     scores[i, j] = max(scores[i, j], bonus)
-        return np.clip(scores, 0.0, 1.0)
+        clipped: np.ndarray = np.clip(scores, 0.0, 1.0)
+        return clipped
 
 
 def _columns(prepared: Iterable[_Prepared]) -> dict[str, list[str]]:
@@ -447,7 +448,7 @@ def similarity_matrix(a: Sequence[_Prepared], b: Sequence[_Prepared]) -> np.ndar
         np.where(shared_generic, spec, 1.0),
         np.where(a_spec | b_spec, GENERIC_ONLY_CAP, 1.0),
     )
-    scores = np.minimum(best, cap)
+    scores: np.ndarray = np.minimum(best, cap)
     by_token: dict[str, list[int]] = {}
     for j, q in enumerate(b):
         for token in q.specific:

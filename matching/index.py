@@ -84,7 +84,7 @@ def _reader(data: bytes | np.ndarray) -> faiss.PyCallbackIOReader:
     first copies the whole buffer into a vector of its own: at 1M rows that is another 400 MB
     of fresh memory, and touching fresh memory is what a snapshot load mostly waits for (19 s
     against 5 s for the same index on the 2-core machine)."""
-    view = memoryview(np.frombuffer(data, dtype=np.uint8))
+    view = memoryview(np.frombuffer(data, dtype=np.uint8).data)
     at = 0
 
     def read(n: int) -> bytes:
@@ -458,8 +458,10 @@ class VectorIndex:
                 coarse = int(self._index.coarse_code_size())
                 head = int(self._list[id_]).to_bytes(coarse, "little")
                 code = np.concatenate([np.frombuffer(head, dtype=np.uint8), self._codes[id_]])
-                return self._index.sa_decode(code[None, :])[0]
-            return self._index.reconstruct(int(id_))
+                decoded: np.ndarray = self._index.sa_decode(code[None, :])[0]
+                return decoded
+            stored: np.ndarray = self._index.reconstruct(int(id_))
+            return stored
 
     @staticmethod
     def _selector(allowed: np.ndarray) -> tuple[faiss.IDSelector, object]:

@@ -38,7 +38,7 @@ def ndcg_at_k(ranked: Sequence[str], relevance: Mapping[str, int], k: int) -> fl
     """nDCG@k with gain 2^rel − 1 and discount log2(rank + 1); 0 when nothing is relevant."""
 
     def dcg(rels: Sequence[int]) -> float:
-        return sum((2**rel - 1) / math.log2(i + 2) for i, rel in enumerate(rels[:k]))
+        return float(sum((2**rel - 1) / math.log2(i + 2) for i, rel in enumerate(rels[:k])))
 
     ideal = dcg(sorted((r for r in relevance.values() if r > 0), reverse=True))
     if ideal == 0:

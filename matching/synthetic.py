@@ -33,7 +33,8 @@ class SyntheticSpace:
 
     def _centres(self) -> np.ndarray:
         c = np.random.default_rng(self.seed).standard_normal((self.centres, self.dim))
-        return (c / np.linalg.norm(c, axis=1, keepdims=True)).astype(np.float32)
+        unit: np.ndarray = (c / np.linalg.norm(c, axis=1, keepdims=True)).astype(np.float32)
+        return unit
 
     def sample(self, n: int, stream: int) -> np.ndarray:
         """``n`` unit vectors from random stream ``stream`` (same stream, same vectors)."""
