@@ -32,14 +32,15 @@ log = logging.getLogger(__name__)
 
 PUBLIC = frozenset({"public"})
 EVERY_ROLE = frozenset({"admin", "director", "intake", "employer", "batch"})
-_A = frozenset({"admin"})
-_AD = frozenset({"admin", "director"})
-_ADI = frozenset({"admin", "director", "intake"})
-_AI = frozenset({"admin", "intake"})
-_AE = frozenset({"admin", "employer"})
-_ADE = frozenset({"admin", "director", "employer"})
-_AB = frozenset({"admin", "batch"})
-_ADB = frozenset({"admin", "director", "batch"})
+# Who may do what, named by the work: every set includes the administrator.
+ADMINISTRATION = frozenset({"admin"})
+CASEWORK = frozenset({"admin", "director"})  # matches, reports, statuses: the work director's
+CANDIDATE_READING = frozenset({"admin", "director", "intake"})
+CANDIDATE_WRITING = frozenset({"admin", "intake"})  # intake registers job seekers and their CVs
+VACANCY_WRITING = frozenset({"admin", "employer"})  # an employer portal, its own vacancies only
+VACANCY_READING = frozenset({"admin", "director", "employer"})
+REMATCH_STARTING = frozenset({"admin", "batch"})
+REMATCH_READING = frozenset({"admin", "director", "batch"})
 
 _VACANCY = "/v1/employers/{employer_id}/vacancies/{vacancy_id}"
 
@@ -53,37 +54,37 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/ui"): PUBLIC,  # the page shell: no data, asks for the key
     ("GET", "/ui/static"): PUBLIC,  # its CSS and JavaScript
-    ("GET", "/metrics"): _A,
-    ("PUT", "/v1/candidates/{candidate_id}"): _AI,
-    ("GET", "/v1/candidates/{candidate_id}"): _ADI,
-    ("DELETE", "/v1/candidates/{candidate_id}"): _AI,
-    ("GET", "/v1/candidates"): _ADI,
-    ("GET", "/v1/candidates/{candidate_id}/matches"): _AD,
-    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): _AI,
-    ("PUT", _VACANCY): _AE,
-    ("GET", _VACANCY): _ADE,
-    ("DELETE", _VACANCY): _AE,
-    ("GET", "/v1/vacancies"): _ADE,
-    ("GET", _VACANCY + "/matches"): _AD,
-    ("PUT", "/v1/focus-occupations/{slug}"): _A,
+    ("GET", "/metrics"): ADMINISTRATION,
+    ("PUT", "/v1/candidates/{candidate_id}"): CANDIDATE_WRITING,
+    ("GET", "/v1/candidates/{candidate_id}"): CANDIDATE_READING,
+    ("DELETE", "/v1/candidates/{candidate_id}"): CANDIDATE_WRITING,
+    ("GET", "/v1/candidates"): CANDIDATE_READING,
+    ("GET", "/v1/candidates/{candidate_id}/matches"): CASEWORK,
+    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): CANDIDATE_WRITING,
+    ("PUT", _VACANCY): VACANCY_WRITING,
+    ("GET", _VACANCY): VACANCY_READING,
+    ("DELETE", _VACANCY): VACANCY_WRITING,
+    ("GET", "/v1/vacancies"): VACANCY_READING,
+    ("GET", _VACANCY + "/matches"): CASEWORK,
+    ("PUT", "/v1/focus-occupations/{slug}"): ADMINISTRATION,
     ("GET", "/v1/focus-occupations/{slug}"): EVERY_ROLE,
-    ("DELETE", "/v1/focus-occupations/{slug}"): _A,
+    ("DELETE", "/v1/focus-occupations/{slug}"): ADMINISTRATION,
     ("GET", "/v1/focus-occupations"): EVERY_ROLE,
-    ("POST", "/v1/match"): _AD,
+    ("POST", "/v1/match"): CASEWORK,
     ("POST", "/v1/occupations/normalize"): EVERY_ROLE,
-    ("GET", "/v1/reports/profile-completeness"): _AD,
-    ("GET", "/v1/reports/unmatched"): _AD,
-    ("POST", "/v1/rematch-runs"): _AB,
-    ("GET", "/v1/rematch-runs/{run_id}"): _ADB,
-    ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): _AD,
-    ("GET", _VACANCY + "/new-matches"): _AD,
-    ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): _AD,
-    ("GET", "/v1/audit"): _A,
-    ("GET", "/ui/f/vacancies"): _AD,
-    ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): _AD,
-    ("GET", "/ui/f/candidates/{candidate_id}"): _AD,
-    ("GET", "/ui/f/new-matches"): _AD,
-    ("GET", "/ui/f/unmatched"): _AD,
+    ("GET", "/v1/reports/profile-completeness"): CASEWORK,
+    ("GET", "/v1/reports/unmatched"): CASEWORK,
+    ("POST", "/v1/rematch-runs"): REMATCH_STARTING,
+    ("GET", "/v1/rematch-runs/{run_id}"): REMATCH_READING,
+    ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): CASEWORK,
+    ("GET", _VACANCY + "/new-matches"): CASEWORK,
+    ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): CASEWORK,
+    ("GET", "/v1/audit"): ADMINISTRATION,
+    ("GET", "/ui/f/vacancies"): CASEWORK,
+    ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): CASEWORK,
+    ("GET", "/ui/f/candidates/{candidate_id}"): CASEWORK,
+    ("GET", "/ui/f/new-matches"): CASEWORK,
+    ("GET", "/ui/f/unmatched"): CASEWORK,
 }
 
 _STATE_KEY = "werkmatch_principal"
