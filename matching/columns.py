@@ -28,14 +28,13 @@ from functools import partial
 
 import numpy as np
 
+from matching.categories import CLIENT_GROUPS, VACANCY_KINDS
 from matching.geo import EARTH_RADIUS_KM
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import MatchFilters
 
-CLIENT_GROUPS = ("matchen", "groeien", "faciliteren", "zorgen")
-VACANCY_KINDS = ("regular", "work_experience", "volunteer", "learn_work")
-_GROUP_CODE = {g: i for i, g in enumerate(CLIENT_GROUPS)}
-_KIND_CODE = {k: i for i, k in enumerate(VACANCY_KINDS)}
+_GROUP_CODE: dict[str, int] = {g: i for i, g in enumerate(CLIENT_GROUPS)}
+_KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(VACANCY_KINDS)}
 _GROW = 1.5
 CELL_DEG = 0.1  # grid cell side (about 11 x 7 km in the Netherlands)
 _LON_CELLS = round(360 / CELL_DEG)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.columns import CLIENT_GROUPS
+from matching.categories import CLIENT_GROUPS
 from matching.geo import default_locator
 
 CHUNK = 100_000

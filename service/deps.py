@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from matching.categories import ClientGroup, VacancyKind
 from matching.embedder import Encoder
 from matching.geo import PostcodeLocator
 from matching.ranking import MatchFilters
@@ -21,7 +22,7 @@ from service.config import Settings
 from service.errors import InvalidParameter, UnsupportedMediaType, short_name
 from service.index_state import LOG_HEAD_SEEN, IndexState
 from service.keys import LOG_HEAD
-from service.models import ID_PATTERN, ClientGroup, VacancyKind
+from service.models import ID_PATTERN
 from service.occupations import OccupationIndex
 from service.rate_limit import RateLimiter
 

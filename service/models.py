@@ -36,6 +36,14 @@ from sqlalchemy import (
 from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
+from matching.categories import (
+    BenefitType,
+    ClientGroup,
+    EducationLevel,
+    EmploymentType,
+    VacancyKind,
+    VacancyStatus,
+)
 from matching.geo import normalize_postcode
 from service.json_bounds import free_json_problem
 from service.protected import refuse_protected_fields
@@ -61,16 +69,6 @@ MAX_DESCRIPTION_CHARS = 20_000
 MAX_TITLE_CHARS = 200
 MAX_LABEL_CHARS = 120
 
-ClientGroup = Literal["matchen", "groeien", "faciliteren", "zorgen"]
-BenefitType = Literal["ww", "participatiewet", "wajong", "wia", "none"]
-EducationLevel = Literal[
-    "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo"
-]
-VacancyKind = Literal["regular", "work_experience", "volunteer", "learn_work"]
-VacancyStatus = Literal["open", "closed", "filled"]
-EmploymentType = Literal[
-    "FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"
-]
 
 # Request text is checked as sent (so the document's lengths and patterns hold) and only then
 # stripped (StrictInput); text that must say something must hold a non-space character.

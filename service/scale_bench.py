@@ -388,6 +388,7 @@ def populate(db_url: str, size: int) -> str:
     from sqlalchemy import insert
     from sqlmodel import Session
 
+    from matching.categories import CLIENT_GROUPS
     from matching.embedder import content_hash, model_id_for
     from matching.profiles import candidate_embed_text, vacancy_embed_text
     from matching.synthetic import SyntheticSpace, candidate_fields
@@ -409,7 +410,7 @@ def populate(db_url: str, size: int) -> str:
     space = SyntheticSpace()
     templates = demo_candidates()
     fields = candidate_fields(size, space.seed)
-    groups = ("matchen", "groeien", "faciliteren", "zorgen")
+    groups = CLIENT_GROUPS
     now = utcnow()
     with Session(engine) as session:
         session.execute(

@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from matching.columns import CLIENT_GROUPS
+from matching.categories import CLIENT_GROUPS, ClientGroup
 from matching.matcher import Matcher
 from matching.rematch import FOR_CANDIDATE, FOR_VACANCY
 from matching.unmatched import FIT_COUNT, Diagnosis, diagnose
 from service.completeness import FIELDS, Missing, missing_fields
 from service.deps import AppState
-from service.models import Candidate, ClientGroup, UtcDateTime, Vacancy
+from service.models import Candidate, UtcDateTime, Vacancy
 from service.rematch_models import MatchStatus, RematchMatch, RematchRun
 from service.rematch_runs import latest_success
 from service.tenancy import CandidateScope, employer_scope

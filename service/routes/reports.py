@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from matching.categories import ClientGroup
 from service.completeness import FIELDS, Missing, missing_fields
 from service.deps import Limit, Offset, SessionDep, StateDep
-from service.models import ID_PATTERN, Candidate, ClientGroup
+from service.models import ID_PATTERN, Candidate
 from service.tenancy import CandidateScopeDep
 from service.unmatched import UnmatchedReport, unmatched_report
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import col
 
+from matching.categories import VacancyStatus
 from service import crud, jobposting
 from service.auth import PrincipalDep
 from service.deps import (
@@ -30,7 +31,7 @@ from service.errors import (
     UnsupportedMediaType,
 )
 from service.match_service import candidates_for_vacancy, match_answer
-from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic, VacancyStatus
+from service.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic
 from service.rendering import render_each, withheld_free_json
 from service.schemas import CandidateMatchList
 from service.tenancy import CandidateScopeDep, check_employer, employer_scope

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matching.columns import CLIENT_GROUPS, VACANCY_KINDS
+from matching.categories import CLIENT_GROUPS, VACANCY_KINDS
 from matching.facts import FactStore, build_store
 from matching.focus import FocusMatcher, FocusOccupation, similarity_matrix, title_similarity
 from matching.focus import prepared_title as prep

@@ -7,7 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from matching.columns import CLIENT_GROUPS, VACANCY_KINDS, FilterColumns
+from matching.categories import CLIENT_GROUPS, VACANCY_KINDS
+from matching.columns import FilterColumns
 from matching.focus import FocusHit
 from matching.geo import haversine_km
 from matching.profiles import CandidateFacts, Side, VacancyFacts
