@@ -37,7 +37,7 @@ from service.app import create_app
 from service.config import DEFAULT_MODEL, Settings
 from service.db import migrate
 from tests.auth import bearer, make_token
-from tests.databases import BACKENDS, PG_URL, admin_engine, copy_database, drop_database
+from tests.databases import BACKENDS, PG_URL, LaterDrops, admin_engine, copy_database
 from tests.log_watch import LEAK_WATCH
 from tests.memo_encoder import MemoEncoder
 
@@ -84,17 +84,27 @@ def pg_template() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def later_drops() -> Iterator[LaterDrops]:
+    """Drops the tests' PostgreSQL copies while the next tests run."""
+    drops = LaterDrops()
+    yield drops
+    errors = drops.close()
+    assert not errors, f"test databases left behind: {errors}"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated, empty database for one test."""
     if request.param == "sqlite":
         yield copy_database(request.getfixturevalue("sqlite_template"), tmp_path)
         return
+    drops: LaterDrops = request.getfixturevalue("later_drops")
     url = copy_database(request.getfixturevalue("pg_template"), tmp_path)
     try:
         yield url
     finally:
-        drop_database(url)
+        drops.drop(url)
 
 
 @pytest.fixture
