@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model (loaded once), fresh databases per test on SQLite and
+"""Shared fixtures: the real model (loaded once; the service tests see it through
+tests.memo_encoder, which embeds each text once per run), fresh databases per test on SQLite and
 PostgreSQL, and an app client per test.
 
 Every API test runs twice, once per backend. Each test gets its own database: a copy of a
