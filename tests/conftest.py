@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model (loaded once), fresh databases per test on SQLite and
+"""Shared fixtures: the real model (loaded once; the service tests see it through
+tests.memo_encoder, which embeds each text once per run), fresh databases per test on SQLite and
 PostgreSQL, and an app client per test.
 
 Every API test runs twice, once per backend. Each test gets its own database: a copy of a
@@ -6,11 +7,23 @@ migrated SQLite file, or a PostgreSQL database created from a migrated template,
 share state or depend on order. PostgreSQL tests fail (never skip) when the server is down.
 """
 
+# ruff: noqa: E402 (the thread count is set before the imports that load torch and BLAS)
 from __future__ import annotations
 
 import logging
 import os
 import uuid
+
+# pytest-xdist runs one process per core (``make test``: two on two cores). The model's torch
+# and the BLAS libraries otherwise each start a thread per core in every process: twice as many
+# busy threads as cores, whose spinning at each step cost ten times the model's own work. The
+# variable is read when those libraries load, so it is set before anything imports them; the
+# servers the tests start inherit it. A value set outside the suite wins.
+_CORES_PER_WORKER = max(
+    1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+)
+os.environ.setdefault("OMP_NUM_THREADS", str(_CORES_PER_WORKER))
+
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,22 +33,31 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from matching.embedder import Encoder, load_encoder
+from matching.embedder import Encoder, SentenceTransformerEncoder, load_encoder
 from service.app import create_app
 from service.config import DEFAULT_MODEL, Settings
 from service.db import migrate
 from tests.auth import bearer, make_token
-from tests.databases import BACKENDS, PG_URL, admin_engine, copy_database, drop_database
+from tests.databases import BACKENDS, PG_URL, LaterDrops, admin_engine, copy_database
 from tests.log_watch import LEAK_WATCH
+from tests.memo_encoder import MemoEncoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    """The real bundled model, loaded once for the whole run."""
-    return load_encoder(DEFAULT_MODEL, 32, 32)  # same cache key as the CLI and the app
+def model() -> SentenceTransformerEncoder:
+    """The real bundled model, loaded once for the whole run: for the tests of the model."""
+    enc = load_encoder(DEFAULT_MODEL, 32, 32)  # same cache key as the CLI and the app
+    assert isinstance(enc, SentenceTransformerEncoder)
+    return enc
+
+
+@pytest.fixture(scope="session")
+def encoder(model: SentenceTransformerEncoder) -> Encoder:
+    """The real model for the service: each text embedded once per run (tests.memo_encoder)."""
+    return MemoEncoder(model)
 
 
 @pytest.fixture(scope="session")
@@ -63,17 +85,27 @@ def pg_template() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def later_drops() -> Iterator[LaterDrops]:
+    """Drops the tests' PostgreSQL copies while the next tests run."""
+    drops = LaterDrops()
+    yield drops
+    errors = drops.close()
+    assert not errors, f"test databases left behind: {errors}"
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated, empty database for one test."""
     if request.param == "sqlite":
         yield copy_database(request.getfixturevalue("sqlite_template"), tmp_path)
         return
+    drops: LaterDrops = request.getfixturevalue("later_drops")
     url = copy_database(request.getfixturevalue("pg_template"), tmp_path)
     try:
         yield url
     finally:
-        drop_database(url)
+        drops.drop(url)
 
 
 @pytest.fixture

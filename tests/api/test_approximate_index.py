@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from matching.embedder import Encoder
 from service.config import Settings
 from tests.auth import api_client
+from tests.databases import BACKENDS, copy_database, copy_source, drop_database
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 VAC_URL = "/v1/employers/transport-rijnmond/vacancies/vac-1"
@@ -20,9 +22,37 @@ def _client(settings: Settings, encoder: Encoder, **overrides: object) -> TestCl
     return api_client(settings.model_copy(update=overrides), encoder)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded_source(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> Iterator[Path | str]:
+    """24 candidates in three kinds of work, stored once per backend for the module (a SQLite
+    file or a PostgreSQL template)."""
+    folder = tmp_path_factory.mktemp("seeded")
+    template = "sqlite_template" if request.param == "sqlite" else "pg_template"
+    url = copy_database(request.getfixturevalue(template), folder)
+    try:
+        _seed(Settings(database_url=url, data_dir=folder / "data"), encoder)
+        yield copy_source(url)
+    finally:
+        drop_database(url)
+
+
 @pytest.fixture
-def seeded(settings: Settings, encoder: Encoder) -> Iterator[Settings]:
-    """24 candidates in three kinds of work, stored once; each test restarts on them."""
+def seeded(seeded_source: Path | str, encoder: Encoder, tmp_path: Path) -> Iterator[Settings]:
+    """A copy of the seeded database for one test, with the snapshot an app on the default
+    settings leaves at shutdown (as the seeding app did); each test restarts on them."""
+    url = copy_database(seeded_source, tmp_path)
+    try:
+        settings = Settings(database_url=url, data_dir=tmp_path / "data")
+        with _client(settings, encoder):
+            pass  # a snapshot is bound to its database: the seeding's is not this copy's
+        yield settings
+    finally:
+        drop_database(url)
+
+
+def _seed(settings: Settings, encoder: Encoder) -> None:
     with _client(settings, encoder) as c:
         assert c.put("/v1/focus-occupations/heftruckchauffeur", json=HEFTRUCK_FOCUS).is_success
         for n in range(24):
@@ -34,7 +64,6 @@ def seeded(settings: Settings, encoder: Encoder) -> Iterator[Settings]:
             )
             assert c.put(f"/v1/candidates/{kind}-{n}", json=body).status_code == 201
         assert c.put(VAC_URL, json=vacancy()).status_code == 201
-    yield settings
 
 
 def _ids(resp) -> list[str]:  # type: ignore[no-untyped-def]

@@ -40,11 +40,11 @@ def _take(lock: FairLock, order: list[int], i: int) -> None:
         order.append(i)
 
 
-def test_a_short_text_is_not_held_behind_a_long_one(encoder: SentenceTransformerEncoder) -> None:
+def test_a_short_text_is_not_held_behind_a_long_one(model: SentenceTransformerEncoder) -> None:
     long_text = " ".join(f"Zin {i} over orderpicken en heftruck rijden." for i in range(1500))
-    assert len(encoder.chunk(long_text)) >= 4 * TURN_PIECES
+    assert len(model.chunk(long_text)) >= 4 * TURN_PIECES
     turns = 0
-    original = encoder.encode_pieces
+    original = model.encode_pieces
     started = threading.Event()
 
     def counting(pieces: list[str]) -> np.ndarray:
@@ -53,30 +53,30 @@ def test_a_short_text_is_not_held_behind_a_long_one(encoder: SentenceTransformer
         started.set()
         return original(pieces)
 
-    encoder.encode_pieces = counting  # type: ignore[method-assign]
+    model.encode_pieces = counting  # type: ignore[method-assign]
     try:
         done = threading.Event()
-        worker = threading.Thread(target=lambda: (encoder.embed([long_text]), done.set()))
+        worker = threading.Thread(target=lambda: (model.embed([long_text]), done.set()))
         worker.start()
         assert started.wait(60)
-        short = encoder.embed(["heftruckchauffeur"])
+        short = model.embed(["heftruckchauffeur"])
         long_was_done = done.is_set()
         worker.join(120)
     finally:
-        del encoder.encode_pieces
-    assert short.vectors.shape == (1, encoder.dim)
+        del model.encode_pieces
+    assert short.vectors.shape == (1, model.dim)
     assert not long_was_done, "the short text waited until the long one was embedded"
 
 
-def test_turns_give_the_same_vectors_as_one_pass(encoder: SentenceTransformerEncoder) -> None:
+def test_turns_give_the_same_vectors_as_one_pass(model: SentenceTransformerEncoder) -> None:
     text = " ".join(f"Zin {i} over zorg, medicatie en rapporteren." for i in range(400))
-    pieces = [p for p, _ in encoder.chunk(text)]
+    pieces = [p for p, _ in model.chunk(text)]
     assert len(pieces) > TURN_PIECES
-    whole = encoder.encode_pieces(pieces)
-    weights = np.asarray([n for _, n in encoder.chunk(text)], dtype=np.float64)
+    whole = model.encode_pieces(pieces)
+    weights = np.asarray([n for _, n in model.chunk(text)], dtype=np.float64)
     expected = (whole * weights[:, None]).sum(axis=0)
     expected /= np.linalg.norm(expected)
-    assert np.allclose(encoder.embed([text]).vectors[0], expected, atol=1e-5)
+    assert np.allclose(model.embed([text]).vectors[0], expected, atol=1e-5)
 
 
 def test_concurrent_embeds_give_each_text_its_own_vector() -> None:

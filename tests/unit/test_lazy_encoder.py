@@ -24,16 +24,16 @@ def _args() -> tuple[str, int, int, str, str, int]:
     return Settings().encoder_args()
 
 
-def test_lazy_encoder_knows_its_identity_without_the_model(encoder: Encoder) -> None:
+def test_lazy_encoder_knows_its_identity_without_the_model(model: Encoder) -> None:
     lazy = open_encoder(_args(), "lazy")
     assert isinstance(lazy, LazyEncoder)
     assert not lazy.loaded and not encoder_loaded(TimedEncoder(lazy, Metrics()))
-    assert lazy.model_id == model_id_for(DEFAULT_MODEL) == encoder.model_id
-    assert lazy.dim == encoder.dim == 384
+    assert lazy.model_id == model_id_for(DEFAULT_MODEL) == model.model_id
+    assert lazy.dim == model.dim == 384
     assert not lazy.loaded  # the dimension came from the model's files
 
 
-def test_first_embed_loads_once_and_gives_the_eager_vectors(encoder: Encoder) -> None:
+def test_first_embed_loads_once_and_gives_the_eager_vectors(model: Encoder) -> None:
     calls: list[int] = []
     start = threading.Barrier(6)
 
@@ -41,7 +41,7 @@ def test_first_embed_loads_once_and_gives_the_eager_vectors(encoder: Encoder) ->
         calls.append(1)
         return load_encoder(*_args())
 
-    lazy = LazyEncoder(load, encoder.model_id, encoder.dim)
+    lazy = LazyEncoder(load, model.model_id, model.dim)
     texts = ["Heftruckchauffeur met VCA", "Kok in een bedrijfskantine"]
     results: list[np.ndarray] = []
 
@@ -56,14 +56,14 @@ def test_first_embed_loads_once_and_gives_the_eager_vectors(encoder: Encoder) ->
         t.join()
     assert len(calls) == 1 and lazy.loaded
     assert encoder_loaded(TimedEncoder(lazy, Metrics()))
-    expected = encoder.embed(texts).vectors
+    expected = model.embed(texts).vectors
     assert len(results) == 6
     for vectors in results:
         np.testing.assert_allclose(vectors, expected, atol=1e-6)
 
 
-def test_a_model_that_is_not_the_announced_one_is_refused(encoder: Encoder) -> None:
-    lazy = LazyEncoder(lambda: encoder, "another-model@000000000000", encoder.dim)
+def test_a_model_that_is_not_the_announced_one_is_refused(model: Encoder) -> None:
+    lazy = LazyEncoder(lambda: model, "another-model@000000000000", model.dim)
     with pytest.raises(RuntimeError, match="announced"):
         lazy.embed(["kok"])
     assert not lazy.loaded

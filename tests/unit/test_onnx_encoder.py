@@ -20,9 +20,9 @@ def onnx_encoder(tmp_path_factory: pytest.TempPathFactory) -> OnnxInt8Encoder:
     return OnnxInt8Encoder(DEFAULT_MODEL, cache_dir=tmp_path_factory.mktemp("onnx"))
 
 
-def test_vectors_are_close_to_the_reference(onnx_encoder: OnnxInt8Encoder, encoder: Encoder):
+def test_vectors_are_close_to_the_reference(onnx_encoder: OnnxInt8Encoder, model: Encoder):
     ours = onnx_encoder.embed(TEXTS).vectors
-    ref = encoder.embed(TEXTS).vectors
+    ref = model.embed(TEXTS).vectors
     cosines = (ours * ref).sum(axis=1)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert cosines.mean() >= 0.98 and cosines.min() >= 0.95, cosines
@@ -31,16 +31,16 @@ def test_vectors_are_close_to_the_reference(onnx_encoder: OnnxInt8Encoder, encod
 
 
 def test_long_texts_are_chunked_like_the_reference(
-    onnx_encoder: OnnxInt8Encoder, encoder: Encoder
+    onnx_encoder: OnnxInt8Encoder, model: Encoder
 ) -> None:
     long_text = " ".join([FORKLIFT_CV] * 8)
-    assert isinstance(encoder, SentenceTransformerEncoder)
-    assert onnx_encoder.embed([long_text]).chunks == encoder.embed([long_text]).chunks
+    assert isinstance(model, SentenceTransformerEncoder)
+    assert onnx_encoder.embed([long_text]).chunks == model.embed([long_text]).chunks
     assert onnx_encoder.embed([long_text]).chunks[0] > 1
 
 
-def test_own_model_id_and_cached_export(onnx_encoder: OnnxInt8Encoder, encoder: Encoder) -> None:
-    assert onnx_encoder.model_id == f"{encoder.model_id}+onnx-int8"
+def test_own_model_id_and_cached_export(onnx_encoder: OnnxInt8Encoder, model: Encoder) -> None:
+    assert onnx_encoder.model_id == f"{model.model_id}+onnx-int8"
     stamp = onnx_encoder.onnx_path.stat().st_mtime_ns
     again = OnnxInt8Encoder(DEFAULT_MODEL, cache_dir=onnx_encoder.onnx_path.parent)
     assert again.onnx_path == onnx_encoder.onnx_path

@@ -115,7 +115,7 @@ def test_plan_skips_committed_ranges_and_bounds_batch_size() -> None:
     assert plan_batches(FOR_VACANCY, ids, [(0, 99)], 100, 500, 100) == []
 
 
-def test_dask_workers_load_the_drivers_encoder_configuration(encoder, tmp_path) -> None:
+def test_dask_workers_load_the_drivers_encoder_configuration(model, tmp_path) -> None:
     """Workers get the driver's whole encoder configuration (backend included), so the
     vectors they return carry the model id the driver stores them under."""
     from matching.rematch import _embed_on_worker
@@ -124,5 +124,5 @@ def test_dask_workers_load_the_drivers_encoder_configuration(encoder, tmp_path) 
     args = Settings(data_dir=tmp_path).encoder_args()
     texts = ["Heftruckchauffeur met ervaring in laden en lossen.", "Verzorgende IG in de wijk."]
     got = _embed_on_worker(args, texts)
-    assert load_encoder(*args).model_id == encoder.model_id
-    assert np.allclose(got.vectors, encoder.embed(texts).vectors, atol=1e-6)
+    assert load_encoder(*args).model_id == model.model_id
+    assert np.allclose(got.vectors, model.embed(texts).vectors, atol=1e-6)
