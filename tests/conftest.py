@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from matching.embedder import Encoder, load_encoder
+from matching.embedder import BUNDLED_MODEL, Encoder, load_encoder
 from service.app import create_app
 from service.config import DEFAULT_MODEL, Settings
 from service.db import migrate
@@ -30,12 +30,22 @@ from tests.log_watch import LEAK_WATCH
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The model the tests run: the product's default unless WERKMATCH_MODEL names another. Set in
+# the environment so that every Settings() a test builds (and the app) agrees with the fixture.
+TEST_MODEL = os.environ.setdefault("WERKMATCH_MODEL", DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
-    """The real bundled model, loaded once for the whole run."""
-    return load_encoder(DEFAULT_MODEL, 32, 32)  # same cache key as the CLI and the app
+    """The real model the tests run (``TEST_MODEL``), loaded once for the whole run."""
+    return load_encoder(TEST_MODEL, 32, 32)  # same cache key as the CLI and the app
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Encoder:
+    """The bundled sentence-transformers model, for tests of what only it has (its tokenizer
+    windows, the ONNX export, its model id)."""
+    return load_encoder(BUNDLED_MODEL, 32, 32)
 
 
 @pytest.fixture(scope="session")

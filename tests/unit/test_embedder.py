@@ -14,7 +14,8 @@ from matching.embedder import (
 )
 
 
-def test_real_model_vectors_are_unit_length_and_meaningful(encoder) -> None:
+def test_real_model_vectors_are_unit_length_and_meaningful(minilm) -> None:
+    encoder = minilm
     out = encoder.embed(
         ["forklift driver in a warehouse", "warehouse forklift operator", "nurse in elderly care"]
     )
@@ -25,7 +26,8 @@ def test_real_model_vectors_are_unit_length_and_meaningful(encoder) -> None:
     assert encoder.model_id.startswith(f"{BUNDLED_MODEL}@")
 
 
-def test_chunks_cover_the_whole_text(encoder: SentenceTransformerEncoder) -> None:
+def test_chunks_cover_the_whole_text(minilm: SentenceTransformerEncoder) -> None:
+    encoder = minilm
     text = " ".join(f"zin nummer {i} over magazijnwerk." for i in range(200))
     pieces = encoder.chunk(text)
     assert len(pieces) > 1
