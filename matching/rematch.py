@@ -42,7 +42,7 @@ from matching.embedder import Embedded, load_encoder
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
-from matching.ranking import SIGNALS, WEIGHTS, MatchFilters
+from matching.ranking import SIGNALS, Calibration, MatchFilters, calibration_for
 from matching.rerank import PoolScores, score_pool, top
 
 Direction = Literal[0, 1]
@@ -70,13 +70,17 @@ class MatchRow(NamedTuple):
     occupation: float
 
 
-def match_rows(direction: int, query_id: int, pool: PoolScores, best: np.ndarray) -> list[MatchRow]:
-    """The stored rows of one query: its pool's positions ``best``, best first."""
+def match_rows(
+    direction: int, query_id: int, pool: PoolScores, best: np.ndarray, calibration: Calibration
+) -> list[MatchRow]:
+    """The stored rows of one query: its pool's positions ``best``, best first (the parts
+    weighted by ``calibration``, the one the pool was scored with)."""
     out = []
     for rank, r in enumerate(best.tolist(), start=1):
         target = int(pool.rows[r])
         parts = [
-            round(WEIGHTS[name] * float(pool.signals[r, k]), 4) for k, name in enumerate(SIGNALS)
+            round(calibration.weights[name] * float(pool.signals[r, k]), 4)
+            for k, name in enumerate(SIGNALS)
         ]
         vacancy_id, candidate_id = (
             (query_id, target) if direction == FOR_VACANCY else (target, query_id)
@@ -98,11 +102,14 @@ class SideColumns:
         ids: int64 (n,), distinct row ids.
         vectors: float32 (n, dim), unit vectors aligned with ``ids``.
         store: the rows' facts (it may hold more rows than ``ids``; only these take part).
+        model_id: the encoder the vectors are from; it decides the scores' calibration, and
+            the two sides of a rematch must have the same one.
     """
 
     ids: np.ndarray
     vectors: np.ndarray
     store: FactStore[Any]
+    model_id: str
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids, dtype=np.int64)
@@ -117,8 +124,16 @@ class SideColumns:
         return self.store.kind
 
     def take(self, idx: np.ndarray | slice) -> SideColumns:
-        """The rows at positions ``idx`` (same store)."""
-        return SideColumns(self.ids[idx], np.ascontiguousarray(self.vectors[idx]), self.store)
+        """The rows at positions ``idx`` (same store, same model)."""
+        return SideColumns(
+            self.ids[idx], np.ascontiguousarray(self.vectors[idx]), self.store, self.model_id
+        )
+
+    @cached_property
+    def calibration(self) -> Calibration:
+        """How scores of these vectors fuse: :func:`matching.ranking.calibration_for` of the
+        model (read once per side; it travels with the side to workers)."""
+        return calibration_for(self.model_id)
 
     @cached_property
     def max_norm(self) -> float:
@@ -134,6 +149,7 @@ class SideArrays:
     ids: np.ndarray  # int64 (n,)
     vectors: np.ndarray  # float32 (n, dim)
     facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
+    model_id: str  # the encoder the vectors are from
 
     def __post_init__(self) -> None:
         n = len(self.facts)
@@ -148,7 +164,7 @@ class SideArrays:
         kind: Kind = (
             "vacancy" if self.facts and isinstance(self.facts[0], VacancyFacts) else "candidate"
         )
-        return SideColumns(self.ids, self.vectors, build_store(kind, self.facts))
+        return SideColumns(self.ids, self.vectors, build_store(kind, self.facts), self.model_id)
 
 
 def error_bound(dim: int, norm_a: float, norm_b: float) -> float:
@@ -472,19 +488,38 @@ class TopK:
         return out
 
 
+def shared_calibration(queries: SideColumns, targets: SideColumns) -> Calibration:
+    """The calibration both sides' vectors are scored with.
+
+    Raises:
+        ValueError: the sides' vectors come from different models (their cosines mean nothing).
+    """
+    if queries.model_id != targets.model_id:
+        raise ValueError(
+            f"the two sides' vectors come from different models: {queries.model_id} and "
+            f"{targets.model_id}"
+        )
+    return queries.calibration
+
+
 def rerank(
     queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
 ) -> TopK:
-    """Score each re-rank pool (the first ``p`` of ``pools``) with the endpoints' scorer and
-    keep the best ``top_k`` (ties by id)."""
+    """Score each re-rank pool (the first ``p`` of ``pools``) with the endpoints' scorer, under
+    the calibration of the sides' model, and keep the best ``top_k`` (ties by id).
+
+    Raises:
+        ValueError: the two sides' model ids differ.
+    """
+    calibration = shared_calibration(queries, targets)
     out = TopK.empty(len(queries), top_k)
-    weights = np.array([WEIGHTS[name] for name in SIGNALS])
+    weights = np.array([calibration.weights[name] for name in SIGNALS])
     for i, q in enumerate(queries.ids.tolist()):
         n = min(int(pools.size[i]), p)
         if n == 0:
             continue
         scored = score_pool(
-            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n]
+            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n], calibration
         )
         best = top(scored, top_k, None)
         m = len(best)
@@ -815,6 +850,7 @@ def rematch_full(
 ) -> RematchResult:
     """Every vacancy's top-``top_k`` candidates and every candidate's top-``top_k`` vacancies,
     each as its default interactive search ranks them (see the module docstring)."""
+    shared_calibration(vacs, cands)  # refused before any work
     executor = executor or LocalExecutor()
     try:
         return _full(vacs, cands, top_k, executor)
@@ -937,6 +973,7 @@ def rematch_incremental(
     """
     if previous.top_k != top_k:
         raise ValueError("top_k differs from the previous run's: run in full")
+    shared_calibration(vacs, cands)  # refused before any work
     executor = executor or LocalExecutor()
     try:
         return _incremental(

@@ -9,7 +9,10 @@ array arithmetic over the pool:
 - occupation: the batch title similarity (``rapidfuzz.process.cdist``) between the query's
   titles and the distinct titles of the pool, the maximum per row; the ESCO match from
   interned URI and ISCO ids; the shared focus occupation from interned slug ids;
-- semantic: the clipped cosine (rescaled above the model's floor when it has a calibration).
+- semantic: the clipped cosine (rescaled above the model's floor when its calibration has one).
+
+The weights and the floor are those of the :class:`~matching.ranking.Calibration` passed in:
+the calibration of the model whose vectors gave the cosines.
 
 Explanations are built afterwards, only for the rows an answer returns
 (:func:`matching.ranking.explained`).
@@ -29,8 +32,7 @@ from matching.ranking import (
     OCCUPATION_FLOOR,
     SAME_ISCO_FACTOR,
     SIGNALS,
-    WEIGHTS,
-    semantic_signal,
+    Calibration,
 )
 
 
@@ -155,7 +157,9 @@ def focus_signal(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
     return out
 
 
-def score_pool(store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndarray) -> PoolScores:
+def score_pool(
+    store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndarray, calibration: Calibration
+) -> PoolScores:
     """The hybrid score of every pooled row against one query side.
 
     Args:
@@ -163,18 +167,19 @@ def score_pool(store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndar
         query: the asking side (a vacancy's, a candidate's or a free text's).
         rows: int64 (n,), ids of stored rows.
         cosines: float64 (n,), cosine of each row's vector with the query's.
+        calibration: weights and semantic floor of the model the vectors are from.
     Returns:
         the pool's signals and rounded scores, aligned with ``rows``.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    semantic = semantic_signal(cosines)
+    semantic = calibration.semantic(cosines)
     lex = lexical(store, rows, query)
     occupation, *_ = title_signal(store, rows, query.occupations)
     occupation = np.maximum(occupation, esco_signal(store, rows, query))
     focus = focus_signal(store, rows, query)
     occupation = np.where(focus > occupation, focus, occupation)
     signals = np.stack([semantic, lex, occupation], axis=1)
-    w = [WEIGHTS[name] for name in SIGNALS]
+    w = [calibration.weights[name] for name in SIGNALS]
     raw = w[0] * semantic + w[1] * lex + w[2] * occupation
     # ``round`` (correctly rounded) rather than ``np.round`` (scaled), so ties and the
     # ``min_score`` cut fall exactly as in the reference; n is the pool size, about 100.

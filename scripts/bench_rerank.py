@@ -28,7 +28,7 @@ import numpy as np
 from matching.facts import FactStore
 from matching.focus import FocusMatcher
 from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
-from matching.ranking import explained
+from matching.ranking import UNCALIBRATED, explained
 from matching.rerank import score_pool, top
 from service.synthetic import FILLER, OCCUPATIONS
 
@@ -40,6 +40,7 @@ POOL, LIMIT = 100, 20
 COMMON = [w for name, skills in OCCUPATIONS for w in [name, *skills]] + FILLER.split()
 RARE = [f"vakterm{i}" for i in range(20000)]
 FOCUS = FocusMatcher([])
+CALIBRATION = UNCALIBRATED  # the weights file's top-level weights
 
 
 def _text(rng: np.random.Generator) -> str:
@@ -114,14 +115,15 @@ def main() -> None:
             t = time.perf_counter()
             scored = [
                 (int(i), score_pair(vacancy_side=q.side, cand_side=facts[int(i)].side,
-                                    cosine=float(c), query_is_vacancy=True, vacancy=q,
+                                    cosine=float(c), query_is_vacancy=True,
+                                    calibration=CALIBRATION, vacancy=q,
                                     cand=facts[int(i)]))
                 for i, c in zip(rows, cos, strict=True)
             ]  # fmt: skip
             want = rank(scored, LIMIT, None)
             old_ms.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            pool = score_pool(store, q.side, rows, cos)
+            pool = score_pool(store, q.side, rows, cos, CALIBRATION)
             got = []
             for r in top(pool, LIMIT, None).tolist():
                 c = store.get(int(pool.rows[r]))
@@ -129,7 +131,8 @@ def main() -> None:
                 got.append(
                     (c.id, explained(pool.signal_dict(r), score=float(pool.score[r]),
                                      vacancy_side=q.side, cand_side=c.side,
-                                     query_is_vacancy=True, vacancy=q, cand=c))
+                                     query_is_vacancy=True, calibration=CALIBRATION,
+                                     vacancy=q, cand=c))
                 )  # fmt: skip
             new_ms.append((time.perf_counter() - t) * 1000)
             assert [i for i, _ in got] == [i for i, _ in want]

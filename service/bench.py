@@ -112,6 +112,9 @@ def bench_rematch(
 
 # ---------------------------------------------------------------- --no-database: the core alone
 
+SYNTHETIC_MODEL = "synthetic-vectors"
+"""The model id of the synthetic sides: no fitted calibration, so the top-level weights."""
+
 
 def synthetic_sides(
     vacancies: int, candidates: int, dim: int = 384, seed: int = 7
@@ -147,7 +150,7 @@ def synthetic_sides(
     ]  # fmt: skip
     vacs = SideColumns(
         np.arange(1, vacancies + 1, dtype=np.int64), _unit(rng, centres, occ),
-        build_store("vacancy", vfacts),
+        build_store("vacancy", vfacts), SYNTHETIC_MODEL,
     )  # fmt: skip
     occ = rng.integers(0, len(OCCUPATIONS), candidates)
     where = place(candidates)
@@ -167,7 +170,7 @@ def synthetic_sides(
     ]  # fmt: skip
     cands = SideColumns(
         np.arange(1, candidates + 1, dtype=np.int64), _unit(rng, centres, occ),
-        build_store("candidate", cfacts),
+        build_store("candidate", cfacts), SYNTHETIC_MODEL,
     )  # fmt: skip
     return vacs, cands
 

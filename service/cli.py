@@ -187,10 +187,23 @@ def demo(
             "them (input for `werkmatch import`)."
         ),
     ] = None,
+    write_vectors: Annotated[
+        bool,
+        typer.Option(
+            "--write-vectors",
+            help="Embed the demo texts with the configured model and write their vectors to "
+            "matching/data/vectors/<model>/demo.npz (nothing is loaded). `werkmatch demo` "
+            "reuses them; a text or model they were not made for is embedded as usual.",
+        ),
+    ] = False,
 ) -> None:
     """Load the made-up demo data set (focus occupations, candidates, vacancies) and the ESCO NL
-    occupations (ESCO, European Commission, https://esco.ec.europa.eu); idempotent."""
+    occupations (ESCO, European Commission, https://esco.ec.europa.eu); idempotent.
+
+    The demo texts' vectors are taken from the shipped file of the running model when it has
+    them (``--write-vectors`` makes it), so the load does not wait for the encoder."""
     from matching.esco import BUNDLED_ESCO_NL, read_esco
+    from matching.shipped_vectors import ShippedEncoder, shipped_path
     from service import crud
     from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
     from service.importer import import_lines
@@ -207,8 +220,12 @@ def demo(
             )
             typer.echo(f"wrote {len(rows)} {name} to {target}")
         return
+    if write_vectors:
+        _write_demo_vectors()
+        return
     _setup_logging()
-    session, encoder, settings = _session_and_encoder()
+    session, model, settings = _session_and_encoder()
+    encoder = ShippedEncoder(model, shipped_path(model.model_id))
     started = time.perf_counter()
     result: dict[str, object] = {}
     with session:
@@ -248,6 +265,8 @@ def demo(
             # rows this run wrote were linked with the new taxonomy already
             relink_all(session, occupations)
     result["seconds"] = round(time.perf_counter() - started, 2)
+    result["vectors_shipped"] = encoder.reused
+    result["texts_embedded"] = encoder.computed
     if as_json:
         typer.echo(json.dumps(result))
     else:
@@ -257,6 +276,32 @@ def demo(
             f"{result['esco_occupations']} ESCO occupations (ESCO, European Commission) "
             f"in {result['seconds']} s"
         )
+
+
+def _write_demo_vectors() -> None:
+    from matching.embedder import load_encoder
+    from matching.shipped_vectors import ShippedEncoder, shipped_path
+    from service.demo_data import demo_texts
+
+    settings = get_settings()
+    started = time.perf_counter()
+    model = load_encoder(*settings.encoder_args())
+    encoder = ShippedEncoder(model, shipped_path(model.model_id), read=False)
+    texts = demo_texts()
+    step = settings.embed_batch_size
+    for i in range(0, len(texts), step):
+        encoder.embed(texts[i : i + step])
+    path = encoder.write()
+    typer.echo(
+        json.dumps(
+            {
+                "model": model.model_id,
+                "texts": len(texts),
+                "path": str(path),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
 
 
 @app.command()

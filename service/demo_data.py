@@ -13,6 +13,7 @@ Public API: ``DEMO_SEED``, ``focus_occupations()``, ``demo_candidates()``, ``dem
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -2227,3 +2228,17 @@ def demo_vacancies(seed: int = DEMO_SEED, n: int = 150) -> list[dict[str, Any]]:
     for i, vacancy in enumerate(vacancies, start=1):
         vacancy["external_id"] = f"vac-{i:04d}"
     return vacancies
+
+
+def demo_texts() -> list[str]:
+    """The texts ``werkmatch demo`` embeds, in load order: each demo candidate's and vacancy's
+    embedding text as the import computes it (validated like an imported line)."""
+    from service import crud
+    from service.importer import parse_line
+
+    texts = []
+    for kind, rows in ((crud.CANDIDATES, demo_candidates()), (crud.VACANCIES, demo_vacancies())):
+        for row in rows:
+            _, item = parse_line(kind, json.dumps(row))
+            texts.append(kind.embed_text(item))
+    return texts

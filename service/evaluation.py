@@ -161,7 +161,11 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
             targets = [t for t in ids if mask[pool[t].id]]
             cosines = np.array([float(np.dot(q_vec, pool_vecs[t])) for t in targets])
             scored = score_pool(
-                coll.store, q.side, np.array([pool[t].id for t in targets], np.int64), cosines
+                coll.store,
+                q.side,
+                np.array([pool[t].id for t in targets], np.int64),
+                cosines,
+                matcher.calibration,
             )
             signals = scored.signals.copy()
             # the raw cosine: the modes apply the model's calibration themselves

@@ -64,7 +64,7 @@ from matching.profiles import (
     make_side,
     resolve_location,
 )
-from matching.ranking import use_calibration
+from matching.ranking import calibration_for
 from service import snapshot as snap
 from service.crud import CANDIDATES, ERASED_IN_SESSION, VACANCIES, Kind
 from service.errors import WerkmatchError
@@ -174,12 +174,13 @@ class IndexState:
     ) -> None:
         self.engine = engine
         self.encoder = encoder
-        use_calibration(encoder.model_id)  # the fused score is calibrated per model
+        # the fused score is calibrated per model: every matcher built here holds this one
+        self.calibration = calibration_for(encoder.model_id)
         self.locator = locator
         self.focus_threshold = focus_threshold
         self.spec = spec or IndexSpec()
         self.faiss_threads = 1  # OpenMP threads of one search (the faiss_threads setting)
-        self.matcher = Matcher(encoder.dim, spec=self.spec)
+        self.matcher = Matcher(encoder.dim, spec=self.spec, calibration=self.calibration)
         self.last_seq = 0
         self.ready = False
         self.loaded_from = "nothing"
@@ -357,7 +358,7 @@ class IndexState:
     def _rebuild_locked(self, session: Session) -> None:
         latest = latest_seq(session)
         # built aside: searches keep the old one meanwhile
-        matcher = Matcher(self.encoder.dim, spec=self.spec)
+        matcher = Matcher(self.encoder.dim, spec=self.spec, calibration=self.calibration)
         self._load_focus(session, matcher)
         self._load(session, CANDIDATES, None, matcher)
         self._load(session, VACANCIES, None, matcher)
@@ -523,7 +524,7 @@ class IndexState:
                     f"snapshot is at seq {header.seq}, the database only at {db_seq} "
                     "(restored from an older backup?)"
                 )
-            matcher = Matcher(self.encoder.dim, spec=self.spec)
+            matcher = Matcher(self.encoder.dim, spec=self.spec, calibration=self.calibration)
             for name, coll, count in (
                 ("candidates", matcher.candidates, header.candidates),
                 ("vacancies", matcher.vacancies, header.vacancies),

@@ -239,7 +239,9 @@ def load_sides(
             vecs.append(decode_vector(blob, encoder.dim))
         ids = np.array([f.id for f in facts], dtype=np.int64)
         matrix = np.stack(vecs) if vecs else np.zeros((0, encoder.dim), dtype=np.float32)
-        return SideArrays(ids, np.ascontiguousarray(matrix, dtype=np.float32), facts)
+        return SideArrays(
+            ids, np.ascontiguousarray(matrix, dtype=np.float32), facts, encoder.model_id
+        )
 
     return Loaded(
         candidates=side(cand_stmt, facts_of.candidate_facts),

@@ -18,11 +18,13 @@ import uuid
 # and the BLAS libraries otherwise each start a thread per core in every process: twice as many
 # busy threads as cores, whose spinning at each step cost ten times the model's own work. The
 # variable is read when those libraries load, so it is set before anything imports them; the
-# servers the tests start inherit it. A value set outside the suite wins.
+# servers the tests start inherit it. A value set outside the suite wins. The e5 engine sets
+# its own thread count on every call (all cores by default): it gets the same share.
 _CORES_PER_WORKER = max(
     1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 )
 os.environ.setdefault("OMP_NUM_THREADS", str(_CORES_PER_WORKER))
+os.environ.setdefault("WERKMATCH_ENCODER_THREADS", str(_CORES_PER_WORKER))
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +35,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from matching.embedder import Encoder, SentenceTransformerEncoder, load_encoder
+from matching.embedder import BUNDLED_MODEL, Encoder, SentenceTransformerEncoder, load_encoder
 from service.app import create_app
 from service.config import DEFAULT_MODEL, Settings
 from service.db import migrate
@@ -44,20 +46,31 @@ from tests.memo_encoder import MemoEncoder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The model the tests run: the product's default unless WERKMATCH_MODEL names another. Set in
+# the environment so that every Settings() a test builds (and the app) agrees with the fixture.
+TEST_MODEL = os.environ.setdefault("WERKMATCH_MODEL", DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")
-def model() -> SentenceTransformerEncoder:
-    """The real bundled model, loaded once for the whole run: for the tests of the model."""
-    enc = load_encoder(DEFAULT_MODEL, 32, 32)  # same cache key as the CLI and the app
-    assert isinstance(enc, SentenceTransformerEncoder)
-    return enc
+def model() -> Encoder:
+    """The real model the tests run (``TEST_MODEL``), loaded once for the whole run: for the
+    tests of the model itself."""
+    return load_encoder(TEST_MODEL, 32, 32)  # same cache key as the CLI and the app
 
 
 @pytest.fixture(scope="session")
-def encoder(model: SentenceTransformerEncoder) -> Encoder:
+def encoder(model: Encoder) -> Encoder:
     """The real model for the service: each text embedded once per run (tests.memo_encoder)."""
     return MemoEncoder(model)
+
+
+@pytest.fixture(scope="session")
+def minilm() -> SentenceTransformerEncoder:
+    """The bundled sentence-transformers model, for tests of what only it has (its tokenizer
+    windows and turns, the ONNX export, its model id)."""
+    enc = load_encoder(BUNDLED_MODEL, 32, 32)
+    assert isinstance(enc, SentenceTransformerEncoder)
+    return enc
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,8 @@ def test_eval_metrics_follow_the_ranking(tmp_path: Path, encoder: Encoder) -> No
     # Mark the wrong candidate relevant: it can only come 2nd or 3rd for the forklift vacancy.
     folder = _folder(tmp_path, "vacancy\tv-fork\tc-care\t1\n")
     result = evaluate_signals(compute_signals(folder, encoder), "dense")
-    assert result["mrr"] in (0.5, pytest.approx(1 / 3))
+    # metrics are reported rounded to 4 decimals: 1/3 is 0.3333
+    assert result["mrr"] in (0.5, pytest.approx(1 / 3, abs=5e-5))
     assert result["recall@10"] == 1.0 and result["ndcg@10"] < 1.0
 
 

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts
-from matching.ranking import WEIGHTS, Scored, explained
+from matching.ranking import Scored, explained
 from matching.rematch import FOR_VACANCY
 from matching.rerank import score_pool
 from service import crud
@@ -155,13 +155,16 @@ def _items(
             store = matcher.candidates.store if for_vacancy else matcher.vacancies.store
             _, v0, c0 = found[members[0]]
             rows = [found[n][2].id if for_vacancy else found[n][1].id for n in members]
-            # the stored semantic part is weighted; the cosine is what the run scored
-            cosines = [found[n][0].semantic / WEIGHTS["semantic"] for n in members]
+            # the stored semantic part is weighted (and rescaled above the model's floor); the
+            # cosine is what the run scored
+            calibration = matcher.calibration
+            semantic = [found[n][0].semantic / calibration.weights["semantic"] for n in members]
             pool = score_pool(
                 store,
                 v0.side if for_vacancy else c0.side,
                 np.asarray(rows, dtype=np.int64),
-                np.asarray(cosines, dtype=np.float64),
+                calibration.cosine(semantic),
+                calibration,
             )
             for r, n in enumerate(members):
                 _, v, c = found[n]
@@ -171,6 +174,7 @@ def _items(
                     vacancy_side=v.side,
                     cand_side=c.side,
                     query_is_vacancy=for_vacancy,
+                    calibration=calibration,
                     vacancy=v,
                     cand=c,
                 )

@@ -74,6 +74,9 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
 def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
+    state = getattr(request.app.state, "werkmatch", None)
+    if state is not None:  # the weights the shown scores were computed with
+        context.setdefault("WEIGHTS", state.index.calibration.weights)
     return templates.TemplateResponse(request, name, context)
 
 

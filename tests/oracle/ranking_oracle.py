@@ -16,7 +16,7 @@ from typing import Any
 
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import (
-    WEIGHTS,
+    Calibration,
     MatchFilters,
     Scored,
     _esco,
@@ -24,7 +24,6 @@ from matching.ranking import (
     _occupation,
     distance_between,
     explained,
-    semantic_signal,
     shared_focus,
 )
 
@@ -78,9 +77,15 @@ def vacancy_passes(
     return _common_filters(query, vac.side, filters)
 
 
-def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool) -> Any:
+def _signals(
+    vacancy_side: Side,
+    cand_side: Side,
+    cosine: float,
+    query_is_vacancy: bool,
+    calibration: Calibration,
+) -> Any:
     """The three signals of a pair and the evidence behind them (shared by score and explain)."""
-    semantic = float(semantic_signal(cosine))
+    semantic = float(calibration.semantic(cosine))
     lexical, shared = _lexical(vacancy_side, cand_side)
     occupation, v_title, c_title = _occupation(vacancy_side, cand_side)
     esco, esco_line = _esco(vacancy_side, cand_side)
@@ -96,15 +101,23 @@ def _signals(vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacanc
 
 
 def score_only(
-    *, vacancy_side: Side, cand_side: Side, cosine: float, query_is_vacancy: bool
+    *,
+    vacancy_side: Side,
+    cand_side: Side,
+    cosine: float,
+    query_is_vacancy: bool,
+    calibration: Calibration,
 ) -> Scored:
     """:func:`score_pair` without the explanation (same score and parts), for batch ranking
     where the reasons are rebuilt only for the matches someone reads."""
-    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
+    semantic, lexical, occupation, *_ = _signals(
+        vacancy_side, cand_side, cosine, query_is_vacancy, calibration
+    )
     signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
+    weights = calibration.weights
     return Scored(
-        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
-        parts={k: round(WEIGHTS[k] * v, 4) for k, v in signals.items()},
+        score=round(sum(weights[k] * v for k, v in signals.items()), 4),
+        parts={k: round(weights[k] * v, 4) for k, v in signals.items()},
         signals=signals,
         explanation=[],
     )
@@ -116,6 +129,7 @@ def score_pair(
     cand_side: Side,
     cosine: float,
     query_is_vacancy: bool,
+    calibration: Calibration,
     vacancy: VacancyFacts | None = None,
     cand: CandidateFacts | None = None,
 ) -> Scored:
@@ -125,16 +139,20 @@ def score_pair(
         vacancy_side, cand_side: the two sides (a free-text query fills one of them).
         cosine: cosine similarity of their vectors.
         query_is_vacancy: which side asked, for choosing the focus occupation to report.
+        calibration: weights and semantic floor of the model the cosine comes from.
         vacancy, cand: the full facts when known, for hours, licence and language lines.
     """
-    semantic, lexical, occupation, *_ = _signals(vacancy_side, cand_side, cosine, query_is_vacancy)
+    semantic, lexical, occupation, *_ = _signals(
+        vacancy_side, cand_side, cosine, query_is_vacancy, calibration
+    )
     signals = {"semantic": semantic, "lexical": lexical, "occupation": occupation}
     return explained(
         signals,
-        score=round(sum(WEIGHTS[k] * v for k, v in signals.items()), 4),
+        score=round(sum(calibration.weights[k] * v for k, v in signals.items()), 4),
         vacancy_side=vacancy_side,
         cand_side=cand_side,
         query_is_vacancy=query_is_vacancy,
+        calibration=calibration,
         vacancy=vacancy,
         cand=cand,
     )

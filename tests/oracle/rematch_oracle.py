@@ -13,6 +13,7 @@ import numpy as np
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
+from matching.ranking import calibration_for
 from matching.rematch import DEFAULT_FILTERS, FOR_VACANCY, MatchRow, match_rows
 from matching.rerank import score_pool, top
 
@@ -24,6 +25,7 @@ class SideArrays:
     ids: np.ndarray  # int64 (n,)
     vectors: np.ndarray  # float32 (n, dim)
     facts: list[Any]  # CandidateFacts or VacancyFacts, aligned with ids
+    model_id: str  # the encoder the vectors are from: it decides the calibration
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -54,6 +56,9 @@ def match_batch(
     direction: int, queries: SideArrays, targets: SideArrays, top_k: int
 ) -> list[MatchRow]:
     """Top-``top_k`` targets for each query, ranked like the interactive search."""
+    if queries.model_id != targets.model_id:
+        raise ValueError("the two sides' vectors come from different models")
+    calibration = calibration_for(queries.model_id)
     if len(queries) == 0 or len(targets) == 0:
         return []
     sims = queries.vectors @ targets.vectors.T  # float32 (b, n)
@@ -71,6 +76,6 @@ def match_batch(
         exact = (
             targets.vectors[cols].astype(np.float64) * queries.vectors[qi].astype(np.float64)
         ).sum(axis=1)
-        scored = score_pool(targets.store, q.side, targets.ids[cols], exact)
-        rows.extend(match_rows(direction, q.id, scored, top(scored, top_k, None)))
+        scored = score_pool(targets.store, q.side, targets.ids[cols], exact, calibration)
+        rows.extend(match_rows(direction, q.id, scored, top(scored, top_k, None), calibration))
     return rows

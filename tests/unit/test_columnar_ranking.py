@@ -22,7 +22,7 @@ from matching.focus import FocusMatcher, FocusOccupation, similarity_matrix, tit
 from matching.focus import prepared_title as prep
 from matching.matcher import Matcher, pool_size
 from matching.profiles import CandidateFacts, EscoLink, Side, VacancyFacts, make_side
-from matching.ranking import MatchFilters
+from matching.ranking import UNCALIBRATED, MatchFilters
 from matching.rerank import score_pool, top
 from tests.oracle.ranking_oracle import (
     candidate_passes,
@@ -195,15 +195,17 @@ def test_pool_scores_equal_the_reference_in_both_directions(
         chosen = r.sample(results, 150)
         rows = np.array([f.id for f in chosen], dtype=np.int64)
         cos = np.array([r.uniform(-0.3, 1.1) for _ in chosen])
-        pool = score_pool(stores["candidate" if to_candidates else "vacancy"], query, rows, cos)
+        pool = score_pool(
+            stores["candidate" if to_candidates else "vacancy"], query, rows, cos, UNCALIBRATED
+        )
         reference = []
         for i, f in enumerate(chosen):
             if to_candidates:
                 want = score_only(vacancy_side=query, cand_side=f.side, cosine=float(cos[i]),
-                                  query_is_vacancy=True)  # fmt: skip
+                                  query_is_vacancy=True, calibration=UNCALIBRATED)  # fmt: skip
             else:
                 want = score_only(vacancy_side=f.side, cand_side=query, cosine=float(cos[i]),
-                                  query_is_vacancy=False)  # fmt: skip
+                                  query_is_vacancy=False, calibration=UNCALIBRATED)  # fmt: skip
             assert abs(pool.score[i] - want.score) <= TOL
             for k, name in enumerate(("semantic", "lexical", "occupation")):
                 assert abs(pool.signals[i, k] - want.signals[name]) <= TOL, name
@@ -246,7 +248,8 @@ def test_matcher_equals_the_reference_pipeline(
             by_id = {c.id: c for c in cands}
             ref = [
                 (i, score_pair(vacancy_side=side, cand_side=by_id[i].side, cosine=cos,
-                               query_is_vacancy=True, vacancy=vac, cand=by_id[i]))
+                               query_is_vacancy=True, calibration=m.calibration, vacancy=vac,
+                               cand=by_id[i]))
                 for i, cos in hits
             ]  # fmt: skip
         else:
@@ -259,7 +262,8 @@ def test_matcher_equals_the_reference_pipeline(
             by_vid = {v.id: v for v in vacs}
             ref = [
                 (i, score_pair(vacancy_side=by_vid[i].side, cand_side=side, cosine=cos,
-                               query_is_vacancy=False, vacancy=by_vid[i], cand=cand))
+                               query_is_vacancy=False, calibration=m.calibration,
+                               vacancy=by_vid[i], cand=cand))
                 for i, cos in hits
             ]  # fmt: skip
         want = rank(ref, limit, filters.min_score)

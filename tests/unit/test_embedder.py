@@ -14,27 +14,29 @@ from matching.embedder import (
 )
 
 
-def test_real_model_vectors_are_unit_length_and_meaningful(model) -> None:
-    out = model.embed(
+def test_real_model_vectors_are_unit_length_and_meaningful(minilm) -> None:
+    encoder = minilm
+    out = encoder.embed(
         ["forklift driver in a warehouse", "warehouse forklift operator", "nurse in elderly care"]
     )
-    assert out.vectors.shape == (3, model.dim) and out.vectors.dtype == np.float32
+    assert out.vectors.shape == (3, encoder.dim) and out.vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(out.vectors, axis=1), 1.0, atol=1e-5)
     sims = out.vectors @ out.vectors.T
     assert sims[0, 1] > sims[0, 2]
-    assert model.model_id.startswith(f"{BUNDLED_MODEL}@")
+    assert encoder.model_id.startswith(f"{BUNDLED_MODEL}@")
 
 
-def test_chunks_cover_the_whole_text(model: SentenceTransformerEncoder) -> None:
+def test_chunks_cover_the_whole_text(minilm: SentenceTransformerEncoder) -> None:
+    encoder = minilm
     text = " ".join(f"zin nummer {i} over magazijnwerk." for i in range(200))
-    pieces = model.chunk(text)
+    pieces = encoder.chunk(text)
     assert len(pieces) > 1
-    assert all(n <= model.window for _, n in pieces)
+    assert all(n <= encoder.window for _, n in pieces)
     assert pieces[0][0].startswith("zin nummer 0") and pieces[-1][0].endswith("magazijnwerk.")
-    short = model.chunk("kort werk")
+    short = encoder.chunk("kort werk")
     assert len(short) == 1 and short[0][0] == "kort werk"
-    assert short[0][1] == len(model._model.tokenizer.tokenize("kort werk"))
-    assert model.embed([]).vectors.shape == (0, model.dim)
+    assert short[0][1] == len(encoder._model.tokenizer.tokenize("kort werk"))
+    assert encoder.embed([]).vectors.shape == (0, encoder.dim)
 
 
 def test_model_dir_must_exist(tmp_path) -> None:

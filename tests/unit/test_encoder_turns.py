@@ -8,13 +8,7 @@ import time
 
 import numpy as np
 
-from matching.embedder import (
-    BUNDLED_MODEL,
-    TURN_PIECES,
-    FairLock,
-    SentenceTransformerEncoder,
-    load_encoder,
-)
+from matching.embedder import TURN_PIECES, FairLock, SentenceTransformerEncoder
 
 
 def test_fair_lock_serves_waiters_in_arrival_order() -> None:
@@ -40,11 +34,11 @@ def _take(lock: FairLock, order: list[int], i: int) -> None:
         order.append(i)
 
 
-def test_a_short_text_is_not_held_behind_a_long_one(model: SentenceTransformerEncoder) -> None:
+def test_a_short_text_is_not_held_behind_a_long_one(minilm: SentenceTransformerEncoder) -> None:
     long_text = " ".join(f"Zin {i} over orderpicken en heftruck rijden." for i in range(1500))
-    assert len(model.chunk(long_text)) >= 4 * TURN_PIECES
+    assert len(minilm.chunk(long_text)) >= 4 * TURN_PIECES
     turns = 0
-    original = model.encode_pieces
+    original = minilm.encode_pieces
     started = threading.Event()
 
     def counting(pieces: list[str]) -> np.ndarray:
@@ -53,35 +47,36 @@ def test_a_short_text_is_not_held_behind_a_long_one(model: SentenceTransformerEn
         started.set()
         return original(pieces)
 
-    model.encode_pieces = counting  # type: ignore[method-assign]
+    minilm.encode_pieces = counting  # type: ignore[method-assign]
     try:
         done = threading.Event()
-        worker = threading.Thread(target=lambda: (model.embed([long_text]), done.set()))
+        worker = threading.Thread(target=lambda: (minilm.embed([long_text]), done.set()))
         worker.start()
         assert started.wait(60)
-        short = model.embed(["heftruckchauffeur"])
+        short = minilm.embed(["heftruckchauffeur"])
         long_was_done = done.is_set()
         worker.join(120)
     finally:
-        del model.encode_pieces
-    assert short.vectors.shape == (1, model.dim)
+        del minilm.encode_pieces
+    assert short.vectors.shape == (1, minilm.dim)
     assert not long_was_done, "the short text waited until the long one was embedded"
 
 
-def test_turns_give_the_same_vectors_as_one_pass(model: SentenceTransformerEncoder) -> None:
+def test_turns_give_the_same_vectors_as_one_pass(minilm: SentenceTransformerEncoder) -> None:
     text = " ".join(f"Zin {i} over zorg, medicatie en rapporteren." for i in range(400))
-    pieces = [p for p, _ in model.chunk(text)]
+    pieces = [p for p, _ in minilm.chunk(text)]
     assert len(pieces) > TURN_PIECES
-    whole = model.encode_pieces(pieces)
-    weights = np.asarray([n for _, n in model.chunk(text)], dtype=np.float64)
+    whole = minilm.encode_pieces(pieces)
+    weights = np.asarray([n for _, n in minilm.chunk(text)], dtype=np.float64)
     expected = (whole * weights[:, None]).sum(axis=0)
     expected /= np.linalg.norm(expected)
-    assert np.allclose(model.embed([text]).vectors[0], expected, atol=1e-5)
+    assert np.allclose(minilm.embed([text]).vectors[0], expected, atol=1e-5)
 
 
-def test_concurrent_embeds_give_each_text_its_own_vector() -> None:
-    encoder = load_encoder(BUNDLED_MODEL, 32, 32)  # the sentence-transformers backend
-    assert isinstance(encoder, SentenceTransformerEncoder)
+def test_concurrent_embeds_give_each_text_its_own_vector(
+    minilm: SentenceTransformerEncoder,
+) -> None:
+    encoder = minilm
     # Splitting into windows runs outside the model's turns; with one shared tokenizer, whose
     # padding and truncation settings every call sets, threads in it at once got errors or
     # silently another text's token ids.

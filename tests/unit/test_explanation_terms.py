@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.profiles import make_side
+from matching.ranking import UNCALIBRATED
 from tests.oracle.ranking_oracle import score_pair
 
 CV = (
@@ -22,7 +23,11 @@ def test_shared_places_and_generic_words_are_not_shown_as_skills(asker: str) -> 
     cand = make_side(occupations=[], skills=[], text=CV, location=None, focus=None)
     vac = make_side(occupations=["Orderpicker"], skills=[], text=VACANCY, location=None, focus=None)
     scored = score_pair(
-        vacancy_side=vac, cand_side=cand, cosine=0.5, query_is_vacancy=asker == "vacancy"
+        vacancy_side=vac,
+        cand_side=cand,
+        cosine=0.5,
+        query_is_vacancy=asker == "vacancy",
+        calibration=UNCALIBRATED,
     )
     [line] = [ln for ln in scored.explanation if ln.startswith("Gedeelde vaardigheden")]
     shown = line.split(": ", 1)[1].split(", ")

@@ -16,7 +16,7 @@ from matching.embedder import (
     model_id_for,
     open_encoder,
 )
-from service.config import DEFAULT_MODEL, Settings
+from service.config import Settings
 from service.observability import Metrics, TimedEncoder
 
 
@@ -28,7 +28,7 @@ def test_lazy_encoder_knows_its_identity_without_the_model(model: Encoder) -> No
     lazy = open_encoder(_args(), "lazy")
     assert isinstance(lazy, LazyEncoder)
     assert not lazy.loaded and not encoder_loaded(TimedEncoder(lazy, Metrics()))
-    assert lazy.model_id == model_id_for(DEFAULT_MODEL) == model.model_id
+    assert lazy.model_id == model_id_for(Settings().model) == model.model_id
     assert lazy.dim == model.dim == 384
     assert not lazy.loaded  # the dimension came from the model's files
 

@@ -22,11 +22,12 @@ from matching.facts import build_store
 from matching.geo import EARTH_RADIUS_KM, haversine_km
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
-from matching.ranking import MatchFilters, Scored
+from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored
 from matching.rematch import SideColumns, rematch_full
 from matching.rerank import PoolScores, score_pool
 from tests.oracle.ranking_oracle import score_pair
 
+MODEL = "test-model@0"  # no fitted calibration: the top-level weights
 TOL = 1e-6
 VACANCY_AT = (51.8738, 4.6033)  # Ridderkerk
 DIM = 16
@@ -143,7 +144,8 @@ def _pairs(
         for query_is_vacancy in (True, False):
             scored[(c.external_id, query_is_vacancy)] = score(
                 vacancy_side=vac.side, cand_side=c.side, cosine=cos,
-                query_is_vacancy=query_is_vacancy, vacancy=vac, cand=c,
+                query_is_vacancy=query_is_vacancy, calibration=UNCALIBRATED, vacancy=vac,
+                cand=c,
             )  # fmt: skip
     return _table(scored)
 
@@ -160,9 +162,11 @@ def test_scoring_function_ignores_the_surroundings() -> None:
     assert differences(_pairs(SURROUNDINGS, _leaky), _pairs(ROTATED, _leaky))  # can fail
 
 
-def _leaky_pool(store: Any, query: Any, rows: np.ndarray, cosines: np.ndarray) -> PoolScores:
+def _leaky_pool(
+    store: Any, query: Any, rows: np.ndarray, cosines: np.ndarray, calibration: Calibration
+) -> PoolScores:
     """The columnar pool scorer with the same ladder-step bonus (candidate rows only)."""
-    pool = score_pool(store, query, rows, cosines)
+    pool = score_pool(store, query, rows, cosines, calibration)
     if store.kind != "candidate":
         return pool
     step = store.cols["ladder_step"][rows]
@@ -209,8 +213,10 @@ def test_interactive_matcher_ignores_the_surroundings(monkeypatch: pytest.Monkey
 def _batch(surroundings: list[tuple[Any, ...]]) -> dict[Any, tuple]:
     vac, vecs = _vacancy(), _vectors()
     cands = _candidates(surroundings)
-    c_side = SideColumns(np.array([c.id for c in cands]), vecs[1:], build_store("candidate", cands))
-    v_side = SideColumns(np.array([1]), vecs[:1], build_store("vacancy", [vac]))
+    c_side = SideColumns(
+        np.array([c.id for c in cands]), vecs[1:], build_store("candidate", cands), MODEL
+    )
+    v_side = SideColumns(np.array([1]), vecs[:1], build_store("vacancy", [vac]), MODEL)
     rows = rematch_full(v_side, c_side, top_k=10).rows()
     return {
         (r.direction, r.candidate_id): (r.score, {"s": r.semantic, "l": r.lexical}, {}, [r.rank])

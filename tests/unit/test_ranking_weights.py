@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +11,13 @@ import pytest
 
 from matching.ranking import (
     SIGNALS,
+    UNCALIBRATED,
     WEIGHTS,
     WEIGHTS_FILE,
+    Calibration,
     calibration_for,
     load_weights,
     model_key,
-    semantic_signal,
-    use_calibration,
 )
 
 
@@ -77,7 +78,7 @@ def test_shipped_calibrations_are_valid() -> None:
         assert sum(cal.weights.values()) == pytest.approx(1.0)
 
 
-def test_use_calibration_rescales_every_semantic_score(tmp_path: Path) -> None:
+def test_a_calibration_is_a_value_that_leaves_the_file_weights_alone(tmp_path: Path) -> None:
     path = tmp_path / "w.json"
     e5 = {"semantic": 0.6, "lexical": 0.15, "occupation": 0.25}
     path.write_text(
@@ -86,13 +87,22 @@ def test_use_calibration_rescales_every_semantic_score(tmp_path: Path) -> None:
         )
     )
     before = dict(WEIGHTS)
-    try:
-        use_calibration("e5@1", path)
-        assert e5 == WEIGHTS  # updated in place: importers of WEIGHTS see it
-        np.testing.assert_allclose(semantic_signal(np.array([0.4, 0.75, 1.2])), [0, 0.5, 1])
-        use_calibration("other-model@1", path)  # no entry: the top-level weights, no floor
-        assert before == WEIGHTS
-        np.testing.assert_allclose(semantic_signal(np.array([-0.1, 0.75])), [0, 0.75])
-    finally:
-        use_calibration("reset@0")
-    assert before == WEIGHTS
+    cal = calibration_for("e5@1", path)
+    assert cal.weights == e5 and before == WEIGHTS
+    np.testing.assert_allclose(cal.semantic(np.array([0.4, 0.75, 1.2])), [0, 0.5, 1])
+    np.testing.assert_allclose(cal.semantic(cal.cosine(np.array([0.0, 0.3, 1.0]))), [0, 0.3, 1])
+    assert cal.parts({"semantic": 0.5, "lexical": 1.0, "occupation": 0.0}) == {
+        "semantic": 0.3,
+        "lexical": 0.15,
+        "occupation": 0.0,
+    }
+    other = calibration_for("other-model@1", path)  # no entry: the top-level weights, no floor
+    assert other == Calibration(before, 0.0) == UNCALIBRATED
+    np.testing.assert_allclose(other.semantic(np.array([-0.1, 0.75])), [0, 0.75])
+    assert pickle.loads(pickle.dumps(cal)) == cal  # travels to rematch workers
+
+
+def test_the_old_global_switch_is_gone() -> None:
+    import matching.ranking as ranking
+
+    assert not hasattr(ranking, "use_calibration") and not hasattr(ranking, "semantic_signal")

@@ -22,6 +22,7 @@ from matching.rematch import (
 )
 from tests.oracle.rematch_oracle import SideArrays, match_batch
 
+MODEL = "test-model@0"  # no fitted calibration: the top-level weights
 JOBS = [
     ("heftruckchauffeur", ["heftruck", "magazijn"]),
     ("kok", ["HACCP", "koken"]),
@@ -94,6 +95,7 @@ class World:
             np.array(ids, dtype=np.int64),
             np.stack([rows[i][1] for i in ids]).astype(np.float32),
             [rows[i][0] for i in ids],
+            MODEL,
         )
 
     def oracle_sides(self) -> tuple[SideArrays, SideArrays]:
@@ -103,7 +105,7 @@ class World:
         out = []
         for kind, rows in (("vacancy", self.vacs), ("candidate", self.cands)):
             a = self._arrays(rows)
-            out.append(SideColumns(a.ids, a.vectors, build_store(kind, a.facts)))  # type: ignore[arg-type]
+            out.append(SideColumns(a.ids, a.vectors, build_store(kind, a.facts), a.model_id))  # type: ignore[arg-type]
         return out[0], out[1]
 
 

@@ -18,6 +18,9 @@ from tests.oracle.rematch_oracle import SideArrays, allowed_mask
 JOBS = [("heftruckchauffeur", ["heftruck"]), ("kok", ["HACCP"]), ("schoonmaker", ["schoonmaken"])]
 
 
+MODEL = "test-model@0"  # no fitted calibration: the top-level weights
+
+
 def _world(seed: int = 3) -> tuple[SideArrays, SideArrays]:
     rng = np.random.default_rng(seed)
     cands, vacs = [], []
@@ -66,7 +69,7 @@ def _world(seed: int = 3) -> tuple[SideArrays, SideArrays]:
     def arrays(facts: list) -> SideArrays:
         v = rng.standard_normal((len(facts), 16)).astype(np.float32)
         v /= np.linalg.norm(v, axis=1, keepdims=True)
-        return SideArrays(np.array([f.id for f in facts], dtype=np.int64), v, facts)
+        return SideArrays(np.array([f.id for f in facts], dtype=np.int64), v, facts, MODEL)
 
     return arrays(cands), arrays(vacs)
 
@@ -89,7 +92,7 @@ def test_batch_gives_the_interactive_matchers_ranking() -> None:
     m.vacancies.upsert(list(zip(vacs.facts, vacs.vectors, strict=True)))
 
     def cols(a: SideArrays, kind: str) -> SideColumns:
-        return SideColumns(a.ids, a.vectors, build_store(kind, a.facts))  # type: ignore[arg-type]
+        return SideColumns(a.ids, a.vectors, build_store(kind, a.facts), a.model_id)  # type: ignore[arg-type]
 
     v_cols, c_cols = cols(vacs, "vacancy"), cols(cands, "candidate")
     rows = rematch_full(v_cols, c_cols, top_k=4).for_vacancy.rows(FOR_VACANCY, v_cols.ids)
