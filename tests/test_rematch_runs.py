@@ -5,6 +5,7 @@ report the same new/unchanged/disappeared diff as a full run; on SQLite and Post
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def _rows(engine: Engine, run_id: int | None) -> list[tuple]:
     return sorted(tuple(r) for r in rows)
 
 
-def _ids(engine: Engine, table: type, *where: object) -> list[int]:
+def _ids(engine: Engine, table: type, *where: Any) -> list[int]:
     with Session(engine) as s:
         return list(s.execute(select(table.id).where(*where).order_by(table.id)).scalars())  # type: ignore[attr-defined]
 
@@ -197,6 +198,7 @@ def test_first_night_alone_equals_a_full_run_and_the_state_follows_the_newest_ru
     assert {k: inc.counts[k] for k in ("new", "unchanged", "disappeared")} == _diff(
         engine, full.id, first.id
     )
+    assert first.id is not None and inc.id is not None and full.id is not None
     with Session(engine) as s:
         # only the newest successful run keeps its core state
         assert load_core_state(s, first.id) is None and load_core_state(s, inc.id) is None
