@@ -562,7 +562,7 @@ def rank_part(
 
 
 class Executor(Protocol):
-    """Runs scan tiles, re-rank parts, database batches and embeddings here or on a cluster."""
+    """Runs scan tiles, re-rank parts and embeddings here or on a cluster."""
 
     def scan_parts(
         self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
@@ -576,13 +576,6 @@ class Executor(Protocol):
         p: int,
         top_k: int,
     ) -> Iterator[Ranked]: ...
-
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]: ...
 
     def embed(self, texts: Sequence[str]) -> Embedded: ...
 
@@ -618,16 +611,6 @@ class LocalExecutor:
         for positions, pools in parts:
             yield rank_part(queries, targets, positions, pools, p, top_k)
 
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]:
-        for spec in specs:
-            queries, targets = sides[spec.direction]
-            yield run_batch(queries.columns, targets.columns, spec, top_k)
-
     def embed(self, texts: Sequence[str]) -> Embedded:
         return self._embed(texts)
 
@@ -642,7 +625,7 @@ def _embed_on_worker(encoder_args: tuple[Any, ...], texts: list[str]) -> Embedde
 
 
 class DaskExecutor:
-    """Tiles, re-rank parts, batches and embedding spread over a dask.distributed cluster.
+    """Tiles, re-rank parts and embedding spread over a dask.distributed cluster.
 
     Both sides are scattered to every worker once per executor (a task then names a tile or a
     range of positions, a few bytes); results come back as they complete. Workers need the
@@ -708,19 +691,6 @@ class DaskExecutor:
         yield from self._stream(
             (rank_part, rq, rt, positions, pools, p, top_k) for positions, pools in parts
         )
-
-    def run_batches(
-        self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
-        top_k: int,
-    ) -> Iterator[BatchResult]:
-        def call(spec: BatchSpec) -> tuple[Any, ...]:
-            queries, targets = sides[spec.direction]
-            rq, rt = self._scattered(queries.columns), self._scattered(targets.columns)
-            return (run_batch, rq, rt, spec, top_k)
-
-        yield from self._stream(call(s) for s in specs)
 
     def embed(self, texts: Sequence[str]) -> Embedded:
         chunks = [
@@ -1069,80 +1039,3 @@ def _incremental(
         counts["reranked"] = counts.get("reranked", 0) + len(new) + len(redo) + len(idx)
     state = RematchState(top_k, vacs.ids.copy(), cands.ids.copy(), vex, cex, vtop, ctop)
     return RematchResult(vtop, ctop, state, counts, clock)
-
-
-# ---------------------------------------------------------------- database batches
-
-
-@dataclass(frozen=True)
-class BatchSpec:
-    """A batch of queries: positions ``start:stop`` in the query side's arrays."""
-
-    direction: int
-    start: int
-    stop: int
-
-
-BatchResult = tuple[BatchSpec, list[MatchRow], dict[str, float]]
-
-
-def plan_batches(
-    direction: int,
-    query_ids: np.ndarray,
-    done: Sequence[tuple[int, int]],
-    n_targets: int,
-    cells: int,
-    max_queries: int,
-) -> list[BatchSpec]:
-    """Split the queries not covered by a committed (lo_id, hi_id) range into batches.
-
-    Batch size keeps queries × targets near ``cells``. ``query_ids`` must be sorted, so every
-    batch covers an id range no other batch touches.
-    """
-    covered = np.zeros(len(query_ids), dtype=bool)
-    for lo, hi in done:
-        covered |= (query_ids >= lo) & (query_ids <= hi)
-    size = int(max(1, min(max_queries, cells // max(n_targets, 1))))
-    specs: list[BatchSpec] = []
-    start = 0
-    n = len(query_ids)
-    while start < n:
-        if covered[start]:
-            start += 1
-            continue
-        stop = start
-        while stop < n and not covered[stop] and stop - start < size:
-            stop += 1
-        specs.append(BatchSpec(direction, start, stop))
-        start = stop
-    return specs
-
-
-def run_batch(
-    queries: SideColumns, targets: SideColumns, spec: BatchSpec, top_k: int
-) -> BatchResult:
-    """The stored rows of the queries at ``spec``'s positions (one direction), by the same
-    scan, exact pools and re-ranking as :func:`rematch_full`."""
-    clock: dict[str, float] = {}
-    p = pool_size(top_k)
-    part = queries.take(slice(spec.start, spec.stop))
-    if not len(part) or not len(targets):
-        return spec, [], clock
-    if spec.direction == FOR_VACANCY:
-        pools, _ = _scan(LocalExecutor(), part, targets, window(p), clock, cols=False)
-    else:
-        _, pools = _scan(LocalExecutor(), targets, part, window(p), clock, rows=False)
-    _, _, ranked, _, more = rank_part(part, targets, np.arange(len(part)), pools, p, top_k)
-    _add(clock, more)
-    clock["search"] = (
-        clock.get("product", 0.0)
-        + clock.get("filters", 0.0)
-        + clock.get("pools", 0.0)
-        + clock.get("exact", 0.0)
-    )
-    clock["ranking"] = clock.get("rerank", 0.0)
-    return (
-        spec,
-        ranked.rows(spec.direction, part.ids),
-        {"search": clock["search"], "ranking": clock["ranking"]},
-    )

@@ -40,7 +40,7 @@ from service.synthetic import OCCUPATIONS, _unit, insert_synthetic, touch_candid
 def _one_run(
     engine: Engine, settings: Settings, encoder: Encoder, scheduler: str | None, top_k: int
 ) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with executor_for(settings, encoder, scheduler) as executor:
         run_id, _ = claim_run(engine, top_k, settings.rematch_stale_after_s)
         run = execute_run(
@@ -51,12 +51,17 @@ def _one_run(
             settings=settings,
             executor=executor,
         )
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     matches = int(run.counts.get("matches", 0))
     return {
         "run_id": run_id,
         "state": run.state,
         "seconds": round(seconds, 2),
+        # on a shared machine the wall clock says little: the CPU seconds of this process
+        "cpu_s": round(cpu, 2),
+        # the process's peak so far (this run's, or an earlier run's if that was higher)
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "load_average_after": os.getloadavg(),
         "timings": run.timings,
         "matches": matches,
         "rows_per_s": round(matches / seconds, 1) if seconds else None,
@@ -78,7 +83,9 @@ def bench_rematch(
     scheduler: str | None,
     database_url: str | None,
 ) -> dict[str, Any]:
-    """Load synthetic rows into a fresh database, run twice, report the split and rates."""
+    """Load synthetic rows into a fresh database, run twice (full, then incremental after
+    ``changed`` of the CVs were rewritten), report the split and rates."""
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="werkmatch-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = make_engine(url)
@@ -107,6 +114,7 @@ def bench_rematch(
         "full_run": full,
         "changed_candidate_texts": touched,
         "run_after_change": again,
+        "load_average_before": load_before,
     }
 
 

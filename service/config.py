@@ -147,12 +147,13 @@ class Settings(BaseSettings):
         description="A running rematch on another host whose heartbeat is older than this may "
         "be taken over (on the same host a dead process id is enough).",
     )
-    rematch_batch_cells: int = Field(
-        default=1 << 24,
-        ge=1024,
-        description="Queries × targets per batch: bounds the similarity matrix's memory.",
+    rematch_batch_max_queries: int = Field(
+        default=512,
+        ge=1,
+        le=100_000,
+        description="Queries whose lists a rematch stores per transaction (a killed run "
+        "resumes by these batches).",
     )
-    rematch_batch_max_queries: int = Field(default=512, ge=1, le=100_000)
 
     rate_limit_requests: int = Field(
         default=1200,

@@ -5,15 +5,20 @@ Run life cycle:
    takes over a run whose process is gone (same host: the pid is dead; another host: the
    heartbeat is older than ``rematch_stale_after_s``). A live run makes it raise
    :class:`RunConflict`.
-2. :func:`execute_run` re-embeds rows whose text changed, loads facts and vectors, and computes
-   the batches that are not committed yet. Each batch's matches and its ``rematch_batch`` row
-   commit in one transaction (after deleting any rows of the same query range), so a batch is
-   either fully stored or absent, and re-doing it is idempotent: a killed run resumes with no
-   duplicate or lost matches. A batch stores no match of a candidate or vacancy erased since
-   the run loaded it (checked in the storing transaction, see
-   :func:`service.crud.hold_erasure_lock`).
-3. On success the run is diffed against the previous successful run, the slot is released and
-   runs beyond the last ``rematch_keep_runs`` are pruned.
+2. :func:`execute_run` re-embeds rows whose text changed, loads facts and vectors and computes
+   both directions' top-k with the block core (:mod:`matching.rematch`): incrementally from the
+   previous successful run's saved core state when nothing but rows changed since
+   (:func:`matching.rematch.rematch_incremental`), else in full. It then stores the lists in
+   batches of queries (:func:`service.rematch_store.store_topk`; an incremental run writes only
+   the lists that changed and copies the rest in the database). Each batch's matches and its
+   ``rematch_batch`` row commit in one transaction (after deleting any rows of the same query
+   range), so a batch is either fully stored or absent, and re-doing it is idempotent: a
+   killed run computes again and stores only the batches not committed yet, with no duplicate
+   or lost matches. A batch stores no match of a candidate or vacancy erased since the run
+   loaded it (checked in the storing transaction, see :func:`service.crud.hold_erasure_lock`).
+3. On success the run is diffed against the previous successful run, saves its core state for
+   the next run (and drops the older runs'), the slot is released and runs beyond the last
+   ``rematch_keep_runs`` are pruned.
 """
 
 from __future__ import annotations
@@ -38,13 +43,16 @@ from matching.geo import PostcodeLocator
 from matching.rematch import (
     FOR_CANDIDATE,
     FOR_VACANCY,
-    BatchSpec,
     DaskExecutor,
     Executor,
     LocalExecutor,
+    RematchResult,
     SideArrays,
-    plan_batches,
+    rematch_full,
+    rematch_incremental,
 )
+from matching.rematch import RematchState as CoreState
+from matching.rematch import TopK as CoreTopK
 from service import crud
 from service.config import Settings
 from service.errors import WerkmatchError
@@ -60,18 +68,20 @@ from service.rematch_models import (
 from service.rematch_store import (
     ChangeSet,
     StoreStats,
+    TopK,
     detect_changes,
     full_changes,
     latest_state,
+    load_core_state,
+    save_core_state,
     save_state,
     settings_key,
     store_topk,
-    topk_from_rows,
 )
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (batches done, batches total)
+Progress = Callable[[int, int], None]  # (batches stored, batches total)
 
 
 class RunConflict(WerkmatchError):
@@ -348,11 +358,13 @@ def execute_run(
 ) -> RematchRun:
     """Carry a claimed run to the end (see the module docstring); returns the final record.
 
-    ``full``: True stores every list afresh; False is incremental (only the lists that differ
-    from the previous successful run's are written, the rest copied in the database) and
-    raises :class:`IncrementalImpossible` when that run left no usable state (see
-    :func:`service.rematch_store.detect_changes`); None (default) is incremental when it can
-    be. Both store the same matches. A resumed run keeps the choice it made first.
+    ``full``: True computes and stores every list afresh; False is incremental (the core
+    recomputes what the changes since the previous successful run can have moved, from that
+    run's core state when it saved one; only the lists that differ from its stored ones are
+    written, the rest copied in the database) and raises :class:`IncrementalImpossible` when
+    that run left no usable state (see :func:`service.rematch_store.detect_changes`); None
+    (default) is incremental when it can be. Both store the same matches. A resumed run keeps
+    the choice it made first.
 
     On an exception the run is marked failed and the slot released; a killed process leaves it
     'running', to be taken over by the next :func:`claim_run`.
@@ -392,58 +404,71 @@ def execute_run(
             cands, vacs = sides.candidates, sides.vacancies
             run_key = settings_key(encoder.model_id, top_k, settings)
             changes = _changes(session, run_id, run_key, vacs.ids, cands.ids, full, chosen)
+            previous = (
+                load_core_state(session, changes.base_run_id)
+                if changes.incremental and changes.base_run_id is not None
+                else None
+            )
         counts.update(candidates=len(cands), vacancies=len(vacs))
         counts.update(changes.as_counts())
         base_run = changes.base_run_id if changes.incremental else None
+        t = time.perf_counter()
+        result, changed = _compute(cands, vacs, top_k, changes, previous, executor, counts)
+        timings["compute"] = timings.get("compute", 0.0) + time.perf_counter() - t
+        # the core's split is summed over workers with Dask: compute time, not wall clock
+        for key, value in result.seconds.items():
+            timings[f"core_{key}"] = timings.get(f"core_{key}", 0.0) + value
+        for key, parts in (("search", _SEARCH), ("ranking", _RANKING)):
+            timings[key] = timings.get(key, 0.0) + sum(result.seconds.get(p, 0.0) for p in parts)
+        counts.update({f"core_{k}": v for k, v in result.counts.items()})
+        lists = (
+            (_as_stored(FOR_VACANCY, vacs.ids, result.for_vacancy), changed.get(FOR_VACANCY)),
+            (
+                _as_stored(FOR_CANDIDATE, cands.ids, result.for_candidate),
+                changed.get(FOR_CANDIDATE),
+            ),
+        )
         done = _committed(engine, run_id)
-        by_direction = {FOR_VACANCY: (vacs, cands), FOR_CANDIDATE: (cands, vacs)}
-        specs: list[BatchSpec] = []
-        for direction, (queries, targets) in by_direction.items():
-            specs += plan_batches(
-                direction,
-                queries.ids,
-                done[direction],
-                len(targets),
-                settings.rematch_batch_cells,
-                settings.rematch_batch_max_queries,
-            )
+        step = max(1, settings.rematch_batch_max_queries)
+        plan = [
+            (topk, mask, start, stop)
+            for topk, mask in lists
+            for start, stop in pending_chunks(topk.query_ids, done[topk.direction], step)
+        ]
         already = sum(len(v) for v in done.values())
-        total = already + len(specs)
+        # a resumed run keeps what an earlier attempt stored: its lists are not all this
+        # computation's, so the next run must compare with them rather than trust the state
+        lists_stored = already == 0
+        total = already + len(plan)
         _update_run(
             engine, run_id, batches_total=total, batches_done=already, counts=counts,
             timings=timings, progress=already / total if total else 1.0, **record,
         )  # fmt: skip
         if progress is not None:
             progress(already, total)
-        clock: dict[str, float] = {}
-        storing = 0.0
         stored = StoreStats()
         finished = already
-        t = time.perf_counter()
-        for spec, rows, batch_clock in executor.run_batches(by_direction, specs, top_k):
-            for k, v in batch_clock.items():
-                clock[k] = clock.get(k, 0.0) + v
-            s = time.perf_counter()
-            queries = by_direction[spec.direction][0]
-            topk = topk_from_rows(
-                rows, spec.direction, queries.ids[spec.start : spec.stop], k=top_k
-            )
-            stored.add(store_topk(engine, run_id, topk, base_run=base_run))
+        s = time.perf_counter()
+        for topk, mask, start, stop in plan:
+            stored.add(
+                store_topk(
+                    engine, run_id, topk.slice(start, stop), base_run=base_run,
+                    changed=None if mask is None else mask[start:stop], chunk_rows=_ONE_CHUNK,
+                )
+            )  # fmt: skip
             finished += 1
             _update_run(
                 engine, run_id, batches_done=finished, progress=finished / total,
                 heartbeat_at=utcnow(),
             )  # fmt: skip
-            storing += time.perf_counter() - s
             if progress is not None:
                 progress(finished, total)
-        # search and ranking are summed over batches (over workers with Dask): compute time
-        for key in ("search", "ranking"):
-            timings[key] = timings.get(key, 0.0) + clock.get(key, 0.0)
-        timings["storing"] = timings.get("storing", 0.0) + storing
+        timings["storing"] = timings.get("storing", 0.0) + time.perf_counter() - s
         # this process's share of the store (a resumed run's earlier batches are not in it)
         counts["stored_rows_written"] = stored.written
         counts["stored_rows_carried"] = stored.carried
+        counts["stored_lists_written"] = stored.lists_written
+        counts["stored_lists_carried"] = stored.lists_carried
         timings["batches_wall"] = timings.get("batches_wall", 0.0) + time.perf_counter() - t
         t = time.perf_counter()
         with Session(engine) as session:
@@ -454,8 +479,11 @@ def execute_run(
             ).scalar_one()
             counts.update(diff_counts(session, run_id, base))
             save_state(session, run_id, run_key, vacs.ids, cands.ids)
+            timings["diff"] = time.perf_counter() - t
+            t = time.perf_counter()
+            save_core_state(session, run_id, result.state, lists_stored)
             session.commit()
-        timings["diff"] = time.perf_counter() - t
+        timings["state"] = time.perf_counter() - t
         _update_run(
             engine, run_id, state="succeeded", active_slot=None, finished_at=utcnow(),
             counts=counts, timings={k: round(v, 3) for k, v in timings.items()}, progress=1.0,
@@ -478,6 +506,107 @@ def execute_run(
         final = session.get(RematchRun, run_id)
         assert final is not None
         return final
+
+
+# the core's phases (matching.rematch) that the run reports as its search and ranking
+_SEARCH = ("product", "filters", "pools", "exact", "merge")
+_RANKING = ("rerank",)
+_ONE_CHUNK = 1 << 62  # store_topk's chunk_rows when the caller hands it one chunk at a time
+
+
+def _compute(
+    cands: SideArrays,
+    vacs: SideArrays,
+    top_k: int,
+    changes: ChangeSet,
+    previous: tuple[CoreState, bool] | None,
+    executor: Executor,
+    counts: dict[str, Any],
+) -> tuple[RematchResult, dict[int, np.ndarray]]:
+    """Both directions' top-k: incremental from the base run's core state when the change set
+    allows it and that run saved one, else in full. Also, per direction, which lists differ
+    from the base run's stored ones (bool per query; empty when they must be read back to
+    tell, see :func:`service.rematch_store.store_topk`)."""
+    vc, cc = vacs.columns, cands.columns
+    if previous is None or previous[0].top_k != top_k:
+        counts["core"] = "full"
+        return rematch_full(vc, cc, top_k, executor), {}
+    state, lists_stored = previous
+    args = changes.incremental_args()
+    result = rematch_incremental(
+        vc, cc, top_k, state,
+        args["changed_vacancy_ids"], args["changed_candidate_ids"],
+        args["removed_vacancy_ids"], args["removed_candidate_ids"],
+        executor=executor,
+    )  # fmt: skip
+    counts["core"] = "incremental"
+    if not lists_stored:
+        return result, {}
+    return result, {
+        FOR_VACANCY: lists_changed(
+            vacs.ids, result.for_vacancy, state.vacancy_ids, state.for_vacancy
+        ),
+        FOR_CANDIDATE: lists_changed(
+            cands.ids, result.for_candidate, state.candidate_ids, state.for_candidate
+        ),
+    }
+
+
+def lists_changed(
+    ids: np.ndarray, lists: CoreTopK, before_ids: np.ndarray, before: CoreTopK
+) -> np.ndarray:
+    """bool (n,): query ``ids[i]``'s list differs from its list in ``before`` (targets, scores
+    or parts; a query absent from ``before_ids`` counts as changed)."""
+    out = np.ones(len(ids), dtype=bool)
+    if not len(before_ids) or not len(ids):
+        return out
+    order = np.argsort(before_ids, kind="stable")
+    at = order[np.minimum(np.searchsorted(before_ids, ids, sorter=order), len(order) - 1)]
+    known = np.flatnonzero(before_ids[at] == ids)
+    old = at[known]
+
+    def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        eq = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+        return eq.reshape(len(a), -1).all(axis=1)
+
+    out[known] = ~(
+        same(lists.ids[known], before.ids[old])
+        & same(lists.scores[known], before.scores[old])
+        & same(lists.parts[known], before.parts[old])
+    )
+    return out
+
+
+def _as_stored(direction: int, query_ids: np.ndarray, lists: CoreTopK) -> TopK:
+    """The core's lists (float64, NaN padding) as the store's (float32, -1 padding)."""
+    return TopK(
+        direction,
+        np.asarray(query_ids, dtype=np.int64),
+        np.ascontiguousarray(lists.ids, dtype=np.int64),
+        np.nan_to_num(lists.scores, nan=0.0).astype(np.float32),
+        np.nan_to_num(lists.parts, nan=0.0).astype(np.float32),
+    )
+
+
+def pending_chunks(
+    query_ids: np.ndarray, done: Sequence[tuple[int, int]], size: int
+) -> list[tuple[int, int]]:
+    """Position ranges (start, stop) of at most ``size`` queries of ``query_ids`` (sorted) that
+    no committed (lo_id, hi_id) range of ``done`` covers; no range spans a committed one, so
+    storing a range (which first deletes its id span) never touches a committed batch."""
+    n = len(query_ids)
+    covered = np.zeros(n, dtype=bool)
+    for lo, hi in done:
+        covered |= (query_ids >= lo) & (query_ids <= hi)
+    # how many committed ranges end below each id: it changes across every committed range
+    below = np.searchsorted(np.sort(np.array([hi for _, hi in done], dtype=np.int64)), query_ids)
+    key = np.where(covered, -1, below)
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    out: list[tuple[int, int]] = []
+    for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
+        if a < b and not covered[a]:
+            out += [(s, min(s + size, b)) for s in range(a, b, size)]
+    return out
 
 
 class IncrementalImpossible(WerkmatchError):

@@ -39,6 +39,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlmodel import Session, col
 
+from matching import rematch as core
 from service import crud
 from service.config import Settings
 from service.models import Candidate, ChangeLog, Vacancy
@@ -691,6 +692,11 @@ def load_arrays(session: Session, run_id: int) -> dict[str, np.ndarray]:
         .where(col(RematchState.run_id) == run_id)
         .order_by(col(RematchState.name), col(RematchState.part))
     ).scalars()
+    return _arrays_of(rows)
+
+
+def _arrays_of(rows: Iterable[RematchState]) -> dict[str, np.ndarray]:
+    """Saved pieces (ordered by name, then part) joined into arrays by name."""
     pieces: dict[str, list[bytes]] = {}
     kinds: dict[str, tuple[str, list[int]]] = {}
     for r in rows:
@@ -752,6 +758,96 @@ def save_state(
             "key": np.frombuffer(key.encode(), dtype=np.uint8),
         },
     )
+
+
+# ---------------------------------------------------------------- the core's state
+
+CORE = "core."  # prefix of the arrays of a saved matching.rematch.RematchState
+_POOLS = ("ids", "cos", "size", "complete")
+_LISTS = ("ids", "scores", "parts")
+
+
+def state_arrays(state: core.RematchState, lists_stored: bool) -> dict[str, np.ndarray]:
+    """``state`` as named arrays for :func:`save_arrays` (names ``core.*``).
+
+    ``lists_stored``: the run stored exactly ``state``'s lists (less the pairs of rows erased
+    meanwhile); False when a resumed run kept lists an earlier attempt computed. Only then may
+    the next run copy an unchanged list from this run unread (``changed`` of :func:`store_topk`).
+    """
+    out = {
+        f"{CORE}top_k": np.array([state.top_k], dtype=np.int64),
+        f"{CORE}lists_stored": np.array([lists_stored], dtype=np.bool_),
+        f"{CORE}vacancy_ids": state.vacancy_ids,
+        f"{CORE}candidate_ids": state.candidate_ids,
+    }
+    for side, pools in (("vacancy", state.vacancy_pools), ("candidate", state.candidate_pools)):
+        for name in _POOLS:
+            out[f"{CORE}{side}_pools.{name}"] = getattr(pools, name)
+    for side, lists in (("for_vacancy", state.for_vacancy), ("for_candidate", state.for_candidate)):
+        for name in _LISTS:
+            out[f"{CORE}{side}.{name}"] = getattr(lists, name)
+    return out
+
+
+def state_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[core.RematchState, bool] | None:
+    """The :class:`matching.rematch.RematchState` and ``lists_stored`` that
+    :func:`state_arrays` gave, or None when ``arrays`` lacks them or they do not fit together
+    (the run saved none, or a different layout)."""
+    want = state_arrays(
+        core.RematchState(
+            0, _NONE, _NONE, core.ExactPools.empty(0, 0), core.ExactPools.empty(0, 0),
+            core.TopK.empty(0, 0), core.TopK.empty(0, 0),
+        ),
+        True,
+    )  # fmt: skip
+    if not want.keys() <= arrays.keys():
+        return None
+    a = {name: arrays[name] for name in want}
+    if any(a[name].dtype != want[name].dtype or a[name].ndim != want[name].ndim for name in want):
+        return None
+    top_k = int(a[f"{CORE}top_k"][0])
+    sides = []
+    for side, kind in (("vacancy", "for_vacancy"), ("candidate", "for_candidate")):
+        n = len(a[f"{CORE}{side}_ids"])
+        pools = core.ExactPools(*(a[f"{CORE}{side}_pools.{name}"] for name in _POOLS))
+        lists = core.TopK(*(a[f"{CORE}{kind}.{name}"] for name in _LISTS))
+        shapes_fit = (
+            len(pools.size) == len(pools.complete) == pools.ids.shape[0] == n
+            and pools.cos.shape == pools.ids.shape
+            and lists.ids.shape == (n, top_k) == lists.scores.shape
+            and lists.parts.shape == (n, top_k, 3)
+        )
+        if not shapes_fit:
+            return None
+        sides.append((pools, lists))
+    state = core.RematchState(
+        top_k, a[f"{CORE}vacancy_ids"], a[f"{CORE}candidate_ids"],
+        sides[0][0], sides[1][0], sides[0][1], sides[1][1],
+    )  # fmt: skip
+    return state, bool(a[f"{CORE}lists_stored"][0])
+
+
+def save_core_state(
+    session: Session, run_id: int, state: core.RematchState, lists_stored: bool
+) -> None:
+    """Save run ``run_id``'s core state (:func:`state_arrays`) and drop every other run's: only
+    the newest successful run's is ever built on. In the session's transaction."""
+    session.execute(
+        delete(RematchState).where(
+            col(RematchState.run_id) != run_id, col(RematchState.name).startswith(CORE)
+        )
+    )
+    save_arrays(session, run_id, state_arrays(state, lists_stored))
+
+
+def load_core_state(session: Session, run_id: int) -> tuple[core.RematchState, bool] | None:
+    """What :func:`save_core_state` saved for run ``run_id`` (None: nothing usable)."""
+    rows = session.execute(
+        select(RematchState)
+        .where(col(RematchState.run_id) == run_id, col(RematchState.name).startswith(CORE))
+        .order_by(col(RematchState.name), col(RematchState.part))
+    ).scalars()
+    return state_from_arrays(_arrays_of(rows))
 
 
 def load_state(session: Session, run_id: int) -> RunState | None:

@@ -63,8 +63,14 @@ def insert_synthetic(
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     now = utcnow()
     with Session(engine) as session:
-        first_c = session.execute(select(func.count()).select_from(Candidate)).scalar_one()
-        first_v = session.execute(select(func.count()).select_from(Vacancy)).scalar_one()
+        # numbers past every row's, also after erasures (a row's number is below its id)
+        first_c, first_v = (
+            max(
+                session.execute(select(func.count()).select_from(table)).scalar_one(),
+                session.execute(select(func.max(table.id))).scalar() or 0,
+            )
+            for table in (Candidate, Vacancy)
+        )
     for start in range(0, candidates, INSERT_BATCH):
         n = min(INSERT_BATCH, candidates - start)
         occ = rng.integers(0, len(OCCUPATIONS), n)

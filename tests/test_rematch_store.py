@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, BatchSpec, MatchRow
+from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, MatchRow
 from service import crud
 from service.config import Settings
 from service.db import make_engine
@@ -34,7 +34,7 @@ from service.rematch_store import (
     topk_from_rows,
 )
 from service.synthetic import insert_synthetic
-from tests.oracle.rematch_store_oracle import store_batch
+from tests.oracle.rematch_store_oracle import BatchSpec, store_batch
 
 K = 6
 

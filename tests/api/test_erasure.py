@@ -32,7 +32,16 @@ from matching.embedder import Embedded, Encoder
 from matching.facts import FactStore
 from matching.geo import default_locator
 from matching.index import VectorIndex
-from matching.rematch import FOR_CANDIDATE, BatchSpec, LocalExecutor, MatchRow, SideArrays
+from matching.rematch import (
+    FOR_CANDIDATE,
+    LocalExecutor,
+    MatchRow,
+    Ranked,
+    RankPart,
+    SideColumns,
+    Tile,
+    TilePools,
+)
 from service import crud
 from service import snapshot as snap
 from service.config import Settings
@@ -422,31 +431,47 @@ def test_a_snapshot_write_in_progress_is_removed_before_the_erasure_answers(
 
 
 class EraseBetween:
-    """A local executor that runs ``erase`` at a chosen moment of the run: before the computed
-    batches are handed over for storing, or while the run embeds changed texts."""
+    """A local executor that runs ``erase`` at a chosen moment of the run: once the lists are
+    computed, before they are handed over for storing, or while the run embeds changed texts."""
 
     def __init__(self, encoder: Encoder, erase: Any, moment: str) -> None:
         self.inner = LocalExecutor(encoder.embed)
         self._erase, self.moment = erase, moment
         self.erased = False
-        self.computed: list[MatchRow] = []
+        self.computed: set[int] = set()  # candidate ids in the computed lists
 
     def erase(self) -> None:
         if not self.erased:
             self.erased = True
             self._erase()
 
-    def run_batches(
+    def scan_parts(
+        self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
+    ) -> Iterator[TilePools]:
+        return self.inner.scan_parts(vacs, cands, tiles, w_rows, w_cols)
+
+    def rerank_parts(
         self,
-        sides: dict[int, tuple[SideArrays, SideArrays]],
-        specs: Sequence[BatchSpec],
+        queries: SideColumns,
+        targets: SideColumns,
+        parts: Sequence[RankPart],
+        p: int,
         top_k: int,
-    ) -> Iterator[tuple[BatchSpec, list[MatchRow], dict[str, float]]]:
-        results = list(self.inner.run_batches(sides, specs, top_k))
-        self.computed = [r for _, rows, _ in results for r in rows]
+    ) -> Iterator[Ranked]:
+        for ranked in self.inner.rerank_parts(queries, targets, parts, p, top_k):
+            positions, _, lists, _, _ = ranked
+            if targets.kind == "candidate":
+                self.computed.update(int(i) for i in lists.ids[lists.ids >= 0].tolist())
+            else:
+                listed = queries.ids[positions][(lists.ids >= 0).any(axis=1)]
+                self.computed.update(int(i) for i in listed.tolist())
+            yield ranked
+
+    def release(self) -> None:
+        # the core is done with the run's sides: what follows is storing
+        self.inner.release()
         if self.moment == "storing":
             self.erase()
-        yield from results
 
     def embed(self, texts: Sequence[str]) -> Embedded:
         done = self.inner.embed(texts)
@@ -491,7 +516,7 @@ def test_a_rematch_running_during_the_erasure_stores_nothing_of_it(
         if moment == "embedding":
             assert run.counts["outdated_candidates"] == 1
         if moment == "storing":  # it was matched, and the matches were dropped at storing
-            assert subject.row_id in {r.candidate_id for r in executor.computed}
+            assert subject.row_id in executor.computed
         assert subject.row_id not in _stored_match_ids(settings)
         assert _stored_match_ids(settings)  # the others were stored
         hits = table_hits(engine, subject.needles())

@@ -7,13 +7,14 @@ bulk store (tests/test_rematch_store.py checks both store the same rows).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, delete, insert, select
 from sqlmodel import Session, col
 
-from matching.rematch import FOR_VACANCY, BatchSpec, MatchRow
+from matching.rematch import FOR_VACANCY, MatchRow
 from service import crud
 from service.models import Candidate, Vacancy
 from service.rematch_models import RematchBatch, RematchMatch
@@ -21,6 +22,16 @@ from service.rematch_models import RematchBatch, RematchMatch
 log = logging.getLogger(__name__)
 
 EXISTS_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class BatchSpec:
+    """A batch of queries: positions ``start:stop`` in the query side's arrays (the unit the
+    product stored, and computed, one at a time)."""
+
+    direction: int
+    start: int
+    stop: int
 
 
 def _existing_ids(session: Session, table: Any, ids: set[int]) -> set[int]:

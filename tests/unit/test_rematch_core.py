@@ -11,7 +11,8 @@ from matching.facts import build_store
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters
-from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideColumns, plan_batches, rematch_full
+from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideColumns, rematch_full
+from service.rematch_runs import pending_chunks
 from tests.oracle.ranking_oracle import candidate_passes, vacancy_passes
 from tests.oracle.rematch_oracle import SideArrays, allowed_mask
 
@@ -108,14 +109,17 @@ def test_batch_gives_the_interactive_matchers_ranking() -> None:
         assert [v for _, v in got] == [x.facts.id for x in vlive]
 
 
-def test_plan_skips_committed_ranges_and_bounds_batch_size() -> None:
+def test_resume_skips_committed_ranges_and_bounds_batch_size() -> None:
     ids = np.arange(10, 30, dtype=np.int64)
-    plan = plan_batches(FOR_VACANCY, ids, [], n_targets=100, cells=500, max_queries=100)
-    assert [(b.start, b.stop) for b in plan] == [(0, 5), (5, 10), (10, 15), (15, 20)]
-    resumed = plan_batches(FOR_VACANCY, ids, [(10, 14), (20, 24)], 100, 500, 100)
-    covered = [int(ids[i]) for b in resumed for i in range(b.start, b.stop)]
-    assert covered == [*range(15, 20), *range(25, 30)]
-    assert plan_batches(FOR_VACANCY, ids, [(0, 99)], 100, 500, 100) == []
+    assert pending_chunks(ids, [], 5) == [(0, 5), (5, 10), (10, 15), (15, 20)]
+    resumed = pending_chunks(ids, [(10, 14), (20, 24)], 100)
+    assert resumed == [(5, 10), (15, 20)]
+    assert pending_chunks(ids, [(0, 99)], 5) == []
+    # a committed range whose queries are gone since splits the rest: storing a range deletes
+    # its whole id span first, and must not delete that committed batch
+    gaps = np.array([1, 2, 8, 9], dtype=np.int64)
+    assert pending_chunks(gaps, [(4, 6)], 100) == [(0, 2), (2, 4)]
+    assert pending_chunks(np.zeros(0, dtype=np.int64), [(1, 2)], 3) == []
 
 
 def test_dask_workers_load_the_drivers_encoder_configuration(model, tmp_path) -> None:
