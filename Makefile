@@ -41,11 +41,13 @@ browser:  ## install Debian's chromium for the browser tests if it is missing (n
 
 test: setup postgres browser  ## lint, then the whole test suite on SQLite and PostgreSQL
 	$(BIN)/ruff check .
+	$(BIN)/mypy matching
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-lint: setup
+lint: setup  ## ruff, and mypy strict on matching/ (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy matching
 
 format: setup
 	$(BIN)/ruff format .

@@ -449,6 +449,17 @@ class VectorIndex:
             chunk[pos[:m]] = heap[:m]
             chunk += per_list[self._list[part]]
 
+    def stored(self, id_: int) -> np.ndarray:
+        """The stored vector of ``id_``, which must be in the index (see ``reconstruct``).
+
+        Raises:
+            KeyError: ``id_`` is not in the index.
+        """
+        vector = self.reconstruct(id_)
+        if vector is None:
+            raise KeyError(f"id {id_} is not in the index")
+        return vector
+
     def reconstruct(self, id_: int) -> np.ndarray | None:
         """The stored vector of ``id_`` (decoded, so approximate for IVF) or None."""
         with self._lock.read():

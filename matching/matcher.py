@@ -19,7 +19,7 @@ import numpy as np
 
 from matching.columns import FilterColumns
 from matching.facts import FactStore, FactsView, Kind
-from matching.focus import FocusMatcher, FocusOccupation, LinkedOccupation
+from matching.focus import FocusHit, FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored, explained
@@ -110,7 +110,7 @@ class Collection(Generic[F]):
                 return
             ids = np.fromiter(sorted(self.index.ids()), dtype=np.int64)
             vecs = (
-                np.stack([self.index.reconstruct(int(i)) for i in ids])
+                np.stack([self.index.stored(int(i)) for i in ids])
                 if len(ids)
                 else np.zeros((0, self.index.dim), dtype=np.float32)
             )
@@ -172,10 +172,12 @@ class Matcher:
     def set_focus(self, occupations: Sequence[FocusOccupation], threshold: float) -> None:
         """Replace the focus-occupation list and re-derive every row's focus hits."""
         self.focus = FocusMatcher(occupations, threshold=threshold)
-        for coll in (self.candidates, self.vacancies):
-            current = list(coll.facts.values())  # each row read under the read lock
-            refreshed = [dataclasses.replace(f, side=self._refocus(f.side)) for f in current]
-            coll.replace_facts(refreshed)  # type: ignore[arg-type]
+        self._refocus_all(self.candidates)
+        self._refocus_all(self.vacancies)
+
+    def _refocus_all(self, coll: Collection[F]) -> None:
+        current = list(coll.facts.values())  # each row read under the read lock
+        coll.replace_facts([dataclasses.replace(f, side=self._refocus(f.side)) for f in current])
 
     def _refocus(self, side: Side) -> Side:
         # side.esco holds the stated links, then the inferred ones (with their evidence)
@@ -188,7 +190,7 @@ class Matcher:
         occupations: Sequence[str],
         esco: Sequence[LinkedOccupation] = (),
         inferred: Sequence[LinkedOccupation] = (),
-    ) -> tuple:
+    ) -> tuple[FocusHit, ...]:
         return tuple(self.focus.match(occupations, esco, inferred))
 
     def candidates_for(

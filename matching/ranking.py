@@ -209,7 +209,8 @@ def _occupation_of(
     vacancy_occupations: tuple[str, ...], cand_occupations: tuple[str, ...]
 ) -> tuple[float, str | None, str | None]:
     # cached: occupation titles repeat a lot, and a batch rematch scores millions of pairs
-    best, pair = 0.0, (None, None)
+    best = 0.0
+    pair: tuple[str | None, str | None] = (None, None)
     for v in vacancy_occupations:
         for c in cand_occupations:
             s = title_similarity(v, c)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
@@ -391,7 +391,8 @@ class ExactPools:
 def exact_cosines(query: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """float64 (n,): cosines of float32 (dim,) with float32 (n, dim), summed in float64 the
     same way whatever ``n`` (so a pair's cosine does not depend on its batch)."""
-    return (targets.astype(np.float64) * query.astype(np.float64)).sum(axis=1)
+    cosines: np.ndarray = (targets.astype(np.float64) * query.astype(np.float64)).sum(axis=1)
+    return cosines
 
 
 def exact_pools(
@@ -666,12 +667,12 @@ class DaskExecutor:
                 break
         if not first:
             return
-        flight = as_completed(first)
+        flight = as_completed(first)  # type: ignore[no-untyped-call]  # distributed: untyped
         for fut in flight:
             yield fut.result()
             nxt = next(pending, None)
             if nxt is not None:
-                flight.add(self.client.submit(*nxt, pure=False))
+                flight.add(self.client.submit(*nxt, pure=False))  # type: ignore[no-untyped-call]
 
     def scan_parts(
         self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int
@@ -813,6 +814,10 @@ def _rank(
 
 def _sub(pools: Pools, idx: np.ndarray) -> Pools:
     return Pools(pools.vals[idx], pools.pos[idx], pools.allowed[idx])
+
+
+def _take_at(pools: ExactPools, at: np.ndarray, idx: np.ndarray) -> ExactPools:
+    return pools.take(at[idx])
 
 
 def rematch_full(
@@ -1029,12 +1034,12 @@ def _incremental(
             pt.parts[old[kept]],
         )
         redo = same[lost]
-        _rank(executor, queries, targets, new, lambda i, f=full: _sub(f, i), p, top_k,
+        _rank(executor, queries, targets, new, partial(_sub, full), p, top_k,
               (ex, tk), clock, counts)  # fmt: skip
-        _rank(executor, queries, targets, redo, lambda i, g=again: _sub(g, i), p, top_k,
+        _rank(executor, queries, targets, redo, partial(_sub, again), p, top_k,
               (ex, tk), clock, counts)  # fmt: skip
         idx = np.flatnonzero(ok & moved)
-        _rank(executor, queries, targets, same[idx], lambda i, m=merged, j=idx: m.take(j[i]), p,
+        _rank(executor, queries, targets, same[idx], partial(_take_at, merged, idx), p,
               top_k, (ex, tk), clock, counts)  # fmt: skip
         counts["reranked"] = counts.get("reranked", 0) + len(new) + len(redo) + len(idx)
     state = RematchState(top_k, vacs.ids.copy(), cands.ids.copy(), vex, cex, vtop, ctop)

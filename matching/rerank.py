@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def _row_of_entry(indptr: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
 
 
-def lexical(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
+def lexical(store: FactStore[Any], rows: np.ndarray, query: Side) -> np.ndarray:
     """float64 (n,): ``1 − exp(−w/4)`` of the shared-term weight ``w`` of each row.
 
     A shared term weighs 0.25 when generic, else 2 when it is a key term on either side, else 1.
@@ -93,7 +94,7 @@ def lexical(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
 
 
 def title_signal(
-    store: FactStore, rows: np.ndarray, query_titles: tuple[str, ...]
+    store: FactStore[Any], rows: np.ndarray, query_titles: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The best title similarity per row (0 below the floor), and the pieces behind it.
 
@@ -115,7 +116,7 @@ def title_signal(
     return best, sim, indptr, col.astype(np.int64)
 
 
-def esco_signal(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
+def esco_signal(store: FactStore[Any], rows: np.ndarray, query: Side) -> np.ndarray:
     """float64 (n,): the best ESCO match of each row with the query's links.
 
     Same ESCO occupation: the weaker link's score; same ISCO-08 unit group:
@@ -139,7 +140,7 @@ def esco_signal(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
     return best
 
 
-def focus_signal(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
+def focus_signal(store: FactStore[Any], rows: np.ndarray, query: Side) -> np.ndarray:
     """float64 (n,): the score of each row's first focus hit in a focus occupation the query
     is in too (0 when none, and always 0 when the query is in no focus occupation)."""
     out = np.zeros(len(rows))
@@ -158,7 +159,11 @@ def focus_signal(store: FactStore, rows: np.ndarray, query: Side) -> np.ndarray:
 
 
 def score_pool(
-    store: FactStore, query: Side, rows: np.ndarray, cosines: np.ndarray, calibration: Calibration
+    store: FactStore[Any],
+    query: Side,
+    rows: np.ndarray,
+    cosines: np.ndarray,
+    calibration: Calibration,
 ) -> PoolScores:
     """The hybrid score of every pooled row against one query side.
 
