@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -19,16 +21,22 @@ keys_app = typer.Typer(
 DEMO_LABEL = "local-demo"
 
 
-def _session() -> Session:
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on the configured database; its engine's connections are closed on exit."""
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
 
     engine = make_engine(get_settings().resolved_database_url())
     try:
-        ensure_migrated(engine)
-    except SchemaNotMigrated as exc:
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
-    return Session(engine)
+        try:
+            ensure_migrated(engine)
+        except SchemaNotMigrated as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _fail(message: str) -> None:
