@@ -130,6 +130,10 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
     loaded = json.loads(first.output.strip().splitlines()[-1])
     assert loaded["candidates"] == 300 and loaded["vacancies"] == 150
     assert loaded["esco_occupations"] == 3039  # the bundled ESCO NL, for the normaliser
+    # the demo embedded the ESCO labels once, into the cache the service reads at its start
+    cache = Path(env["WERKMATCH_DATA_DIR"]) / "vector-cache"
+    [model_dir] = cache.iterdir()  # one model
+    assert list(model_dir.glob("*.npz"))
     assert runner.invoke(app, ["demo"]).exit_code == 0  # idempotent
     port = _free_port()
     demo_key = runner.invoke(app, ["keys", "demo", "--url", f"http://127.0.0.1:{port}"])
@@ -180,6 +184,19 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
         best = normalize.json()["data"][0]
         assert best["preferred_label"] == "heftruckchauffeur" and best["isco_code"] == "8344"
         assert best["isco_label"]
+        # and it is fused with the model as soon as the cached label vectors are read
+        deadline = time.monotonic() + 60
+        while normalize.json()["method"] != "fused":
+            assert normalize.json()["method"] == "string"
+            assert time.monotonic() < deadline, "the fusion never became ready"
+            time.sleep(0.5)
+            normalize = httpx.post(
+                f"{base}/v1/occupations/normalize",
+                json={"title": "Heftruckchauffeur (m/v) 32 uur"},
+                timeout=30,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        assert normalize.json()["data"][0]["preferred_label"] == "heftruckchauffeur"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
