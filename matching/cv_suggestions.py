@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from matching.occupations import OccupationNormalizer, title_words
+from matching.occupations import FusedNormalizer, OccupationNormalizer, title_words
 
 SuggestionField = Literal[
     "desired_occupations", "driving_licence", "languages", "education_level", "hours_per_week"
@@ -497,7 +497,7 @@ def _phrases(text: str) -> list[tuple[int, int, str]]:
 
 def infer_occupations(
     text: str,
-    normalizer: OccupationNormalizer,
+    normalizer: OccupationNormalizer | FusedNormalizer,
     *,
     limit: int = MAX_OCCUPATIONS,
     min_score: float = OCCUPATION_MIN_SCORE,
@@ -558,7 +558,7 @@ def infer_occupations(
 
 
 def _occupations(
-    text: str, facts: ProfileFacts, normalizer: OccupationNormalizer | None
+    text: str, facts: ProfileFacts, normalizer: OccupationNormalizer | FusedNormalizer | None
 ) -> list[Suggestion]:
     if normalizer is None:
         return []
@@ -582,7 +582,7 @@ def _occupations(
 
 
 def suggest(
-    text: str, facts: ProfileFacts, normalizer: OccupationNormalizer | None = None
+    text: str, facts: ProfileFacts, normalizer: OccupationNormalizer | FusedNormalizer | None = None
 ) -> list[Suggestion]:
     """Every suggestion for a profile with ``facts`` from CV ``text``, in field order:
     occupations (best first, at most :data:`MAX_OCCUPATIONS`; only with a normaliser),

@@ -25,14 +25,23 @@ import numpy as np
 
 from matching.embedder import Encoder
 from matching.occupations import (
+    FusedNormalizer,
     FusionWeights,
     NormalizerWeights,
     OccupationConcept,
     OccupationNormalizer,
-    fuse_scores,
+    fusion_labels,
 )
 
-__all__ = ["MeloSet", "dense_scores", "evaluate", "fused_scores", "load_melo", "query_part"]
+__all__ = [
+    "MeloSet",
+    "dense_scores",
+    "evaluate",
+    "fused_scores",
+    "label_vectors",
+    "load_melo",
+    "query_part",
+]
 
 _LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 REQUIRED_FILES = ("queries.tsv", "corpus_elements.tsv", "annotations.tsv", "concept_mapping.tsv")
@@ -107,36 +116,37 @@ def _metrics(ranks: np.ndarray) -> dict[str, float | int]:
     }
 
 
+def label_vectors(data: MeloSet, encoder: Encoder) -> np.ndarray:
+    """float32 (labels × dim) vectors of ``fusion_labels(data.concepts)``, embedded once per
+    model and label list (MELO sets of one language share their corpus)."""
+    labels, _ = fusion_labels(data.concepts)
+    key = (encoder.model_id, tuple(labels))
+    if key not in _LABEL_VECTORS:
+        _LABEL_VECTORS.clear()
+        _LABEL_VECTORS[key] = encoder.embed(labels).vectors
+    return _LABEL_VECTORS[key]
+
+
+def _fused(data: MeloSet, encoder: Encoder, fusion: FusionWeights | None) -> FusedNormalizer:
+    normalizer = OccupationNormalizer(data.concepts)
+    return FusedNormalizer(normalizer, encoder, label_vectors(data, encoder), fusion)
+
+
 def dense_scores(data: MeloSet, encoder: Encoder) -> np.ndarray:
     """(queries × concepts) cosine of a query's vector and its nearest label of each concept.
 
     Titles and labels are embedded alike (the encoder's one role for every text; for e5 that is
     ``query: ``, the prefix of symmetric tasks).
     """
-    titles = [title for _, title in data.queries]
-    labels = tuple(label for concept in data.concepts for label in concept.labels)
-    owner = np.repeat(np.arange(len(data.concepts)), [len(c.labels) for c in data.concepts])
-    starts = np.searchsorted(owner, np.arange(len(data.concepts)))
-    key = (encoder.model_id, labels)
-    if key not in _LABEL_VECTORS:  # MELO sets of one language share their corpus
-        _LABEL_VECTORS.clear()
-        _LABEL_VECTORS[key] = encoder.embed(labels).vectors
-    label_vectors = _LABEL_VECTORS[key]
-    query_vectors = encoder.embed(titles).vectors
-    out = np.empty((len(titles), len(data.concepts)), dtype=np.float32)
-    for start in range(0, len(titles), 512):  # bounds the (batch × labels) matrix
-        sims = query_vectors[start : start + 512] @ label_vectors.T
-        out[start : start + 512] = np.maximum.reduceat(sims, starts, axis=1)
-    return out
+    return _fused(data, encoder, None).dense_scores([title for _, title in data.queries])
 
 
 def fused_scores(
     data: MeloSet, encoder: Encoder, fusion: FusionWeights | None = None
 ) -> np.ndarray:
-    """(queries × concepts) scores of the string normaliser fused with ``dense_scores``
-    (:func:`matching.occupations.fuse_scores`)."""
-    strings = OccupationNormalizer(data.concepts).concept_scores([t for _, t in data.queries])
-    return fuse_scores(strings, dense_scores(data, encoder), fusion)
+    """(queries × concepts) scores of the string normaliser fused with ``dense_scores``: the
+    service's own :class:`matching.occupations.FusedNormalizer` over the MELO labels."""
+    return _fused(data, encoder, fusion).concept_scores([t for _, t in data.queries])
 
 
 def evaluate(

@@ -26,20 +26,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matching.embedder import Encoder
 from matching.text import COMPOUND_HEADS, GENERIC_TERMS, normalize_title
 
 __all__ = [
+    "FusedNormalizer",
     "FusionWeights",
     "NormalizerWeights",
     "OccupationConcept",
     "OccupationHit",
     "OccupationNormalizer",
     "fuse_scores",
+    "fusion_labels",
     "title_words",
 ]
 
@@ -126,6 +130,9 @@ def title_words(title: str) -> list[str]:
 
 class OccupationNormalizer:
     """Ranks occupation concepts for free-text job titles (see the module docstring)."""
+
+    method: ClassVar[str] = "string"
+    """What ranks the concepts (``FusedNormalizer`` says "fused")."""
 
     def __init__(
         self,
@@ -327,23 +334,41 @@ class OccupationNormalizer:
         best_s[target] = top[ok]
         return best_c, best_s
 
-    def normalize(self, title: str, limit: int = 5) -> list[OccupationHit]:
-        """The ``limit`` best concepts for ``title``, best first ([] when it has no words).
+    def best_labels(self, title: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per concept, its best label for ``title`` and that label's score (prior included).
 
-        Ties keep the concepts' input order. Scores are clipped to [0, 1].
+        Returns:
+            (label index int64 (concepts,), index into :attr:`label_texts`, -1 for a concept
+            without an indexed label; score float64 (concepts,), -inf there). All -1 / -inf
+            when the title has no words.
         """
-        words = title_words(title)
-        if not words or limit < 1:
-            return []
-        label_scores = self._label_scores([words])[0] + self._prior
         best_label = np.full(len(self.concepts), -1, dtype=np.int64)
         best_score = np.full(len(self.concepts), -np.inf)
+        words = title_words(title)
+        if not words:
+            return best_label, best_score
+        label_scores = self._label_scores([words])[0] + self._prior
         # Labels are grouped by concept in order, so the first maximum is the earliest label.
         order = np.lexsort((np.arange(len(label_scores)), -label_scores))
         # Each concept's best label is its first in that order (np.unique gives first indices).
         owners, first = np.unique(self._owner[order], return_index=True)
         best_label[owners] = order[first]
         best_score[owners] = label_scores[order[first]]
+        return best_label, best_score
+
+    @property
+    def label_texts(self) -> list[str]:
+        """The indexed labels (those with words, one per word sequence per concept)."""
+        return self._label_text
+
+    def normalize(self, title: str, limit: int = 5) -> list[OccupationHit]:
+        """The ``limit`` best concepts for ``title``, best first ([] when it has no words).
+
+        Ties keep the concepts' input order. Scores are clipped to [0, 1].
+        """
+        if not title_words(title) or limit < 1:
+            return []
+        best_label, best_score = self.best_labels(title)
         ranked = np.argsort(-best_score, kind="stable")[:limit]
         hits = []
         for ci in ranked:
@@ -392,3 +417,155 @@ def fuse_scores(
     span = 1.0 - fusion.dense_floor
     rescaled = np.clip((dense_scores.astype(np.float64) - fusion.dense_floor) / span, 0.0, 1.0)
     return (1.0 - fusion.dense) * string_scores + fusion.dense * rescaled
+
+
+def fusion_labels(concepts: Sequence[OccupationConcept]) -> tuple[list[str], np.ndarray]:
+    """The label texts an encoder embeds for :class:`FusedNormalizer`, concept by concept
+    (every label of every concept, as given), and the index of each label's concept (int64).
+
+    Raises:
+        ValueError: a concept has no label (its nearest label would be undefined).
+    """
+    texts: list[str] = []
+    owner: list[int] = []
+    for ci, concept in enumerate(concepts):
+        if not concept.labels:
+            raise ValueError(f"occupation {concept.uri} has no label")
+        texts.extend(concept.labels)
+        owner.extend([ci] * len(concept.labels))
+    return texts, np.asarray(owner, dtype=np.int64)
+
+
+class FusedNormalizer:
+    """The string normaliser fused with an encoder's nearest-label cosine (``fuse_scores``).
+
+    Same interface as :class:`OccupationNormalizer` (``concepts``, ``concept_scores``,
+    ``best_concepts``, ``normalize``), so the service and the MELO evaluation rank with one
+    code path. Each title is embedded with ``encoder`` (one call per batch of titles) and
+    compared with every label vector; a concept's dense score is its nearest label's cosine.
+    """
+
+    method: ClassVar[str] = "fused"
+
+    def __init__(
+        self,
+        normalizer: OccupationNormalizer,
+        encoder: Encoder,
+        label_vectors: np.ndarray,
+        fusion: FusionWeights | None = None,
+    ) -> None:
+        """``label_vectors``: float32 (labels × dim), unit rows, one per text of
+        ``fusion_labels(normalizer.concepts)`` in that order, embedded by ``encoder``.
+
+        Raises:
+            ValueError: the vectors do not fit the labels or the encoder's dimension.
+        """
+        texts, owner = fusion_labels(normalizer.concepts)
+        if label_vectors.ndim != 2 or label_vectors.shape[0] != len(texts):
+            raise ValueError(
+                f"{label_vectors.shape} label vectors for {len(texts)} occupation labels"
+            )
+        if label_vectors.shape[1] != encoder.dim:
+            raise ValueError(
+                f"label vectors of dimension {label_vectors.shape[1]}, not {encoder.dim}"
+            )
+        self.normalizer = normalizer
+        self.encoder = encoder
+        self.model_id = encoder.model_id
+        self.fusion = fusion or FusionWeights()
+        self.concepts = normalizer.concepts
+        self._label_text = texts
+        self._label_vectors = np.ascontiguousarray(label_vectors, dtype=np.float32)
+        self._owner = owner
+        self._starts = np.searchsorted(owner, np.arange(len(self.concepts)))
+
+    def __len__(self) -> int:
+        return len(self.concepts)
+
+    @staticmethod
+    def query_text(title: str) -> str:
+        """The text embedded for ``title``: its ``normalize_title`` form (no gender markers,
+        hours, contract words, seniority; base forms of feminine titles), or the title itself
+        when nothing is left. Labels are embedded as written."""
+        return normalize_title(title) or title
+
+    def dense_scores(self, titles: Sequence[str]) -> np.ndarray:
+        """(titles × concepts) float32 cosine of each title and each concept's nearest label."""
+        out = np.empty((len(titles), len(self.concepts)), dtype=np.float32)
+        if not len(titles):
+            return out
+        vectors = self.encoder.embed([self.query_text(t) for t in titles]).vectors
+        for start in range(0, len(titles), _BATCH):  # bounds the (batch × labels) matrix
+            sims = vectors[start : start + _BATCH] @ self._label_vectors.T
+            out[start : start + _BATCH] = np.maximum.reduceat(sims, self._starts, axis=1)
+        return out
+
+    def _nearest(self, title: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per concept: its nearest label to ``title`` (index into ``fusion_labels``, the
+        earliest on a tie) and that cosine (float32)."""
+        sims = self.encoder.embed([self.query_text(title)]).vectors[0] @ self._label_vectors.T
+        order = np.lexsort((np.arange(len(sims)), -sims))
+        owners, first = np.unique(self._owner[order], return_index=True)
+        nearest = np.empty(len(self.concepts), dtype=np.int64)
+        nearest[owners] = order[first]
+        return nearest, sims[nearest]
+
+    def concept_scores(self, titles: Sequence[str]) -> np.ndarray:
+        """titles x concepts fused scores (float64), as ``fuse_scores`` computes them."""
+        return fuse_scores(
+            self.normalizer.concept_scores(titles), self.dense_scores(titles), self.fusion
+        )
+
+    def best_concepts(
+        self, titles: Sequence[str], min_score: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each title's best concept by the fused score when it reaches ``min_score``, as
+        :meth:`OccupationNormalizer.best_concepts` returns it (a title without words: -1)."""
+        n = len(titles)
+        best_c = np.full(n, -1, dtype=np.int64)
+        best_s = np.zeros(n, dtype=np.float64)
+        rows = [i for i, t in enumerate(titles) if title_words(t)]
+        if not rows or not len(self.concepts):
+            return best_c, best_s
+        scores = self.concept_scores([titles[i] for i in rows])
+        arg = scores.argmax(axis=1)  # the earliest concept on a tie
+        top = np.clip(scores[np.arange(len(rows)), arg], 0.0, 1.0)
+        ok = top >= min_score
+        target = np.asarray(rows, dtype=np.int64)[ok]
+        best_c[target], best_s[target] = arg[ok], top[ok]
+        return best_c, best_s
+
+    def normalize(self, title: str, limit: int = 5) -> list[OccupationHit]:
+        """The ``limit`` best concepts for ``title`` by the fused score, best first ([] when
+        the title has no words); ties keep the concepts' order, scores are clipped to [0, 1].
+
+        ``matched_label`` is the label whose signal gave the larger part of the fused score:
+        the string normaliser's best label, or the nearest label by cosine.
+        """
+        if not title_words(title) or limit < 1:
+            return []
+        string_label, string_score = self.normalizer.best_labels(title)
+        string_score = np.where(np.isfinite(string_score), string_score, 0.0)
+        nearest, cosine = self._nearest(title)
+        fused = fuse_scores(string_score[None, :], cosine[None, :], self.fusion)[0]
+        f = self.fusion
+        dense_part = f.dense * np.clip((cosine - f.dense_floor) / (1.0 - f.dense_floor), 0, 1)
+        ranked = np.argsort(-fused, kind="stable")[:limit]
+        hits = []
+        for ci in ranked:
+            concept = self.concepts[ci]
+            string_part = (1.0 - f.dense) * string_score[ci]
+            if string_label[ci] >= 0 and string_part >= dense_part[ci]:
+                matched = self.normalizer.label_texts[string_label[ci]]
+            else:
+                matched = self._label_text[nearest[ci]]
+            hits.append(
+                OccupationHit(
+                    uri=concept.uri,
+                    preferred_label=concept.preferred_label,
+                    isco_code=concept.isco_code,
+                    matched_label=matched,
+                    score=round(float(np.clip(fused[ci], 0.0, 1.0)), 4),
+                )
+            )
+        return hits

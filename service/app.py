@@ -29,6 +29,7 @@ from service.observability import (
     TimedEncoder,
     worker_id,
 )
+from service.occupations import VECTOR_CACHE, OccupationIndex
 from service.openapi import install_openapi
 from service.rate_limit import make_limiter
 from service.routes import (
@@ -101,6 +102,9 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
         engine=engine,
         encoder=enc,
         locator=locator,
+        occupations=OccupationIndex(enc, settings.data_dir / VECTOR_CACHE)
+        if settings.occupation_fusion
+        else OccupationIndex(),
         index=IndexState(
             engine,
             enc,
@@ -123,7 +127,9 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
     refresh_stale_vectors(state)
     state.index.start()
     with Session(engine) as session:
-        state.occupations.get(session)  # build the ESCO normaliser now, not on the first write
+        # build the ESCO normaliser now, not on the first write; its labels are embedded in
+        # the background (requests get the string normaliser until then)
+        state.occupations.get(session)
     return state
 
 
@@ -144,6 +150,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         try:
             yield
         finally:
+            state.occupations.close()
             try:
                 state.index.wait_for_snapshot()
                 state.index.write_snapshot()

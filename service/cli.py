@@ -14,7 +14,7 @@ import typer
 
 from matching.esco import BUNDLED_ESCO_NL
 from service.cli_keys import keys_app
-from service.config import get_settings
+from service.config import Settings, get_settings
 
 app = typer.Typer(
     help="Werkmatch: job–candidate matching for Dutch public employment services.",
@@ -98,6 +98,21 @@ def serve(
         access_log=False,
         log_config=None,
     )
+
+
+def _vector_cache(settings: Settings) -> Path:
+    from service.occupations import VECTOR_CACHE
+
+    return settings.data_dir / VECTOR_CACHE
+
+
+def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured encoder when the occupation normaliser is fused with it, else None."""
+    if not settings.occupation_fusion:
+        return None
+    from matching.embedder import load_encoder
+
+    return load_encoder(*settings.encoder_args())
 
 
 def _session_and_encoder():  # type: ignore[no-untyped-def]
@@ -209,7 +224,7 @@ def demo(
     from service.importer import import_lines
     from service.models import FocusOccupationIn
     from service.occupation_links import relink_all
-    from service.occupations import OccupationIndex, import_occupations
+    from service.occupations import import_occupations, ready_index
 
     if export is not None:
         export.mkdir(parents=True, exist_ok=True)
@@ -232,7 +247,11 @@ def demo(
         stored_before = crud.count_rows(session)
         # The taxonomy first, so that the demo rows get their ESCO links as they are written.
         esco = import_occupations(session, read_esco(BUNDLED_ESCO_NL))
-        occupations = OccupationIndex()  # its normaliser is built once, for both imports
+        # Its normaliser is built once, for both imports, and is the string one: embedding the
+        # 24,000 labels for the fusion (about 210 CPU s with e5) would not fit `make run`'s
+        # 2 minutes. The service embeds them in the background and then answers fused;
+        # `werkmatch occupations infer` re-reads the demo rows with the fusion.
+        occupations = ready_index(session, None, _vector_cache(settings))
         result["esco_occupations"] = sum(esco.values())
         for f in focus_occupations():
             crud.upsert_focus(
@@ -561,7 +580,7 @@ def occupations_import(
     from matching.esco import read_esco
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
     from service.occupation_links import relink_all
-    from service.occupations import OccupationIndex, import_occupations
+    from service.occupations import import_occupations, ready_index
 
     try:
         records = read_esco(path)
@@ -569,7 +588,8 @@ def occupations_import(
         _fail(str(exc), code=2)
     if not records:
         _fail(f"{path} holds no occupations", code=2)
-    engine = make_engine(get_settings().resolved_database_url())
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url())
     try:
         ensure_migrated(engine)
     except SchemaNotMigrated as exc:
@@ -577,7 +597,8 @@ def occupations_import(
     started = time.perf_counter()
     with Session(engine) as session:
         counts = import_occupations(session, records)
-        relinked = relink_all(session, OccupationIndex())
+        index = ready_index(session, _fusion_encoder(settings), _vector_cache(settings))
+        relinked = relink_all(session, index)
     engine.dispose()
     summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}
     if as_json:
@@ -601,16 +622,17 @@ def occupations_infer(
 
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
     from service.occupation_links import relink_all
-    from service.occupations import OccupationIndex
+    from service.occupations import ready_index
 
-    engine = make_engine(get_settings().resolved_database_url())
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url())
     try:
         ensure_migrated(engine)
     except SchemaNotMigrated as exc:
         _fail(str(exc))
     started = time.perf_counter()
     with Session(engine) as session:
-        index = OccupationIndex()
+        index = ready_index(session, _fusion_encoder(settings), _vector_cache(settings))
         if index.get(session) is None:
             engine.dispose()
             _fail("no ESCO occupations stored: run `werkmatch occupations import` first")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     snapshots: bool = Field(
         default=True, description="Save and load index snapshots under data_dir/snapshots."
     )
+    occupation_fusion: bool = Field(
+        default=True,
+        description="Fuse the ESCO occupation normaliser with the embedding model once the ESCO "
+        "labels are embedded (in the background; cached under data_dir/vector-cache per model).",
+    )
     log_level: str = "INFO"
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[],

@@ -22,10 +22,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from matching.cv_suggestions import INFER_MIN_SCORE, VACANCY_MAX_OCCUPATIONS, infer_occupations
-from matching.occupations import OccupationNormalizer
 from service.errors import InvalidParameter
 from service.models import CandidateIn, EscoOccupation, VacancyIn
-from service.occupations import OccupationIndex
+from service.occupations import Normalizer, OccupationIndex
 
 __all__ = [
     "LINK_MIN_SCORE",
@@ -98,7 +97,7 @@ def _caller_link(row: EscoOccupation) -> dict[str, Any]:
     }
 
 
-def _normalised(normalizer: OccupationNormalizer | None, text: str | None) -> dict[str, Any] | None:
+def _normalised(normalizer: Normalizer | None, text: str | None) -> dict[str, Any] | None:
     if normalizer is None or not text:
         return None
     hits = normalizer.normalize(text, 1)
@@ -144,7 +143,7 @@ def link_candidate(
 
 
 def _inferred(
-    normalizer: OccupationNormalizer | None,
+    normalizer: Normalizer | None,
     field: str,
     text: str | None,
     exclude: set[str],

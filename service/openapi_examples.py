@@ -300,6 +300,7 @@ EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
             }
         ],
         "count": 1,
+        "method": "fused",
     },
 }
 

@@ -123,7 +123,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path / "data")
+    # The occupation normaliser's fusion starts in a background thread; tests that write
+    # right after an ESCO import would race it, so it is on only where a test asks for it
+    # (tests/api/test_occupation_fusion.py).
+    return Settings(database_url=db_url, data_dir=tmp_path / "data", occupation_fusion=False)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
@@ -38,6 +38,13 @@ class NormalizeOut(BaseModel):
     normalized: str = Field(description="The title's words after removing noise.")
     data: list[OccupationOut]
     count: int
+    method: Literal["string", "fused"] = Field(
+        description="How the occupations were ranked: 'fused' — the string normaliser (words, "
+        "compound parts, character n-grams of the ESCO labels) combined with the embedding "
+        "model's similarity to the nearest ESCO label; 'string' — the string normaliser alone, "
+        "answered while the ESCO labels are still being embedded after a start or an import "
+        "(or when fusion is switched off). Scores of the two methods are not comparable."
+    )
 
 
 @router.post(
@@ -56,7 +63,8 @@ class NormalizeOut(BaseModel):
 def normalize(body: NormalizeIn, session: SessionDep, state: StateDep) -> NormalizeOut:
     """Rank ESCO occupations for a job title (ESCO, European Commission, esco.ec.europa.eu).
 
-    503 when no occupations have been imported.
+    503 when no occupations have been imported. `method` says whether the embedding model took
+    part ("fused") or not yet ("string").
     """
     words = title_words(body.title)
     if not words:
@@ -78,4 +86,10 @@ def normalize(body: NormalizeIn, session: SessionDep, state: StateDep) -> Normal
         )
         for h in hits
     ]
-    return NormalizeOut(title=body.title, normalized=" ".join(words), data=data, count=len(data))
+    return NormalizeOut(
+        title=body.title,
+        normalized=" ".join(words),
+        data=data,
+        count=len(data),
+        method="fused" if normalizer.method == "fused" else "string",
+    )

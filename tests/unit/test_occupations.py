@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from matching.embedder import Encoder
 from matching.esco import BUNDLED_ESCO_NL, read_esco
 from matching.melo import evaluate, load_melo
-from matching.occupations import OccupationConcept, OccupationNormalizer, title_words
+from matching.occupations import (
+    FusedNormalizer,
+    OccupationConcept,
+    OccupationNormalizer,
+    fusion_labels,
+    title_words,
+)
+from matching.text import normalize_title
 
 SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 
@@ -189,3 +198,84 @@ def test_fuse_scores_rescales_the_cosine_above_its_floor() -> None:
     assert fused.argmax() == 1  # the encoder's confident pick overtakes the string's
     with pytest.raises(ValueError, match="same shape"):
         fuse_scores(strings, cosines[:, :2])
+
+
+FUSED_TITLES = [
+    "Heftruckchauffeur (m/v) 32 uur",
+    "Vorkheftruckbestuurder",
+    "Kapster 24 uur",
+    "Schoonmaakster kantoren",
+    "Medewerker",
+    "Magazijnmedewerker",
+]
+
+
+@pytest.fixture(scope="module")
+def fused(normalizer: OccupationNormalizer, encoder: Encoder) -> FusedNormalizer:
+    labels, _ = fusion_labels(normalizer.concepts)
+    return FusedNormalizer(normalizer, encoder, encoder.embed(labels).vectors)
+
+
+def test_fused_normalize_ranks_as_its_concept_scores(fused: FusedNormalizer) -> None:
+    scores = fused.concept_scores(FUSED_TITLES)
+    assert scores.shape == (len(FUSED_TITLES), len(fused.concepts))
+    for title, row in zip(FUSED_TITLES, scores, strict=True):
+        hits = fused.normalize(title, len(fused.concepts))
+        order = np.argsort(-row, kind="stable")
+        assert [h.uri for h in hits] == [fused.concepts[i].uri for i in order], title
+        np.testing.assert_allclose(
+            [h.score for h in hits], np.clip(row[order], 0, 1), atol=1e-4, err_msg=title
+        )
+        labels = set(fused.concepts[order[0]].labels)
+        assert hits[0].matched_label in labels
+
+
+def test_fused_best_concepts_is_the_argmax_above_the_threshold(fused: FusedNormalizer) -> None:
+    titles = [*FUSED_TITLES, "(m/v) 32 uur"]  # the last has no words: never a concept
+    scores = fused.concept_scores(titles)
+    for threshold in (0.0, 0.5, 0.85, 0.99):
+        best, top = fused.best_concepts(titles, threshold)
+        assert best[-1] == -1 and top[-1] == 0.0
+        for i in range(len(FUSED_TITLES)):
+            expected = int(scores[i].argmax())
+            top_score = float(np.clip(scores[i, expected], 0, 1))
+            if top_score >= threshold:
+                assert (best[i], top[i]) == (expected, pytest.approx(top_score))
+            else:
+                assert (best[i], top[i]) == (-1, 0.0)
+
+
+def test_fused_normalizer_embeds_the_normalised_title(fused: FusedNormalizer) -> None:
+    assert fused.query_text("Heftruckchauffeuse (m/v) 32 uur") == "heftruckchauffeur"
+    assert fused.query_text("(m/v)") == "(m/v)"  # nothing left: the title as written
+    same = fused.concept_scores(["Heftruckchauffeuse (m/v) 32 uur", "heftruckchauffeur"])
+    np.testing.assert_allclose(same[0], same[1])
+
+
+def test_fused_normalizer_refuses_vectors_that_do_not_fit(
+    normalizer: OccupationNormalizer, encoder: Encoder
+) -> None:
+    labels, _ = fusion_labels(normalizer.concepts)
+    vectors = encoder.embed(labels).vectors
+    with pytest.raises(ValueError, match="label vectors for"):
+        FusedNormalizer(normalizer, encoder, vectors[:-1])
+    with pytest.raises(ValueError, match="dimension"):
+        FusedNormalizer(normalizer, encoder, vectors[:, :-1])
+
+
+def test_melo_fused_scores_are_the_service_fusion(tmp_path: Path, encoder: Encoder) -> None:
+    from matching.melo import dense_scores, fused_scores
+    from matching.occupations import fuse_scores
+
+    data = load_melo(_melo(tmp_path / "melo"))
+    titles = [t for _, t in data.queries]
+    normalizer = OccupationNormalizer(data.concepts)
+    # oracle: every label embedded on its own, each concept's best cosine by a loop
+    queries = encoder.embed([normalize_title(t) for t in titles]).vectors
+    dense = np.zeros((len(titles), len(data.concepts)))
+    for ci, concept in enumerate(data.concepts):
+        vectors = encoder.embed(list(concept.labels)).vectors
+        dense[:, ci] = (queries @ vectors.T).max(axis=1)
+    np.testing.assert_allclose(dense_scores(data, encoder), dense, atol=1e-5)
+    expected = fuse_scores(normalizer.concept_scores(titles), dense)
+    np.testing.assert_allclose(fused_scores(data, encoder), expected, atol=1e-5)
