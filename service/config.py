@@ -55,8 +55,9 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=256,
-        description="Engine threads of the multilingual-e5-small-q4 encoder (0: all cores); its "
-        "calls are serialised, so this bounds its threads whatever the request threads do.",
+        description="Engine threads of the multilingual-e5-small-q4 encoder (0: OMP_NUM_THREADS "
+        "when set, else all cores); its calls are serialised, so this bounds its threads whatever "
+        "the request threads do.",
     )
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_overlap_tokens: int = Field(default=32, ge=0, le=128)

@@ -7,24 +7,25 @@ migrated SQLite file, or a PostgreSQL database created from a migrated template,
 share state or depend on order. PostgreSQL tests fail (never skip) when the server is down.
 """
 
-# ruff: noqa: E402 (the thread count is set before the imports that load torch and BLAS)
 from __future__ import annotations
 
 import logging
 import os
 import uuid
 
-# pytest-xdist runs one process per core (``make test``: two on two cores). The model's torch
-# and the BLAS libraries otherwise each start a thread per core in every process: twice as many
-# busy threads as cores, whose spinning at each step cost ten times the model's own work. The
-# variable is read when those libraries load, so it is set before anything imports them; the
-# servers the tests start inherit it. A value set outside the suite wins. The e5 engine sets
-# its own thread count on every call (all cores by default): it gets the same share.
-_CORES_PER_WORKER = max(
-    1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-)
-os.environ.setdefault("OMP_NUM_THREADS", str(_CORES_PER_WORKER))
-os.environ.setdefault("WERKMATCH_ENCODER_THREADS", str(_CORES_PER_WORKER))
+# pytest-xdist runs one process per core (``make test``: two on two cores). The model's torch,
+# the e5 engine and the BLAS libraries otherwise each start a thread per core in every process:
+# twice as many busy threads as cores, whose spinning at each step cost ten times the model's own
+# work. The variable is read when those libraries load, so it is set before anything imports
+# them; the servers the tests start inherit it. Only in the workers (xdist names them in the
+# environment before this file is read): the controller's environment is what every worker
+# inherits, so a value set there would be the whole machine's. A value set outside the suite
+# wins.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _CORES_PER_WORKER = max(
+        1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    )
+    os.environ.setdefault("OMP_NUM_THREADS", str(_CORES_PER_WORKER))
 
 from collections.abc import Iterator
 from pathlib import Path

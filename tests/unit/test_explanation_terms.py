@@ -90,7 +90,13 @@ def test_no_place_name_of_the_gazetteer_is_a_shared_skill() -> None:
             location=None,
             focus=None,
         )
-        scored = score_pair(vacancy_side=vac, cand_side=cand, cosine=0.5, query_is_vacancy=True)
+        scored = score_pair(
+            vacancy_side=vac,
+            cand_side=cand,
+            cosine=0.5,
+            query_is_vacancy=True,
+            calibration=UNCALIBRATED,
+        )
         place_terms = set(content_terms(name))
         shown = set(scored.shared_terms) & place_terms
         shown_words += len(shown)
@@ -114,5 +120,11 @@ def test_no_generic_word_is_a_shared_skill() -> None:
             location=None,
             focus=None,
         )
-        scored = score_pair(vacancy_side=vac, cand_side=cand, cosine=0.5, query_is_vacancy=True)
+        scored = score_pair(
+            vacancy_side=vac,
+            cand_side=cand,
+            cosine=0.5,
+            query_is_vacancy=True,
+            calibration=UNCALIBRATED,
+        )
         assert word not in scored.shared_terms, word
