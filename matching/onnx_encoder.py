@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from matching.embedder import SentenceTransformerEncoder, resolve_model_dir
+from matching.encoding import resolve_model_dir
+from matching.st_encoder import SentenceTransformerEncoder
 
 BACKEND = "onnx-int8"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matching.embedder import Embedded, Encoder, content_hash
+from matching.encoding import Embedded, Encoder, content_hash
 from matching.ranking import model_key
 
 __all__ = ["SHIPPED_DIR", "ShippedEncoder", "shipped_path"]

@@ -220,10 +220,10 @@ def demo(
     from matching.esco import BUNDLED_ESCO_NL, read_esco
     from matching.shipped_vectors import ShippedEncoder, shipped_path
     from service import crud
+    from service.crud import relink_all
     from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
     from service.importer import import_lines
     from service.models import FocusOccupationIn
-    from service.occupation_links import relink_all
     from service.occupations import import_occupations, ready_index
 
     if export is not None:
@@ -578,8 +578,8 @@ def occupations_import(
     from sqlmodel import Session
 
     from matching.esco import read_esco
+    from service.crud import relink_all
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.occupation_links import relink_all
     from service.occupations import import_occupations, ready_index
 
     try:
@@ -620,8 +620,8 @@ def occupations_infer(
     the occupations were imported. Rows that change are re-indexed by running services."""
     from sqlmodel import Session
 
+    from service.crud import relink_all
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.occupation_links import relink_all
     from service.occupations import ready_index
 
     settings = get_settings()

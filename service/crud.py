@@ -669,3 +669,34 @@ def delete_focus(*, session: Session, slug: str) -> bool:
     log_change(session, "focus", row_id, "delete")
     session.commit()
     return True
+
+
+def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
+    """Recompute the ESCO links and the inferred occupations of every stored vacancy and
+    candidate (after an import, or as the backfill ``werkmatch occupations infer``).
+
+    Rows whose links change are logged in the change log, so running apps re-index them.
+    Returns how many rows of each kind changed.
+    """
+    changed = {"vacancies": 0, "candidates": 0}
+    for name, kind in (("vacancies", VACANCIES), ("candidates", CANDIDATES)):
+        for row in session.exec(select(kind.table)).all():
+            data = stored_input(kind, row)
+            if kind is VACANCIES:
+                link = link_vacancy(session, index, data)  # type: ignore[arg-type]
+                inferred = infer_vacancy(session, index, data, link)  # type: ignore[arg-type]
+                if link == row.occupation_esco and inferred == row.inferred_occupations:
+                    continue
+                row.occupation_esco = link
+            else:
+                links = link_candidate(session, index, data)  # type: ignore[arg-type]
+                inferred = infer_candidate(session, index, data, links)  # type: ignore[arg-type]
+                if links == row.desired_occupations_esco and inferred == row.inferred_occupations:
+                    continue
+                row.desired_occupations_esco = links
+            row.inferred_occupations = inferred
+            session.add(row)
+            log_change(session, kind.name, row.id, "upsert")
+            changed[name] += 1
+    session.commit()
+    return changed

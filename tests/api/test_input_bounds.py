@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service.config import Settings
+from service.crud import relink_all
 from service.db import make_engine
 from service.json_bounds import MAX_FREE_JSON_BYTES, MAX_JSON_DEPTH, raw_depth
-from service.occupation_links import relink_all
 from service.occupations import OccupationIndex
 from tests.auth import bearer, make_token
 from tests.factories import candidate, vacancy

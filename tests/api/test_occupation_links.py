@@ -12,8 +12,8 @@ from sqlmodel import Session
 from matching.esco import read_esco
 from matching.profiles import EscoLink, Side
 from matching.ranking import SAME_ISCO_FACTOR, UNCALIBRATED
+from service.crud import relink_all
 from service.db import make_engine
-from service.occupation_links import relink_all
 from service.occupations import OccupationIndex, import_occupations
 from tests.factories import CATERING_CV, candidate, vacancy
 from tests.oracle.ranking_oracle import score_pair
