@@ -20,8 +20,8 @@ from service.cli import app
 from service.config import get_settings
 from service.db import make_engine
 from service.models import Candidate, CandidateEmbedding
-from service.rematch_models import RematchMatch
 from service.synthetic import insert_synthetic, touch_candidate_texts
+from tests.rematch_rows import stored_matches
 
 runner = CliRunner()
 
@@ -34,23 +34,12 @@ def cluster() -> Iterator[LocalCluster]:
         yield c
 
 
-def _rows(db_url: str, run_id: int) -> list[tuple]:
+def _rows(db_url: str, run_id: int) -> list[tuple[object, ...]]:
     engine = make_engine(db_url)
-    with Session(engine) as s:
-        rows = s.execute(
-            select(
-                RematchMatch.direction,
-                RematchMatch.vacancy_id,
-                RematchMatch.candidate_id,
-                RematchMatch.rank,
-                RematchMatch.score,
-                RematchMatch.semantic,
-                RematchMatch.lexical,
-                RematchMatch.occupation,
-            ).where(RematchMatch.run_id == run_id)
-        ).all()
-    engine.dispose()
-    return sorted(tuple(r) for r in rows)
+    try:
+        return stored_matches(engine, run_id)
+    finally:
+        engine.dispose()
 
 
 def test_dask_run_equals_in_process_run(

@@ -22,6 +22,7 @@ from service.rematch_models import MatchStatus, RematchMatch, RematchRun
 from service.rematch_runs import claim_run, diff_counts, execute_run, executor_for, lists_changed
 from service.rematch_store import load_core_state
 from service.synthetic import insert_synthetic, touch_candidate_texts
+from tests.rematch_rows import stored_matches
 
 TOP_K = 5
 
@@ -40,23 +41,6 @@ def _run(engine: Engine, settings: Settings, encoder: Encoder, full: bool | None
         )
     assert run.state == "succeeded", run.errors
     return run
-
-
-def _rows(engine: Engine, run_id: int | None) -> list[tuple]:
-    with Session(engine) as s:
-        rows = s.execute(
-            select(
-                RematchMatch.direction,
-                RematchMatch.vacancy_id,
-                RematchMatch.candidate_id,
-                RematchMatch.rank,
-                RematchMatch.score,
-                RematchMatch.semantic,
-                RematchMatch.lexical,
-                RematchMatch.occupation,
-            ).where(RematchMatch.run_id == run_id)
-        ).all()
-    return sorted(tuple(r) for r in rows)
 
 
 def _ids(engine: Engine, table: type, *where: Any) -> list[int]:
@@ -173,7 +157,7 @@ def test_incremental_nights_store_and_diff_what_full_runs_do(
 
     full = _run(engine, settings, encoder, True)
     assert full.counts["core"] == "full" and full.counts["stored_rows_carried"] == 0
-    a, b = _rows(engine, last.id), _rows(engine, full.id)
+    a, b = stored_matches(engine, last.id), stored_matches(engine, full.id)
     assert len(a) == last.counts["matches"] > 0
     assert a == b  # exactly: same lists, ranks, stored scores and parts
     # the diff the API reports for the incremental run is the full run's against the same base
@@ -194,7 +178,7 @@ def test_first_night_alone_equals_a_full_run_and_the_state_follows_the_newest_ru
     inc = _run(engine, settings, encoder, None)
     assert inc.counts["core"] == "incremental"
     full = _run(engine, settings, encoder, True)
-    assert _rows(engine, inc.id) == _rows(engine, full.id)
+    assert stored_matches(engine, inc.id) == stored_matches(engine, full.id)
     assert {k: inc.counts[k] for k in ("new", "unchanged", "disappeared")} == _diff(
         engine, full.id, first.id
     )

@@ -17,7 +17,7 @@ from service.config import Settings
 from service.db import make_engine
 from service.index_state import latest_seq
 from service.models import Candidate, Vacancy
-from service.rematch_models import RematchBatch, RematchMatch, RematchRun, RematchState
+from service.rematch_models import RematchBatch, RematchRun, RematchState
 from service.rematch_runs import diff_counts, prune
 from service.rematch_store import (
     TopK,
@@ -35,6 +35,7 @@ from service.rematch_store import (
 )
 from service.synthetic import insert_synthetic
 from tests.oracle.rematch_store_oracle import BatchSpec, store_batch
+from tests.rematch_rows import stored_matches
 
 K = 6
 
@@ -93,23 +94,6 @@ def _rows_of(topk: TopK) -> list[MatchRow]:
     return rows
 
 
-def _stored(engine, run_id: int) -> list[tuple]:  # type: ignore[no-untyped-def]
-    with Session(engine) as s:
-        rows = s.execute(
-            select(
-                RematchMatch.direction,
-                RematchMatch.vacancy_id,
-                RematchMatch.candidate_id,
-                RematchMatch.rank,
-                RematchMatch.score,
-                RematchMatch.semantic,
-                RematchMatch.lexical,
-                RematchMatch.occupation,
-            ).where(RematchMatch.run_id == run_id)
-        ).all()
-    return sorted(tuple(r) for r in rows)
-
-
 def _batches(engine, run_id: int) -> list[tuple]:  # type: ignore[no-untyped-def]
     with Session(engine) as s:
         rows = s.execute(
@@ -144,7 +128,7 @@ def test_bulk_store_equals_the_row_store_it_replaced(db_url: str) -> None:
                 engine, new_run, topk_from_rows(part, direction, queries[start:stop], K)
             )
             assert stats.chunks == 1
-    old, new = _stored(engine, old_run), _stored(engine, new_run)
+    old, new = stored_matches(engine, old_run), stored_matches(engine, new_run)
     assert len(old) == len(new) > 0
     assert [r[:4] for r in old] == [r[:4] for r in new]
     for a, b in zip(old, new, strict=True):
@@ -196,9 +180,13 @@ def test_incremental_store_equals_a_full_store_and_its_diff(db_url: str) -> None
     s_trusted = store_result(
         engine, trusted, after.values(), base_run=base, changed=changed, chunk_rows=50
     )
-    assert _stored(engine, full) == _stored(engine, incr) == _stored(engine, trusted)
+    assert (
+        stored_matches(engine, full)
+        == stored_matches(engine, incr)
+        == stored_matches(engine, trusted)
+    )
     assert _batches(engine, full) == _batches(engine, incr)
-    assert s_full.carried == 0 and s_full.written == len(_stored(engine, full))
+    assert s_full.carried == 0 and s_full.written == len(stored_matches(engine, full))
     # most lists were carried in the database, not sent
     assert s_incr.carried > 3 * s_incr.written > 0
     assert s_incr.written + s_incr.carried == s_full.written
@@ -216,9 +204,9 @@ def test_a_store_redone_after_a_kill_leaves_no_duplicates(db_url: str) -> None:
     topk = _random_topk(np.random.default_rng(9), FOR_VACANCY, vacs, cands)
     run = _new_run(engine, state="running")
     store_topk(engine, run, topk, chunk_rows=30)
-    first = _stored(engine, run)
+    first = stored_matches(engine, run)
     store_topk(engine, run, topk, chunk_rows=30)
-    assert _stored(engine, run) == first
+    assert stored_matches(engine, run) == first
     assert len(_batches(engine, run)) == -(-len(vacs) // (30 // K))
     engine.dispose()
 
