@@ -578,7 +578,7 @@ def occupations_import(
     from sqlmodel import Session
 
     from matching.esco import read_esco
-    from service.crud import relink_all
+    from service.crud import count_rows, relink_all
     from service.db import SchemaNotMigrated, ensure_migrated, make_engine
     from service.occupations import import_occupations, ready_index
 
@@ -597,7 +597,10 @@ def occupations_import(
     started = time.perf_counter()
     with Session(engine) as session:
         counts = import_occupations(session, records)
-        index = ready_index(session, _fusion_encoder(settings), _vector_cache(settings))
+        # The labels are embedded for the fusion only when there are rows to link with it
+        # (the full taxonomy is minutes of CPU); otherwise the service embeds them at its start.
+        encoder = _fusion_encoder(settings) if count_rows(session) else None
+        index = ready_index(session, encoder, _vector_cache(settings))
         relinked = relink_all(session, index)
     engine.dispose()
     summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}

@@ -311,3 +311,16 @@ def test_occupations_import_of_the_full_esco_nl_export(env: dict) -> None:
     result = runner.invoke(app, ["occupations", "import", str(full), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["created"] == 3039
+    # nothing stored to link: the labels are left for the service to embed at its start
+    assert not (Path(env["WERKMATCH_DATA_DIR"]) / "vector-cache").exists()
+
+
+def test_occupations_import_links_stored_rows_with_the_fusion(env: dict, tmp_path: Path) -> None:
+    rows = _jsonl(tmp_path / "c.jsonl", [json.dumps({"external_id": "k1", **candidate()})])
+    assert runner.invoke(app, ["import", "candidates", str(rows)]).exit_code == 0
+    result = runner.invoke(app, ["occupations", "import", str(ESCO_SUBSET), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["relinked"]["candidates"] == 1
+    # the labels were embedded for the fusion, into the cache the service reads at its start
+    [model_dir] = (Path(env["WERKMATCH_DATA_DIR"]) / "vector-cache").iterdir()
+    assert list(model_dir.glob("*.npz"))
