@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -115,7 +116,11 @@ def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
     return load_encoder(*settings.encoder_args())
 
 
-def _session_and_encoder():  # type: ignore[no-untyped-def]
+@contextmanager
+def _opened():  # type: ignore[no-untyped-def]
+    """A session on the configured (migrated) database, the configured encoder and the settings;
+    the engine's pooled connections are closed when the command is done with them (left to the
+    garbage collector they are dropped unclosed, mid-run for a command run in-process)."""
     from sqlmodel import Session
 
     from matching.embedder import load_encoder
@@ -124,11 +129,15 @@ def _session_and_encoder():  # type: ignore[no-untyped-def]
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
     try:
-        ensure_migrated(engine)
-    except SchemaNotMigrated as exc:
-        _fail(str(exc))
-    encoder = load_encoder(*settings.encoder_args())
-    return Session(engine), encoder, settings
+        try:
+            ensure_migrated(engine)
+        except SchemaNotMigrated as exc:
+            _fail(str(exc))
+        encoder = load_encoder(*settings.encoder_args())
+        with Session(engine) as session:
+            yield session, encoder, settings
+    finally:
+        engine.dispose()
 
 
 @app.command("import")
@@ -153,11 +162,10 @@ def import_(
     except UnicodeDecodeError:
         _fail(f"{file} is not UTF-8 text", code=2)
     _setup_logging()
-    session, encoder, settings = _session_and_encoder()
     kind = crud.CANDIDATES if entity is Entity.candidates else crud.VACANCIES
     started = time.perf_counter()
     with (
-        session,
+        _opened() as (session, encoder, settings),
         tqdm(
             total=len(lines),
             unit=" rows",
@@ -239,11 +247,10 @@ def demo(
         _write_demo_vectors()
         return
     _setup_logging()
-    session, model, settings = _session_and_encoder()
-    encoder = ShippedEncoder(model, shipped_path(model.model_id))
     started = time.perf_counter()
     result: dict[str, object] = {}
-    with session:
+    with _opened() as (session, model, settings):
+        encoder = ShippedEncoder(model, shipped_path(model.model_id))
         stored_before = crud.count_rows(session)
         # The taxonomy first, so that the demo rows get their ESCO links as they are written.
         esco = import_occupations(session, read_esco(BUNDLED_ESCO_NL))
@@ -960,55 +967,54 @@ def rematch(
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         _fail(f"--scheduler must look like tcp://HOST:8786, got {scheduler!r}", code=2)
     _setup_logging()
-    session, encoder, settings = _session_and_encoder()
-    engine = session.get_bind()
-    if full is False:
-        blocker = incremental_blocker(
-            session, encoder.model_id, top_k or settings.rematch_top_k, settings
-        )
-        if blocker is not None:
-            session.close()
-            _fail(f"--incremental: {blocker}; run with --full", code=2)
-    session.close()
-    bar = tqdm(unit=" batches", desc="rematch", file=sys.stderr, disable=None)
+    with _opened() as (session, encoder, settings):
+        engine = session.get_bind()
+        if full is False:
+            blocker = incremental_blocker(
+                session, encoder.model_id, top_k or settings.rematch_top_k, settings
+            )
+            if blocker is not None:
+                _fail(f"--incremental: {blocker}; run with --full", code=2)
+        session.close()  # the run opens its own; this one would idle in its read transaction
+        bar = tqdm(unit=" batches", desc="rematch", file=sys.stderr, disable=None)
 
-    def progress(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
 
-    try:
-        # connect to the cluster before taking the run slot: an unreachable scheduler starts
-        # nothing
-        with executor_for(settings, encoder, scheduler) as executor:
-            try:
-                run_id, resumed = claim_run(
-                    engine,  # type: ignore[arg-type]
-                    top_k or settings.rematch_top_k,
-                    settings.rematch_stale_after_s,
-                )
-            except RunConflict as exc:
-                _fail(str(exc.detail), code=3)
-            if resumed:
-                typer.secho(f"resuming rematch run {run_id}", err=True)
-            bar.set_description(f"rematch run {run_id}")
-            try:
-                run = execute_run(
-                    engine=engine,  # type: ignore[arg-type]
-                    run_id=run_id,
-                    encoder=encoder,
-                    locator=default_locator(),
-                    settings=settings,
-                    executor=executor,
-                    progress=progress,
-                    full=full,
-                )
-            except Exception as exc:
-                _fail(f"rematch run {run_id} failed: {exc}")
-    except SchedulerUnreachable as exc:
-        _fail(str(exc.detail), code=4)
-    finally:
-        bar.close()
+        try:
+            # connect to the cluster before taking the run slot: an unreachable scheduler starts
+            # nothing
+            with executor_for(settings, encoder, scheduler) as executor:
+                try:
+                    run_id, resumed = claim_run(
+                        engine,  # type: ignore[arg-type]
+                        top_k or settings.rematch_top_k,
+                        settings.rematch_stale_after_s,
+                    )
+                except RunConflict as exc:
+                    _fail(str(exc.detail), code=3)
+                if resumed:
+                    typer.secho(f"resuming rematch run {run_id}", err=True)
+                bar.set_description(f"rematch run {run_id}")
+                try:
+                    run = execute_run(
+                        engine=engine,  # type: ignore[arg-type]
+                        run_id=run_id,
+                        encoder=encoder,
+                        locator=default_locator(),
+                        settings=settings,
+                        executor=executor,
+                        progress=progress,
+                        full=full,
+                    )
+                except Exception as exc:
+                    _fail(f"rematch run {run_id} failed: {exc}")
+        except SchedulerUnreachable as exc:
+            _fail(str(exc.detail), code=4)
+        finally:
+            bar.close()
     out = run_out(run)
     if as_json:
         typer.echo(out.model_dump_json())
