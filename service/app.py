@@ -19,7 +19,7 @@ from service.auth import AccessGate
 from service.config import Settings, get_settings
 from service.db import ensure_migrated, make_engine
 from service.deps import AppState, request_rules
-from service.errors import install_error_handlers
+from service.error_handlers import install_error_handlers
 from service.index_state import IndexState
 from service.limits import BodySizeLimit
 from service.observability import (
