@@ -33,7 +33,7 @@ EDUCATION_ORDER = (
     "hbo",
     "wo",
 )
-"""The profile's education levels, lowest first (as ``service.models.EducationLevel``)."""
+"""The profile's education levels, lowest first (as ``service.store.models.EducationLevel``)."""
 
 OCCUPATION_MIN_SCORE = 0.75
 """A CV line is proposed as an occupation only at this normalisation score or above: free CV

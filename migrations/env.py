@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel, create_engine
 
-from service import models, rematch_models, security_models  # noqa: F401  (register the tables)
+from service.store import models, rematch_models, security_models  # noqa: F401  (register the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

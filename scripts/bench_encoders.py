@@ -21,7 +21,7 @@ import time
 def measure(model: str) -> dict[str, object]:
     from matching.embedder import load_encoder
     from matching.profiles import candidate_embed_text, vacancy_embed_text
-    from service.demo_data import demo_candidates, demo_vacancies
+    from service.tools.demo_data import demo_candidates, demo_vacancies
 
     cvs = [
         candidate_embed_text(c["cv_text"], c["desired_occupations"], c["skills"])

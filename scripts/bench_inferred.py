@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_inferred.py
 
-Over the bundled ESCO NL taxonomy and the made-up demo candidates (``service.demo_data``),
+Over the bundled ESCO NL taxonomy and the made-up demo candidates (``service.tools.demo_data``),
 prints one JSON object: CVs read, occupations stored (score >= ``INFER_MIN_SCORE``) per
 reader (title, phrase, cue), how many share the ISCO-08 minor group (3 digits) of one of the
 candidate's stated occupations (a rough agreement figure: a CV also names earlier jobs, which
@@ -20,7 +20,7 @@ from collections import Counter
 from matching.cv_suggestions import INFER_MIN_SCORE, _phrases, _title_segments, infer_occupations
 from matching.esco import BUNDLED_ESCO_NL, read_esco
 from matching.occupations import OccupationConcept, OccupationNormalizer
-from service.demo_data import demo_candidates
+from service.tools.demo_data import demo_candidates
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ columnar store and the pool-at-once ranker, on the same synthetic candidates.
 
     .venv/bin/python scripts/bench_rerank.py --sizes 10000,100000
 
-Candidates are made up (occupations and skills from ``service.synthetic``, CV texts drawn
+Candidates are made up (occupations and skills from ``service.tools.synthetic``, CV texts drawn
 from those words and a long tail of rare words). For each size it prints one JSON object:
 the traced Python memory the facts take as a dict of objects (before) and as a FactStore
 (after), and the time to re-rank a pool of 100 for a top 20 with explanations, before
@@ -30,7 +30,7 @@ from matching.focus import FocusMatcher
 from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
 from matching.ranking import UNCALIBRATED, explained
 from matching.rerank import score_pool, top
-from service.synthetic import FILLER, OCCUPATIONS
+from service.tools.synthetic import FILLER, OCCUPATIONS
 
 # the per-pair scorer compared against is the test oracle, kept under tests/ (not installed)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

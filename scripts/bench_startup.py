@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from matching.embedder import load_encoder
 from matching.geo import default_locator
 from service.config import get_settings
-from service.db import ensure_migrated, make_engine
-from service.index_state import IndexState
-from service.models import Candidate, CandidateEmbedding, utcnow
+from service.state.index_state import IndexState
+from service.store.db import ensure_migrated, make_engine
+from service.store.models import Candidate, CandidateEmbedding, utcnow
 
 OCCUPATIONS = [
     "heftruckchauffeur",

@@ -46,8 +46,8 @@ def migrate(
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations (creates the SQLite file if needed)."""
-    from service.db import make_engine
-    from service.db import migrate as run_migrations
+    from service.store.db import make_engine
+    from service.store.db import migrate as run_migrations
 
     settings = get_settings()
     url = settings.resolved_database_url()
@@ -76,7 +76,7 @@ def serve(
     """Run the HTTP service (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
 
     _setup_logging()
     engine = make_engine(get_settings().resolved_database_url())
@@ -90,7 +90,7 @@ def serve(
     # so no process forks after FAISS or torch started threads. This parent loads neither.
     # log_config=None keeps the JSON logging set up above; the access log is our own.
     uvicorn.run(
-        "service.app:create_app",
+        "service.api.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -102,7 +102,7 @@ def serve(
 
 
 def _vector_cache(settings: Settings) -> Path:
-    from service.occupations import VECTOR_CACHE
+    from service.store.occupations import VECTOR_CACHE
 
     return settings.data_dir / VECTOR_CACHE
 
@@ -124,7 +124,7 @@ def _opened():  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
     from matching.embedder import load_encoder
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
@@ -152,8 +152,8 @@ def import_(
     """Import candidates or vacancies from a JSON-lines file (upsert by external_id)."""
     from tqdm import tqdm
 
-    from service import crud
-    from service.importer import import_lines
+    from service.batch.importer import import_lines
+    from service.store import crud
 
     if not file.is_file():
         _fail(f"no such file: {file}", code=2)
@@ -227,12 +227,12 @@ def demo(
     them (``--write-vectors`` makes it), so the load does not wait for the encoder."""
     from matching.esco import BUNDLED_ESCO_NL, read_esco
     from matching.shipped_vectors import ShippedEncoder, shipped_path
-    from service import crud
-    from service.crud import relink_all
-    from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
-    from service.importer import import_lines
-    from service.models import FocusOccupationIn
-    from service.occupations import import_occupations, ready_index
+    from service.batch.importer import import_lines
+    from service.store import crud
+    from service.store.crud import relink_all
+    from service.store.models import FocusOccupationIn
+    from service.store.occupations import import_occupations, ready_index
+    from service.tools.demo_data import demo_candidates, demo_vacancies, focus_occupations
 
     if export is not None:
         export.mkdir(parents=True, exist_ok=True)
@@ -307,7 +307,7 @@ def demo(
 def _write_demo_vectors() -> None:
     from matching.embedder import load_encoder
     from matching.shipped_vectors import ShippedEncoder, shipped_path
-    from service.demo_data import demo_texts
+    from service.tools.demo_data import demo_texts
 
     settings = get_settings()
     started = time.perf_counter()
@@ -424,8 +424,8 @@ def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object
 def _check_snapshot() -> dict[str, object]:
     from matching.embedder import load_encoder
     from matching.geo import default_locator
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.index_state import IndexState
+    from service.state.index_state import IndexState
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
@@ -483,7 +483,7 @@ def loadtest(
 
     Writes made-up candidates with ids starting ``load-``: run it against a test database.
     """
-    from service.loadtest import run_load
+    from service.tools.loadtest import run_load
 
     try:
         result = run_load(url, seconds=seconds, clients=clients, seed=seed, key=key)
@@ -535,7 +535,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per size.")] = False,
 ) -> None:
     """Benchmark index build, memory, query latency, recall, HTTP throughput and ingest."""
-    from service.scale_bench import run
+    from service.tools.scale_bench import run
 
     if index_kind not in ("auto", "flat", "ivf"):
         raise typer.BadParameter("must be auto, flat or ivf", param_hint="--index-kind")
@@ -585,9 +585,9 @@ def occupations_import(
     from sqlmodel import Session
 
     from matching.esco import read_esco
-    from service.crud import count_rows, relink_all
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.occupations import import_occupations, ready_index
+    from service.store.crud import count_rows, relink_all
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.store.occupations import import_occupations, ready_index
 
     try:
         records = read_esco(path)
@@ -630,9 +630,9 @@ def occupations_infer(
     the occupations were imported. Rows that change are re-indexed by running services."""
     from sqlmodel import Session
 
-    from service.crud import relink_all
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.occupations import ready_index
+    from service.store.crud import relink_all
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.store.occupations import ready_index
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
@@ -765,7 +765,7 @@ def eval_(
 
     The folder is loaded into a fresh temporary store through the API's import path.
     """
-    from service.evaluation import compare_modes, run_eval
+    from service.tools.evaluation import compare_modes, run_eval
 
     if not folder.is_dir():
         _fail(f"no such folder: {folder}", code=2)
@@ -830,7 +830,7 @@ def eval_data(
     ] = None,
 ) -> None:
     """Build a CV ↔ vacancy evaluation set, split into a tuning and a test part."""
-    from service.eval_data import build_esco_hard, build_esco_nl, build_hahu_en
+    from service.tools.eval_data import build_esco_hard, build_esco_nl, build_hahu_en
 
     external = Path("../shared/data/external")
     try:
@@ -875,7 +875,7 @@ def eval_fit(
     ] = False,
 ) -> None:
     """Fit the hybrid weights on tuning sets: the best mean nDCG@10 on a 0.05 grid."""
-    from service.evaluation import compute_signals, fit_weights
+    from service.tools.evaluation import compute_signals, fit_weights
 
     for folder in folders:
         if not folder.is_dir():
@@ -907,7 +907,7 @@ def eval_fit(
             )
         return
     from matching.ranking import model_key
-    from service.evaluation import fit_calibration
+    from service.tools.evaluation import fit_calibration
 
     calibration, record = fit_calibration(tables)
     entry = {
@@ -954,7 +954,8 @@ def rematch(
     from tqdm import tqdm
 
     from matching.geo import default_locator
-    from service.rematch_runs import (
+    from service.api.routes.rematch import run_out
+    from service.batch.rematch_runs import (
         RunConflict,
         SchedulerUnreachable,
         claim_run,
@@ -962,7 +963,6 @@ def rematch(
         executor_for,
         incremental_blocker,
     )
-    from service.routes.rematch import run_out
 
     if scheduler is not None and not scheduler.startswith(("tcp://", "tls://", "inproc://")):
         _fail(f"--scheduler must look like tcp://HOST:8786, got {scheduler!r}", code=2)
@@ -1055,8 +1055,8 @@ def bench_rematch(
 ) -> None:
     """Benchmark a rematch on synthetic vectors (not part of the tests): time split and rates."""
     from matching.embedder import load_encoder
-    from service.bench import bench_rematch as run_bench
-    from service.bench import bench_rematch_core
+    from service.tools.bench import bench_rematch as run_bench
+    from service.tools.bench import bench_rematch_core
 
     _setup_logging()
     if no_database:
@@ -1106,7 +1106,7 @@ def bench_rematch_store(
     """Benchmark storing a rematch run's matches (not part of the tests): the bulk store, full
     and incremental, against the previous row insert, per database. Exit 1 on any error or
     when an incremental store differs from a full one."""
-    from service.store_bench import bench_rematch_store as run_bench
+    from service.tools.store_bench import bench_rematch_store as run_bench
 
     for url in database_url or []:
         if not url.startswith(("sqlite:///", "postgresql")):

@@ -11,7 +11,7 @@ import typer
 from sqlmodel import Session
 
 from service.config import get_settings
-from service.security_models import ROLES
+from service.store.security_models import ROLES
 
 keys_app = typer.Typer(
     help="API keys: create (shown once), list, revoke. Roles: " + ", ".join(ROLES) + ".",
@@ -24,7 +24,7 @@ DEMO_LABEL = "local-demo"
 @contextmanager
 def _session() -> Iterator[Session]:
     """A session on the configured database; its engine's connections are closed on exit."""
-    from service.db import SchemaNotMigrated, ensure_migrated, make_engine
+    from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
 
     engine = make_engine(get_settings().resolved_database_url())
     try:
@@ -67,7 +67,7 @@ def create(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
-    from service.keys import create_key
+    from service.security.keys import create_key
 
     with _session() as session:
         try:
@@ -97,7 +97,7 @@ def create(
 @keys_app.command("list")
 def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False):  # type: ignore[no-untyped-def]
     """List keys (never their secrets): id, role, tenant, label, state, dates."""
-    from service.keys import key_state, list_keys
+    from service.security.keys import key_state, list_keys
 
     with _session() as session:
         keys = list_keys(session)
@@ -124,7 +124,7 @@ def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON line
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="The key id (not the secret).")]) -> None:
     """Revoke a key at once; every worker refuses it from its next request."""
-    from service.keys import revoke_key
+    from service.security.keys import revoke_key
 
     with _session() as session:
         key = revoke_key(session, key_id)
@@ -140,7 +140,7 @@ def demo(
     ),
 ) -> None:
     """Replace the local demo key (an admin key valid for 7 days) and print a ready curl line."""
-    from service.keys import create_key, revoke_labelled
+    from service.security.keys import create_key, revoke_labelled
 
     with _session() as session:
         revoke_labelled(session, DEMO_LABEL)

@@ -7,14 +7,14 @@ its row; a few thousand levels broke the JSON parser itself. So:
 
 - ``MAX_JSON_DEPTH``: no JSON request body nests arrays and objects deeper than this, the body's
   own object or array counting as level 1. :func:`too_deep` checks the raw bytes before anything
-  parses them (``service.limits.BodySizeLimit`` on every route, ``werkmatch import`` on every
+  parses them (``service.api.limits.BodySizeLimit`` on every route, ``werkmatch import`` on every
   line); the 422 names the top-level field that holds the deepest part.
 - ``MAX_FREE_JSON_BYTES``: a free JSON field holds at most this many bytes as compact JSON;
   :func:`free_json_problem` checks it (and the depth again, for values that did not come as a
   body) before anything is written.
 
 Rows stored before these bounds existed may exceed them; the read path withholds such a field
-instead of failing (see ``service.routes.vacancies.to_public``).
+instead of failing (see ``service.api.routes.vacancies.to_public``).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.keys import create_key
+from service.security.keys import create_key
+from service.store.db import make_engine
 
 
 def make_token(db_url: str, role: str = "admin", **kw: object) -> str:

@@ -37,9 +37,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from matching.embedder import BUNDLED_MODEL, Encoder, SentenceTransformerEncoder, load_encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import DEFAULT_MODEL, Settings
-from service.db import migrate
+from service.store.db import migrate
 from tests.auth import bearer, make_token
 from tests.databases import BACKENDS, PG_URL, LaterDrops, admin_engine, copy_database
 from tests.log_watch import LEAK_WATCH

@@ -21,9 +21,9 @@ import httpx
 import uvicorn
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
+from service.api.deps import AppState
 from service.config import Settings
-from service.deps import AppState
 from tests.reliability.processes import free_port
 
 

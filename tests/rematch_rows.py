@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service.rematch_models import RematchMatch
+from service.store.rematch_models import RematchMatch
 
 
 def stored_matches(engine: Engine, run_id: int | None) -> list[tuple[object, ...]]:

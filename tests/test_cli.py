@@ -191,8 +191,8 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
 
 
 def test_demo_export_writes_importable_files(tmp_path: Path) -> None:
-    from service import crud
-    from service.importer import parse_line  # validation only, no database needed
+    from service.batch.importer import parse_line  # validation only, no database needed
+    from service.store import crud
 
     result = runner.invoke(app, ["demo", "--export", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output

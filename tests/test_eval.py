@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 from matching.embedder import Encoder
 from matching.ranking import WEIGHTS
 from service.cli import app
-from service.eval_data import (
+from service.tools.eval_data import (
     HARD_VARIANTS,
     build_esco_hard,
     build_esco_nl,
     build_hahu_en,
     strip_names,
 )
-from service.evaluation import (
+from service.tools.evaluation import (
     compute_signals,
     evaluate_signals,
     fit_calibration,

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from matching.embedder import Encoder
 from service.cli import app
 from service.config import get_settings
-from service.db import make_engine
-from service.models import Vacancy
+from service.store.db import make_engine
+from service.store.models import Vacancy
 from tests.api.test_jobposting import DUTCH_POSTING, ENGLISH_POSTING
 from tests.factories import vacancy
 

@@ -14,11 +14,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from matching.embedder import Encoder
-from service import crud
 from service.cli import app
 from service.config import get_settings
-from service.db import alembic_config, make_engine
-from service.models import Candidate, CandidateIn, ChangeLog, Vacancy, VacancyIn
+from service.store import crud
+from service.store.db import alembic_config, make_engine
+from service.store.models import Candidate, CandidateIn, ChangeLog, Vacancy, VacancyIn
 from tests.factories import FORKLIFT_VACANCY, candidate
 
 runner = CliRunner()

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import get_settings
-from service.db import make_engine
-from service.keys import TOKEN_RE, create_key, key_state, revoke_key, verify_token
-from service.security_models import ApiKey
+from service.security.keys import TOKEN_RE, create_key, key_state, revoke_key, verify_token
+from service.store.db import make_engine
+from service.store.security_models import ApiKey
 
 runner = CliRunner()
 

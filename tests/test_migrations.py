@@ -10,9 +10,15 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import SchemaNotMigrated, current_revision, head_revision, make_engine, migrate
+from service.store.db import (
+    SchemaNotMigrated,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+)
 
 
 def test_head_has_no_drift_from_the_models(db_url: str) -> None:
@@ -31,7 +37,7 @@ def test_downgrade_to_base_and_up_again(db_url: str) -> None:
     migrate(db_url, "head")  # idempotent
     from alembic import command
 
-    from service.db import alembic_config
+    from service.store.db import alembic_config
 
     command.downgrade(alembic_config(db_url), "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
@@ -54,7 +60,7 @@ def test_every_revision_steps_up_and_down(db_url: str) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from service.db import alembic_config
+    from service.store.db import alembic_config
 
     cfg = alembic_config(db_url)
     chain = [r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions("base", "heads")]

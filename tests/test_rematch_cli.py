@@ -18,13 +18,13 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from matching.embedder import Encoder
+from service.batch.rematch_runs import claim_run, diff_counts
 from service.cli import app
 from service.config import get_settings
-from service.db import make_engine
-from service.models import Candidate, Vacancy
-from service.rematch_models import RematchMatch, RematchRun
-from service.rematch_runs import claim_run, diff_counts
-from service.synthetic import insert_synthetic, touch_candidate_texts
+from service.store.db import make_engine
+from service.store.models import Candidate, Vacancy
+from service.store.rematch_models import RematchMatch, RematchRun
+from service.tools.synthetic import insert_synthetic, touch_candidate_texts
 
 runner = CliRunner()
 

@@ -18,9 +18,9 @@ from matching.embedder import Encoder
 from matching.profiles import candidate_embed_text
 from service.cli import app
 from service.config import get_settings
-from service.db import make_engine
-from service.models import Candidate, CandidateEmbedding
-from service.synthetic import insert_synthetic, touch_candidate_texts
+from service.store.db import make_engine
+from service.store.models import Candidate, CandidateEmbedding
+from service.tools.synthetic import insert_synthetic, touch_candidate_texts
 from tests.rematch_rows import stored_matches
 
 runner = CliRunner()
@@ -97,7 +97,7 @@ def test_dask_tiles_and_rerank_parts_equal_in_process(
     from distributed import Client
 
     import matching.rematch as rematch
-    from service.bench import _change_candidates, synthetic_sides
+    from service.tools.bench import _change_candidates, synthetic_sides
 
     monkeypatch.setattr(rematch, "TILE_ROWS", 128)
     monkeypatch.setattr(rematch, "TILE_COLS", 1024)

@@ -14,14 +14,20 @@ from sqlmodel import Session
 
 from matching.embedder import Encoder
 from matching.geo import default_locator
-from service import crud
+from service.batch.rematch_runs import (
+    claim_run,
+    diff_counts,
+    execute_run,
+    executor_for,
+    lists_changed,
+)
 from service.config import Settings
-from service.db import make_engine
-from service.models import Candidate, Vacancy, utcnow
-from service.rematch_models import MatchStatus, RematchMatch, RematchRun
-from service.rematch_runs import claim_run, diff_counts, execute_run, executor_for, lists_changed
-from service.rematch_store import load_core_state
-from service.synthetic import insert_synthetic, touch_candidate_texts
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import Candidate, Vacancy, utcnow
+from service.store.rematch_models import MatchStatus, RematchMatch, RematchRun
+from service.store.rematch_store import load_core_state
+from service.tools.synthetic import insert_synthetic, touch_candidate_texts
 from tests.rematch_rows import stored_matches
 
 TOP_K = 5
@@ -216,8 +222,8 @@ def test_lists_changed_compares_targets_scores_and_parts() -> None:
 @pytest.mark.parametrize("lists_stored", [True, False])
 def test_core_state_arrays_round_trip(lists_stored: bool) -> None:
     from matching.rematch import rematch_full
-    from service.bench import synthetic_sides
-    from service.rematch_store import state_arrays, state_from_arrays
+    from service.store.rematch_store import state_arrays, state_from_arrays
+    from service.tools.bench import synthetic_sides
 
     vacs, cands = synthetic_sides(30, 200, dim=16)
     state = rematch_full(vacs, cands, TOP_K).state

@@ -1,6 +1,6 @@
-"""The bulk store of a rematch run (service/rematch_store.py) on SQLite and PostgreSQL: equal to
-the row-at-a-time store it replaced (tests/oracle), an incremental store equal to a full one
-with the same diff, arrays read back, the run state, change detection, bad input."""
+"""The bulk store of a rematch run (service/store/rematch_store.py) on SQLite and PostgreSQL:
+equal to the row-at-a-time store it replaced (tests/oracle), an incremental store equal to a
+full one with the same diff, arrays read back, the run state, change detection, bad input."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, MatchRow
-from service import crud
+from service.batch.rematch_runs import diff_counts, prune
 from service.config import Settings
-from service.db import make_engine
-from service.index_state import latest_seq
-from service.models import Candidate, Vacancy
-from service.rematch_models import RematchBatch, RematchRun, RematchState
-from service.rematch_runs import diff_counts, prune
-from service.rematch_store import (
+from service.state.index_state import latest_seq
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import Candidate, Vacancy
+from service.store.rematch_models import RematchBatch, RematchRun, RematchState
+from service.store.rematch_store import (
     TopK,
     detect_changes,
     empty_topk,
@@ -33,7 +33,7 @@ from service.rematch_store import (
     store_topk,
     topk_from_rows,
 )
-from service.synthetic import insert_synthetic
+from service.tools.synthetic import insert_synthetic
 from tests.oracle.rematch_store_oracle import BatchSpec, store_batch
 from tests.rematch_rows import stored_matches
 
@@ -215,7 +215,7 @@ def test_a_store_redone_after_a_kill_leaves_no_duplicates(db_url: str) -> None:
 def test_load_topk_reads_back_what_was_stored(
     db_url: str, packed_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import service.rematch_store as store
+    import service.store.rematch_store as store
 
     # PostgreSQL packs the rows of a window of query ids: one window, then many small ones
     monkeypatch.setattr(store, "PACKED_ROWS", packed_rows)
@@ -269,7 +269,7 @@ def test_topk_refuses_bad_arrays() -> None:
 def test_state_arrays_round_trip_in_pieces_and_go_with_their_run(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import service.rematch_store as store
+    import service.store.rematch_store as store
 
     monkeypatch.setattr(store, "STATE_PART_BYTES", 1000)
     engine = make_engine(db_url)

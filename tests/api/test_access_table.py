@@ -1,7 +1,7 @@
 """The role × route × method table, tested exhaustively on both backends.
 
-``TABLE`` is written out by hand from the issue's roles (not read from ``service.auth``), so a
-change to the policy that does not match the intended access fails here. Every route of the app
+``TABLE`` is written out by hand from the issue's roles (not read from ``service.security.auth``),
+so a change to the policy that does not match the intended access fails here. Every route of the app
 must be in the table, and every cell is called with a real key of each role, with no key, a
 malformed key, a revoked key, an expired key and a key in the URL.
 """
@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service.app import create_app
-from service.auth import flat_routes
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.keys import revoke_key
-from service.security_models import ApiKey
+from service.security.auth import flat_routes
+from service.security.keys import revoke_key
+from service.store.db import make_engine
+from service.store.security_models import ApiKey
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, FORKLIFT_VACANCY, candidate
 

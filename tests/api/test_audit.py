@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.embedder import Encoder
-from service import audit
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
+from service.security import audit
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, FORKLIFT_CV, FORKLIFT_VACANCY, candidate
 

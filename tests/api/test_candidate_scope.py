@@ -26,13 +26,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
-from service import audit, auth
-from service.app import create_app
-from service.auth import POLICY, flat_routes
+from service.api.app import create_app
+from service.api.tenancy import CandidateScopeDep, candidate_scope
 from service.config import Settings
-from service.db import make_engine
-from service.security_models import AuditEvent
-from service.tenancy import CandidateScopeDep, candidate_scope
+from service.security import audit, auth
+from service.security.auth import POLICY, flat_routes
+from service.store.db import make_engine
+from service.store.security_models import AuditEvent
 from tests.auth import bearer, make_token
 from tests.databases import BACKENDS, copy_database, copy_source, drop_database
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy

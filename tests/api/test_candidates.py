@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.models import MAX_CV_CHARS
+from service.store.models import MAX_CV_CHARS
 from tests.factories import CARE_CV, candidate
 
 

@@ -27,15 +27,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder, content_hash
-from service import crud
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.jobposting import JOBPOSTING_EXAMPLE, MEDIA_TYPE
-from service.keys import create_key, revoke_key
-from service.models import ChangeLog, FocusOccupation
-from service.rematch_models import MatchStatus, RematchRun
-from service.security_models import ApiKey, AuditEvent
+from service.formats.jobposting import JOBPOSTING_EXAMPLE, MEDIA_TYPE
+from service.security.keys import create_key, revoke_key
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import ChangeLog, FocusOccupation
+from service.store.rematch_models import MatchStatus, RematchRun
+from service.store.security_models import ApiKey, AuditEvent
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, HEFTRUCK_FOCUS, candidate, vacancy
 from tests.live_server import Call, LiveServer, race, watch_problems

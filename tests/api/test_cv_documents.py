@@ -17,10 +17,10 @@ from matching.embedder import content_hash
 from matching.esco import read_esco
 from matching.profiles import candidate_embed_text
 from service.config import Settings
-from service.cv_documents import DOCX, ODT, PDF, TEXT
-from service.db import make_engine
-from service.models import Candidate, CandidateEmbedding, ChangeLog
-from service.occupations import import_occupations
+from service.formats.cv_documents import DOCX, ODT, PDF, TEXT
+from service.store.db import make_engine
+from service.store.models import Candidate, CandidateEmbedding, ChangeLog
+from service.store.occupations import import_occupations
 from tests import cv_files
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, candidate

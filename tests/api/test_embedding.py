@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from matching.embedder import Embedded, Encoder
 from service.config import Settings
-from service.db import make_engine
-from service.models import Candidate, CandidateEmbedding
+from service.store.db import make_engine
+from service.store.models import Candidate, CandidateEmbedding
 from tests.auth import api_client
 from tests.factories import CARE_CV, FORKLIFT_CV, candidate
 

@@ -42,16 +42,16 @@ from matching.rematch import (
     Tile,
     TilePools,
 )
-from service import crud
-from service import snapshot as snap
+from service.api.deps import AppState
+from service.batch.rematch_runs import claim_run, execute_run
 from service.config import Settings
-from service.db import make_engine
-from service.deps import AppState
-from service.index_state import IndexState
-from service.models import Candidate, CandidateEmbedding, ChangeLog, Vacancy
-from service.rematch_models import RematchMatch
-from service.rematch_runs import claim_run, execute_run
-from service.rematch_store import store_topk, topk_from_rows
+from service.state import snapshot as snap
+from service.state.index_state import IndexState
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import Candidate, CandidateEmbedding, ChangeLog, Vacancy
+from service.store.rematch_models import RematchMatch
+from service.store.rematch_store import store_topk, topk_from_rows
 from tests.auth import api_client
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 

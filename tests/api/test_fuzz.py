@@ -55,10 +55,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from matching.esco import read_esco
 from service.config import Settings
-from service.cv_documents import DOCX, ODT, PDF
-from service.db import make_engine
-from service.occupations import import_occupations
-from service.rematch_models import RematchRun
+from service.formats.cv_documents import DOCX, ODT, PDF
+from service.store.db import make_engine
+from service.store.occupations import import_occupations
+from service.store.rematch_models import RematchRun
 from tests.auth import bearer
 from tests.factories import CARE_CV, CATERING_CV, HEFTRUCK_FOCUS, candidate, vacancy
 

@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from service.config import Settings
-from service.crud import relink_all
-from service.db import make_engine
 from service.json_bounds import MAX_FREE_JSON_BYTES, MAX_JSON_DEPTH, raw_depth
-from service.occupations import OccupationIndex
+from service.store.crud import relink_all
+from service.store.db import make_engine
+from service.store.occupations import OccupationIndex
 from tests.auth import bearer, make_token
 from tests.factories import candidate, vacancy
 
@@ -144,7 +144,7 @@ def test_a_poison_row_stored_before_the_bounds_breaks_no_read(
     employer = bearer(
         make_token(settings.resolved_database_url(), "employer", employer_id="transport-bv")
     )
-    with caplog.at_level(logging.WARNING, logger="service.rendering"):
+    with caplog.at_level(logging.WARNING, logger="service.api.rendering"):
         one = client.get(f"{VAC}/poison", headers=employer)
         listed = client.get("/v1/vacancies", params={"limit": 200})
     assert one.status_code == 200, one.text
@@ -178,7 +178,7 @@ def test_a_row_that_cannot_be_rendered_is_left_out_of_the_list(
             )
     finally:
         engine.dispose()
-    with caplog.at_level(logging.ERROR, logger="service.rendering"):
+    with caplog.at_level(logging.ERROR, logger="service.api.rendering"):
         listed = client.get("/v1/candidates")
     assert listed.status_code == 200, listed.text
     assert [c["candidate_id"] for c in listed.json()["data"]] == ["kand-a", "kand-c"]

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.embedder import Encoder
-from service import crud
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
 from service.observability import JsonFormatter
+from service.store import crud
 from tests.auth import bearer, make_token
 from tests.factories import FORKLIFT_CV, FORKLIFT_VACANCY, PII_MARKER, candidate
 from tests.log_watch import is_app_record

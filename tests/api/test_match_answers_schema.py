@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 
-from service.match_service import match_answer
-from service.schemas import AdHocMatchList, CandidateMatchList, VacancyMatchList
+from service.api.match_service import match_answer
+from service.api.schemas import AdHocMatchList, CandidateMatchList, VacancyMatchList
 from tests.factories import CARE_CV, CATERING_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 EMPLOYER = "/v1/employers/transport-rijnmond/vacancies"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from matching.matcher import Matcher
-from service.index_state import SEARCH_ATTEMPTS
+from service.state.index_state import SEARCH_ATTEMPTS
 from tests.api.test_rematch import EMP, run, seed
 from tests.factories import CARE_CV, FORKLIFT_CV, candidate
 

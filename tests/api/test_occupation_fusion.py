@@ -16,10 +16,15 @@ from sqlmodel import Session
 from matching.embedder import Embedded, Encoder
 from matching.esco import read_esco
 from matching.occupations import FusedNormalizer, fusion_labels
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.occupations import LABEL_THREAD, VECTOR_CACHE, OccupationIndex, import_occupations
+from service.store.db import make_engine
+from service.store.occupations import (
+    LABEL_THREAD,
+    VECTOR_CACHE,
+    OccupationIndex,
+    import_occupations,
+)
 from tests.api.test_inferred_occupations import FORKLIFT_CV, HEFTRUCK, MAGAZIJN, VAC_URL
 from tests.api.test_occupations import BAD_BODIES
 from tests.auth import bearer

@@ -12,9 +12,9 @@ from sqlmodel import Session
 from matching.esco import read_esco
 from matching.profiles import EscoLink, Side
 from matching.ranking import SAME_ISCO_FACTOR, UNCALIBRATED
-from service.crud import relink_all
-from service.db import make_engine
-from service.occupations import OccupationIndex, import_occupations
+from service.store.crud import relink_all
+from service.store.db import make_engine
+from service.store.occupations import OccupationIndex, import_occupations
 from tests.factories import CATERING_CV, candidate, vacancy
 from tests.oracle.ranking_oracle import score_pair
 
@@ -119,12 +119,12 @@ def test_occupations_import_relinks_existing_rows(client: TestClient, db_url: st
 
 
 def test_import_rejects_lines_with_unknown_esco_uris(client: TestClient, db_url: str) -> None:
-    from service.importer import import_lines
+    from service.batch.importer import import_lines
 
     _import(db_url)
     engine = make_engine(db_url)
     encoder = client.app.state.werkmatch.encoder  # type: ignore[attr-defined]
-    from service import crud
+    from service.store import crud
 
     lines = [
         json.dumps({"external_id": "ok", **candidate()}),

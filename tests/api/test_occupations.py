@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from matching.esco import read_esco
-from service.db import make_engine
-from service.occupations import import_occupations
+from service.store.db import make_engine
+from service.store.occupations import import_occupations
 
 SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 URL = "/v1/occupations/normalize"

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
-from service.app import create_app
+from service.api.app import create_app
+from service.api.openapi_examples import EXAMPLES
 from service.config import Settings
-from service.openapi_examples import EXAMPLES
 from tests.factories import vacancy
 
 

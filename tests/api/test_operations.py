@@ -122,7 +122,7 @@ def test_database_errors_do_not_carry_row_values(db_url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from service.db import make_engine
+    from service.store.db import make_engine
 
     engine = make_engine(db_url)
     insert = text(

@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.models import Candidate
+from service.store.db import make_engine
+from service.store.models import Candidate
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, FORKLIFT_CV, candidate
 from tests.live_server import Call, LiveServer, race, watch_problems

@@ -19,7 +19,7 @@ import matching.matcher as matcher_module
 from matching.ranking import Scored, explained
 from service.cli import app as cli
 from service.config import get_settings
-from service.jobposting import JOBPOSTING_EXAMPLE
+from service.formats.jobposting import JOBPOSTING_EXAMPLE
 from tests.api.test_rematch import CARE_VACANCY, KITCHEN_VACANCY
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, candidate, vacancy
 

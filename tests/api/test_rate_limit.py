@@ -14,9 +14,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.rate_limit import ProcessLimiter, RedisLimiter, count
+from service.security.rate_limit import ProcessLimiter, RedisLimiter, count
 from tests.auth import bearer, make_token
 from tests.reliability.processes import ServerProcess, fresh_client
 

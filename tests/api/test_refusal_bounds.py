@@ -24,11 +24,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from matching.embedder import Encoder
-from service.app import create_app
+from service.api.app import create_app
 from service.config import Settings
-from service.db import make_engine
-from service.rate_limit import address_key
-from service.security_models import AuditEvent
+from service.security.rate_limit import address_key
+from service.store.db import make_engine
+from service.store.security_models import AuditEvent
 from tests.auth import bearer, make_token
 from tests.factories import candidate
 from tests.live_server import LiveServer, watch_problems

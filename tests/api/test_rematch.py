@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
 
+from service.batch.rematch_runs import claim_run
 from service.config import Settings
-from service.db import make_engine
-from service.models import Candidate, Vacancy
-from service.rematch_models import MatchStatus, RematchMatch
-from service.rematch_runs import claim_run
+from service.store.db import make_engine
+from service.store.models import Candidate, Vacancy
+from service.store.rematch_models import MatchStatus, RematchMatch
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 EMP = "/v1/employers/e-1/vacancies"
@@ -238,7 +238,7 @@ def test_second_run_while_one_is_running_is_409_and_a_dead_owner_is_taken_over(
     # the holder dies: its run can be taken over and finished
     from sqlalchemy import update
 
-    from service.rematch_models import RematchRun
+    from service.store.rematch_models import RematchRun
 
     with Session(engine) as s:
         s.execute(update(RematchRun).values(owner=f"{__import__('socket').gethostname()}:999999"))

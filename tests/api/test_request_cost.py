@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from service.models import MAX_ADHOC_CHARS
+from service.store.models import MAX_ADHOC_CHARS
 from tests.factories import FORKLIFT_CV
 
 

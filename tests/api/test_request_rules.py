@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.batch.rematch_runs import claim_run
 from service.config import Settings
-from service.db import make_engine
-from service.rematch_runs import claim_run
+from service.store.db import make_engine
 from tests.factories import candidate, vacancy
 
 VAC = "/v1/employers/werkgever-1/vacancies/vac-1"

@@ -16,10 +16,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from matching.embedder import Encoder
-from service import crud, rematch_runs
-from service.app import create_app
+from service.api.app import create_app
+from service.batch import rematch_runs
 from service.config import Settings
-from service.security_headers import COMMON_HEADERS, SWAGGER_CDN
+from service.security.headers import COMMON_HEADERS, SWAGGER_CDN
+from service.store import crud
 from tests.auth import api_client, bearer, make_token
 from tests.factories import candidate
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.models import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
+from service.store.models import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS
 from tests.factories import vacancy
 
 URL = "/v1/employers/emp-a/vacancies/v1"

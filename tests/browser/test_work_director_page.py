@@ -26,12 +26,12 @@ import pytest
 from sqlmodel import Session
 
 from matching.embedder import Encoder
-from service import crud
-from service.db import make_engine, migrate
-from service.demo_data import demo_candidates, demo_vacancies, focus_occupations
-from service.importer import import_lines
-from service.match_statuses import statuses_by_candidate
-from service.models import FocusOccupationIn
+from service.batch.importer import import_lines
+from service.store import crud
+from service.store.db import make_engine, migrate
+from service.store.match_statuses import statuses_by_candidate
+from service.store.models import FocusOccupationIn
+from service.tools.demo_data import demo_candidates, demo_vacancies, focus_occupations
 from tests import cv_files
 from tests.auth import bearer, make_token
 from tests.factories import CARE_CV, candidate

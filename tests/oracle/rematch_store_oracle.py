@@ -1,5 +1,5 @@
 """The row-at-a-time store of a rematch batch, as the product had it before
-:mod:`service.rematch_store` (a list of match rows inserted through SQLAlchemy, the rows of
+:mod:`service.store.rematch_store` (a list of match rows inserted through SQLAlchemy, the rows of
 erased candidates and vacancies left out). Kept outside the product as the test oracle of the
 bulk store (tests/test_rematch_store.py checks both store the same rows).
 """
@@ -15,9 +15,9 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlmodel import Session, col
 
 from matching.rematch import FOR_VACANCY, MatchRow
-from service import crud
-from service.models import Candidate, Vacancy
-from service.rematch_models import RematchBatch, RematchMatch
+from service.store import crud
+from service.store.models import Candidate, Vacancy
+from service.store.rematch_models import RematchBatch, RematchMatch
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from service.db import migrate
+from service.store.db import migrate
 from tests.auth import make_token
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from service.crud import log_change
-from service.db import make_engine
-from service.index_state import latest_seq
-from service.models import ChangeLog
+from service.state.index_state import latest_seq
+from service.store.crud import log_change
+from service.store.db import make_engine
+from service.store.models import ChangeLog
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 

@@ -13,9 +13,9 @@ from matching.embedder import Encoder
 from matching.geo import default_locator
 from service.cli import app
 from service.config import Settings, get_settings
-from service.db import make_engine
-from service.index_state import IndexState
-from service.snapshot import snapshot_path
+from service.state.index_state import IndexState
+from service.state.snapshot import snapshot_path
+from service.store.db import make_engine
 from tests.auth import api_client
 from tests.factories import candidate, vacancy
 

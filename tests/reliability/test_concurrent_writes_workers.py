@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.db import make_engine
-from service.models import Candidate, CandidateEmbedding, ChangeLog
-from service.security_models import AuditEvent
+from service.store.db import make_engine
+from service.store.models import Candidate, CandidateEmbedding, ChangeLog
+from service.store.security_models import AuditEvent
 from tests.factories import candidate
 from tests.live_server import Call, race
 from tests.reliability.processes import ServerProcess

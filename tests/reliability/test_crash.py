@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from service.cli import app
 from service.config import get_settings
-from service.db import make_engine
+from service.store.db import make_engine
 from tests.factories import CARE_CV, FORKLIFT_CV, candidate, vacancy
 from tests.reliability.processes import ServerProcess, fresh_client
 

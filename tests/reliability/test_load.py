@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.loadtest import run_load
+from service.tools.loadtest import run_load
 from tests.reliability.processes import ServerProcess
 
 

@@ -13,12 +13,12 @@ from sqlmodel import Session
 
 from matching.embedder import Encoder
 from matching.geo import default_locator
-from service import crud
 from service.config import Settings
-from service.db import make_engine
-from service.index_state import IndexNotReady, IndexState
-from service.models import CandidateIn
-from service.snapshot import MAGIC, read_snapshot, snapshot_path, stored_seq, write_snapshot
+from service.state.index_state import IndexNotReady, IndexState
+from service.state.snapshot import MAGIC, read_snapshot, snapshot_path, stored_seq, write_snapshot
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import CandidateIn
 from tests.auth import api_client
 from tests.factories import CARE_CV, candidate, vacancy
 
@@ -92,7 +92,7 @@ def test_snapshot_after_n_changes(settings: Settings, encoder: Encoder) -> None:
 
 
 def _fingerprint(state: IndexState) -> str:
-    from service.index_state import database_fingerprint
+    from service.state.index_state import database_fingerprint
 
     return database_fingerprint(state.engine)
 

@@ -18,12 +18,12 @@ from sqlmodel import Session
 
 from matching.embedder import Encoder
 from matching.geo import default_locator
-from service import crud
 from service.config import Settings
-from service.db import make_engine
-from service.index_state import IndexState
-from service.models import CandidateIn, FocusOccupationIn, VacancyIn
-from service.snapshot import snapshot_path
+from service.state.index_state import IndexState
+from service.state.snapshot import snapshot_path
+from service.store import crud
+from service.store.db import make_engine
+from service.store.models import CandidateIn, FocusOccupationIn, VacancyIn
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
 KEYS = st.sampled_from(["a", "b", "c", "d", "e"])

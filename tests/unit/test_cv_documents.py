@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.cv_documents import (
+from service.formats.cv_documents import (
     DOCX,
     MAX_ARCHIVE_ENTRIES,
     MIN_WORDS,

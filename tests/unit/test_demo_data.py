@@ -1,4 +1,4 @@
-"""Unit tests for service.demo_data: determinism, value ranges, and the demo's must-haves."""
+"""Unit tests for service.tools.demo_data: determinism, value ranges, and the demo's must-haves."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from matching.geo import PostcodeLocator
-from service.demo_data import (
+from service.store.models import CandidateIn, VacancyIn
+from service.tools.demo_data import (
     DEMO_SEED,
     EMPLOYERS,
     OCCUPATIONS,
@@ -26,7 +27,6 @@ from service.demo_data import (
     demo_vacancies,
     focus_occupations,
 )
-from service.models import CandidateIn, VacancyIn
 
 ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,64}$")
@@ -84,7 +84,7 @@ def test_different_seed_gives_different_data() -> None:
 def test_output_does_not_depend_on_string_hashing() -> None:
     """Iteration over sets would make the data differ between processes; it must not."""
     code = (
-        "import json; from service.demo_data import demo_candidates, demo_vacancies;"
+        "import json; from service.tools.demo_data import demo_candidates, demo_vacancies;"
         "print(json.dumps([demo_candidates(n=40), demo_vacancies(n=30)]))"
     )
     root = Path(__file__).resolve().parents[2]

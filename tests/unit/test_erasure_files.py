@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from service import db
-from service import snapshot as snap
+from service.state import snapshot as snap
+from service.store import db
 
 HEADER = {"model_id": "m", "dim": 2, "candidates": 0, "vacancies": 0, "database": "d"}
 

@@ -17,7 +17,7 @@ import pytest
 from matching.facts import FactStore, build_store
 from matching.focus import FocusMatcher, FocusOccupation
 from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
-from service import snapshot as snap
+from service.state import snapshot as snap
 
 WORDS = ["heftruck", "magazijn", "orderpicken", "rijbewijs", "zorg", "koken", "schoonmaak"]
 TITLES = ["heftruckchauffeur", "magazijnmedewerker", "kok", "verzorgende IG", "schoonmaker"]

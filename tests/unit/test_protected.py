@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from service.models import CandidateIn, FocusOccupationIn, VacancyIn, VacancyPublic
+from service.api.schemas import AdHocMatchIn
 from service.protected import find_in_jsonld, normalise_key, protected_category
-from service.schemas import AdHocMatchIn
+from service.store.models import CandidateIn, FocusOccupationIn, VacancyIn, VacancyPublic
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.ranking import MatchFilters
 from matching.rematch import FOR_CANDIDATE, FOR_VACANCY, SideColumns, rematch_full
-from service.rematch_runs import pending_chunks
+from service.batch.rematch_runs import pending_chunks
 from tests.oracle.ranking_oracle import candidate_passes, vacancy_passes
 from tests.oracle.rematch_oracle import SideArrays, allowed_mask
 

@@ -11,7 +11,7 @@ import pytest
 from matching.embedder import Embedded, Encoder, HashEncoder, load_encoder
 from matching.shipped_vectors import ShippedEncoder, shipped_path
 from service.config import DEFAULT_MODEL
-from service.demo_data import demo_texts
+from service.tools.demo_data import demo_texts
 
 TEXTS = ["Heftruckchauffeur met VCA", "Kok in een bedrijfskantine", "Verzorgende IG, 24 uur"]
 

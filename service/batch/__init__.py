@@ -1,0 +1,1 @@
+"""Work outside requests: bulk import, and the nightly rematch runs."""

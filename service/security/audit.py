@@ -1,0 +1,209 @@
+"""The audit log of candidate data: who read or wrote which candidate, when, and the outcome.
+
+Handlers name the candidates an answer shows through
+:meth:`service.api.tenancy.CandidateScope.show` (which calls :func:`note`); the access gate
+(:mod:`service.security.auth`) writes the records when the answer's status is known and *before* the
+answer leaves the process: if the audit cannot be written, the answer is withheld (503).
+Routes that touch candidate data are listed in :data:`AUDITED`, so refused and failed attempts
+on them are recorded even when no handler ran.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Dialect, Engine, Insert, bindparam, insert
+from starlette.requests import Request
+
+from service.security.keys import Principal
+from service.store.models import ID_PATTERN
+from service.store.security_models import AuditEvent
+
+# (method, route template) -> action, for every route that reads or writes candidate data
+AUDITED: dict[tuple[str, str], str] = {
+    ("PUT", "/v1/candidates/{candidate_id}"): "write",
+    ("GET", "/v1/candidates/{candidate_id}"): "read",
+    ("DELETE", "/v1/candidates/{candidate_id}"): "erase",
+    ("GET", "/v1/candidates"): "list",
+    ("GET", "/v1/candidates/{candidate_id}/matches"): "match",
+    ("PUT", "/v1/candidates/{candidate_id}/cv-document"): "write",
+    ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/matches"): "match",
+    ("POST", "/v1/match"): "match",
+    ("GET", "/v1/caseworkers/{caseworker_id}/new-matches"): "match",
+    ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}/new-matches"): "match",
+    ("PUT", "/v1/matches/{employer_id}/{vacancy_id}/{candidate_id}/status"): "status",
+    ("GET", "/v1/reports/profile-completeness"): "list",
+    ("GET", "/v1/reports/unmatched"): "list",
+    ("GET", "/ui/f/vacancies/{employer_id}/{vacancy_id}"): "match",
+    ("GET", "/ui/f/candidates/{candidate_id}"): "read",
+    ("GET", "/ui/f/new-matches"): "match",
+    ("GET", "/ui/f/unmatched"): "list",
+}
+
+# Routes that never show or write candidate data. Every route of the access policy is either
+# here or in AUDITED (a test checks it), so a new route has to be classified by whoever adds it.
+NO_CANDIDATE_DATA: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("GET", "/redoc"),
+        ("GET", "/ui"),
+        ("GET", "/ui/static"),
+        ("GET", "/metrics"),  # counters and latencies only
+        ("PUT", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("GET", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("DELETE", "/v1/employers/{employer_id}/vacancies/{vacancy_id}"),
+        ("GET", "/v1/vacancies"),
+        ("PUT", "/v1/focus-occupations/{slug}"),
+        ("GET", "/v1/focus-occupations/{slug}"),
+        ("DELETE", "/v1/focus-occupations/{slug}"),
+        ("GET", "/v1/focus-occupations"),
+        ("POST", "/v1/occupations/normalize"),
+        ("POST", "/v1/rematch-runs"),
+        ("GET", "/v1/rematch-runs/{run_id}"),  # counts of a run, no candidate
+        ("GET", "/v1/audit"),  # pseudonymous ids of the log itself, admin only
+        ("GET", "/ui/f/vacancies"),
+    }
+)
+
+_NOTES = "werkmatch_audit"
+_VALID_ID = re.compile(ID_PATTERN)
+
+
+class AuditGap(RuntimeError):
+    """An audited route answered successfully without naming the candidates it shows."""
+
+
+@dataclass(frozen=True)
+class Note:
+    action: str
+    candidate_ids: tuple[str, ...]
+
+
+def note(request: Request, candidate_ids: Iterable[str], action: str | None = None) -> None:
+    """Record that this answer shows (or writes) these candidates.
+
+    ``action`` defaults to the route's action in :data:`AUDITED`.
+    """
+    request.scope.setdefault("state", {}).setdefault(_NOTES, []).append(
+        Note(action or "", tuple(candidate_ids))
+    )
+
+
+def outcome_of(status: int) -> str:
+    if status < 400:
+        return "allowed"
+    if status in (401, 403, 429):
+        return "refused"
+    if status == 404:
+        return "not_found"
+    return "failed"
+
+
+def events_for(
+    scope: Mapping[str, Any],
+    method: str,
+    route: str,
+    status: int,
+    principal: Principal | None,
+    request_id: str | None,
+) -> list[dict[str, Any]]:
+    """The audit rows one answer produces (empty for routes without candidate data)."""
+    action = AUDITED.get((method, route))
+    noted: list[Note] | None = scope.get("state", {}).get(_NOTES)
+    notes = noted or []
+    if action is None and not notes:
+        return []
+    if action is not None and noted is None and status < 400:
+        raise AuditGap(f"{method} {route} answered {status} without naming what it shows")
+    if not notes or status >= 400:
+        # Nothing was shown: one record of the attempt, on the candidate the path names.
+        path_id = scope.get("path_params", {}).get("candidate_id")
+        if path_id is not None and not _VALID_ID.match(str(path_id)):
+            path_id = "(invalid id)"  # a malformed id is not stored verbatim, nor overlong
+        notes = [Note(action or "read", (path_id,) if path_id else ())]
+    now = datetime.now(UTC)
+    base = {
+        "at": now,
+        "key_id": principal.key_id if principal else None,
+        "role": principal.role if principal else None,
+        "method": method,
+        "route": route,
+        "status": status,
+        "outcome": outcome_of(status),
+        "request_id": request_id,
+    }
+    rows = []
+    for n in notes:
+        ids: tuple[str | None, ...] = n.candidate_ids or (None,)
+        rows.extend(
+            {**base, "action": n.action or action or "read", "candidate_id": cid} for cid in ids
+        )
+    return rows
+
+
+_ROWS_PER_INSERT = 1000  # 10 parameters a row: far below SQLite's and PostgreSQL's limits
+_COLUMNS = (
+    "at",
+    "key_id",
+    "role",
+    "candidate_id",
+    "action",
+    "method",
+    "route",
+    "status",
+    "outcome",
+    "request_id",
+)
+
+
+@lru_cache(maxsize=256)
+def _insert(n: int) -> Insert:
+    """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return insert(table).values(
+        [{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _COLUMNS} for i in range(n)]
+    )
+
+
+@lru_cache(maxsize=512)
+def _compiled(dialect: Dialect, n: int) -> tuple[str, tuple[str, ...] | None]:
+    """The SQL of :func:`_insert` for a dialect and its positional parameter order (None for
+    named parameters), compiled once: SQLAlchemy does not cache multi-row VALUES statements,
+    and compiling one took ten times as long as running it."""
+    compiled = _insert(n).compile(dialect=dialect)
+    order = compiled.positiontup
+    return str(compiled), tuple(order) if order else None
+
+
+@lru_cache(maxsize=8)
+def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
+    """Each column's conversion of a Python value for the driver (a timestamp's format)."""
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    return {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in _COLUMNS}
+
+
+def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Insert audit rows in one transaction: one multi-row INSERT statement (per thousand rows;
+    an answer shows at most a page of 200), not one statement per row."""
+    if not rows:
+        return
+    with engine.begin() as conn:
+        processors = _processors(conn.dialect)
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            sql, order = _compiled(conn.dialect, len(chunk))
+            params = {
+                f"{c}_{i}": row[c] if (convert := processors[c]) is None else convert(row[c])
+                for i, row in enumerate(chunk)
+                for c in _COLUMNS
+            }
+            conn.exec_driver_sql(sql, tuple(params[k] for k in order) if order else params)

@@ -1,0 +1,1 @@
+"""The database: engine and migrations check, the tables, and every query (data access)."""
