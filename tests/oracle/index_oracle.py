@@ -4,7 +4,7 @@ Before the exact path scored gathered SQ8 codes with FAISS's scanner
 (:meth:`matching.index.VectorIndex._score_codes`), it decoded them to float32 and took inner
 products; that decoding is kept here, reading the rows from FAISS's own structures (the IVF
 lists, the flat index's rows) rather than from the index's id-indexed copies, so a fault in
-those copies shows. Tests (tests/unit/test_index_oracle.py) check that ``search(..., plan=
+those copies shows. Tests (tests/matching/test_index_oracle.py) check that ``search(..., plan=
 "exact")`` gives the same ids in the same order with scores within 1e-6.
 """
 

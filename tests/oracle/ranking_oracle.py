@@ -2,7 +2,7 @@
 
 This is the scorer the product had before the columnar core (:mod:`matching.columns` for the
 filters, :mod:`matching.rerank` for the scores). It is kept here, outside the product, as the
-test oracle: the equality tests (tests/unit/test_columnar_ranking.py, test_columns.py,
+test oracle: the equality tests (tests/matching/test_columnar_ranking.py, test_columns.py,
 test_rematch_core.py) check that the columnar code gives the same masks, scores (within 1e-6)
 and order on thousands of random rows and filters. The evidence behind an explanation
 (shared terms, matching titles, ESCO links, focus occupations) is the product's own

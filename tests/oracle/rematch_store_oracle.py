@@ -1,7 +1,7 @@
 """The row-at-a-time store of a rematch batch, as the product had it before
 :mod:`service.store.rematch_store` (a list of match rows inserted through SQLAlchemy, the rows of
 erased candidates and vacancies left out). Kept outside the product as the test oracle of the
-bulk store (tests/test_rematch_store.py checks both store the same rows).
+bulk store (tests/store/test_rematch_store.py checks both store the same rows).
 """
 
 from __future__ import annotations

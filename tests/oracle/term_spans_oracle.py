@@ -2,7 +2,7 @@
 indexed a text's positions per term (``_WordsByTerm``): the test oracle of that rewrite.
 
 Each lookup went over every distinct word of the text, kept those holding a wanted term and
-found their occurrences with one regular expression. tests/unit/test_term_spans_oracle.py checks
+found their occurrences with one regular expression. tests/matching/test_term_spans_oracle.py checks
 that the product gives the same spans, in the same order, on random texts and term sets.
 """
 

@@ -30,7 +30,7 @@ from service.tools.evaluation import (
 from tests.factories import CARE_CV, CATERING_CV, FORKLIFT_CV, FORKLIFT_VACANCY
 
 runner = CliRunner()
-ESCO_SUBSET = Path(__file__).resolve().parent / "data" / "esco_subset"
+ESCO_SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 
 CARE_VACANCY = {
     "title": "Verzorgende IG thuiszorg",

@@ -22,7 +22,7 @@ from service.store.models import Candidate, CandidateIn, ChangeLog, Vacancy, Vac
 from tests.factories import FORKLIFT_VACANCY, candidate
 
 runner = CliRunner()
-ESCO_SUBSET = Path(__file__).resolve().parent / "data" / "esco_subset"
+ESCO_SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 HEFTRUCK = "http://data.europa.eu/esco/occupation/eeac6251-1974-42f5-91ed-513c6c883755"
 BEFORE = "8d3f5a1c2e90"  # the revision before inferred_occupations
 CV = "Magazijnmedewerker met heftruckcertificaat en reachtruckervaring. Vijf jaar orderpicken."

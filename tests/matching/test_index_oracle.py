@@ -11,8 +11,8 @@ import pytest
 from matching.columns import FilterColumns
 from matching.index import IndexSpec, VectorIndex
 from matching.ranking import MatchFilters
+from tests.matching.test_columns import _candidate, _filters, _side, _vacancy
 from tests.oracle.index_oracle import exact_search
-from tests.unit.test_columns import _candidate, _filters, _side, _vacancy
 
 
 def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:

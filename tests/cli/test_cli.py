@@ -204,7 +204,7 @@ def test_demo_export_writes_importable_files(tmp_path: Path) -> None:
             parse_line(kind, line)  # raises ValueError naming the field on a bad line
 
 
-ESCO_SUBSET = Path(__file__).resolve().parent / "data" / "esco_subset"
+ESCO_SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 
 
 def test_occupations_import_folder_file_and_bad_paths(env: dict, tmp_path: Path) -> None:
@@ -307,7 +307,7 @@ def test_eval_occupations_dense_ranks_by_the_configured_model(
 
 def test_occupations_import_of_the_full_esco_nl_export(env: dict) -> None:
     """The default import path, ../shared/data/external/esco/nl/v1.2.0 (3039 occupations)."""
-    full = Path(__file__).resolve().parents[2] / "shared/data/external/esco/nl/v1.2.0"
+    full = Path(__file__).resolve().parents[3] / "shared/data/external/esco/nl/v1.2.0"
     result = runner.invoke(app, ["occupations", "import", str(full), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["created"] == 3039
