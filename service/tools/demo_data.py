@@ -1,12 +1,15 @@
 """Made-up demo data for Werkmatch: focus occupations, candidates with CVs, and vacancies.
 
-Everything here is invented. The data is composed from the Dutch building blocks below with
-``random.Random(seed)``; the default seed ``DEMO_SEED`` always yields the same data set, another
-seed a different one. There are no names of people anywhere: candidates are known by an id only
-and their CVs are written without a name ("Ik heb ... gewerkt als ...", "Kandidaat heeft ...").
-Employer ids are invented slugs, and former employers in CVs are described generically ("bij een
-distributiecentrum in de regio"). Postcodes are real PC4 areas (copied from the GeoNames file in
-``shared/data/external/nl-postcodes``) with random letters.
+Everything here is invented. The data is composed with ``random.Random(seed)`` from the Dutch
+building blocks in ``demo/*.json`` beside this module (sectors, occupations, regions, employers,
+languages, education, CV and vacancy sentences), which ``load_blocks`` reads and checks once, when
+the module is imported; generating reads no files. The default seed ``DEMO_SEED`` always yields
+the same data set, another seed a different one. There are no names of people anywhere:
+candidates are known by an id only and their CVs are written without a name ("Ik heb ... gewerkt
+als ...", "Kandidaat heeft ..."). Employer ids are invented slugs, and former employers in CVs are
+described generically ("bij een distributiecentrum in de regio"). Postcodes are real PC4 areas
+(copied from the GeoNames file in ``shared/data/external/nl-postcodes``, CC BY 4.0, with its
+attribution in ``demo/regions.json``) with random letters.
 
 Public API: ``DEMO_SEED``, ``focus_occupations()``, ``demo_candidates()``, ``demo_vacancies()``.
 """
@@ -15,9 +18,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "DEMO_SEED",
@@ -33,6 +41,8 @@ __all__ = [
 DEMO_SEED: int = 20261124
 
 T = TypeVar("T")
+V = TypeVar("V")
+R = TypeVar("R", bound="DataclassInstance")
 
 # ------------------------------------------------------------------------------ building blocks
 
@@ -89,1585 +99,374 @@ class Employer:
     weight: int  # relative number of vacancies
 
 
-SECTORS: dict[str, Sector] = {
-    s.key: s
-    for s in (
-        Sector(
-            key="logistiek",
-            domain="de logistiek",
-            weight=16,
-            workplaces=(
-                "bij een distributiecentrum",
-                "bij een transportbedrijf",
-                "in het magazijn van een groothandel",
-                "bij een webwinkel",
-                "via een uitzendbureau bij een logistiek dienstverlener",
-                "bij een koel- en vrieshuis",
-            ),
-            intros=(
-                "Wij zijn een transport- en opslagbedrijf met een groot distributiecentrum in "
-                "{place}.",
-                "Ons distributiecentrum in {place} levert elke dag aan winkels in heel Nederland.",
-                "Voor onze vestiging in {place} zoeken wij versterking van het logistieke team.",
-            ),
-            pay="Salaris volgens de cao Beroepsgoederenvervoer, met toeslag voor avonduren.",
-        ),
-        Sector(
-            key="productie",
-            domain="de productie",
-            weight=12,
-            workplaces=(
-                "bij een voedingsmiddelenfabriek",
-                "bij een verpakkingsbedrijf",
-                "bij een metaalbedrijf",
-                "bij een kunststoffabriek",
-                "via een uitzendbureau bij een groenteverwerker",
-                "bij een sociaal werkbedrijf",
-            ),
-            intros=(
-                "In onze fabriek in {place} maken en verpakken wij elke dag duizenden producten.",
-                "Wij zijn een productiebedrijf in {place} met ruim honderd collega's.",
-                "Voor onze productielocatie in {place} zoeken wij nieuwe collega's.",
-            ),
-            pay="Een goed salaris volgens de cao, met ploegentoeslag.",
-        ),
-        Sector(
-            key="schoonmaak",
-            domain="de schoonmaak",
-            weight=12,
-            workplaces=(
-                "bij een schoonmaakbedrijf",
-                "in een kantoorgebouw",
-                "in een ziekenhuis",
-                "op scholen via een schoonmaakbedrijf",
-                "bij een hotel",
-            ),
-            intros=(
-                "Wij verzorgen de schoonmaak van kantoren, scholen en zorglocaties in en rond "
-                "{place}.",
-                "Ons schoonmaakbedrijf in {place} groeit en zoekt nieuwe collega's.",
-                "Voor een vaste opdrachtgever in {place} zoeken wij een betrouwbare collega.",
-            ),
-            pay="Salaris volgens de cao Schoonmaak- en glazenwassersbedrijf.",
-        ),
-        Sector(
-            key="zorg",
-            domain="de zorg",
-            weight=12,
-            workplaces=(
-                "bij een thuiszorgorganisatie",
-                "in een verpleeghuis",
-                "in een woonzorgcentrum",
-                "bij een zorginstelling voor mensen met een beperking",
-                "op een dagbesteding voor ouderen",
-            ),
-            intros=(
-                "Wij bieden zorg en ondersteuning aan ouderen, thuis en in onze "
-                "woonzorgcentra in {place}.",
-                "Ons thuiszorgteam in {place} zoekt een warme en betrokken collega.",
-                "Voor onze locatie in {place} zoeken wij collega's die het verschil willen "
-                "maken voor onze cliënten.",
-            ),
-            pay="Salaris volgens de cao VVT, met onregelmatigheidstoeslag.",
-        ),
-        Sector(
-            key="horeca",
-            domain="de horeca",
-            weight=11,
-            workplaces=(
-                "in een restaurant",
-                "bij een cateringbedrijf",
-                "in een hotel",
-                "in een bedrijfsrestaurant",
-                "bij een lunchroom",
-                "in een eetcafé",
-            ),
-            intros=(
-                "Ons restaurant in {place} is de hele week open voor lunch en diner.",
-                "Wij zijn een horecabedrijf met een brasserie en een zalencentrum in {place}.",
-                "Voor ons hotel en restaurant in {place} zoeken wij gastvrije collega's.",
-            ),
-            pay="Salaris volgens de cao Horeca, plus een deel van de fooienpot.",
-        ),
-        Sector(
-            key="groen",
-            domain="het groen",
-            weight=7,
-            workplaces=(
-                "bij een hoveniersbedrijf",
-                "bij de buitendienst van de gemeente",
-                "bij een groenvoorzieningsbedrijf",
-                "bij een kwekerij",
-                "in de groenploeg van een sociaal werkbedrijf",
-            ),
-            intros=(
-                "Wij leggen tuinen aan en onderhouden het openbaar groen in en rond {place}.",
-                "Ons groenbedrijf in {place} werkt voor gemeenten, scholen en particulieren.",
-            ),
-            pay="Salaris volgens de cao Hoveniers, werkkleding en gereedschap van de zaak.",
-        ),
-        Sector(
-            key="bouw",
-            domain="de bouw",
-            weight=7,
-            workplaces=(
-                "bij een bouwbedrijf",
-                "bij een aannemer in de woningbouw",
-                "bij een onderhoudsbedrijf voor woningcorporaties",
-                "via een uitzendbureau op de bouwplaats",
-                "bij een sloopbedrijf",
-            ),
-            intros=(
-                "Wij zijn een bouwbedrijf in {place} en werken aan nieuwbouw en renovatie.",
-                "Ons bouw- en onderhoudsbedrijf in {place} werkt vooral voor woningcorporaties.",
-            ),
-            pay="Salaris volgens de cao Bouw & Infra, met reisuren en werkkleding.",
-        ),
-        Sector(
-            key="retail",
-            domain="de detailhandel",
-            weight=11,
-            workplaces=(
-                "bij een supermarkt",
-                "in een bouwmarkt",
-                "bij een kledingwinkel",
-                "bij een drogisterij",
-                "in een kringloopwinkel",
-            ),
-            intros=(
-                "Onze winkel in {place} is zes dagen per week open en heeft een vast team.",
-                "Wij zijn een supermarkt in {place} met een gezellig en hecht team.",
-            ),
-            pay="Salaris volgens de cao, met personeelskorting.",
-        ),
-        Sector(
-            key="techniek",
-            domain="de techniek",
-            weight=5,
-            workplaces=(
-                "bij een installatiebedrijf",
-                "bij een elektrotechnisch bedrijf",
-                "bij een onderhoudsbedrijf",
-                "bij een woningcorporatie",
-            ),
-            intros=(
-                "Wij zijn een installatiebedrijf in {place} met twintig monteurs.",
-                "Ons technisch bedrijf in {place} installeert en onderhoudt installaties in "
-                "woningen en kantoren.",
-            ),
-            pay="Salaris volgens de cao Metaal en Techniek, met bus en gereedschap.",
-        ),
-        Sector(
-            key="administratie",
-            domain="de administratie",
-            weight=7,
-            workplaces=(
-                "bij een administratiekantoor",
-                "bij een gemeente",
-                "bij een zorgverzekeraar",
-                "bij een energiebedrijf",
-                "op de backoffice van een webwinkel",
-                "bij een callcenter",
-            ),
-            intros=(
-                "Wij zijn een dienstverlener in {place} met een eigen klantcontactcentrum.",
-                "Ons kantoor in {place} verwerkt de administratie voor honderden klanten.",
-            ),
-            pay="Een goed salaris, thuiswerkvergoeding en een laptop van de zaak.",
-        ),
-    )
+# ------------------------------------------------------------------------------ loading the blocks
+
+DATA_DIR = Path(__file__).with_name("demo")
+_POSTCODE_RE = re.compile(r"[1-9][0-9]{3}[A-Z]{2}")
+_PC4_RE = re.compile(r"[1-9][0-9]{3}")
+
+
+class DemoDataError(ValueError):
+    """A building-block file is missing, not JSON, or not of the shape ``load_blocks`` reads.
+
+    The message names the file and the key of the first problem, e.g.
+    ``occupations.json: occupations[3].sector: unknown sector 'logistik'``.
+    """
+
+
+@dataclass(frozen=True)
+class _At:
+    """Where a value sits: a file and the key path inside it, for the error message."""
+
+    file: str
+    path: str = ""
+
+    def __truediv__(self, key: str | int) -> _At:
+        step = f"[{key}]" if isinstance(key, int) else f".{key}" if self.path else key
+        return _At(self.file, self.path + step)
+
+    def fail(self, message: str) -> NoReturn:
+        raise DemoDataError(f"{self.file}: {self.path or '(top level)'}: {message}")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _object(value: object, at: _At, keys: Sequence[str]) -> dict[str, Any]:
+    """``value`` as an object with exactly ``keys``; keys starting with "_" are comments."""
+    if not isinstance(value, dict):
+        at.fail(f"expected an object, got {_show(value)}")
+    for key in keys:
+        if key not in value:
+            (at / key).fail("missing")
+    for key in value:
+        if not key.startswith("_") and key not in keys:
+            (at / key).fail(f"unknown key (expected {', '.join(keys)})")
+    return value
+
+
+def _mapping(value: object, at: _At) -> dict[str, Any]:
+    """A non-empty object without its comment keys (those starting with "_")."""
+    if not isinstance(value, dict) or not [key for key in value if not key.startswith("_")]:
+        at.fail(f"expected a non-empty object, got {_show(value)}")
+    return {key: item for key, item in value.items() if not key.startswith("_")}
+
+
+def _list(value: object, at: _At) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        at.fail(f"expected a non-empty list, got {_show(value)}")
+    return value
+
+
+def _text(value: object, at: _At) -> str:
+    if not isinstance(value, str):
+        at.fail(f"expected a string, got {_show(value)}")
+    return value
+
+
+def _texts(value: object, at: _At) -> tuple[str, ...]:
+    return tuple(_text(item, at / i) for i, item in enumerate(_list(value, at)))
+
+
+def _weight(value: object, at: _At) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        at.fail(f"expected a whole number of at least 1, got {_show(value)}")
+    return value
+
+
+def _share(value: object, at: _At) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        at.fail(f"expected a number from 0 to 1, got {_show(value)}")
+    return float(value)
+
+
+def _known(value: object, known: Collection[str], at: _At, what: str) -> str:
+    if not isinstance(value, str) or value not in known:
+        at.fail(f"unknown {what} {_show(value)}")
+    return value
+
+
+def _sites(value: object, at: _At) -> tuple[tuple[str, str], ...]:
+    sites: list[tuple[str, str]] = []
+    for i, item in enumerate(_list(value, at)):
+        site = _object(item, at / i, ("postcode", "place"))
+        postcode = _text(site["postcode"], at / i / "postcode")
+        if not _POSTCODE_RE.fullmatch(postcode):
+            (at / i / "postcode").fail(f"expected a postcode like 2983LB, got {postcode!r}")
+        sites.append((postcode, _text(site["place"], at / i / "place")))
+    return tuple(sites)
+
+
+def _table(
+    value: object, at: _At, read: Callable[[object, _At], V], keys: Sequence[str] | None = None
+) -> dict[str, V]:
+    """An object read value by value; with ``keys``: exactly those keys, in that order."""
+    if keys is None:
+        keys = list(_mapping(value, at))
+    obj = _object(value, at, keys)
+    return {key: read(obj[key], at / key) for key in keys}
+
+
+def _weighted_lists(
+    value: object, at: _At, names: tuple[str, str], known: Collection[str], what: str
+) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """``[{"<items>": [...], "<weight>": n}, ...]`` as ``((items, n), ...)``."""
+    items_key, weight_key = names
+    out: list[tuple[tuple[str, ...], int]] = []
+    for i, item in enumerate(_list(value, at)):
+        obj = _object(item, at / i, names)
+        items = _texts(obj[items_key], at / i / items_key)
+        for j, name in enumerate(items):
+            _known(name, known, at / i / items_key / j, what)
+        out.append((items, _weight(obj[weight_key], at / i / weight_key)))
+    return tuple(out)
+
+
+# How a record field is read, by its annotation (a string: ``from __future__ import annotations``).
+_FIELD_READERS: dict[str, Callable[[object, _At], object]] = {
+    "str": _text,
+    "int": _weight,
+    "float": _share,
+    "tuple[str, ...]": _texts,
+    "tuple[tuple[str, str], ...]": _sites,
 }
 
-OCCUPATIONS: tuple[Occupation, ...] = (
-    Occupation(
-        slug="heftruckchauffeur",
-        name="Heftruckchauffeur",
-        sector="logistiek",
-        synonyms=(
-            "vorkheftruckchauffeur",
-            "vorkheftruckbestuurder",
-            "heftruckbestuurder",
-            "reachtruckchauffeur",
-            "reachtruckbestuurder",
-        ),
-        roles=("heftruckchauffeur", "reachtruckchauffeur", "vorkheftruckchauffeur"),
-        desired=(
-            "heftruckchauffeur",
-            "Heftruckchauffeur",
-            "vorkheftruckchauffeur",
-            "reachtruckchauffeur",
-            "Heftruckbestuurder",
-        ),
-        titles=("Heftruckchauffeur", "Vorkheftruckchauffeur", "Reachtruckchauffeur"),
-        title_extras=("dagdienst", "2-ploegendienst", "distributiecentrum"),
-        tasks=(
-            "het laden en lossen van vrachtwagens met de heftruck",
-            "het inslaan en uithalen van pallets met de reachtruck",
-            "het scannen van binnenkomende en uitgaande goederen",
-            "het controleren van ladingen op aantallen en schade",
-            "het bijhouden van de voorraad in het magazijnsysteem",
-            "het rijden van pallets naar de expeditie",
-            "het werken op hoogte in de stellingen",
-        ),
-        skills=(
-            "heftruck rijden",
-            "reachtruck rijden",
-            "laden en lossen",
-            "scanner",
-            "orderpicken",
-            "veilig werken",
-        ),
-        certificates=("heftruckcertificaat", "reachtruckcertificaat", "VCA basis"),
-        education=("vmbo", "mbo1", "mbo2"),
-        licence=0.5,
-    ),
-    Occupation(
-        slug="magazijnmedewerker",
-        name="Magazijnmedewerker",
-        sector="logistiek",
-        synonyms=(
-            "medewerker magazijn",
-            "orderpicker",
-            "logistiek medewerker",
-            "orderverzamelaar",
-            "warehouse medewerker",
-        ),
-        roles=(
-            "magazijnmedewerker",
-            "orderpicker",
-            "logistiek medewerker in het magazijn",
-            "medewerker magazijn en expeditie",
-        ),
-        desired=(
-            "Magazijnmedewerker",
-            "magazijnmedewerker",
-            "orderpicker",
-            "medewerker magazijn",
-            "logistiek medewerker",
-        ),
-        titles=("Magazijnmedewerker", "Medewerker magazijn", "Orderpicker", "Logistiek medewerker"),
-        title_extras=("avonddienst", "dagdienst", "3-ploegendienst"),
-        tasks=(
-            "het orderpicken met een handscanner",
-            "het verzamelen en inpakken van bestellingen",
-            "het laden en lossen van vrachtwagens",
-            "het ompakken en labelen van retouren",
-            "het aanvullen van de voorraad in het magazijn",
-            "het klaarzetten van rolcontainers voor de expeditie",
-            "het tellen van de voorraad bij de inventarisatie",
-            "het werken met de elektrische pompwagen",
-        ),
-        skills=(
-            "orderpicken",
-            "scanner",
-            "laden en lossen",
-            "voorraadbeheer",
-            "elektrische pompwagen",
-            "inpakken",
-            "nauwkeurig werken",
-        ),
-        certificates=(
-            "MBO Logistiek niveau 2",
-            "VCA basis",
-            "heftruckcertificaat",
-            "certificaat elektrische pompwagen",
-        ),
-        education=("vmbo", "mbo1", "mbo2"),
-        licence=0.4,
-    ),
-    Occupation(
-        slug="vrachtwagenchauffeur",
-        name="Vrachtwagenchauffeur",
-        sector="logistiek",
-        synonyms=("chauffeur C", "chauffeur CE", "vrachtautochauffeur", "distributiechauffeur"),
-        roles=("vrachtwagenchauffeur", "chauffeur C", "distributiechauffeur"),
-        desired=("Vrachtwagenchauffeur", "chauffeur C", "chauffeur CE", "distributiechauffeur"),
-        titles=("Chauffeur C", "Vrachtwagenchauffeur", "Distributiechauffeur", "Chauffeur CE"),
-        title_extras=("nationaal", "dagritten", "met laadklep"),
-        tasks=(
-            "het bezorgen van goederen bij winkels en bedrijven in de regio",
-            "het laden en lossen met de laadklep en de pompwagen",
-            "het plannen van de rit met de boordcomputer",
-            "het controleren van de vrachtbrieven",
-            "de dagelijkse controle van de vrachtwagen",
-        ),
-        skills=(
-            "rijbewijs C",
-            "laden en lossen",
-            "routeplanning",
-            "klantvriendelijk",
-            "zelfstandig werken",
-            "tachograaf",
-        ),
-        certificates=("rijbewijs C", "code 95", "digitale tachograafkaart", "ADR-certificaat"),
-        education=("vmbo", "mbo2", "mbo3"),
-        licence=1.0,
-    ),
-    Occupation(
-        slug="productiemedewerker",
-        name="Productiemedewerker",
-        sector="productie",
-        synonyms=(
-            "medewerker productie",
-            "lijnmedewerker",
-            "inpakker",
-            "productiewerker",
-            "assemblagemedewerker",
-        ),
-        roles=("productiemedewerker", "inpakker", "lijnmedewerker", "medewerker assemblage"),
-        desired=(
-            "Productiemedewerker",
-            "productiemedewerker",
-            "inpakker",
-            "medewerker productie",
-            "assemblagemedewerker",
-        ),
-        titles=(
-            "Productiemedewerker",
-            "Medewerker productie",
-            "Inpakker",
-            "Productiemedewerker food",
-            "Assemblagemedewerker",
-        ),
-        title_extras=("2-ploegen", "3-ploegen", "dagdienst", "food"),
-        tasks=(
-            "het inpakken van producten aan de productielijn",
-            "het controleren van producten op kwaliteit",
-            "het bijvullen van de lijn met verpakkingsmateriaal",
-            "het stapelen van dozen op pallets",
-            "het schoonmaken van de productieruimte volgens de hygiëneregels",
-            "het monteren van onderdelen volgens werkinstructie",
-            "het bijhouden van productiecijfers op een lijst",
-        ),
-        skills=(
-            "inpakken",
-            "kwaliteitscontrole",
-            "hygiënisch werken",
-            "werken in ploegendienst",
-            "tempo houden",
-            "nauwkeurig werken",
-            "HACCP",
-        ),
-        certificates=("VCA basis", "HACCP", "certificaat Hygiëne in de voedingsindustrie"),
-        education=("basisonderwijs", "vmbo", "mbo1", "mbo2"),
-        licence=0.3,
-    ),
-    Occupation(
-        slug="machineoperator",
-        name="Machineoperator",
-        sector="productie",
-        synonyms=("operator", "machinebediende", "operator productie", "procesoperator"),
-        roles=("machineoperator", "operator", "machinebediende"),
-        desired=("machineoperator", "Operator productie", "machinebediende", "procesoperator"),
-        titles=("Machineoperator", "Operator productie", "Procesoperator", "Machinebediende"),
-        title_extras=("3-ploegen", "volcontinu", "2-ploegen"),
-        tasks=(
-            "het instellen en bedienen van de verpakkingsmachine",
-            "het omstellen van de machine bij een nieuwe order",
-            "het verhelpen van kleine storingen",
-            "het invullen van controlelijsten en productierapporten",
-            "het uitvoeren van eerstelijns onderhoud",
-            "het bewaken van de kwaliteit tijdens de productie",
-        ),
-        skills=(
-            "machine bedienen",
-            "storingen oplossen",
-            "kwaliteitscontrole",
-            "technisch inzicht",
-            "werken in ploegendienst",
-            "omstellen",
-        ),
-        certificates=("VCA basis", "MBO Operator niveau 2", "heftruckcertificaat"),
-        education=("vmbo", "mbo2", "mbo3"),
-        licence=0.5,
-    ),
-    Occupation(
-        slug="schoonmaker",
-        name="Schoonmaker",
-        sector="schoonmaak",
-        synonyms=(
-            "schoonmaakmedewerker",
-            "medewerker schoonmaak",
-            "schoonmaakster",
-            "interieurverzorger",
-            "schoonmaakmedewerker kantoren",
-        ),
-        roles=("schoonmaker", "schoonmaakmedewerker", "interieurverzorger"),
-        desired=(
-            "medewerker schoonmaak",
-            "Schoonmaker",
-            "schoonmaakmedewerker",
-            "interieurverzorger",
-            "schoonmaakster",
-        ),
-        titles=(
-            "Schoonmaker",
-            "Schoonmaakmedewerker",
-            "Schoonmaakster",
-            "Medewerker schoonmaak",
-            "Interieurverzorger",
-        ),
-        title_extras=("kantoren", "avonduren", "ochtenduren", "ziekenhuis"),
-        tasks=(
-            "het schoonmaken van kantoren, kantines en sanitaire ruimtes",
-            "het stofzuigen en dweilen van vloeren",
-            "het bijvullen van zeep, papier en handdoeken",
-            "het werken met een schrobzuigmachine",
-            "het legen van prullenbakken en het scheiden van afval",
-            "het werken volgens een vast schoonmaakschema",
-        ),
-        skills=(
-            "schoonmaken",
-            "schrobzuigmachine",
-            "zelfstandig werken",
-            "hygiënisch werken",
-            "betrouwbaar",
-            "punctueel",
-        ),
-        certificates=("certificaat Schoonmaaktechnisch Medewerker", "VCA basis", "BHV"),
-        education=("basisonderwijs", "vmbo", "mbo1"),
-        licence=0.2,
-    ),
-    Occupation(
-        slug="glazenwasser",
-        name="Glazenwasser",
-        sector="schoonmaak",
-        synonyms=("gevelreiniger", "glazenwasser/gevelreiniger", "medewerker glasbewassing"),
-        roles=("glazenwasser", "gevelreiniger"),
-        desired=("glazenwasser", "Glazenwasser", "gevelreiniger"),
-        titles=("Glazenwasser", "Glazenwasser/gevelreiniger", "Allround glazenwasser"),
-        title_extras=("hoogwerker", "particulieren"),
-        tasks=(
-            "het wassen van ramen en kozijnen bij bedrijven en woningen",
-            "het werken met een telescoopsteel en osmose-installatie",
-            "het werken vanaf een hoogwerker",
-            "het reinigen van gevels en zonwering",
-            "het maken van nieuwe afspraken met klanten",
-        ),
-        skills=(
-            "glasbewassing",
-            "werken op hoogte",
-            "hoogwerker",
-            "klantvriendelijk",
-            "zelfstandig werken",
-        ),
-        certificates=("VCA basis", "certificaat Werken op hoogte", "IPAF-hoogwerker"),
-        education=("vmbo", "mbo1", "mbo2"),
-        licence=0.8,
-    ),
-    Occupation(
-        slug="verzorgende-ig",
-        name="Verzorgende IG",
-        sector="zorg",
-        synonyms=(
-            "verzorgende individuele gezondheidszorg",
-            "verzorgende",
-            "verzorgende IG thuiszorg",
-            "verzorgende niveau 3",
-        ),
-        roles=("verzorgende IG", "verzorgende in de thuiszorg", "verzorgende"),
-        desired=(
-            "Verzorgende IG",
-            "verzorgende",
-            "verzorgende IG",
-            "Verzorgende individuele gezondheidszorg",
-        ),
-        titles=(
-            "Verzorgende IG",
-            "Verzorgende IG thuiszorg",
-            "Verzorgende",
-            "Verzorgende IG verpleeghuis",
-        ),
-        title_extras=("thuiszorg", "wijkteam", "psychogeriatrie"),
-        tasks=(
-            "de persoonlijke verzorging van ouderen",
-            "het helpen bij wassen, aankleden en eten",
-            "het delen en aftekenen van medicatie",
-            "het bijhouden van het zorgdossier",
-            "het signaleren van veranderingen in de gezondheid van cliënten",
-            "het overleggen met familie, wijkverpleegkundige en huisarts",
-            "verpleegtechnische handelingen zoals het aantrekken van steunkousen",
-        ),
-        skills=(
-            "persoonlijke verzorging",
-            "medicatie",
-            "rapporteren",
-            "empathisch",
-            "ouderenzorg",
-            "samenwerken",
-            "geduldig",
-        ),
-        certificates=("diploma Verzorgende IG", "BHV", "certificaat Medicatieveiligheid"),
-        education=("mbo3",),
-        licence=0.6,
-    ),
-    Occupation(
-        slug="helpende-zorg-en-welzijn",
-        name="Helpende zorg en welzijn",
-        sector="zorg",
-        synonyms=("helpende", "helpende plus", "zorgassistent", "zorghulp"),
-        roles=("helpende zorg en welzijn", "zorgassistent", "helpende in de zorg"),
-        desired=("Helpende zorg en welzijn", "zorgassistent", "helpende", "Zorgassistent"),
-        titles=(
-            "Zorgassistent",
-            "Helpende",
-            "Helpende plus",
-            "Zorgassistent thuiszorg",
-            "Helpende zorg en welzijn",
-        ),
-        title_extras=("thuiszorg", "verpleeghuis", "dagbesteding"),
-        tasks=(
-            "het helpen bij de persoonlijke verzorging van bewoners",
-            "het klaarmaken van de maaltijden en het helpen bij het eten",
-            "het begeleiden van activiteiten op de dagbesteding",
-            "het opmaken van bedden en het verzorgen van de kamers",
-            "het bieden van een luisterend oor aan cliënten",
-            "het doorgeven van bijzonderheden aan de verzorgende",
-        ),
-        skills=(
-            "persoonlijke verzorging",
-            "geduldig",
-            "empathisch",
-            "activiteitenbegeleiding",
-            "rapporteren",
-            "ouderenzorg",
-        ),
-        certificates=("diploma Helpende Zorg en Welzijn niveau 2", "BHV", "certificaat Zorghulp"),
-        education=("mbo1", "mbo2"),
-        licence=0.4,
-    ),
-    Occupation(
-        slug="huishoudelijke-hulp",
-        name="Huishoudelijke hulp",
-        sector="zorg",
-        synonyms=(
-            "huishoudelijk medewerker",
-            "thuishulp",
-            "medewerker huishoudelijke ondersteuning",
-            "alphahulp",
-        ),
-        roles=("huishoudelijke hulp in de thuiszorg", "huishoudelijk medewerker in de zorg"),
-        desired=("huishoudelijke hulp", "Huishoudelijk medewerker", "thuishulp"),
-        titles=("Huishoudelijke hulp", "Huishoudelijk medewerker thuiszorg", "Thuishulp"),
-        title_extras=("thuiszorg", "Wmo", "flexibele uren"),
-        tasks=(
-            "het schoonhouden van de woning van ouderen en mensen met een beperking",
-            "het doen van de was en het verschonen van bedden",
-            "het signaleren van problemen bij cliënten",
-            "het doen van kleine boodschappen",
-            "het bijhouden van een overdrachtsschrift",
-        ),
-        skills=(
-            "schoonmaken",
-            "klantvriendelijk",
-            "zelfstandig werken",
-            "signaleren",
-            "betrouwbaar",
-            "empathisch",
-        ),
-        certificates=("certificaat Huishoudelijke Zorg", "BHV"),
-        education=("basisonderwijs", "vmbo", "mbo1", "mbo2"),
-        licence=0.3,
-    ),
-    Occupation(
-        slug="kok",
-        name="Kok",
-        sector="horeca",
-        synonyms=(
-            "zelfstandig werkend kok",
-            "leerling kok",
-            "cateringkok",
-            "grillkok",
-            "kok/keukenmedewerker",
-        ),
-        roles=("kok", "zelfstandig werkend kok", "cateringkok"),
-        desired=("kok", "Kok", "zelfstandig werkend kok", "cateringkok"),
-        titles=("Kok", "Zelfstandig werkend kok", "Cateringkok", "Leerling kok", "Kok restaurant"),
-        title_extras=("weekenden", "brasserie", "avonddienst"),
-        tasks=(
-            "het voorbereiden van groenten, vlees en sauzen (mise-en-place)",
-            "het bereiden van gerechten à la carte",
-            "het werken volgens HACCP en het bijhouden van temperatuurlijsten",
-            "het bestellen en controleren van leveringen",
-            "het schoonhouden van de keuken",
-            "het meedenken over de menukaart",
-        ),
-        skills=(
-            "koken",
-            "HACCP",
-            "mise-en-place",
-            "hygiënisch werken",
-            "stressbestendig",
-            "samenwerken",
-            "snel werken",
-        ),
-        certificates=(
-            "SVH Basiskok",
-            "SVH Zelfstandig werkend kok",
-            "HACCP",
-            "SVH Sociale Hygiëne",
-        ),
-        education=("vmbo", "mbo2", "mbo3"),
-        licence=0.3,
-    ),
-    Occupation(
-        slug="keukenhulp",
-        name="Keukenhulp",
-        sector="horeca",
-        synonyms=("keukenassistent", "afwasser", "medewerker keuken", "spoelkeukenmedewerker"),
-        roles=("keukenhulp", "keukenassistent", "afwasser in een restaurantkeuken"),
-        desired=("keukenhulp", "afwasser", "medewerker keuken", "Keukenassistent"),
-        titles=(
-            "Keukenhulp",
-            "Afwasser",
-            "Medewerker spoelkeuken",
-            "Keukenassistent",
-            "Medewerker keuken",
-        ),
-        title_extras=("weekenden", "avonden", "bedrijfsrestaurant"),
-        tasks=(
-            "het afwassen van serviesgoed en pannen",
-            "het schoonmaken van de keuken en de koelcel",
-            "het voorbereiden van groenten en salades",
-            "het opruimen van leveringen",
-            "het helpen van de kok bij drukte",
-        ),
-        skills=(
-            "afwassen",
-            "HACCP",
-            "hygiënisch werken",
-            "snel werken",
-            "samenwerken",
-            "schoonmaken",
-        ),
-        certificates=("HACCP", "SVH Sociale Hygiëne"),
-        education=("basisonderwijs", "vmbo", "mbo1"),
-        licence=0.1,
-    ),
-    Occupation(
-        slug="medewerker-bediening",
-        name="Medewerker bediening",
-        sector="horeca",
-        synonyms=("bediening", "serveerster", "ober", "kelner", "medewerker restaurant"),
-        roles=("medewerker bediening", "barmedewerker in de horeca", "medewerker restaurant"),
-        desired=("medewerker bediening", "Bediening", "medewerker restaurant", "barmedewerker"),
-        titles=(
-            "Medewerker bediening",
-            "Bediening",
-            "Medewerker restaurant",
-            "Barmedewerker",
-            "Serveerster",
-        ),
-        title_extras=("weekenden", "terras", "lunch"),
-        tasks=(
-            "het opnemen van bestellingen en het serveren van eten en drinken",
-            "het afrekenen aan tafel en bij de kassa",
-            "het dekken en afruimen van tafels",
-            "het tappen van bier en het maken van koffie",
-            "het ontvangen en adviseren van gasten",
-        ),
-        skills=(
-            "klantvriendelijk",
-            "gastvrij",
-            "kassa",
-            "koffie zetten",
-            "samenwerken",
-            "stressbestendig",
-            "SVH Sociale Hygiëne",
-        ),
-        certificates=("SVH Sociale Hygiëne", "SVH Barista", "BHV"),
-        education=("vmbo", "mbo1", "mbo2", "havo"),
-        licence=0.3,
-    ),
-    Occupation(
-        slug="hovenier",
-        name="Hovenier",
-        sector="groen",
-        synonyms=(
-            "hovenier aanleg",
-            "hovenier onderhoud",
-            "tuinman",
-            "allround hovenier",
-            "medewerker hoveniersbedrijf",
-        ),
-        roles=("hovenier", "tuinman", "medewerker hoveniersbedrijf"),
-        desired=("hovenier", "Hovenier", "tuinman", "hovenier onderhoud"),
-        titles=(
-            "Hovenier",
-            "Allround hovenier",
-            "Hovenier aanleg",
-            "Hovenier onderhoud",
-            "Medewerker hoveniersbedrijf",
-        ),
-        title_extras=("aanleg en onderhoud", "seizoen"),
-        tasks=(
-            "het aanleggen van tuinen met bestrating en beplanting",
-            "het snoeien van hagen, heesters en bomen",
-            "het maaien van gazons en het onderhouden van borders",
-            "het werken met bosmaaier, heggenschaar en minigraver",
-            "het leggen van tegels en klinkers",
-        ),
-        skills=(
-            "snoeien",
-            "bestraten",
-            "maaien",
-            "bosmaaier",
-            "plantenkennis",
-            "zelfstandig werken",
-            "werken in de buitenlucht",
-        ),
-        certificates=(
-            "diploma Hovenier niveau 2",
-            "VCA basis",
-            "trekkerrijbewijs",
-            "certificaat Motorkettingzaag",
-        ),
-        education=("vmbo", "mbo2", "mbo3"),
-        licence=0.6,
-    ),
-    Occupation(
-        slug="medewerker-groenvoorziening",
-        name="Medewerker groenvoorziening",
-        sector="groen",
-        synonyms=(
-            "groenvoorziener",
-            "medewerker groen",
-            "medewerker openbaar groen",
-            "groenmedewerker",
-        ),
-        roles=("medewerker groenvoorziening", "groenmedewerker", "medewerker openbaar groen"),
-        desired=(
-            "medewerker groen",
-            "groenvoorziener",
-            "Medewerker groenvoorziening",
-            "groenmedewerker",
-        ),
-        titles=(
-            "Medewerker groenvoorziening",
-            "Medewerker groen",
-            "Groenmedewerker",
-            "Medewerker openbaar groen",
-        ),
-        title_extras=("buitendienst", "seizoen"),
-        tasks=(
-            "het onderhouden van plantsoenen en parken",
-            "het prikken van zwerfafval",
-            "het schoffelen en wieden van perken",
-            "het ruimen van blad in het najaar",
-            "het werken met bosmaaier en bladblazer",
-        ),
-        skills=(
-            "maaien",
-            "schoffelen",
-            "bosmaaier",
-            "werken in de buitenlucht",
-            "samenwerken",
-            "veilig werken",
-        ),
-        certificates=("VCA basis", "certificaat Veilig werken langs de weg", "trekkerrijbewijs"),
-        education=("basisonderwijs", "vmbo", "mbo1", "mbo2"),
-        licence=0.3,
-    ),
-    Occupation(
-        slug="timmerman",
-        name="Timmerman",
-        sector="bouw",
-        synonyms=("bouwtimmerman", "allround timmerman", "timmerman bouw", "timmerman onderhoud"),
-        roles=("timmerman", "bouwtimmerman", "timmerman onderhoud"),
-        desired=("timmerman", "Timmerman", "bouwtimmerman", "timmerman onderhoud"),
-        titles=(
-            "Timmerman",
-            "Allround timmerman",
-            "Bouwtimmerman",
-            "Timmerman onderhoud",
-            "Leerling timmerman",
-        ),
-        title_extras=("nieuwbouw", "renovatie", "onderhoud"),
-        tasks=(
-            "het plaatsen van kozijnen, deuren en trappen",
-            "het maken van bekistingen op de bouwplaats",
-            "het lezen van bouwtekeningen",
-            "het afwerken van wanden en plafonds",
-            "het uitvoeren van onderhoud aan huurwoningen",
-        ),
-        skills=(
-            "timmeren",
-            "bouwtekening lezen",
-            "kozijnen plaatsen",
-            "elektrisch gereedschap",
-            "veilig werken",
-            "nauwkeurig werken",
-        ),
-        certificates=("VCA basis", "MBO Timmerman niveau 2"),
-        education=("vmbo", "mbo2", "mbo3"),
-        licence=0.7,
-    ),
-    Occupation(
-        slug="bouwplaatsmedewerker",
-        name="Bouwplaatsmedewerker",
-        sector="bouw",
-        synonyms=("medewerker bouwplaats", "bouwvakker", "opperman", "hulpkracht bouw"),
-        roles=("bouwplaatsmedewerker", "opperman", "hulpkracht in de bouw"),
-        desired=("bouwvakker", "medewerker bouwplaats", "opperman", "Bouwplaatsmedewerker"),
-        titles=("Bouwplaatsmedewerker", "Medewerker bouwplaats", "Opperman", "Hulpkracht bouw"),
-        title_extras=("nieuwbouw", "infra", "sloop"),
-        tasks=(
-            "het aanvoeren van materialen naar de metselaars",
-            "het opruimen en schoonhouden van de bouwplaats",
-            "het mengen van specie en beton",
-            "het helpen bij sloop- en grondwerk",
-            "het plaatsen van bouwhekken en steigermateriaal",
-        ),
-        skills=("sjouwen", "veilig werken", "samenwerken", "bouwplaats", "fysiek sterk", "VCA"),
-        certificates=("VCA basis", "certificaat Steigerbouw"),
-        education=("basisonderwijs", "vmbo", "mbo1"),
-        licence=0.4,
-    ),
-    Occupation(
-        slug="verkoopmedewerker",
-        name="Verkoopmedewerker",
-        sector="retail",
-        synonyms=(
-            "winkelmedewerker",
-            "medewerker winkel",
-            "verkoper",
-            "verkoopster",
-            "kassamedewerker",
-            "retailmedewerker",
-        ),
-        roles=("verkoopmedewerker", "winkelmedewerker", "kassamedewerker"),
-        desired=("verkoopmedewerker", "Winkelmedewerker", "kassamedewerker", "verkoper"),
-        titles=(
-            "Verkoopmedewerker",
-            "Winkelmedewerker",
-            "Kassamedewerker",
-            "Verkoopmedewerker bouwmarkt",
-            "Medewerker winkel",
-        ),
-        title_extras=("zaterdag", "koopavond", "parttime"),
-        tasks=(
-            "het helpen en adviseren van klanten",
-            "het afrekenen aan de kassa",
-            "het spiegelen en presenteren van producten",
-            "het uitpakken van leveringen",
-            "het afhandelen van retouren en klachten",
-        ),
-        skills=(
-            "klantvriendelijk",
-            "kassa",
-            "verkopen",
-            "presenteren",
-            "samenwerken",
-            "communicatief",
-        ),
-        certificates=("MBO Verkoopmedewerker niveau 2", "BHV", "certificaat Kassabediening"),
-        education=("vmbo", "mbo2", "mbo3", "havo"),
-        licence=0.4,
-    ),
-    Occupation(
-        slug="vakkenvuller",
-        name="Vakkenvuller",
-        sector="retail",
-        synonyms=(
-            "medewerker vulploeg",
-            "vulploegmedewerker",
-            "vakkenvuller supermarkt",
-            "medewerker supermarkt",
-        ),
-        roles=("vakkenvuller", "medewerker vulploeg", "medewerker supermarkt"),
-        desired=("vakkenvuller", "Vakkenvuller", "medewerker vulploeg", "medewerker supermarkt"),
-        titles=(
-            "Vakkenvuller",
-            "Medewerker vulploeg",
-            "Vakkenvuller supermarkt",
-            "Medewerker vers",
-        ),
-        title_extras=("avondvulploeg", "ochtend", "weekend"),
-        tasks=(
-            "het vullen van de schappen met nieuwe producten",
-            "het controleren van de houdbaarheidsdatum",
-            "het uitpakken van rolcontainers",
-            "het netjes houden van de winkelvloer",
-            "het helpen van klanten die iets zoeken",
-        ),
-        skills=(
-            "vakkenvullen",
-            "voorraad",
-            "klantvriendelijk",
-            "snel werken",
-            "netjes werken",
-            "samenwerken",
-        ),
-        certificates=("BHV", "certificaat Versafdeling"),
-        education=("basisonderwijs", "vmbo", "mbo1"),
-        licence=0.2,
-    ),
-    Occupation(
-        slug="installatiemonteur",
-        name="Installatiemonteur",
-        sector="techniek",
-        synonyms=(
-            "monteur installatietechniek",
-            "loodgieter",
-            "cv-monteur",
-            "servicemonteur",
-            "monteur W",
-        ),
-        roles=("installatiemonteur", "loodgieter", "cv-monteur", "servicemonteur"),
-        desired=(
-            "installatiemonteur",
-            "Loodgieter",
-            "cv-monteur",
-            "Servicemonteur",
-            "monteur installatietechniek",
-        ),
-        titles=(
-            "Installatiemonteur",
-            "Servicemonteur",
-            "Loodgieter",
-            "Monteur installatietechniek",
-            "Eerste monteur installatietechniek",
-        ),
-        title_extras=("woningbouw", "utiliteit", "service en onderhoud"),
-        tasks=(
-            "het aanleggen van water- en afvoerleidingen",
-            "het plaatsen en onderhouden van cv-ketels",
-            "het monteren van badkamers en toiletten",
-            "het opsporen en verhelpen van storingen",
-            "het lezen van installatietekeningen",
-            "het installeren van warmtepompen",
-        ),
-        skills=(
-            "installatietechniek",
-            "solderen",
-            "storingen verhelpen",
-            "technisch inzicht",
-            "klantvriendelijk",
-            "zelfstandig werken",
-        ),
-        certificates=(
-            "VCA basis",
-            "MBO Monteur Installatietechniek niveau 2",
-            "F-gassencertificaat",
-        ),
-        education=("mbo2", "mbo3", "mbo4"),
-        licence=0.85,
-    ),
-    Occupation(
-        slug="elektromonteur",
-        name="Elektromonteur",
-        sector="techniek",
-        synonyms=("elektricien", "monteur elektrotechniek", "eerste monteur elektro", "monteur E"),
-        roles=("elektromonteur", "elektricien", "monteur elektrotechniek"),
-        desired=("elektricien", "Elektromonteur", "monteur elektrotechniek"),
-        titles=(
-            "Elektromonteur",
-            "Elektricien",
-            "Monteur elektrotechniek",
-            "Eerste monteur elektro",
-        ),
-        title_extras=("woningbouw", "utiliteit", "storingsdienst"),
-        tasks=(
-            "het aanleggen van elektrische installaties in nieuwbouwwoningen",
-            "het trekken van kabels en het aansluiten van groepenkasten",
-            "het meten en keuren van installaties volgens NEN 3140",
-            "het plaatsen van laadpalen en zonnepanelen",
-            "het verhelpen van storingen",
-        ),
-        skills=(
-            "elektrotechniek",
-            "NEN 3140",
-            "storingen verhelpen",
-            "tekening lezen",
-            "technisch inzicht",
-            "veilig werken",
-        ),
-        certificates=(
-            "VCA basis",
-            "NEN 3140 Vakbekwaam Persoon",
-            "MBO Eerste Monteur Elektrotechniek",
-        ),
-        education=("mbo2", "mbo3", "mbo4"),
-        licence=0.8,
-    ),
-    Occupation(
-        slug="administratief-medewerker",
-        name="Administratief medewerker",
-        sector="administratie",
-        synonyms=(
-            "medewerker administratie",
-            "administratief ondersteuner",
-            "medewerker backoffice",
-            "data-entry medewerker",
-            "boekhoudkundig medewerker",
-        ),
-        roles=(
-            "administratief medewerker",
-            "medewerker backoffice",
-            "medewerker financiële administratie",
-        ),
-        desired=(
-            "administratief medewerker",
-            "Medewerker administratie",
-            "medewerker backoffice",
-            "Data-entry medewerker",
-        ),
-        titles=(
-            "Administratief medewerker",
-            "Medewerker administratie",
-            "Medewerker backoffice",
-            "Data-entry medewerker",
-            "Administratief medewerker crediteuren",
-        ),
-        title_extras=("crediteuren", "parttime", "tijdelijk"),
-        tasks=(
-            "het verwerken van facturen en inkooporders",
-            "het invoeren van gegevens in het boekhoudprogramma",
-            "het archiveren en scannen van documenten",
-            "het beantwoorden van e-mail en telefoon",
-            "het bijhouden van debiteuren en het versturen van herinneringen",
-            "het maken van overzichten in Excel",
-        ),
-        skills=(
-            "Excel",
-            "Word",
-            "gegevensinvoer",
-            "nauwkeurig werken",
-            "administratie",
-            "boekhouden",
-            "communicatief",
-        ),
-        certificates=(
-            "MBO Secretarieel niveau 3",
-            "cursus Excel gevorderd",
-            "Praktijkdiploma Boekhouden",
-        ),
-        education=("mbo2", "mbo3", "mbo4", "havo", "hbo"),
-        licence=0.5,
-    ),
-    Occupation(
-        slug="klantenservicemedewerker",
-        name="Klantenservicemedewerker",
-        sector="administratie",
-        synonyms=(
-            "medewerker klantenservice",
-            "callcentermedewerker",
-            "klantcontactmedewerker",
-            "medewerker klantcontactcentrum",
-        ),
-        roles=("klantenservicemedewerker", "callcentermedewerker", "medewerker klantcontact"),
-        desired=("klantenservicemedewerker", "Medewerker klantenservice", "callcentermedewerker"),
-        titles=(
-            "Klantenservicemedewerker",
-            "Medewerker klantenservice",
-            "Callcentermedewerker",
-            "Medewerker klantcontact",
-        ),
-        title_extras=("inbound", "thuiswerk", "avonduren"),
-        tasks=(
-            "het beantwoorden van vragen van klanten via telefoon, chat en e-mail",
-            "het registreren van klachten en meldingen in het systeem",
-            "het inplannen van afspraken voor monteurs",
-            "het oplossen van problemen met facturen en bestellingen",
-            "het doorverbinden naar de juiste afdeling",
-        ),
-        skills=(
-            "klantvriendelijk",
-            "telefoneren",
-            "typevaardig",
-            "communicatief",
-            "geduldig",
-            "computervaardig",
-        ),
-        certificates=(
-            "MBO Medewerker contactcenter niveau 2",
-            "cursus Klantgericht telefoneren",
-            "cursus Excel basis",
-        ),
-        education=("vmbo", "mbo2", "mbo3", "mbo4", "havo"),
-        licence=0.4,
-    ),
-)
 
+def _records(value: object, at: _At, cls: type[R], key: str) -> dict[str, R]:
+    """A list of ``cls`` records as a dict by their ``key`` field, which must be unique."""
+    out: dict[str, R] = {}
+    for i, item in enumerate(_list(value, at)):
+        obj = _object(item, at / i, [f.name for f in fields(cls)])
+        record = cls(
+            **{
+                f.name: _FIELD_READERS[str(f.type)](obj[f.name], at / i / f.name)
+                for f in fields(cls)
+            }
+        )
+        name = getattr(record, key)
+        if name in out:
+            (at / i / key).fail(f"duplicate {name!r}")
+        out[name] = record
+    return out
+
+
+def _read(directory: Path, name: str, keys: Sequence[str]) -> tuple[dict[str, Any], _At]:
+    at = _At(name)
+    try:
+        data = json.loads((directory / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        at.fail(f"cannot read {directory / name}: {exc}")
+    return _object(data, at, keys), at
+
+
+def _education(directory: Path) -> dict[str, Any]:
+    data, at = _read(directory, "education.json", ("levels", "phrases", "names", "requirements"))
+    levels = _texts(data["levels"], at / "levels")
+    # Requirements are keyed by level, null for a vacancy that asks for none.
+    requirements: dict[str | None, str] = {}
+    for i, item in enumerate(_list(data["requirements"], at / "requirements")):
+        where = at / "requirements" / i
+        obj = _object(item, where, ("level", "text"))
+        level = obj["level"]
+        if level is not None:
+            _known(level, levels, where / "level", "education level")
+        if level in requirements:
+            (where / "level").fail(f"duplicate {level!r}")
+        requirements[level] = _text(obj["text"], where / "text")
+    for level in (None, *levels):
+        if level not in requirements:
+            (at / "requirements").fail(f"no text for level {level!r}")
+    return {
+        "EDUCATION_LEVELS": levels,
+        "EDUCATION_PHRASES": _table(data["phrases"], at / "phrases", _text, levels),
+        "EDUCATION_NAMES": _table(data["names"], at / "names", _text, levels),
+        "EDUCATION_REQUIREMENTS": requirements,
+    }
+
+
+def _places(directory: Path, levels: Collection[str]) -> dict[str, Any]:
+    """Sectors, occupations, regions and employers, with their references checked."""
+    data, at = _read(directory, "sectors.json", ("sectors",))
+    sectors = _records(data["sectors"], at / "sectors", Sector, "key")
+    data, at = _read(directory, "occupations.json", ("occupations",))
+    occupations = _records(data["occupations"], at / "occupations", Occupation, "slug")
+    for i, occ in enumerate(occupations.values()):
+        _known(occ.sector, sectors, at / "occupations" / i / "sector", "sector")
+        for j, level in enumerate(occ.education):
+            _known(level, levels, at / "occupations" / i / "education" / j, "education level")
+    data, at = _read(directory, "regions.json", ("regions",))
+    regions = _records(data["regions"], at / "regions", Region, "key")
+    for i, region in enumerate(regions.values()):
+        for j, pc4 in enumerate(region.pc4):
+            if not _PC4_RE.fullmatch(pc4):
+                (at / "regions" / i / "pc4" / j).fail(f"expected a PC4 like 2983, got {pc4!r}")
+    data, at = _read(directory, "employers.json", ("employers",))
+    employers = _records(data["employers"], at / "employers", Employer, "slug")
+    for i, employer in enumerate(employers.values()):
+        where = at / "employers" / i
+        region = regions[_known(employer.region, regions, where / "region", "region")]
+        for j, sector in enumerate(employer.sectors):
+            _known(sector, sectors, where / "sectors" / j, "sector")
+        for j, (postcode, _) in enumerate(employer.sites):
+            _known(postcode[:4], region.pc4, where / "sites" / j / "postcode", "PC4 of the region")
+    return {
+        "SECTORS": sectors,
+        "OCCUPATIONS": tuple(occupations.values()),
+        "REGIONS": regions,
+        "EMPLOYERS": tuple(employers.values()),
+    }
+
+
+def _languages(directory: Path) -> dict[str, Any]:
+    data, at = _read(directory, "languages.json", ("names", "profiles", "levels"))
+    names = _table(data["names"], at / "names", _text)
+    profiles = _weighted_lists(
+        data["profiles"], at / "profiles", ("languages", "weight"), names, "language"
+    )
+    levels = _texts(data["levels"], at / "levels")
+    return {"LANGUAGE_NAMES": names, "LANGUAGE_PROFILES": profiles, "LANGUAGE_LEVELS": levels}
+
+
+_VOICED_LINES = ("opening", "job", "task", "achievement", "leaving", "profile", "volunteer",
+                 "switch", "cert", "hours")  # fmt: skip
+_VOICED_LINE = ("education", "language", "available")
+_WORDS = ("number_words", "months", "soft_skills", "general_courses", "hobbies")
+
+
+def _candidate_blocks(directory: Path, occupations: Collection[str]) -> dict[str, Any]:
+    """CV sentences by voice (``job_lines`` becomes JOB_LINES), word lists and the quotas."""
+    keys = [f"{kind}_lines" for kind in (*_VOICED_LINES, *_VOICED_LINE, "licence")]
+    data, at = _read(directory, "candidates.json", ("voices", *keys, *_WORDS, "rijnmond_quotas"))
+    voices = _texts(data["voices"], at / "voices")
+    blocks: dict[str, Any] = {"VOICES": voices}
+    for kind in _VOICED_LINES:
+        key = f"{kind}_lines"
+        blocks[key.upper()] = _table(data[key], at / key, _texts, voices)
+    for kind in _VOICED_LINE:
+        key = f"{kind}_lines"
+        blocks[key.upper()] = _table(data[key], at / key, _text, voices)
+    # Licence lines are keyed by (voice, has a licence): a list of objects naming both.
+    licence_lines: dict[tuple[str, bool], tuple[str, ...]] = {}
+    for i, item in enumerate(_list(data["licence_lines"], at / "licence_lines")):
+        where = at / "licence_lines" / i
+        obj = _object(item, where, ("voice", "licence", "lines"))
+        voice, licence = _known(obj["voice"], voices, where / "voice", "voice"), obj["licence"]
+        if not isinstance(licence, bool):
+            (where / "licence").fail(f"expected true or false, got {_show(licence)}")
+        if (voice, licence) in licence_lines:
+            where.fail(f"duplicate voice {voice!r} with licence {licence}")
+        licence_lines[voice, licence] = _texts(obj["lines"], where / "lines")
+    for voice in voices:
+        for licence in (True, False):
+            if (voice, licence) not in licence_lines:
+                (at / "licence_lines").fail(f"no lines for voice {voice!r} with licence {licence}")
+    blocks["LICENCE_LINES"] = licence_lines
+    blocks.update({key.upper(): _texts(data[key], at / key) for key in _WORDS})
+    if len(blocks["MONTHS"]) != 12:
+        (at / "months").fail(f"expected 12 months, got {len(blocks['MONTHS'])}")
+    blocks["RIJNMOND_QUOTAS"] = _weighted_lists(
+        data["rijnmond_quotas"], at / "rijnmond_quotas", ("occupations", "count"), occupations,
+        "occupation",
+    )  # fmt: skip
+    return blocks
+
+
+def _vacancy_blocks(directory: Path, first_employer: str) -> dict[str, Any]:
+    """Vacancy sentences (``task_lines`` becomes VACANCY_TASK_LINES) and vac-0001."""
+    lines = ("task_lines", "cert_lines", "soft_lines", "offers", "closings")
+    data, at = _read(directory, "vacancies.json", (*lines, "kind_offers", "vac_0001"))
+    blocks: dict[str, Any] = {
+        f"VACANCY_{key.upper()}": _texts(data[key], at / key) for key in lines
+    }
+    blocks["KIND_OFFERS"] = _table(data["kind_offers"], at / "kind_offers", _text)
+    vac = _mapping(data["vac_0001"], at / "vac_0001")
+    if vac.get("employer_id") != first_employer:
+        (at / "vac_0001" / "employer_id").fail(f"must be the first employer, {first_employer!r}")
+    # The description is stored as its lines.
+    vac["description"] = "\n".join(_texts(vac.get("description"), at / "vac_0001" / "description"))
+    blocks["VAC_0001"] = vac
+    return blocks
+
+
+def load_blocks(directory: Path = DATA_DIR) -> dict[str, Any]:
+    """The building blocks in ``directory``'s JSON files, keyed by the module constant they become.
+
+    Every value is checked for its type and every reference for its target (an occupation's
+    sector and education levels, an employer's region, sectors and sites, a language profile's
+    languages, a quota's occupations, the texts per voice and per education level); the first
+    problem raises ``DemoDataError`` naming the file and the key.
+    """
+    blocks = _education(directory)
+    blocks.update(_places(directory, blocks["EDUCATION_LEVELS"]))
+    blocks.update(_languages(directory))
+    blocks.update(_candidate_blocks(directory, [o.slug for o in blocks["OCCUPATIONS"]]))
+    blocks.update(_vacancy_blocks(directory, blocks["EMPLOYERS"][0].slug))
+    return blocks
+
+
+_BLOCKS = load_blocks()
+
+SECTORS: dict[str, Sector] = _BLOCKS["SECTORS"]
+OCCUPATIONS: tuple[Occupation, ...] = _BLOCKS["OCCUPATIONS"]
 _BY_SLUG: dict[str, Occupation] = {o.slug: o for o in OCCUPATIONS}
 _BY_SECTOR: dict[str, tuple[Occupation, ...]] = {
     key: tuple(o for o in OCCUPATIONS if o.sector == key) for key in SECTORS
 }
+# PC4 codes copied from nl_pc4_geonames.csv (GeoNames, CC BY 4.0; the attribution is in
+# demo/regions.json); the module must not read that file at run time.
+REGIONS: dict[str, Region] = _BLOCKS["REGIONS"]
+EMPLOYERS: tuple[Employer, ...] = _BLOCKS["EMPLOYERS"]
 
-
-def _codes(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-# Copied from nl_pc4_geonames.csv (GeoNames, CC BY 4.0); the module must not read it at run time.
-REGIONS: dict[str, Region] = {
-    r.key: r
-    for r in (
-        Region(
-            key="rijnmond",
-            weight=33,
-            places=("Rotterdam", "Ridderkerk", "Barendrecht", "Schiedam"),
-            pc4=_codes(
-                "2981 2982 2983 2984 2985 2986 2987 2988 2989 2991 2992 3011 "
-                "3012 3021 3032 3044 3071 3074 3081 3083 3086 3089 3112 3117"
-            ),
-            caseworkers=("cw-rotterdam-01", "cw-rotterdam-02", "cw-ridderkerk-01"),
-        ),
-        Region(
-            key="deventer",
-            weight=13,
-            places=("Deventer", "Colmschate"),
-            pc4=_codes("7411 7412 7415 7416 7418 7421 7422 7425 7429"),
-            caseworkers=("cw-deventer-01",),
-        ),
-        Region(
-            key="utrecht",
-            weight=14,
-            places=("Utrecht",),
-            pc4=_codes("3511 3512 3521 3523 3525 3531 3532 3544 3555 3561 3564 3573 3584"),
-            caseworkers=("cw-utrecht-01",),
-        ),
-        Region(
-            key="groningen",
-            weight=13,
-            places=("Groningen",),
-            pc4=_codes("9711 9712 9713 9715 9717 9721 9723 9726 9731 9737 9741 9744 9746"),
-            caseworkers=("cw-groningen-01",),
-        ),
-        Region(
-            key="eindhoven",
-            weight=13,
-            places=("Eindhoven",),
-            pc4=_codes("5611 5612 5615 5616 5621 5623 5625 5628 5631 5641 5643 5652 5654 5656"),
-            caseworkers=("cw-eindhoven-01",),
-        ),
-        Region(
-            key="amsterdam",
-            weight=14,
-            places=("Amsterdam",),
-            pc4=_codes(
-                "1011 1013 1017 1018 1024 1031 1055 1062 1064 1069 1091 1093 1102 1103 1106"
-            ),
-            caseworkers=("cw-amsterdam-01",),
-        ),
-    )
-}
-
-EMPLOYERS: tuple[Employer, ...] = (
-    Employer("transport-rijnmond-bv", "rijnmond", ("logistiek",),
-             (("2983LB", "Ridderkerk"), ("2987BH", "Ridderkerk")), 9),
-    Employer("dc-waalhaven-logistiek-bv", "rijnmond", ("logistiek", "productie"),
-             (("3089KJ", "Rotterdam"),), 8),
-    Employer("stichting-thuiszorg-maasoever", "rijnmond", ("zorg",),
-             (("3074CE", "Rotterdam"), ("2982AB", "Ridderkerk")), 8),
-    Employer("brasserie-groep-oude-haven", "rijnmond", ("horeca",),
-             (("3011KT", "Rotterdam"), ("3012CL", "Rotterdam")), 7),
-    Employer("schoonmaakbedrijf-ijsselmonde-bv", "rijnmond", ("schoonmaak",),
-             (("3071ME", "Rotterdam"),), 6),
-    Employer("voedingsmiddelen-barendrecht-bv", "rijnmond", ("productie", "logistiek"),
-             (("2991LN", "Barendrecht"),), 6),
-    Employer("buurtsuper-schiedam-oost-vof", "rijnmond", ("retail",),
-             (("3117AG", "Schiedam"),), 4),
-    Employer("logistiek-ijsselhaven-bv", "deventer", ("logistiek",),
-             (("7418AH", "Deventer"),), 6),
-    Employer("stichting-woonzorg-salland", "deventer", ("zorg",),
-             (("7415CK", "Deventer"), ("7429AB", "Colmschate")), 6),
-    Employer("bouwbedrijf-salland-vof", "deventer", ("bouw", "techniek"),
-             (("7421AC", "Deventer"),), 5),
-    Employer("kringloop-en-groen-deventer", "deventer", ("groen", "retail"),
-             (("7422LP", "Deventer"),), 4),
-    Employer("facilitaire-diensten-utrecht-bv", "utrecht", ("schoonmaak",),
-             (("3544AD", "Utrecht"),), 6),
-    Employer("hotel-restaurant-domstad", "utrecht", ("horeca",),
-             (("3511CE", "Utrecht"), ("3512JE", "Utrecht")), 6),
-    Employer("installatietechniek-oost-utrecht-bv", "utrecht", ("techniek", "bouw"),
-             (("3555HK", "Utrecht"),), 5),
-    Employer("backoffice-diensten-utrecht-bv", "utrecht", ("administratie",),
-             (("3521AZ", "Utrecht"),), 5),
-    Employer("voedingsfabriek-noord-groningen-bv", "groningen", ("productie", "logistiek"),
-             (("9723TA", "Groningen"),), 7),
-    Employer("thuiszorg-stad-en-ommeland", "groningen", ("zorg",),
-             (("9711HL", "Groningen"), ("9741AB", "Groningen")), 6),
-    Employer("supermarktgroep-noord-bv", "groningen", ("retail",),
-             (("9726AE", "Groningen"), ("9737BK", "Groningen")), 5),
-    Employer("groenbedrijf-hunze-vof", "groningen", ("groen",),
-             (("9746AA", "Groningen"),), 6),
-    Employer("metaal-en-assemblage-kempen-bv", "eindhoven", ("productie", "techniek"),
-             (("5652AG", "Eindhoven"),), 6),
-    Employer("logistiek-centrum-de-hurk-bv", "eindhoven", ("logistiek",),
-             (("5652AK", "Eindhoven"),), 6),
-    Employer("elektrotechniek-woensel-bv", "eindhoven", ("techniek",),
-             (("5625AB", "Eindhoven"),), 4),
-    Employer("winkels-en-horeca-stratumseind-vof", "eindhoven", ("retail", "horeca"),
-             (("5611EN", "Eindhoven"),), 5),
-    Employer("schoonmaak-amsterdam-west-bv", "amsterdam", ("schoonmaak",),
-             (("1064KL", "Amsterdam"),), 6),
-    Employer("grand-cafe-amstelzijde", "amsterdam", ("horeca",),
-             (("1017CT", "Amsterdam"),), 5),
-    Employer("klantcontactcentrum-amsterdam-west-bv", "amsterdam", ("administratie",),
-             (("1055RE", "Amsterdam"),), 5)
-)  # fmt: skip
-
-LANGUAGE_NAMES: dict[str, str] = {
-    "nl": "Nederlands",
-    "en": "Engels",
-    "de": "Duits",
-    "ar": "Arabisch",
-    "tr": "Turks",
-    "pl": "Pools",
-    "ti": "Tigrinya",
-    "so": "Somalisch",
-    "uk": "Oekraïens",
-    "ro": "Roemeens",
-    "fa": "Perzisch",
-    "es": "Spaans",
-    "bg": "Bulgaars",
-}
+LANGUAGE_NAMES: dict[str, str] = _BLOCKS["LANGUAGE_NAMES"]
 # The first language of a profile is the one the CV calls the mother tongue.
-LANGUAGE_PROFILES: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("nl",), 50),
-    (("nl", "en"), 18),
-    (("ar", "nl"), 7),
-    (("tr", "nl"), 6),
-    (("nl", "en", "de"), 3),
-    (("pl", "en"), 3),
-    (("pl", "nl"), 2),
-    (("ti", "nl"), 2),
-    (("so", "nl"), 2),
-    (("uk", "en"), 2),
-    (("uk", "nl"), 1),
-    (("ro", "en"), 1),
-    (("fa", "nl", "en"), 1),
-    (("es", "nl"), 1),
-    (("bg", "nl"), 1),
-)
-LANGUAGE_LEVELS: tuple[str, ...] = ("goed", "redelijk", "basis", "niveau A2", "niveau B1")
+LANGUAGE_PROFILES: tuple[tuple[tuple[str, ...], int], ...] = _BLOCKS["LANGUAGE_PROFILES"]
+LANGUAGE_LEVELS: tuple[str, ...] = _BLOCKS["LANGUAGE_LEVELS"]
 
-EDUCATION_LEVELS: tuple[str, ...] = (
-    "basisonderwijs", "vmbo", "mbo1", "mbo2", "mbo3", "mbo4", "havo", "vwo", "hbo", "wo"
-)  # fmt: skip
+EDUCATION_LEVELS: tuple[str, ...] = _BLOCKS["EDUCATION_LEVELS"]
 # Completes "Ik heb ..." and "Kandidaat heeft ...".
-EDUCATION_PHRASES: dict[str, str] = {
-    "basisonderwijs": "de basisschool afgerond",
-    "vmbo": "een vmbo-diploma (basisberoepsgerichte leerweg)",
-    "mbo1": "de Entreeopleiding (mbo niveau 1) afgerond",
-    "mbo2": "een mbo-diploma op niveau 2",
-    "mbo3": "een mbo-diploma op niveau 3",
-    "mbo4": "een mbo-diploma op niveau 4",
-    "havo": "een havo-diploma",
-    "vwo": "een vwo-diploma",
-    "hbo": "een hbo-diploma",
-    "wo": "een universitair diploma",
-}
-EDUCATION_NAMES: dict[str, str] = {
-    "basisonderwijs": "basisschool",
-    "vmbo": "diploma vmbo (basisberoepsgerichte leerweg)",
-    "mbo1": "diploma Entreeopleiding (mbo niveau 1)",
-    "mbo2": "diploma mbo niveau 2",
-    "mbo3": "diploma mbo niveau 3",
-    "mbo4": "diploma mbo niveau 4",
-    "havo": "diploma havo",
-    "vwo": "diploma vwo",
-    "hbo": "diploma hbo",
-    "wo": "universitair diploma",
-}
-EDUCATION_REQUIREMENTS: dict[str | None, str] = {
-    None: "Ervaring is mooi meegenomen, maar motivatie is belangrijker dan diploma's.",
-    "basisonderwijs": "Een diploma is niet nodig.",
-    "vmbo": "Je hebt minimaal een vmbo-diploma.",
-    "mbo1": "Je hebt minimaal een Entree-diploma (mbo niveau 1).",
-    "mbo2": "Je hebt een mbo-diploma op niveau 2 of vergelijkbare ervaring.",
-    "mbo3": "Je hebt een mbo-diploma op niveau 3.",
-    "mbo4": "Je hebt een mbo-diploma op niveau 4.",
-    "havo": "Je hebt minimaal havo of een mbo-diploma op niveau 4.",
-    "vwo": "Je hebt minimaal een vwo-diploma.",
-    "hbo": "Je hebt een hbo-diploma.",
-    "wo": "Je hebt een universitair diploma.",
-}
+EDUCATION_PHRASES: dict[str, str] = _BLOCKS["EDUCATION_PHRASES"]
+EDUCATION_NAMES: dict[str, str] = _BLOCKS["EDUCATION_NAMES"]
+# None: the vacancy asks for no education level.
+EDUCATION_REQUIREMENTS: dict[str | None, str] = _BLOCKS["EDUCATION_REQUIREMENTS"]
 
-NUMBER_WORDS: tuple[str, ...] = (
-    "nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",
-    "elf", "twaalf", "dertien", "veertien", "vijftien"
-)  # fmt: skip
-MONTHS: tuple[str, ...] = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december"
-)  # fmt: skip
+NUMBER_WORDS: tuple[str, ...] = _BLOCKS["NUMBER_WORDS"]
+MONTHS: tuple[str, ...] = _BLOCKS["MONTHS"]
+SOFT_SKILLS: tuple[str, ...] = _BLOCKS["SOFT_SKILLS"]
+GENERAL_COURSES: tuple[str, ...] = _BLOCKS["GENERAL_COURSES"]
+HOBBIES: tuple[str, ...] = _BLOCKS["HOBBIES"]
 
-SOFT_SKILLS: tuple[str, ...] = (
-    "klantvriendelijk",
-    "teamspeler",
-    "punctueel",
-    "betrouwbaar",
-    "zelfstandig werken",
-    "stressbestendig",
-    "flexibel",
-    "leergierig",
-)
-GENERAL_COURSES: tuple[str, ...] = (
-    "taaltraject Nederlands (NT2)",
-    "cursus Nederlands op B1-niveau",
-    "training Solliciteren",
-    "cursus Digitale vaardigheden",
-    "EHBO",
-    "cursus Excel basis",
-    "training Omgaan met agressie",
-)
-HOBBIES: tuple[str, ...] = (
-    "voetbal",
-    "fitness",
-    "wandelen",
-    "koken voor vrienden en familie",
-    "vrijwilligerswerk bij de voedselbank",
-    "fietsen",
-    "tuinieren",
-    "vissen",
-    "klussen in huis",
-    "hardlopen",
-    "muziek maken",
-    "vrijwilligerswerk bij een sportvereniging",
-)
-
-# CV sentences in two voices: first person and third person ("Kandidaat ...").
-VOICES: tuple[str, ...] = ("ik", "kandidaat")
-JOB_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Van {start} tot {end} heb ik gewerkt als {role} {place}.",
-        "Ik heb {years} jaar gewerkt als {role} {place} (van {start} tot {end}).",
-        "In de periode {start}-{end} was ik {role} {place}.",
-        "Tussen {start} en {end} werkte ik als {role} {place}.",
-    ),
-    "kandidaat": (
-        "Van {start} tot {end} werkte kandidaat als {role} {place}.",
-        "Kandidaat heeft {years} jaar gewerkt als {role} {place} (van {start} tot {end}).",
-        "In de periode {start}-{end} was kandidaat werkzaam als {role} {place}.",
-        "Kandidaat heeft tussen {start} en {end} gewerkt als {role} {place}.",
-    ),
-}
-TASK_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Mijn taken waren {tasks}.",
-        "Ik was daar verantwoordelijk voor {tasks}.",
-        "Daar deed ik onder andere {tasks}.",
-        "Tot mijn werk hoorden {tasks}.",
-    ),
-    "kandidaat": (
-        "Taken: {tasks}.",
-        "Kandidaat was verantwoordelijk voor {tasks}.",
-        "Werkzaamheden waren onder meer {tasks}.",
-        "Tot de taken behoorden {tasks}.",
-    ),
-}
-ACHIEVEMENT_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Na een half jaar kreeg ik een contract voor onbepaalde tijd.",
-        "Ik heb daar ook nieuwe collega's ingewerkt.",
-        "Mijn leidinggevende was tevreden over mijn tempo en nauwkeurigheid.",
-        "Ik heb daar een interne training over veilig werken gevolgd.",
-        "Ik viel regelmatig in voor collega's op andere afdelingen.",
-        "Ik werkte daar zowel in de dagdienst als in de avonddienst.",
-    ),
-    "kandidaat": (
-        "Na een half jaar kreeg kandidaat een contract voor onbepaalde tijd.",
-        "Kandidaat heeft daar ook nieuwe collega's ingewerkt.",
-        "Volgens de referentie was de werkgever tevreden over tempo en nauwkeurigheid.",
-        "Kandidaat heeft daar een interne training over veilig werken gevolgd.",
-        "Kandidaat viel regelmatig in voor collega's op andere afdelingen.",
-        "Kandidaat werkte daar zowel in de dagdienst als in de avonddienst.",
-    ),
-}
-LEAVING_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Het contract werd niet verlengd door een reorganisatie.",
-        "Het bedrijf ging failliet, waarna ik me heb ingeschreven bij het UWV.",
-        "Na afloop van het uitzendcontract was er geen vaste plek voor mij.",
-        "Ik ben daar gestopt omdat de reistijd te lang werd.",
-    ),
-    "kandidaat": (
-        "Het contract werd niet verlengd door een reorganisatie.",
-        "Na het faillissement van de werkgever heeft kandidaat zich ingeschreven bij het UWV.",
-        "Na afloop van het uitzendcontract was er geen vaste plek.",
-        "Kandidaat is daar gestopt vanwege de lange reistijd.",
-    ),
-}
-PROFILE_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Ik ben een harde werker die graag de handen uit de mouwen steekt.",
-        "Ik ben betrouwbaar, altijd op tijd en ik werk graag in een team.",
-        "Oud-collega's noemen mij rustig, behulpzaam en nauwkeurig.",
-        "Ik heb ervaring in {domain} en wil mij daarin verder ontwikkelen.",
-        "Na een periode zonder werk wil ik graag weer aan de slag, het liefst in een vaste baan.",
-        "Ik leer snel en sta open voor een opleiding of certificaat via de werkgever.",
-        "Ik zoek een werkgever waar ik lang kan blijven en waar begeleiding mogelijk is.",
-    ),
-    "kandidaat": (
-        "Kandidaat is een harde werker die graag de handen uit de mouwen steekt.",
-        "Kandidaat is betrouwbaar, altijd op tijd en werkt graag in een team.",
-        "Oud-collega's omschrijven kandidaat als rustig, behulpzaam en nauwkeurig.",
-        "Kandidaat heeft ervaring in {domain} en wil zich daarin verder ontwikkelen.",
-        "Na een periode zonder werk wil kandidaat graag weer aan de slag, het liefst in een "
-        "vaste baan.",
-        "Kandidaat leert snel en staat open voor een opleiding of certificaat via de werkgever.",
-        "Kandidaat zoekt een werkgever waar begeleiding op de werkvloer mogelijk is.",
-    ),
-}
-VOLUNTEER_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Sinds {year} help ik één ochtend per week bij de voedselbank met het uitdelen van "
-        "pakketten.",
-        "Bij de sportvereniging in mijn wijk sta ik op zaterdag achter de bar en help ik bij "
-        "toernooien.",
-        "In de buurtkamer zet ik koffie en maak ik een praatje met bewoners; dat doe ik sinds "
-        "{year}.",
-        "Via het taalcafé oefen ik elke week Nederlands met andere nieuwkomers en help ik "
-        "mensen met formulieren.",
-    ),
-    "kandidaat": (
-        "Sinds {year} helpt kandidaat één ochtend per week bij de voedselbank met het "
-        "uitdelen van pakketten.",
-        "Kandidaat staat op zaterdag achter de bar bij een sportvereniging en helpt bij "
-        "toernooien.",
-        "Kandidaat zet sinds {year} koffie in de buurtkamer en is daar een vast aanspreekpunt "
-        "voor bewoners.",
-        "Kandidaat oefent elke week Nederlands in het taalcafé en helpt anderen met formulieren.",
-    ),
-}
-SWITCH_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Ik wil graag overstappen naar {domain} en sta open voor een opleiding of een "
-        "werkervaringsplaats.",
-        "Mijn wens is een overstap naar {domain}; daar wil ik graag voor leren.",
-    ),
-    "kandidaat": (
-        "Kandidaat wil overstappen naar {domain} en staat open voor een opleiding of "
-        "werkervaringsplaats.",
-        "Kandidaat wil graag een overstap maken naar {domain} en daarvoor een opleiding volgen.",
-    ),
-}
-CERT_LINES: dict[str, tuple[str, ...]] = {
-    "ik": ("Ik heb de volgende certificaten en diploma's: {certs}.", "Certificaten: {certs}."),
-    "kandidaat": ("Kandidaat heeft de volgende certificaten: {certs}.", "In bezit van: {certs}."),
-}
-EDUCATION_LINES: dict[str, str] = {"ik": "Ik heb {edu}.", "kandidaat": "Kandidaat heeft {edu}."}
-LANGUAGE_LINES: dict[str, str] = {"ik": "Ik spreek {langs}.", "kandidaat": "Talen: {langs}."}
-LICENCE_LINES: dict[tuple[str, bool], tuple[str, ...]] = {
-    ("ik", True): ("Ik heb rijbewijs B en een eigen auto.", "Ik heb rijbewijs B."),
-    ("ik", False): (
-        "Ik heb geen rijbewijs, maar ik reis makkelijk met de fiets of het openbaar vervoer.",
-        "Ik heb geen rijbewijs.",
-    ),
-    ("kandidaat", True): ("Kandidaat heeft rijbewijs B.", "Rijbewijs B en eigen vervoer."),
-    ("kandidaat", False): (
-        "Geen rijbewijs; reist met fiets of openbaar vervoer.",
-        "Kandidaat heeft geen rijbewijs.",
-    ),
-}
-HOURS_LINES: dict[str, tuple[str, ...]] = {
-    "ik": ("Ik kan {hours} uur per week werken.", "Ik zoek een baan van {hours} uur per week."),
-    "kandidaat": (
-        "Kandidaat is beschikbaar voor {hours} uur per week.",
-        "Gewenste omvang: {hours} uur per week.",
-    ),
-}
-AVAILABLE_LINES: dict[str, str] = {
-    "ik": "Ik ben beschikbaar vanaf {date}.",
-    "kandidaat": "Beschikbaar vanaf {date}.",
-}
-OPENING_LINES: dict[str, tuple[str, ...]] = {
-    "ik": (
-        "Ik ben op zoek naar werk als {occupation}.",
-        "Ik zoek een baan als {occupation}, het liefst dicht bij huis.",
-        "Graag wil ik weer aan het werk als {occupation}.",
-    ),
-    "kandidaat": (
-        "Kandidaat zoekt werk als {occupation}.",
-        "Kandidaat is op zoek naar een baan als {occupation} in de regio.",
-        "Zoekt werk als {occupation}.",
-    ),
-}
+# CV sentences in two voices: first person and third person ("Kandidaat ..."), by voice.
+VOICES: tuple[str, ...] = _BLOCKS["VOICES"]
+JOB_LINES: dict[str, tuple[str, ...]] = _BLOCKS["JOB_LINES"]
+TASK_LINES: dict[str, tuple[str, ...]] = _BLOCKS["TASK_LINES"]
+ACHIEVEMENT_LINES: dict[str, tuple[str, ...]] = _BLOCKS["ACHIEVEMENT_LINES"]
+LEAVING_LINES: dict[str, tuple[str, ...]] = _BLOCKS["LEAVING_LINES"]
+PROFILE_LINES: dict[str, tuple[str, ...]] = _BLOCKS["PROFILE_LINES"]
+VOLUNTEER_LINES: dict[str, tuple[str, ...]] = _BLOCKS["VOLUNTEER_LINES"]
+SWITCH_LINES: dict[str, tuple[str, ...]] = _BLOCKS["SWITCH_LINES"]
+CERT_LINES: dict[str, tuple[str, ...]] = _BLOCKS["CERT_LINES"]
+EDUCATION_LINES: dict[str, str] = _BLOCKS["EDUCATION_LINES"]
+LANGUAGE_LINES: dict[str, str] = _BLOCKS["LANGUAGE_LINES"]
+# By (voice, has a driving licence).
+LICENCE_LINES: dict[tuple[str, bool], tuple[str, ...]] = _BLOCKS["LICENCE_LINES"]
+HOURS_LINES: dict[str, tuple[str, ...]] = _BLOCKS["HOURS_LINES"]
+AVAILABLE_LINES: dict[str, str] = _BLOCKS["AVAILABLE_LINES"]
+OPENING_LINES: dict[str, tuple[str, ...]] = _BLOCKS["OPENING_LINES"]
 
 # Vacancy texts speak to the reader ("je").
-VACANCY_TASK_LINES: tuple[str, ...] = (
-    "Je bent verantwoordelijk voor {task}.",
-    "Ook {task} hoort bij je werk.",
-    "Verder help je mee met {task}.",
-    "Daarnaast zorg je voor {task}.",
-)
-VACANCY_CERT_LINES: tuple[str, ...] = (
-    "Gewenst: {certs} (of je bent bereid dit te halen).",
-    "Een pré: {certs}.",
-    "Vereist: {certs}.",
-)
-VACANCY_SOFT_LINES: tuple[str, ...] = (
-    "Je bent betrouwbaar en altijd op tijd.",
-    "Je werkt graag samen in een team.",
-    "Je bent fysiek fit en houdt van aanpakken.",
-    "Je bent klantvriendelijk en flexibel.",
-    "Je werkt nauwkeurig en veilig.",
-)
-VACANCY_OFFERS: tuple[str, ...] = (
-    "Een contract voor een jaar met uitzicht op een vast dienstverband.",
-    "Reiskostenvergoeding en een goede inwerkperiode met een vaste buddy.",
-    "Een werkplek dichtbij huis, goed bereikbaar met openbaar vervoer.",
-    "De mogelijkheid om op onze kosten een certificaat of diploma te halen.",
-    "Een prettige werksfeer in een team met collega's uit alle windstreken.",
-    "Vaste werktijden, zodat je werk en privé goed kunt combineren.",
-)
-KIND_OFFERS: dict[str, str] = {
-    "regular": "",
-    "work_experience": "Een werkervaringsplaats van zes maanden met begeleiding door een "
-    "jobcoach, met behoud van uitkering.",
-    "volunteer": "Een vrijwilligersvergoeding, een gezellig team en een goede begeleiding.",
-    "learn_work": "Een BBL-opleiding: vier dagen werken en één dag naar school, betaald door ons.",
-}
-VACANCY_CLOSINGS: tuple[str, ...] = (
-    "Kandidaten met een uitkering via de gemeente of het UWV zijn van harte welkom.",
-    "Solliciteren kan via je werkcoach of via het werkgeversservicepunt in de regio.",
-    "Een proefplaatsing met behoud van uitkering is mogelijk.",
-    "Wij werken samen met de gemeente en staan open voor mensen die opnieuw beginnen.",
-)
-
-VAC_0001: dict[str, Any] = {
-    "external_id": "vac-0001",
-    "employer_id": "transport-rijnmond-bv",
-    "title": "Heftruckchauffeur (m/v) 32 uur",
-    "description": (
-        "Voor ons distributiecentrum in Ridderkerk zoeken wij een heftruckchauffeur voor 32 uur "
-        "per week.\n\n"
-        "Wat ga je doen?\n"
-        "Je rijdt op de heftruck en de reachtruck in ons magazijn. Je laadt en lost "
-        "vrachtwagens, zet pallets in en uit de stellingen en houdt met de scanner bij waar "
-        "alles staat. Je controleert binnenkomende goederen op aantallen en schade en werkt "
-        "nauw samen met de orderpickers en de planning.\n\n"
-        "Wat vragen wij?\n"
-        "Je hebt een geldig heftruckcertificaat; een reachtruckcertificaat is een pré. Je hebt "
-        "ervaring met laden en lossen in een magazijn of distributiecentrum. Je spreekt en "
-        "begrijpt Nederlands op basisniveau, je werkt veilig en nauwkeurig en je bent "
-        "beschikbaar in de dagdienst.\n\n"
-        "Wat bieden wij?\n"
-        "Een contract voor 32 uur per week met uitzicht op een vast dienstverband, salaris "
-        "volgens de cao Beroepsgoederenvervoer, reiskostenvergoeding en een goede "
-        "inwerkperiode. Kandidaten via de gemeente of het UWV zijn van harte welkom."
-    ),
-    "occupation": "heftruckchauffeur",
-    "skills": ["heftruck rijden", "reachtruck rijden", "laden en lossen", "scanner"],
-    "hours_per_week": 32,
-    "postcode": "2983LB",
-    "requires_driving_licence": False,
-    "languages": ["nl"],
-    "education_level": "vmbo",
-    "kind": "regular",
-    "status": "open",
-    "closes_on": "2027-01-31",
-}
+VACANCY_TASK_LINES: tuple[str, ...] = _BLOCKS["VACANCY_TASK_LINES"]
+VACANCY_CERT_LINES: tuple[str, ...] = _BLOCKS["VACANCY_CERT_LINES"]
+VACANCY_SOFT_LINES: tuple[str, ...] = _BLOCKS["VACANCY_SOFT_LINES"]
+VACANCY_OFFERS: tuple[str, ...] = _BLOCKS["VACANCY_OFFERS"]
+KIND_OFFERS: dict[str, str] = _BLOCKS["KIND_OFFERS"]
+VACANCY_CLOSINGS: tuple[str, ...] = _BLOCKS["VACANCY_CLOSINGS"]
+VAC_0001: dict[str, Any] = _BLOCKS["VAC_0001"]
 
 # Rijnmond quotas guarantee visible ranking differences in the demo: forklift and warehouse
 # profiles next to care and catering profiles near the vac-0001 warehouse in Ridderkerk.
-RIJNMOND_QUOTAS: tuple[tuple[tuple[str, ...], int], ...] = (
-    (("heftruckchauffeur", "magazijnmedewerker"), 14),
-    (("verzorgende-ig", "helpende-zorg-en-welzijn", "huishoudelijke-hulp"), 7),
-    (("kok", "keukenhulp", "medewerker-bediening"), 7),
-)
+RIJNMOND_QUOTAS: tuple[tuple[tuple[str, ...], int], ...] = _BLOCKS["RIJNMOND_QUOTAS"]
 
 LONG_CV_SHARE = 0.15
 SHORT_CV_WORDS = (60, 250)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import os
 import re
+import shutil
+import string
 import subprocess
 import sys
+import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +23,23 @@ import pytest
 
 from matching.geo import PostcodeLocator
 from service.store.models import CandidateIn, VacancyIn
+from service.tools import demo_data
 from service.tools.demo_data import (
+    DATA_DIR,
     DEMO_SEED,
     EMPLOYERS,
     OCCUPATIONS,
     REGIONS,
     SECTORS,
+    DemoDataError,
+    Employer,
+    Occupation,
+    Region,
+    Sector,
     demo_candidates,
     demo_vacancies,
     focus_occupations,
+    load_blocks,
 )
 
 ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -400,3 +414,211 @@ def test_focus_occupations_returns_a_fresh_copy() -> None:
     focus = focus_occupations()
     focus[0]["synonyms"].append("changed")
     assert "changed" not in focus_occupations()[0]["synonyms"]
+
+
+# --- the building blocks in demo/*.json --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+# The placeholders each sentence table may use: what the generator passes to str.format.
+PLACEHOLDERS: dict[str, set[str]] = {
+    "JOB_LINES": {"start", "end", "years", "role", "place"},
+    "TASK_LINES": {"tasks"},
+    "ACHIEVEMENT_LINES": set(),
+    "LEAVING_LINES": set(),
+    "PROFILE_LINES": {"domain"},
+    "VOLUNTEER_LINES": {"year"},
+    "SWITCH_LINES": {"domain"},
+    "CERT_LINES": {"certs"},
+    "EDUCATION_LINES": {"edu"},
+    "LANGUAGE_LINES": {"langs"},
+    "HOURS_LINES": {"hours"},
+    "AVAILABLE_LINES": {"date"},
+    "OPENING_LINES": {"occupation"},
+    "LICENCE_LINES": set(),
+    "VACANCY_TASK_LINES": {"task"},
+    "VACANCY_CERT_LINES": {"certs"},
+    "VACANCY_SOFT_LINES": set(),
+    "VACANCY_OFFERS": set(),
+    "VACANCY_CLOSINGS": set(),
+    "KIND_OFFERS": set(),
+}
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    return [s for item in value for s in _strings(item)]
+
+
+def test_blocks_are_typed_records_and_tuples() -> None:
+    assert all(type(s) is Sector and s.key == key for key, s in SECTORS.items())
+    assert all(type(s.key) is str for s in SECTORS.values())
+    assert all(type(o) is Occupation for o in OCCUPATIONS)
+    assert all(type(r) is Region and r.key == key for key, r in REGIONS.items())
+    assert all(type(e) is Employer for e in EMPLOYERS)
+    records: list[Sector | Occupation | Region | Employer] = [
+        *SECTORS.values(), *OCCUPATIONS, *REGIONS.values(), *EMPLOYERS
+    ]  # fmt: skip
+    for record in records:
+        for field in dataclasses.fields(record):
+            value = getattr(record, field.name)
+            if str(field.type).startswith("tuple"):
+                assert type(value) is tuple and value, (record, field.name)
+    assert all(type(o.licence) is float and 0 <= o.licence <= 1 for o in OCCUPATIONS)
+    assert all(type(site) is tuple and len(site) == 2 for e in EMPLOYERS for site in e.sites)
+
+
+def test_blocks_refer_to_each_other() -> None:
+    levels = demo_data.EDUCATION_LEVELS
+    assert len({o.slug for o in OCCUPATIONS}) == len(OCCUPATIONS)
+    for o in OCCUPATIONS:
+        assert o.sector in SECTORS, o.slug
+        assert set(o.education) <= set(levels), o.slug
+    assert len({e.slug for e in EMPLOYERS}) == len(EMPLOYERS)
+    for e in EMPLOYERS:
+        assert e.region in REGIONS, e.slug
+        assert set(e.sectors) <= set(SECTORS), e.slug
+        for postcode, place in e.sites:
+            assert POSTCODE_RE.fullmatch(postcode), e.slug
+            assert postcode[:4] in REGIONS[e.region].pc4, (e.slug, postcode)
+            assert place in REGIONS[e.region].places, (e.slug, place)
+    for languages, weight in demo_data.LANGUAGE_PROFILES:
+        assert set(languages) <= set(demo_data.LANGUAGE_NAMES) and weight >= 1
+    for slugs, count in demo_data.RIJNMOND_QUOTAS:
+        assert {o.slug for o in OCCUPATIONS} >= set(slugs) and count >= 1
+    assert set(demo_data.EDUCATION_PHRASES) == set(demo_data.EDUCATION_NAMES) == set(levels)
+    assert set(demo_data.EDUCATION_REQUIREMENTS) == {None, *levels}
+    assert set(demo_data.KIND_OFFERS) == {"regular", "work_experience", "volunteer", "learn_work"}
+    voices = demo_data.VOICES
+    for name in PLACEHOLDERS:
+        table = getattr(demo_data, name)
+        if name == "LICENCE_LINES":
+            assert set(table) == {(v, licence) for v in voices for licence in (True, False)}
+        elif name.endswith("_LINES") and not name.startswith("VACANCY_"):
+            assert list(table) == list(voices), name
+    assert demo_data.VAC_0001["employer_id"] == EMPLOYERS[0].slug
+    assert len(demo_data.MONTHS) == 12
+
+
+def test_sentences_use_only_the_placeholders_the_generator_fills() -> None:
+    for name, allowed in PLACEHOLDERS.items():
+        for template in _strings(getattr(demo_data, name)):
+            assert _placeholders(template) <= allowed, (name, template)
+            if not allowed:
+                assert "{" not in template and "}" not in template, (name, template)
+    for sector in SECTORS.values():
+        assert all(_placeholders(intro) == {"place"} for intro in sector.intros), sector.key
+        assert not _placeholders(sector.pay), sector.key
+    for o in OCCUPATIONS:
+        for field in ("roles", "tasks", "titles", "title_extras", "skills", "certificates"):
+            assert all("{" not in s for s in getattr(o, field)), (o.slug, field)
+
+
+def test_the_regions_file_carries_the_geonames_attribution() -> None:
+    regions = json.loads((DATA_DIR / "regions.json").read_text(encoding="utf-8"))
+    assert "GeoNames" in regions["_source"] and "CC BY 4.0" in regions["_source"]
+
+
+def test_loading_a_copy_gives_the_module_blocks(tmp_path: Path) -> None:
+    shutil.copytree(DATA_DIR, tmp_path / "demo")
+    blocks = load_blocks(tmp_path / "demo")
+    assert blocks == {name: getattr(demo_data, name) for name in blocks}
+    assert {"SECTORS", "OCCUPATIONS", "REGIONS", "EMPLOYERS", "VAC_0001"} <= set(blocks)
+
+
+def test_the_data_files_are_package_data() -> None:
+    """An installed package (and the image, which pip-installs the tree) must hold every file."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["service"]
+    files = [p.relative_to(ROOT / "service").as_posix() for p in DATA_DIR.iterdir()]
+    assert files
+    for file in files:
+        assert any(fnmatch(file, pattern) for pattern in globs), file
+
+
+def _set(path: list[str | int], value: object) -> Callable[[Any], None]:
+    def edit(data: Any) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        data[path[-1]] = value
+
+    return edit
+
+
+def _delete(path: list[str | int]) -> Callable[[Any], None]:
+    def edit(data: Any) -> None:
+        for key in path[:-1]:
+            data = data[key]
+        del data[path[-1]]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "message"),
+    [
+        ("occupations.json", _set(["occupations", 3, "sector"], "logistik"),
+         "occupations.json: occupations[3].sector: unknown sector 'logistik'"),
+        ("occupations.json", _set(["occupations", 0, "licence"], 2),
+         "occupations.json: occupations[0].licence: expected a number from 0 to 1"),
+        ("occupations.json", _set(["occupations", 1, "sectr"], "logistiek"),
+         "occupations.json: occupations[1].sectr: unknown key"),
+        ("occupations.json", _set(["occupations", 2, "tasks"], []),
+         "occupations.json: occupations[2].tasks: expected a non-empty list"),
+        ("occupations.json", _set(["occupations", 4, "education", 0], "mbo5"),
+         "occupations.json: occupations[4].education[0]: unknown education level 'mbo5'"),
+        ("sectors.json", _set(["sectors", 1, "weight"], "12"),
+         "sectors.json: sectors[1].weight: expected a whole number"),
+        ("sectors.json", _delete(["sectors", 0, "pay"]), "sectors.json: sectors[0].pay: missing"),
+        ("regions.json", _set(["regions", 0, "pc4", 2], "298"),
+         "regions.json: regions[0].pc4[2]: expected a PC4"),
+        ("employers.json", _set(["employers", 5, "region"], "limburg"),
+         "employers.json: employers[5].region: unknown region 'limburg'"),
+        ("employers.json", _set(["employers", 0, "sites", 1, "postcode"], "9711AA"),
+         "employers.json: employers[0].sites[1].postcode: unknown PC4 of the region '9711'"),
+        ("languages.json", _set(["profiles", 2, "languages", 0], "xx"),
+         "languages.json: profiles[2].languages[0]: unknown language 'xx'"),
+        ("education.json", _delete(["requirements", 0]),
+         "education.json: requirements: no text for level None"),
+        ("education.json", _delete(["phrases", "mbo3"]), "education.json: phrases.mbo3: missing"),
+        ("candidates.json", _delete(["job_lines", "kandidaat"]),
+         "candidates.json: job_lines.kandidaat: missing"),
+        ("candidates.json", _set(["licence_lines", 1, "licence"], "no"),
+         "candidates.json: licence_lines[1].licence: expected true or false"),
+        ("candidates.json", _set(["rijnmond_quotas", 0, "occupations", 1], "stuurman"),
+         "candidates.json: rijnmond_quotas[0].occupations[1]: unknown occupation 'stuurman'"),
+        ("vacancies.json", _set(["vac_0001", "employer_id"], "grand-cafe-amstelzijde"),
+         "vacancies.json: vac_0001.employer_id: must be the first employer"),
+        ("vacancies.json", _set(["kind_offers"], []), "vacancies.json: kind_offers: expected"),
+    ],
+)  # fmt: skip
+def test_a_malformed_file_fails_naming_the_file_and_the_key(
+    tmp_path: Path, file: str, edit: Callable[[Any], None], message: str
+) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(DATA_DIR, directory)
+    data = json.loads((directory / file).read_text(encoding="utf-8"))
+    edit(data)
+    (directory / file).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(DemoDataError, match=re.escape(message)):
+        load_blocks(directory)
+
+
+def test_a_missing_or_broken_file_fails_naming_the_file(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    shutil.copytree(DATA_DIR, directory)
+    (directory / "sectors.json").write_text('{"sectors": [', encoding="utf-8")
+    with pytest.raises(
+        DemoDataError, match=r"^sectors\.json: \(top level\): cannot read .*sectors\.json"
+    ):
+        load_blocks(directory)
+    (directory / "regions.json").unlink()
+    shutil.copy(DATA_DIR / "sectors.json", directory / "sectors.json")
+    with pytest.raises(DemoDataError, match=r"^regions\.json: \(top level\): cannot read"):
+        load_blocks(directory)
