@@ -92,8 +92,8 @@ def test_run_killed_with_sigkill_resumes_without_duplicates_or_losses(
                 killed_at = run.batches_done
                 break
         time.sleep(0.02)
-    proc.wait(timeout=30)
-    assert killed_at is not None, f"no kill: rc={proc.returncode} {proc.stderr.read()!r}"  # type: ignore[union-attr]
+    _, err = proc.communicate(timeout=30)  # reads and closes the stderr pipe
+    assert killed_at is not None, f"no kill: rc={proc.returncode} {err!r}"
     engine.dispose()
     half = _run(db_url, 1)
     assert half.state == "running" and half.batches_done < half.batches_total

@@ -123,7 +123,7 @@ def server(server_db_url: str, encoder: Encoder) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # reads and closes the stderr pipe
 
 
 @pytest.fixture(scope="module")

@@ -187,7 +187,7 @@ def test_demo_then_serve_answers_over_http(env: dict) -> None:
         assert normalize.json()["method"] in ("string", "fused")
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)  # reads and closes the stderr pipe
 
 
 def test_demo_export_writes_importable_files(tmp_path: Path) -> None:
