@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,25 @@ def _export_int8(st_model: Any, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
-        torch.onnx.export(
-            LastHiddenState(st_model[0].auto_model).eval(),
-            args,
-            str(fp32),
-            input_names=names,
-            output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
-            opset_version=17,
-            dynamo=False,
-        )
+        with warnings.catch_warnings():
+            # The TorchScript exporter on purpose (dynamo=False): the torch.export one needs
+            # onnxscript, which is not installed. Its notices name no defect of this model:
+            # its own deprecation (several), the tracer's notes on Python values it freezes
+            # (shapes stay dynamic through dynamic_axes), and opset 17's rewriting of
+            # advanced indexing (the model indexes with non-negative ids only).
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", category=torch.jit._trace.TracerWarning)
+            warnings.filterwarnings("ignore", "Exporting aten::index operator", UserWarning)
+            torch.onnx.export(
+                LastHiddenState(st_model[0].auto_model).eval(),
+                args,
+                str(fp32),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
         # per-channel scales keep the mean cosine to the float model near 0.99 (per-tensor: 0.89)
         quantize_dynamic(
             str(fp32),
