@@ -52,7 +52,8 @@ StateDep = Annotated[AppState, Depends(get_state)]
 async def get_session(request: Request, state: StateDep) -> AsyncIterator[Session]:
     # async: opening a session does no I/O (it connects on its first query), so it needs no
     # thread; closing it ends the transaction, a call into SQLite's library, but a round trip
-    # to a PostgreSQL server, which runs in a thread so as not to hold up the event loop.
+    # to a PostgreSQL server, which runs in a thread so as not to hold up the event loop. A
+    # session with no transaction (never used, or closed by its handler) closes without I/O.
     session = Session(state.engine)
     try:
         head = request.scope.get("state", {}).get(LOG_HEAD)
@@ -60,7 +61,7 @@ async def get_session(request: Request, state: StateDep) -> AsyncIterator[Sessio
             session.info[LOG_HEAD_SEEN] = head
         yield session
     finally:
-        if state.engine.dialect.name == "sqlite":
+        if state.engine.dialect.name == "sqlite" or not session.in_transaction():
             session.close()
         else:
             with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection

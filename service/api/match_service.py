@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from fastapi import Response
 from pydantic_core import to_json
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from matching.matcher import CandidateMatch, Matcher, VacancyMatch
@@ -68,6 +69,13 @@ def _scored_fields(s: Scored, record: MatchRecord, highlights: list[dict[str, An
     }
 
 
+# id and text of the given rows (the texts highlights point into), one statement per table
+_TEXTS = {
+    table: select(table.id, column).where(col(table.id).in_(bindparam("ids", expanding=True)))
+    for table, column in ((Candidate, Candidate.cv_text), (Vacancy, Vacancy.description))
+}
+
+
 class _Texts:
     """The stored texts the highlights point into: the query's and the returned results'.
 
@@ -86,11 +94,12 @@ class _Texts:
         self.query_side, query_text = query
         self.query = TermLocator(query_text)
         self.result_side = result_side
-        column = table.cv_text if table is Candidate else table.description
         self.results: dict[int, str] = {}
         if ids:
-            query_ids = select(table.id, column).where(col(table.id).in_(list(ids)))
-            self.results = {int(i): t for i, t in session.exec(query_ids).all()}
+            # A Core statement built once, run on the session's connection: the ORM's own
+            # execution of the same SELECT took six times as long.
+            rows = session.connection().execute(_TEXTS[table], {"ids": list(ids)})
+            self.results = {int(i): t for i, t in rows}
 
     def highlights(self, result_id: int, scored: Scored) -> list[dict[str, Any]]:
         """``Highlight`` objects: the CV's first, then by offset."""

@@ -11,7 +11,7 @@ on them are recorded even when no handler ran.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -75,6 +75,7 @@ NO_CANDIDATE_DATA: frozenset[tuple[str, str]] = frozenset(
 )
 
 _NOTES = "werkmatch_audit"
+_WRITTEN = "werkmatch_audit_written"
 _VALID_ID = re.compile(ID_PATTERN)
 
 
@@ -96,6 +97,17 @@ def note(request: Request, candidate_ids: Iterable[str], action: str | None = No
     request.scope.setdefault("state", {}).setdefault(_NOTES, []).append(
         Note(action or "", tuple(candidate_ids))
     )
+
+
+def mark_written(scope: MutableMapping[str, Any], status: int) -> None:
+    """Record that this answer's audit records were written for ``status`` (by the handler's
+    thread, :func:`service.security.auth.audit_in_handler`)."""
+    scope.setdefault("state", {})[_WRITTEN] = status
+
+
+def written(scope: Mapping[str, Any]) -> int | None:
+    """The status this answer's audit records were written for already, else None."""
+    return scope.get("state", {}).get(_WRITTEN)  # type: ignore[no-any-return]
 
 
 def outcome_of(status: int) -> str:

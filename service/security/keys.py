@@ -13,8 +13,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import Connection, bindparam, func
 from sqlmodel import Session, col, select, update
 
 from service.store.models import ID_PATTERN, ChangeLog
@@ -56,10 +57,13 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def key_state(key: ApiKey, now: datetime | None = None) -> str:
     """active, revoked or expired."""
-    now = now or datetime.now(UTC)
-    if key.revoked_at is not None:
+    return _state(key.revoked_at, key.expires_at, now or datetime.now(UTC))
+
+
+def _state(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str:
+    if revoked_at is not None:
         return "revoked"
-    expires = _aware(key.expires_at)
+    expires = _aware(expires_at)
     if expires is not None and expires <= now:
         return "expired"
     return "active"
@@ -134,11 +138,43 @@ def verify_token(session: Session, token: str) -> Principal | None:
 
 
 def _check(key: ApiKey | None, secret: str) -> Principal | None:
+    if key is None:
+        return _check_row(None, secret)
+    return _check_row(
+        _KeyRow(
+            key.id,
+            key.secret_hash,
+            key.role,
+            key.employer_id,
+            key.caseworker_id,
+            key.organisation_id,
+            key.expires_at,
+            key.revoked_at,
+        ),
+        secret,
+    )
+
+
+class _KeyRow(NamedTuple):
+    """What verification reads of a key's row (the columns of :data:`_KEY_ROW`, after the
+    change-log position)."""
+
+    id: str
+    secret_hash: str
+    role: str
+    employer_id: str | None
+    caseworker_id: str | None
+    organisation_id: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _check_row(key: _KeyRow | None, secret: str) -> Principal | None:
     # compare_digest also when the key is unknown, so timing does not tell which kids exist
     expected = key.secret_hash if key is not None else "0" * 64
     if not hmac.compare_digest(expected, _hash(secret)) or key is None:
         return None
-    if key_state(key) != "active":
+    if _state(key.revoked_at, key.expires_at, datetime.now(UTC)) != "active":
         return None
     return Principal(
         key_id=key.id,
@@ -149,7 +185,23 @@ def _check(key: ApiKey | None, secret: str) -> Principal | None:
     )
 
 
-def verify_with_head(session: Session, token: str) -> tuple[Principal | None, int]:
+# The key's row and the change-log position in one statement, built once: a Core statement
+# with a bound key id is compiled once per dialect and then served from SQLAlchemy's cache,
+# and its row needs no ORM object (together a tenth of the time of an ORM session query).
+_KEY_ROW = select(
+    select(func.max(ChangeLog.seq)).scalar_subquery(),
+    ApiKey.id,  # type: ignore[arg-type]
+    ApiKey.secret_hash,  # type: ignore[arg-type]
+    ApiKey.role,  # type: ignore[arg-type]
+    ApiKey.employer_id,  # type: ignore[arg-type]
+    ApiKey.caseworker_id,  # type: ignore[arg-type]
+    ApiKey.organisation_id,  # type: ignore[arg-type]
+    ApiKey.expires_at,  # type: ignore[arg-type]
+    ApiKey.revoked_at,  # type: ignore[arg-type]
+).where(col(ApiKey.id) == bindparam("kid"))
+
+
+def verify_with_head(session: Session | Connection, token: str) -> tuple[Principal | None, int]:
     """(the principal of a valid key or None, the change-log position) in one read: the key's
     row and the log position the index catches up to, so an authenticated request needs no
     second read for either. Nothing is cached: a revocation, an expiry or any edit of the key's
@@ -159,34 +211,11 @@ def verify_with_head(session: Session, token: str) -> tuple[Principal | None, in
     if m is None:
         return None, 0
     kid, secret = m.groups()
-    seq = select(func.max(ChangeLog.seq)).scalar_subquery()
-    row = session.execute(
-        select(
-            seq,
-            ApiKey.id,
-            ApiKey.secret_hash,
-            ApiKey.role,
-            ApiKey.employer_id,
-            ApiKey.caseworker_id,
-            ApiKey.organisation_id,
-            ApiKey.expires_at,
-            ApiKey.revoked_at,
-        ).where(col(ApiKey.id) == kid)
-    ).first()
+    row = session.execute(_KEY_ROW, {"kid": kid}).first()
     if row is None:
         hmac.compare_digest("0" * 64, _hash(secret))  # the same work as for a known key
         return None, 0
-    key = ApiKey(
-        id=row.id,
-        secret_hash=row.secret_hash,
-        role=row.role,
-        employer_id=row.employer_id,
-        caseworker_id=row.caseworker_id,
-        organisation_id=row.organisation_id,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-    )
-    return _check(key, secret), int(row[0] or 0)
+    return _check_row(_KeyRow(*row[1:]), secret), int(row[0] or 0)
 
 
 def list_keys(session: Session) -> list[ApiKey]:

@@ -124,3 +124,28 @@ def test_no_answer_leaves_without_its_audit_record(world, monkeypatch: pytest.Mo
     assert "cv_text" not in resp.text and resp.headers["retry-after"]
     # routes without candidate data are not held up
     assert client.get("/v1/focus-occupations", headers=h["director"]).status_code == 200
+
+
+def test_a_match_answer_is_recorded_once_and_withheld_when_its_record_fails(  # type: ignore[no-untyped-def]
+    world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Match answers write their records from the handler's thread; the gate then writes none
+    of its own, and when that write fails it tries once more and withholds the answer."""
+    client, h = world
+    url = "/v1/employers/emp-a/vacancies/v-1/matches"
+    before = len(_audit(client, h, "k-1"))
+    resp = client.get(url, headers=h["director"])
+    assert resp.status_code == 200 and "k-1" in {i["candidate_id"] for i in resp.json()["data"]}
+    assert len(_audit(client, h, "k-1")) == before + 1  # one record, not one per writer
+    attempts: list[int] = []
+
+    def broken(_engine: object, rows: list[dict]) -> None:
+        attempts.append(len(rows))
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(audit, "write", broken)
+    for path in (url, "/v1/candidates/k-1/matches"):
+        resp = client.get(path, headers=h["director"])
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["error"] == "unavailable" and "k-1" not in resp.text
+    assert len(attempts) == 4  # per answer: the handler's write and the gate's second try

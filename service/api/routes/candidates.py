@@ -137,4 +137,4 @@ def candidate_matches(
     row = scope.get(candidate_id)
     scope.show([candidate_id])
     items = vacancies_for_candidate(state, session, row, params.filters, params.limit)
-    return match_answer({"data": items, "count": len(items)})
+    return scope.answer(match_answer({"data": items, "count": len(items)}))

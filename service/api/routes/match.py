@@ -33,4 +33,4 @@ def match_text(
     items = ad_hoc(state, session, body, only)
     # A text matched against vacancies shows no candidate: the record names none.
     scope.show(i["candidate_id"] for i in items if "candidate_id" in i)
-    return match_answer({"target": body.target, "data": items, "count": len(items)})
+    return scope.answer(match_answer({"target": body.target, "data": items, "count": len(items)}))

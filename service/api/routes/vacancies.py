@@ -249,4 +249,4 @@ def vacancy_matches(
     filters = replace(params.filters, only_candidates=scope.internal_ids())
     items = candidates_for_vacancy(state, session, row, filters, params.limit)
     scope.show(i["candidate_id"] for i in items)
-    return match_answer({"data": items, "count": len(items)})
+    return scope.answer(match_answer({"data": items, "count": len(items)}))
