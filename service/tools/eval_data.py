@@ -29,7 +29,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from matching.esco import EscoOccupationRecord, read_esco
@@ -57,8 +57,8 @@ def part_of(key: str) -> str:
 
 def _write(
     folder: Path,
-    candidates: Sequence[dict[str, object]],
-    vacancies: Sequence[dict[str, object]],
+    candidates: Sequence[Mapping[str, object]],
+    vacancies: Sequence[Mapping[str, object]],
     qrels: Sequence[tuple[str, str, str, int]],
     readme: str,
 ) -> None:
@@ -95,7 +95,7 @@ def build_esco_nl(esco: Path, out: Path, per_part: int = 300, seed: int = 13) ->
     Occupations with at least two alternative labels and a description qualify; ``per_part``
     of them (a seeded sample) go into each part.
     """
-    parts: dict[str, list] = {"tuning": [], "test": []}
+    parts: dict[str, list[EscoOccupationRecord]] = {"tuning": [], "test": []}
     for r in read_esco(esco):
         if len(r.alt_labels) >= 2 and r.description:
             parts[part_of(r.uri)].append(r)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.batch.rematch_runs import diff_counts
 from service.store.db import make_engine, migrate
@@ -123,8 +123,8 @@ def bench_database(
             engine, model_id="bench-store", dim=8, vacancies=vacancies, candidates=candidates
         )
         with Session(engine) as s:
-            vacs = np.array(sorted(s.execute(select(Vacancy.id)).scalars()), dtype=np.int64)
-            cands = np.array(sorted(s.execute(select(Candidate.id)).scalars()), dtype=np.int64)
+            vacs = np.array(sorted(s.execute(select(col(Vacancy.id))).scalars()), dtype=np.int64)
+            cands = np.array(sorted(s.execute(select(col(Candidate.id))).scalars()), dtype=np.int64)
         rng = np.random.default_rng(seed)
         before = [
             synthetic_topk(rng, FOR_VACANCY, vacs, cands, top_k),
