@@ -9,13 +9,16 @@ import time
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from matching.esco import BUNDLED_ESCO_NL
 from service.cli_keys import keys_app
 from service.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from matching.vector_cache import CachedEncoder
 
 app = typer.Typer(
     help="Werkmatch: job–candidate matching for Dutch public employment services.",
@@ -376,7 +379,7 @@ def check(
     raise typer.Exit(report["exit"])
 
 
-def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object]:
+def _check_url(base: str, probes: int, expected: int | None) -> dict[str, Any]:
     """Ask /readyz up to ``probes`` times, a few connections at once (parallel connections are
     what spreads them over workers), until ``expected`` distinct workers answered."""
     import urllib.error
@@ -421,7 +424,7 @@ def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object
     return {"exit": 1 if failed else 0, "lines": lines, "workers": workers}
 
 
-def _check_snapshot() -> dict[str, object]:
+def _check_snapshot() -> dict[str, Any]:
     from matching.embedder import load_encoder
     from matching.geo import default_locator
     from service.state.index_state import IndexState
@@ -736,7 +739,7 @@ class EvalMode(StrEnum):
     lexical = "lexical"
 
 
-def _eval_encoder():  # type: ignore[no-untyped-def]
+def _eval_encoder() -> CachedEncoder:
     """The configured encoder, its vectors of evaluation texts cached on disk by model id
     (``var/vector-cache``, or ``WERKMATCH_EVAL_CACHE``): reruns embed only new texts."""
     from matching.embedder import load_encoder
@@ -989,7 +992,7 @@ def rematch(
             with executor_for(settings, encoder, scheduler) as executor:
                 try:
                     run_id, resumed = claim_run(
-                        engine,  # type: ignore[arg-type]
+                        engine,
                         top_k or settings.rematch_top_k,
                         settings.rematch_stale_after_s,
                     )
@@ -1000,7 +1003,7 @@ def rematch(
                 bar.set_description(f"rematch run {run_id}")
                 try:
                     run = execute_run(
-                        engine=engine,  # type: ignore[arg-type]
+                        engine=engine,
                         run_id=run_id,
                         encoder=encoder,
                         locator=default_locator(),

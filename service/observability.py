@@ -155,7 +155,7 @@ def incoming_request_id(scope: Scope) -> str:
     """The client's ``X-Request-ID`` when it is a safe token, else a new random id."""
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")  # ASGI header values are bytes
             if _REQUEST_ID.match(text):
                 return text
             break
@@ -268,7 +268,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     a CLI embedding) swaps ``sys.stderr`` later, records went to a closed stream.
     """
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

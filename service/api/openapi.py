@@ -115,7 +115,9 @@ def _error_response(code: str) -> dict[str, Any]:
     }
 
 
-def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict) -> None:
+def _polish_operation(
+    path: str, method: str, op: dict[str, Any], examples: dict[str, dict[str, Any]]
+) -> None:
     summary = _summary(op)
     if summary:
         op["summary"] = summary

@@ -284,7 +284,7 @@ def unmatched_report(
             UnmatchedCandidate(
                 candidate_id=row.external_id,
                 caseworker_id=row.caseworker_id,
-                client_group=row.client_group,  # type: ignore[arg-type]
+                client_group=row.client_group,
                 reasons=why,
                 missing=missing,
                 best_score=None,

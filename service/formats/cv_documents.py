@@ -145,7 +145,7 @@ def count_words(text: str) -> int:
 
 
 def _pdf_text(data: bytes) -> tuple[str, int]:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     if not data.lstrip().startswith(b"%PDF-"):
@@ -158,7 +158,7 @@ def _pdf_text(data: bytes) -> tuple[str, int]:
             try:
                 opened = reader.decrypt("")
             except (DependencyError, NotImplementedError, PdfReadError):
-                opened = 0
+                opened = PasswordType.NOT_DECRYPTED
             if not opened:
                 raise CvDocumentError(
                     "encrypted", "the PDF is password-protected; send it without a password"

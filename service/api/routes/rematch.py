@@ -193,7 +193,7 @@ def _items(
             model_id=run.model_id,
             index_version=rematch_version(run),
             explanation_index_version=explained_at,
-            status=statuses.get((m.vacancy_id, m.candidate_id)),  # type: ignore[arg-type]
+            status=statuses.get((m.vacancy_id, m.candidate_id)),
             direction="candidate_for_vacancy"
             if m.direction == FOR_VACANCY
             else "vacancy_for_candidate",
@@ -220,7 +220,9 @@ def caseworker_new_matches(
     run_id, base = _runs(session, since_run)
     # within the key's scope too: a key bound to an organisation sees only its own candidates
     # of a caseworker (an id another organisation may use as well)
-    mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id, *scope.where())
+    mine = select(col(Candidate.id)).where(
+        col(Candidate.caseworker_id) == caseworker_id, *scope.where()
+    )
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
     return _page(state, session, scope, run_id, base, matches, limit, offset)
 
