@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +19,9 @@ from service.cli_keys import keys_app
 from service.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from matching.embedder import Encoder
     from matching.vector_cache import CachedEncoder
 
 app = typer.Typer(
@@ -110,7 +114,7 @@ def _vector_cache(settings: Settings) -> Path:
     return settings.data_dir / VECTOR_CACHE
 
 
-def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
+def _fusion_encoder(settings: Settings) -> Encoder | None:
     """The configured encoder when the occupation normaliser is fused with it, else None."""
     if not settings.occupation_fusion:
         return None
@@ -120,7 +124,7 @@ def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def _opened():  # type: ignore[no-untyped-def]
+def _opened() -> Iterator[tuple[Session, Encoder, Settings]]:
     """A session on the configured (migrated) database, the configured encoder and the settings;
     the engine's pooled connections are closed when the command is done with them (left to the
     garbage collector they are dropped unclosed, mid-run for a command run in-process)."""
@@ -546,7 +550,7 @@ def bench(
     http_list = _sizes(http_sizes) if http_sizes.strip() else []
     spec = {"kind": index_kind, "ivf_threshold": ivf_threshold, "nlist": nlist, "nprobe": nprobe}
 
-    def emit(result: dict) -> None:  # type: ignore[type-arg]
+    def emit(result: dict[str, Any]) -> None:
         if as_json:
             typer.echo(json.dumps(result))
         else:
@@ -954,6 +958,7 @@ def rematch(
     Exit codes: 0 done, 1 failed, 2 bad option (also --incremental with no previous run to
     build on), 3 another run is in progress, 4 scheduler unreachable.
     """
+    from sqlalchemy import Engine
     from tqdm import tqdm
 
     from matching.geo import default_locator
@@ -972,6 +977,7 @@ def rematch(
     _setup_logging()
     with _opened() as (session, encoder, settings):
         engine = session.get_bind()
+        assert isinstance(engine, Engine)  # _opened binds its session to an engine
         if full is False:
             blocker = incremental_blocker(
                 session, encoder.model_id, top_k or settings.rematch_top_k, settings

@@ -245,10 +245,10 @@ def _page(
 
 def _vacancy(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
     key = {"employer_id": employer_id, "external_id": vacancy_id}
-    row = crud.get_row(session=session, kind=crud.VACANCIES, key=key)
+    row: Vacancy | None = crud.get_row(session=session, kind=crud.VACANCIES, key=key)
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @router.get(
