@@ -77,8 +77,8 @@ def _qrels(ids: Sequence[str], group: dict[str, str | None]) -> list[tuple[str, 
     """Both directions: own pair 2, same group 1 (ids are shared by the candidate and vacancy)."""
     by_group: dict[str, list[str]] = defaultdict(list)
     for i in ids:
-        if group[i]:
-            by_group[group[i]].append(i)  # type: ignore[index]
+        if g := group[i]:
+            by_group[g].append(i)
     out = []
     for direction, prefix_q, prefix_t in (("vacancy", "v-", "c-"), ("candidate", "c-", "v-")):
         for i in ids:

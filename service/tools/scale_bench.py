@@ -876,7 +876,7 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
 
     state = index_state.IndexState(
         make_engine(db_url),
-        _Model(),  # type: ignore[arg-type]
+        _Model(),  # type: ignore[arg-type]  # a stand-in, not an Encoder: see _Model
         default_locator(),
         settings.focus_threshold,
         data_dir=data_dir,

@@ -74,7 +74,7 @@ def _new_run(engine: Engine, top_k: int) -> int:
         s.add(run)
         s.commit()
         assert run.id is not None
-        s.execute(update(RematchRun).where(RematchRun.id == run.id).values(active_slot=None))  # type: ignore[arg-type]
+        s.execute(update(RematchRun).where(col(RematchRun.id) == run.id).values(active_slot=None))
         s.commit()
         return run.id
 
