@@ -6,16 +6,23 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from matching.esco import BUNDLED_ESCO_NL
 from service.cli_keys import keys_app
 from service.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from matching.embedder import Encoder
+    from matching.vector_cache import CachedEncoder
 
 app = typer.Typer(
     help="Werkmatch: job–candidate matching for Dutch public employment services.",
@@ -107,7 +114,7 @@ def _vector_cache(settings: Settings) -> Path:
     return settings.data_dir / VECTOR_CACHE
 
 
-def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
+def _fusion_encoder(settings: Settings) -> Encoder | None:
     """The configured encoder when the occupation normaliser is fused with it, else None."""
     if not settings.occupation_fusion:
         return None
@@ -117,7 +124,7 @@ def _fusion_encoder(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def _opened():  # type: ignore[no-untyped-def]
+def _opened() -> Iterator[tuple[Session, Encoder, Settings]]:
     """A session on the configured (migrated) database, the configured encoder and the settings;
     the engine's pooled connections are closed when the command is done with them (left to the
     garbage collector they are dropped unclosed, mid-run for a command run in-process)."""
@@ -376,7 +383,7 @@ def check(
     raise typer.Exit(report["exit"])
 
 
-def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object]:
+def _check_url(base: str, probes: int, expected: int | None) -> dict[str, Any]:
     """Ask /readyz up to ``probes`` times, a few connections at once (parallel connections are
     what spreads them over workers), until ``expected`` distinct workers answered."""
     import urllib.error
@@ -421,7 +428,7 @@ def _check_url(base: str, probes: int, expected: int | None) -> dict[str, object
     return {"exit": 1 if failed else 0, "lines": lines, "workers": workers}
 
 
-def _check_snapshot() -> dict[str, object]:
+def _check_snapshot() -> dict[str, Any]:
     from matching.embedder import load_encoder
     from matching.geo import default_locator
     from service.state.index_state import IndexState
@@ -543,7 +550,7 @@ def bench(
     http_list = _sizes(http_sizes) if http_sizes.strip() else []
     spec = {"kind": index_kind, "ivf_threshold": ivf_threshold, "nlist": nlist, "nprobe": nprobe}
 
-    def emit(result: dict) -> None:  # type: ignore[type-arg]
+    def emit(result: dict[str, Any]) -> None:
         if as_json:
             typer.echo(json.dumps(result))
         else:
@@ -736,7 +743,7 @@ class EvalMode(StrEnum):
     lexical = "lexical"
 
 
-def _eval_encoder():  # type: ignore[no-untyped-def]
+def _eval_encoder() -> CachedEncoder:
     """The configured encoder, its vectors of evaluation texts cached on disk by model id
     (``var/vector-cache``, or ``WERKMATCH_EVAL_CACHE``): reruns embed only new texts."""
     from matching.embedder import load_encoder
@@ -951,6 +958,7 @@ def rematch(
     Exit codes: 0 done, 1 failed, 2 bad option (also --incremental with no previous run to
     build on), 3 another run is in progress, 4 scheduler unreachable.
     """
+    from sqlalchemy import Engine
     from tqdm import tqdm
 
     from matching.geo import default_locator
@@ -969,6 +977,7 @@ def rematch(
     _setup_logging()
     with _opened() as (session, encoder, settings):
         engine = session.get_bind()
+        assert isinstance(engine, Engine)  # _opened binds its session to an engine
         if full is False:
             blocker = incremental_blocker(
                 session, encoder.model_id, top_k or settings.rematch_top_k, settings
@@ -989,7 +998,7 @@ def rematch(
             with executor_for(settings, encoder, scheduler) as executor:
                 try:
                     run_id, resumed = claim_run(
-                        engine,  # type: ignore[arg-type]
+                        engine,
                         top_k or settings.rematch_top_k,
                         settings.rematch_stale_after_s,
                     )
@@ -1000,7 +1009,7 @@ def rematch(
                 bar.set_description(f"rematch run {run_id}")
                 try:
                     run = execute_run(
-                        engine=engine,  # type: ignore[arg-type]
+                        engine=engine,
                         run_id=run_id,
                         encoder=encoder,
                         locator=default_locator(),

@@ -95,7 +95,9 @@ def create(
 
 
 @keys_app.command("list")
-def list_(json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False):  # type: ignore[no-untyped-def]
+def list_(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
     """List keys (never their secrets): id, role, tenant, label, state, dates."""
     from service.security.keys import key_state, list_keys
 

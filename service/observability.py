@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -155,7 +155,7 @@ def incoming_request_id(scope: Scope) -> str:
     """The client's ``X-Request-ID`` when it is a safe token, else a new random id."""
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")  # ASGI header values are bytes
             if _REQUEST_ID.match(text):
                 return text
             break
@@ -261,14 +261,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time of each record.
 
     A plain StreamHandler keeps the stream it was created with; when a caller (a test runner,
     a CLI embedding) swaps ``sys.stderr`` later, records went to a closed stream.
     """
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -38,7 +38,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def _route(request: Request) -> str:
     """The route template for logs: never the raw path, whose ids identify people."""
-    return getattr(request.scope.get("route"), "path", "unmatched")  # type: ignore[no-any-return]
+    return getattr(request.scope.get("route"), "path", "unmatched")
 
 
 def _domain_response(exc: WerkmatchError) -> JSONResponse:

@@ -115,7 +115,9 @@ def _error_response(code: str) -> dict[str, Any]:
     }
 
 
-def _polish_operation(path: str, method: str, op: dict[str, Any], examples: dict) -> None:
+def _polish_operation(
+    path: str, method: str, op: dict[str, Any], examples: dict[str, dict[str, Any]]
+) -> None:
     summary = _summary(op)
     if summary:
         op["summary"] = summary
@@ -209,4 +211,4 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

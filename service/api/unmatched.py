@@ -272,8 +272,8 @@ def unmatched_report(
     report = _empty(ref, active)
     items: list[UnmatchedCandidate] = []
     groups: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    fields: Counter[str] = Counter()
+    reasons: Counter[ReasonCode] = Counter()
+    fields: Counter[Missing] = Counter()
     for row in rows:
         missing = missing_fields(row)
         why = _reasons(row, missing, diagnoses.get(int(row.id or 0)))
@@ -284,7 +284,7 @@ def unmatched_report(
             UnmatchedCandidate(
                 candidate_id=row.external_id,
                 caseworker_id=row.caseworker_id,
-                client_group=row.client_group,  # type: ignore[arg-type]
+                client_group=row.client_group,
                 reasons=why,
                 missing=missing,
                 best_score=None,
@@ -301,7 +301,7 @@ def unmatched_report(
     scope.show(i.candidate_id for i in page)
     report.count = len(items)
     report.client_group_counts.update(groups)
-    report.reason_counts.update(reasons)  # type: ignore[arg-type]
-    report.missing_counts.update(fields)  # type: ignore[arg-type]
+    report.reason_counts.update(reasons)
+    report.missing_counts.update(fields)
     report.data = page
     return report

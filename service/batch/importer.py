@@ -57,8 +57,8 @@ def parse_line(
     """One JSON line → (key, validated input); raises ValueError naming the field."""
     if (field := json_bounds.too_deep(raw.encode())) is not None:
         raise ValueError(f"{field}: {json_bounds.depth_message()}")
-    if (key := json_bounds.duplicate_key(raw.encode())) is not None:
-        raise ValueError(f"{key[:100]}: given more than once in one object")
+    if (dup := json_bounds.duplicate_key(raw.encode())) is not None:
+        raise ValueError(f"{dup[:100]}: given more than once in one object")
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:

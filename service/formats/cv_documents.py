@@ -20,7 +20,7 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NoReturn
 from xml.parsers import expat
 
 from service.store.models import MAX_CV_CHARS
@@ -145,7 +145,7 @@ def count_words(text: str) -> int:
 
 
 def _pdf_text(data: bytes) -> tuple[str, int]:
-    from pypdf import PdfReader
+    from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     if not data.lstrip().startswith(b"%PDF-"):
@@ -158,7 +158,7 @@ def _pdf_text(data: bytes) -> tuple[str, int]:
             try:
                 opened = reader.decrypt("")
             except (DependencyError, NotImplementedError, PdfReadError):
-                opened = 0
+                opened = PasswordType.NOT_DECRYPTED
             if not opened:
                 raise CvDocumentError(
                     "encrypted", "the PDF is password-protected; send it without a password"
@@ -196,14 +196,14 @@ def _refuse_dtd(xml: bytes) -> None:
     expat without Python callbacks per element (defusedxml's tree builder took 90 ms for the
     350 kB styles part of an ordinary .docx; this takes a few)."""
 
-    def refuse(*_: object) -> None:
+    def refuse(*_: object) -> NoReturn:
         raise _DtdFound
 
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
+    parser.ExternalEntityRefHandler = refuse
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.Parse(xml, True)
 

@@ -61,9 +61,9 @@ from matching.profiles import (
     CandidateFacts,
     EscoLink,
     VacancyFacts,
-    make_side,
     resolve_location,
 )
+from matching.profiles import make_side as make_side  # exported: the scale bench swaps it
 from matching.ranking import calibration_for
 from service.errors import WerkmatchError
 from service.state import snapshot as snap
@@ -307,7 +307,7 @@ class IndexState:
         """(Re)load rows ``ids`` (all rows when None) with their current-model vectors."""
         table, emb = kind.table, kind.embedding
         m = matcher or self.matcher
-        coll = m.candidates if kind is CANDIDATES else m.vacancies
+        coll: Collection[Any] = m.candidates if kind is CANDIDATES else m.vacancies  # as make
         make = self.candidate_facts if kind is CANDIDATES else self.vacancy_facts
         wanted = None if ids is None else sorted(set(ids))
         chunks: list[Sequence[int] | None] = (

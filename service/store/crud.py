@@ -151,7 +151,7 @@ def serialise_log_appends(session: Session) -> None:
     it needs nothing. Taking it twice in a transaction is harmless.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))  # type: ignore[call-overload]
+        session.exec(select(func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))
 
 
 # Set in ``session.info`` by :func:`delete_row` for a candidate; the erasing request's
@@ -174,7 +174,7 @@ def hold_erasure_lock(session: Session, *, shared: bool = False) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         fn = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
-        session.exec(select(fn(ERASURE_LOCK)))  # type: ignore[call-overload]
+        session.exec(select(fn(ERASURE_LOCK)))
 
 
 def log_change(session: Session, entity: str, entity_id: int, op: str) -> None:
@@ -372,8 +372,8 @@ def _upsert_once(
                 stated = link_vacancy(session, occupations, data)
                 links[i] = (stated, infer_vacancy(session, occupations, data, stated))
             else:
-                stated = link_candidate(session, occupations, data)
-                links[i] = (stated, infer_candidate(session, occupations, data, stated))
+                stated_all = link_candidate(session, occupations, data)
+                links[i] = (stated_all, infer_candidate(session, occupations, data, stated_all))
         return links[i]
 
     for i in changed_in(existing):
@@ -386,9 +386,9 @@ def _upsert_once(
     # may have committed since), so every field written is compared with what is stored. The
     # rows read so far leave the session: one may have been erased and its id (SQLite reuses
     # the highest) given to the row inserted below.
-    for row in existing:
-        if row is not None:
-            session.expunge(row)
+    for old in existing:
+        if old is not None:
+            session.expunge(old)
     begin_write(session)
     order = sorted(range(len(items)), key=lambda i: sorted(items[i][0].items()))
     current: list[Any] = [None] * len(items)
@@ -411,7 +411,7 @@ def _upsert_once(
     for i in (i for i in order if i in vectors):
         key, data = items[i]
         h, vec, n_chunks = vectors[i]
-        row = current[i]
+        row: Any = current[i]  # a Candidate or Vacancy; Kind.table is typed as their base
         if row is None:
             row = kind.table(**key, **data.model_dump(), created_at=now, updated_at=now)
             outcome: Outcome = "created"
@@ -486,11 +486,12 @@ def _delete_once(
         return False
     row_id = row.id
     emb = kind.embedding
-    session.exec(delete(emb).where(getattr(emb, kind.fk) == row_id))  # type: ignore[call-overload]
+    session.exec(delete(emb).where(getattr(emb, kind.fk) == row_id))
     # erasure covers derived data too: stored rematch results and follow-up statuses
     for table in (RematchMatch, MatchStatus):
-        session.exec(delete(table).where(getattr(table, kind.fk) == row_id))  # type: ignore[call-overload]
-    gone = session.exec(delete(kind.table).where(kind.table.id == row_id))  # type: ignore[call-overload, attr-defined]
+        session.exec(delete(table).where(getattr(table, kind.fk) == row_id))
+    # Kind.table is typed as the SQLModel base, which declares no id (Candidate, Vacancy do)
+    gone = session.exec(delete(kind.table).where(kind.table.id == row_id))  # type: ignore[attr-defined]
     if gone.rowcount != 1:  # cannot happen under the lock; never report an erasure not done
         session.rollback()
         return False
@@ -661,7 +662,7 @@ def delete_focus(*, session: Session, slug: str) -> bool:
         return False
     row_id = row.id
     assert row_id is not None
-    gone = session.exec(delete(FocusOccupation).where(col(FocusOccupation.id) == row_id))  # type: ignore[call-overload]
+    gone = session.exec(delete(FocusOccupation).where(col(FocusOccupation.id) == row_id))
     if gone.rowcount != 1:  # cannot happen under the lock; never report a delete not done
         session.rollback()
         return False
@@ -680,17 +681,18 @@ def relink_all(session: Session, index: OccupationIndex) -> dict[str, int]:
     """
     changed = {"vacancies": 0, "candidates": 0}
     for name, kind in (("vacancies", VACANCIES), ("candidates", CANDIDATES)):
-        for row in session.exec(select(kind.table)).all():
+        rows: Sequence[Any] = session.exec(select(kind.table)).all()  # Vacancy or Candidate rows
+        for row in rows:
             data = stored_input(kind, row)
             if kind is VACANCIES:
-                link = link_vacancy(session, index, data)  # type: ignore[arg-type]
-                inferred = infer_vacancy(session, index, data, link)  # type: ignore[arg-type]
+                link = link_vacancy(session, index, data)
+                inferred = infer_vacancy(session, index, data, link)
                 if link == row.occupation_esco and inferred == row.inferred_occupations:
                     continue
                 row.occupation_esco = link
             else:
-                links = link_candidate(session, index, data)  # type: ignore[arg-type]
-                inferred = infer_candidate(session, index, data, links)  # type: ignore[arg-type]
+                links = link_candidate(session, index, data)
+                inferred = infer_candidate(session, index, data, links)
                 if links == row.desired_occupations_esco and inferred == row.inferred_occupations:
                     continue
                 row.desired_occupations_esco = links

@@ -25,7 +25,8 @@ def set_status(
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {"status": status, "note": note, "updated_at": utcnow()}
+    now = utcnow()
+    values = {"status": status, "note": note, "updated_at": now}
     stmt = insert(MatchStatus).values(vacancy_id=vacancy_id, candidate_id=candidate_id, **values)
     stmt = stmt.on_conflict_do_update(index_elements=["vacancy_id", "candidate_id"], set_=values)
     try:
@@ -35,7 +36,9 @@ def set_status(
         session.rollback()
         return None
     # what this request wrote (not re-read: a later write or an erasure may have replaced it)
-    return MatchStatus(vacancy_id=vacancy_id, candidate_id=candidate_id, **values)
+    return MatchStatus(
+        vacancy_id=vacancy_id, candidate_id=candidate_id, status=status, note=note, updated_at=now
+    )
 
 
 def statuses_for_vacancies(
@@ -52,7 +55,7 @@ def statuses_for_vacancies(
 def statuses_by_candidate(session: Session, vacancy_id: int) -> dict[str, str]:
     """Status per candidate external id for one vacancy (by its row id)."""
     rows = session.execute(
-        select(Candidate.external_id, MatchStatus.status)
+        select(col(Candidate.external_id), col(MatchStatus.status))
         .join(Candidate, col(Candidate.id) == col(MatchStatus.candidate_id))
         .where(col(MatchStatus.vacancy_id) == vacancy_id)
     )

@@ -29,7 +29,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from matching.esco import EscoOccupationRecord, read_esco
@@ -57,8 +57,8 @@ def part_of(key: str) -> str:
 
 def _write(
     folder: Path,
-    candidates: Sequence[dict[str, object]],
-    vacancies: Sequence[dict[str, object]],
+    candidates: Sequence[Mapping[str, object]],
+    vacancies: Sequence[Mapping[str, object]],
     qrels: Sequence[tuple[str, str, str, int]],
     readme: str,
 ) -> None:
@@ -77,8 +77,8 @@ def _qrels(ids: Sequence[str], group: dict[str, str | None]) -> list[tuple[str, 
     """Both directions: own pair 2, same group 1 (ids are shared by the candidate and vacancy)."""
     by_group: dict[str, list[str]] = defaultdict(list)
     for i in ids:
-        if group[i]:
-            by_group[group[i]].append(i)  # type: ignore[index]
+        if g := group[i]:
+            by_group[g].append(i)
     out = []
     for direction, prefix_q, prefix_t in (("vacancy", "v-", "c-"), ("candidate", "c-", "v-")):
         for i in ids:
@@ -95,7 +95,7 @@ def build_esco_nl(esco: Path, out: Path, per_part: int = 300, seed: int = 13) ->
     Occupations with at least two alternative labels and a description qualify; ``per_part``
     of them (a seeded sample) go into each part.
     """
-    parts: dict[str, list] = {"tuning": [], "test": []}
+    parts: dict[str, list[EscoOccupationRecord]] = {"tuning": [], "test": []}
     for r in read_esco(esco):
         if len(r.alt_labels) >= 2 and r.description:
             parts[part_of(r.uri)].append(r)

@@ -137,7 +137,7 @@ def inprocess(
     # CPU time of this thread as well: on a shared machine the wall time mostly measures the
     # other processes (at load 20 on 2 cores a query waits ten times as long as it computes)
     plain_cpu, filtered_cpu, plans = [], [], []
-    masks = []
+    masks: list[np.ndarray] = []
     for q, vac in zip(qvecs, vacancies, strict=True):
         t, c = time.perf_counter(), time.thread_time()
         index.search(q, RERANK_POOL)
@@ -876,7 +876,7 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
 
     state = index_state.IndexState(
         make_engine(db_url),
-        _Model(),  # type: ignore[arg-type]
+        _Model(),  # type: ignore[arg-type]  # a stand-in, not an Encoder: see _Model
         default_locator(),
         settings.focus_threshold,
         data_dir=data_dir,
@@ -896,7 +896,7 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
         return dataclasses.replace(side_of(key, kw["focus"]), location=kw["location"])
 
     t = time.perf_counter()
-    index_state.make_side = memoised  # type: ignore[assignment]
+    index_state.make_side = memoised
     try:
         state.rebuild()
     finally:

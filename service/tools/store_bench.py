@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.batch.rematch_runs import diff_counts
 from service.store.db import make_engine, migrate
@@ -74,7 +74,7 @@ def _new_run(engine: Engine, top_k: int) -> int:
         s.add(run)
         s.commit()
         assert run.id is not None
-        s.execute(update(RematchRun).where(RematchRun.id == run.id).values(active_slot=None))  # type: ignore[arg-type]
+        s.execute(update(RematchRun).where(col(RematchRun.id) == run.id).values(active_slot=None))
         s.commit()
         return run.id
 
@@ -123,8 +123,8 @@ def bench_database(
             engine, model_id="bench-store", dim=8, vacancies=vacancies, candidates=candidates
         )
         with Session(engine) as s:
-            vacs = np.array(sorted(s.execute(select(Vacancy.id)).scalars()), dtype=np.int64)
-            cands = np.array(sorted(s.execute(select(Candidate.id)).scalars()), dtype=np.int64)
+            vacs = np.array(sorted(s.execute(select(col(Vacancy.id))).scalars()), dtype=np.int64)
+            cands = np.array(sorted(s.execute(select(col(Candidate.id))).scalars()), dtype=np.int64)
         rng = np.random.default_rng(seed)
         before = [
             synthetic_topk(rng, FOR_VACANCY, vacs, cands, top_k),

@@ -44,7 +44,8 @@ def _unit(rng: np.random.Generator, centres: np.ndarray, occ: np.ndarray) -> np.
     vecs = centres[occ] + 0.9 * rng.standard_normal((len(occ), centres.shape[1])).astype(
         np.float32
     ) / np.sqrt(centres.shape[1])
-    return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype("<f4")
+    unit: np.ndarray = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype("<f4")
+    return unit
 
 
 def insert_synthetic(
@@ -79,7 +80,7 @@ def insert_synthetic(
         travel = rng.choice([np.nan, 10.0, 25.0, 50.0], n)
         licence = rng.random(n) < 0.7
         active = rng.random(n) < 0.95
-        rows = []
+        rows: list[dict[str, Any]] = []  # column values of one insert batch
         for i in range(n):
             name, skills = OCCUPATIONS[occ[i]]
             k = first_c + start + i
@@ -107,7 +108,7 @@ def insert_synthetic(
             session.execute(insert(Candidate), rows)
             ids = dict(
                 session.execute(
-                    select(Candidate.external_id, Candidate.id).where(
+                    select(col(Candidate.external_id), col(Candidate.id)).where(
                         col(Candidate.external_id).in_([r["external_id"] for r in rows])
                     )
                 ).all()
@@ -142,7 +143,7 @@ def insert_synthetic(
         lon = rng.uniform(4.0, 6.9, n)
         needs = rng.random(n) < 0.25
         status = np.where(rng.random(n) < 0.95, "open", "closed")
-        vrows = []
+        vrows: list[dict[str, Any]] = []
         for i in range(n):
             name, skills = OCCUPATIONS[occ[i]]
             k = first_v + start + i
@@ -171,7 +172,7 @@ def insert_synthetic(
             session.execute(insert(Vacancy), vrows)
             vids = dict(
                 session.execute(
-                    select(Vacancy.external_id, Vacancy.id).where(
+                    select(col(Vacancy.external_id), col(Vacancy.id)).where(
                         col(Vacancy.external_id).in_([r["external_id"] for r in vrows])
                     )
                 ).all()
@@ -204,9 +205,11 @@ def insert_synthetic(
 def touch_candidate_texts(engine: Engine, fraction: float, seed: int = 11) -> int:
     """Append a sentence to the CV of ``fraction`` of the candidates; returns how many."""
     with Session(engine) as session:
-        ids = np.array(session.execute(select(Candidate.id)).scalars().all(), dtype=np.int64)
+        ids = np.array(session.execute(select(col(Candidate.id))).scalars().all(), dtype=np.int64)
         n = round(len(ids) * fraction)
-        chosen = np.random.default_rng(seed).choice(ids, n, replace=False) if n else []
+        chosen: np.ndarray | list[int] = (
+            np.random.default_rng(seed).choice(ids, n, replace=False) if n else []
+        )
         for start in range(0, n, 1000):
             part = [int(i) for i in chosen[start : start + 1000]]
             session.execute(

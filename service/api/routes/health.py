@@ -37,6 +37,7 @@ def readyz(state: StateDep) -> JSONResponse:
     retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     try:
         with Session(state.engine) as session:
+            # sqlmodel types exec() for select() and friends only; a text() statement runs as well
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         report = state.index.compare()
     except IndexNotReady:

@@ -193,7 +193,7 @@ def _items(
             model_id=run.model_id,
             index_version=rematch_version(run),
             explanation_index_version=explained_at,
-            status=statuses.get((m.vacancy_id, m.candidate_id)),  # type: ignore[arg-type]
+            status=statuses.get((m.vacancy_id, m.candidate_id)),
             direction="candidate_for_vacancy"
             if m.direction == FOR_VACANCY
             else "vacancy_for_candidate",
@@ -220,7 +220,9 @@ def caseworker_new_matches(
     run_id, base = _runs(session, since_run)
     # within the key's scope too: a key bound to an organisation sees only its own candidates
     # of a caseworker (an id another organisation may use as well)
-    mine = select(Candidate.id).where(col(Candidate.caseworker_id) == caseworker_id, *scope.where())
+    mine = select(col(Candidate.id)).where(
+        col(Candidate.caseworker_id) == caseworker_id, *scope.where()
+    )
     matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
     return _page(state, session, scope, run_id, base, matches, limit, offset)
 
@@ -243,10 +245,10 @@ def _page(
 
 def _vacancy(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
     key = {"employer_id": employer_id, "external_id": vacancy_id}
-    row = crud.get_row(session=session, kind=crud.VACANCIES, key=key)
+    row: Vacancy | None = crud.get_row(session=session, kind=crud.VACANCIES, key=key)
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @router.get(

@@ -85,10 +85,12 @@ OwnVacancy = Annotated[None, Depends(own_vacancy)]
 
 
 def _get(session: SessionDep, employer_id: str, vacancy_id: str) -> Vacancy:
-    row = crud.get_row(session=session, kind=crud.VACANCIES, key=_key(employer_id, vacancy_id))
+    row: Vacancy | None = crud.get_row(
+        session=session, kind=crud.VACANCIES, key=_key(employer_id, vacancy_id)
+    )
     if row is None:
         raise NotFound(f"vacancy {vacancy_id!r} of employer {employer_id!r} not found")
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 _ITEM = "/v1/employers/{employer_id}/vacancies/{vacancy_id}"
