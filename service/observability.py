@@ -261,7 +261,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-class _StderrHandler(logging.StreamHandler[TextIO]):
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time of each record.
 
     A plain StreamHandler keeps the stream it was created with; when a caller (a test runner,
@@ -279,7 +279,7 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
 
 def configure_logging(level: str, fmt: str) -> None:
     """Root logging to stderr, as JSON lines (``fmt="json"``) or plain text."""
-    handler = _StderrHandler()
+    handler = StderrHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from matching.embedder import BUNDLED_MODEL, Encoder, SentenceTransformerEncoder, load_encoder
 from service.api.app import create_app
 from service.config import DEFAULT_MODEL, Settings
+from service.observability import StderrHandler
 from service.store.db import migrate
 from tests.auth import bearer, make_token
 from tests.databases import BACKENDS, PG_URL, LaterDrops, admin_engine, copy_database
@@ -97,6 +98,21 @@ def pg_template() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that runs the CLI in process configures the root logger as the command does
+    (its stderr handler, level INFO, warnings as records); undo that after the test, so that
+    no later test captures other loggers' INFO records because of an earlier one."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
+    for handler in root.handlers[:]:
+        if isinstance(handler, StderrHandler):
+            root.removeHandler(handler)
+    logging.captureWarnings(False)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ def _is_json(scope: Scope) -> bool:
     """A body the app parses as JSON: no media type (read as JSON), or any JSON media type."""
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            media = value.split(b";")[0].strip().lower()
+            media: bytes = value.split(b";")[0].strip().lower()
             return media == b"application/json" or media.endswith(b"+json")
     return True
 
@@ -92,8 +92,8 @@ class BodySizeLimit:
                 return
             key = duplicate_key(body) if body else None
             if key is not None:
-                message = "given more than once in one object; a parser would keep only one"
-                detail = [{"field": short_name(key), "location": "body", "message": message}]
+                reason = "given more than once in one object; a parser would keep only one"
+                detail = [{"field": short_name(key), "location": "body", "message": reason}]
                 await send_error(send, 422, "validation_error", detail)
                 return
 

@@ -7,14 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from matching.categories import ClientGroup, VacancyKind
 from service.store.models import (
     MAX_ADHOC_CHARS,
     NOT_BLANK,
-    ClientGroup,
     Label,
     PostcodeText,
     StrictInput,
-    VacancyKind,
     _check_location,
     _postcode,
 )

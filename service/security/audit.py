@@ -153,7 +153,7 @@ def events_for(
         "outcome": outcome_of(status),
         "request_id": request_id,
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n in notes:
         ids: tuple[str | None, ...] = n.candidate_ids or (None,)
         rows.extend(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select, update
 
 from service.store.models import ID_PATTERN, ChangeLog
@@ -188,16 +189,16 @@ def _check_row(key: _KeyRow | None, secret: str) -> Principal | None:
 # The key's row and the change-log position in one statement, built once: a Core statement
 # with a bound key id is compiled once per dialect and then served from SQLAlchemy's cache,
 # and its row needs no ORM object (together a tenth of the time of an ORM session query).
-_KEY_ROW = select(
+_KEY_ROW = core_select(
     select(func.max(ChangeLog.seq)).scalar_subquery(),
-    ApiKey.id,  # type: ignore[arg-type]
-    ApiKey.secret_hash,  # type: ignore[arg-type]
-    ApiKey.role,  # type: ignore[arg-type]
-    ApiKey.employer_id,  # type: ignore[arg-type]
-    ApiKey.caseworker_id,  # type: ignore[arg-type]
-    ApiKey.organisation_id,  # type: ignore[arg-type]
-    ApiKey.expires_at,  # type: ignore[arg-type]
-    ApiKey.revoked_at,  # type: ignore[arg-type]
+    col(ApiKey.id),
+    col(ApiKey.secret_hash),
+    col(ApiKey.role),
+    col(ApiKey.employer_id),
+    col(ApiKey.caseworker_id),
+    col(ApiKey.organisation_id),
+    col(ApiKey.expires_at),
+    col(ApiKey.revoked_at),
 ).where(col(ApiKey.id) == bindparam("kid"))
 
 
