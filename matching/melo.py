@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ __all__ = [
     "dense_scores",
     "evaluate",
     "fused_scores",
+    "isco_accuracy",
     "label_vectors",
     "load_melo",
     "query_part",
@@ -215,3 +216,31 @@ def threshold_for_precision(curve: Sequence[dict[str, float]], precision: float)
     precision each had with the string normaliser's scores, kept for the fused ones."""
     reached = [p["threshold"] for p in curve if p["precision"] >= precision]
     return min(reached) if reached else None
+
+
+def isco_accuracy(
+    data: MeloSet, scores: np.ndarray, isco: Mapping[str, str], part: str | None = None
+) -> tuple[float, int]:
+    """How often the top-1 concept (the earliest on a tie) is in the gold concept's ISCO-08 unit
+    group, over the queries whose gold group is known: (accuracy, queries counted).
+
+    A concept's group is its own code for an ISCO group concept of four digits, else
+    ``isco[uri]`` (an ESCO occupation's ``iscoGroup``); a concept of no known group is never
+    right. ``part``: one part's queries (``query_part``), None: all."""
+
+    def group(c: OccupationConcept) -> str | None:
+        if c.is_group:
+            return c.isco_code if c.isco_code and len(c.isco_code) == 4 else None
+        return isco.get(c.uri)
+
+    groups = [group(c) for c in data.concepts]
+    by_uri = {c.uri: g for c, g in zip(data.concepts, groups, strict=True)}
+    top = scores.argmax(axis=1)
+    right = counted = 0
+    for (query, _), t in zip(data.queries, top, strict=True):
+        gold = by_uri.get(data.gold[query])
+        if gold is None or (part is not None and query_part(query) != part):
+            continue
+        counted += 1
+        right += groups[t] == gold
+    return (right / counted if counted else 0.0), counted

@@ -346,3 +346,30 @@ def test_reading_a_cv_uses_its_normalisers_suggestion_threshold(
         infer_occupations(text, Spy(inner))  # type: ignore[arg-type]
     infer_occupations(text, Spy(fused), min_score=0.9)  # type: ignore[arg-type]
     assert seen == [0.75, 0.675, 0.9]
+
+
+def test_isco_accuracy_counts_the_top_concepts_group(tmp_path: Path) -> None:
+    from matching.melo import isco_accuracy
+
+    data = load_melo(_melo(tmp_path / "melo"))
+    assert [c.uri for c in data.concepts] == [
+        "uri:heftruck",
+        "uri:kapper",
+        "uri:banket",
+        "uri:bakkerij",
+    ]
+    # Q1 -> heftruck (right concept), Q2 -> banket (wrong group), Q3 -> banket (the gold
+    # bakkerij's group: right at the group level although the concept is wrong)
+    scores = np.array([[0.9, 0, 0, 0], [0, 0.2, 0.5, 0], [0, 0, 0.7, 0.6]])
+    isco = {
+        "uri:heftruck": "8344",
+        "uri:kapper": "5141",
+        "uri:banket": "7512",
+        "uri:bakkerij": "7512",
+    }
+    assert isco_accuracy(data, scores, isco) == (pytest.approx(2 / 3), 3)
+    # a gold concept of unknown group is not counted; a top concept of unknown group is wrong
+    del isco["uri:bakkerij"]
+    assert isco_accuracy(data, scores, isco) == (0.5, 2)
+    del isco["uri:banket"]
+    assert isco_accuracy(data, scores, {"uri:heftruck": "8344", "uri:kapper": "5141"}) == (0.5, 2)
