@@ -351,13 +351,7 @@ def test_reading_a_cv_uses_its_normalisers_suggestion_threshold(
 def test_isco_accuracy_counts_the_top_concepts_group(tmp_path: Path) -> None:
     from matching.melo import isco_accuracy
 
-    data = load_melo(_melo(tmp_path / "melo"))
-    assert [c.uri for c in data.concepts] == [
-        "uri:heftruck",
-        "uri:kapper",
-        "uri:banket",
-        "uri:bakkerij",
-    ]
+    data = load_melo(_melo(tmp_path / "melo"))  # concepts: heftruck, kapper, banket, bakkerij
     # Q1 -> heftruck (right concept), Q2 -> banket (wrong group), Q3 -> banket (the gold
     # bakkerij's group: right at the group level although the concept is wrong)
     scores = np.array([[0.9, 0, 0, 0], [0, 0.2, 0.5, 0], [0, 0, 0.7, 0.6]])
