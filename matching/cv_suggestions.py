@@ -15,7 +15,12 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from matching.occupations import FusedNormalizer, OccupationNormalizer, title_words
+from matching.occupations import (
+    STRING_THRESHOLDS,
+    FusedNormalizer,
+    OccupationNormalizer,
+    title_words,
+)
 
 SuggestionField = Literal[
     "desired_occupations", "driving_licence", "languages", "education_level", "hours_per_week"
@@ -35,13 +40,15 @@ EDUCATION_ORDER = (
 )
 """The profile's education levels, lowest first (as ``service.store.models.EducationLevel``)."""
 
-OCCUPATION_MIN_SCORE = 0.75
-"""A CV line is proposed as an occupation only at this normalisation score or above: free CV
-text is noisier than a desired-occupation field (``LINK_MIN_SCORE`` there is 0.6)."""
+OCCUPATION_MIN_SCORE = STRING_THRESHOLDS.suggest
+"""A CV line is proposed as an occupation only at this string normalisation score or above:
+free CV text is noisier than a desired-occupation field. The fused normaliser's scores have
+their own (``FusedNormalizer.thresholds``); :func:`infer_occupations` uses its normaliser's."""
 MAX_OCCUPATIONS = 5
-INFER_MIN_SCORE = 0.85
-"""Occupations stored as read from the text (``inferred_occupations``) need this score: unlike
-a suggestion, nobody confirms them before focus membership and ranking use them."""
+INFER_MIN_SCORE = STRING_THRESHOLDS.infer
+"""Occupations stored as read from the text (``inferred_occupations``) need this string score
+(``thresholds.infer`` of the normaliser in use): unlike a suggestion, nobody confirms them
+before focus membership and ranking use them."""
 
 
 @dataclass(frozen=True)
@@ -500,7 +507,7 @@ def infer_occupations(
     normalizer: OccupationNormalizer | FusedNormalizer,
     *,
     limit: int = MAX_OCCUPATIONS,
-    min_score: float = OCCUPATION_MIN_SCORE,
+    min_score: float | None = None,
     exclude: Collection[str] = (),
 ) -> list[InferredOccupation]:
     """The ESCO occupations ``text`` (a CV, or a vacancy's title or text) names, best first.
@@ -513,6 +520,7 @@ def infer_occupations(
 
     Args:
         text: the text read; evidence offsets index it (``text[start:end] == snippet``).
+        min_score: None: ``normalizer.thresholds.suggest`` (its scale's suggestion threshold).
         exclude: URIs not to report (what the profile states already).
     Returns:
         At most ``limit`` occupations, by score descending, then by where they are read.
@@ -528,6 +536,8 @@ def infer_occupations(
                 proposals.append((m.start(), m.end(), title, "cue", CUE_FACTOR))
     if not proposals or limit < 1:
         return []
+    if min_score is None:
+        min_score = normalizer.thresholds.suggest
     titles = list(dict.fromkeys(p[2] for p in proposals))
     best, top = normalizer.best_concepts(titles, min_score)
     row_of = {t: i for i, t in enumerate(titles)}

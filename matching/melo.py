@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,12 @@ __all__ = [
     "dense_scores",
     "evaluate",
     "fused_scores",
+    "isco_accuracy",
     "label_vectors",
     "load_melo",
     "query_part",
+    "threshold_curve",
+    "threshold_for_precision",
 ]
 
 _LABEL_VECTORS: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
@@ -175,3 +179,68 @@ def evaluate(
         **_metrics(ranks),
         "by_part": {p: _metrics(ranks[parts == p]) for p in ("tuning", "test")},
     }
+
+
+def threshold_curve(
+    data: MeloSet, scores: np.ndarray, thresholds: Sequence[float], part: str | None = "tuning"
+) -> list[dict[str, float]]:
+    """Per threshold t, how the top-1 concept does when it is used only at a score ≥ t (scores
+    clipped to [0, 1] as the normalisers answer them; ties: the earliest concept): ``precision``
+    (right among those answered; 0 when none is), ``answered`` (share of the queries answered)
+    and ``recall`` (share of the queries answered right). ``part``: the queries of one part
+    (``query_part``), None: all."""
+    index = {c.uri: i for i, c in enumerate(data.concepts)}
+    keep = np.array([part is None or query_part(q) == part for q, _ in data.queries], bool)
+    gold = np.array([index[data.gold[q]] for q, _ in data.queries])[keep]
+    top = scores[keep].argmax(axis=1)
+    score = np.clip(scores[keep][np.arange(len(top)), top], 0.0, 1.0)
+    right = top == gold
+    curve = []
+    for t in thresholds:
+        answered = score >= t
+        n = int(answered.sum())
+        curve.append(
+            {
+                "threshold": float(t),
+                "precision": float(right[answered].mean()) if n else 0.0,
+                "answered": float(answered.mean()) if len(top) else 0.0,
+                "recall": float((right & answered).mean()) if len(top) else 0.0,
+            }
+        )
+    return curve
+
+
+def threshold_for_precision(curve: Sequence[dict[str, float]], precision: float) -> float | None:
+    """The lowest threshold of ``curve`` (``threshold_curve``) whose precision reaches
+    ``precision`` (None: none does). How the fused normaliser's thresholds were re-chosen: the
+    precision each had with the string normaliser's scores, kept for the fused ones."""
+    reached = [p["threshold"] for p in curve if p["precision"] >= precision]
+    return min(reached) if reached else None
+
+
+def isco_accuracy(
+    data: MeloSet, scores: np.ndarray, isco: Mapping[str, str], part: str | None = None
+) -> tuple[float, int]:
+    """How often the top-1 concept (the earliest on a tie) is in the gold concept's ISCO-08 unit
+    group, over the queries whose gold group is known: (accuracy, queries counted).
+
+    A concept's group is its own code for an ISCO group concept of four digits, else
+    ``isco[uri]`` (an ESCO occupation's ``iscoGroup``); a concept of no known group is never
+    right. ``part``: one part's queries (``query_part``), None: all."""
+
+    def group(c: OccupationConcept) -> str | None:
+        if c.is_group:
+            return c.isco_code if c.isco_code and len(c.isco_code) == 4 else None
+        return isco.get(c.uri)
+
+    groups = [group(c) for c in data.concepts]
+    by_uri = {c.uri: g for c, g in zip(data.concepts, groups, strict=True)}
+    top = scores.argmax(axis=1)
+    right = counted = 0
+    for (query, _), t in zip(data.queries, top, strict=True):
+        gold = by_uri.get(data.gold[query])
+        if gold is None or (part is not None and query_part(query) != part):
+            continue
+        counted += 1
+        right += groups[t] == gold
+    return (right / counted if counted else 0.0), counted

@@ -36,12 +36,15 @@ from matching.embedder import Encoder
 from matching.text import COMPOUND_HEADS, GENERIC_TERMS, normalize_title
 
 __all__ = [
+    "FUSED_THRESHOLDS",
+    "STRING_THRESHOLDS",
     "FusedNormalizer",
     "FusionWeights",
     "NormalizerWeights",
     "OccupationConcept",
     "OccupationHit",
     "OccupationNormalizer",
+    "ScoreThresholds",
     "fuse_scores",
     "fusion_labels",
     "title_words",
@@ -97,6 +100,29 @@ class NormalizerWeights:
 
 
 @dataclass(frozen=True)
+class ScoreThresholds:
+    """The lowest top-1 score at which a normaliser's answer is used, per use. Scores of the
+    string and the fused normaliser are on different scales, so each has its own
+    (:attr:`OccupationNormalizer.thresholds`)."""
+
+    link: float
+    """A stated occupation or vacancy title is linked to its best occupation."""
+    suggest: float
+    """A CV line is proposed as a desired occupation (``matching.cv_suggestions``)."""
+    infer: float
+    """An occupation read from a text is stored (``inferred_occupations``): nobody confirms it."""
+
+
+STRING_THRESHOLDS = ScoreThresholds(link=0.6, suggest=0.75, infer=0.85)
+"""Set by hand for the string normaliser's scores (precision of its top-1 on the MELO nld
+tuning half at these: 0.55, 0.70, 0.79)."""
+FUSED_THRESHOLDS = ScoreThresholds(link=0.5, suggest=0.675, infer=0.825)
+"""For the fused scores: per use, the lowest score (0.025 steps) at which the fused top-1 is
+at least as precise on the MELO nld tuning half as the string top-1 at its threshold
+(docs/evaluation.md, section 7)."""
+
+
+@dataclass(frozen=True)
 class OccupationConcept:
     """One target concept: an ESCO occupation (or an ISCO group) with its labels.
 
@@ -133,6 +159,8 @@ class OccupationNormalizer:
 
     method: ClassVar[str] = "string"
     """What ranks the concepts (``FusedNormalizer`` says "fused")."""
+    thresholds: ClassVar[ScoreThresholds] = STRING_THRESHOLDS
+    """The scores at which its answers are used (they depend on the score scale)."""
 
     def __init__(
         self,
@@ -446,6 +474,7 @@ class FusedNormalizer:
     """
 
     method: ClassVar[str] = "fused"
+    thresholds: ClassVar[ScoreThresholds] = FUSED_THRESHOLDS
 
     def __init__(
         self,

@@ -3,8 +3,8 @@
 A vacancy gets one link: the caller's ``esco_uri`` if given, else the best ESCO occupation for
 its ``occupation`` field, else for its title. A candidate gets one link per caller URI in
 ``desired_esco_uris`` and then one per desired occupation. A normalised link is kept only when
-its score reaches ``LINK_MIN_SCORE``; links are stored with their score and source, so the
-ranking and its explanation can say how sure the link is.
+its score reaches the normaliser's ``thresholds.link``; links are stored with their score and
+source, so the ranking and its explanation can say how sure the link is.
 
 Apart from those stated links, every write reads occupations from the text
 (:func:`infer_candidate`, :func:`infer_vacancy`, with ``matching.cv_suggestions.
@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from matching.cv_suggestions import INFER_MIN_SCORE, VACANCY_MAX_OCCUPATIONS, infer_occupations
+from matching.cv_suggestions import VACANCY_MAX_OCCUPATIONS, infer_occupations
+from matching.occupations import STRING_THRESHOLDS
 from service.errors import InvalidParameter
 from service.store.models import CandidateIn, EscoOccupation, VacancyIn
 from service.store.occupations import Normalizer, OccupationIndex
@@ -36,9 +37,10 @@ __all__ = [
     "link_vacancy",
 ]
 
-LINK_MIN_SCORE = 0.6
-"""Below this normalisation score a title is not linked: a wrong ESCO link costs more in the
-ranking than no link (the fuzzy title signal still applies)."""
+LINK_MIN_SCORE = STRING_THRESHOLDS.link
+"""Below this string normalisation score a title is not linked: a wrong ESCO link costs more in
+the ranking than no link (the fuzzy title signal still applies). Links use the threshold of the
+normaliser in use (``thresholds.link``: the fused scores have their own)."""
 
 
 def _caller_fields(data: Any) -> list[tuple[str, str]]:
@@ -100,7 +102,7 @@ def _normalised(normalizer: Normalizer | None, text: str | None) -> dict[str, An
     if normalizer is None or not text:
         return None
     hits = normalizer.normalize(text, 1)
-    if not hits or hits[0].score < LINK_MIN_SCORE:
+    if not hits or hits[0].score < normalizer.thresholds.link:
         return None
     hit = hits[0]
     return {
@@ -150,7 +152,7 @@ def _inferred(
 ) -> list[dict[str, Any]]:
     if normalizer is None or not text:
         return []
-    kw: dict[str, Any] = {"min_score": INFER_MIN_SCORE}
+    kw: dict[str, Any] = {"min_score": normalizer.thresholds.infer}
     if limit is not None:
         kw["limit"] = limit
     return [

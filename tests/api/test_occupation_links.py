@@ -174,3 +174,30 @@ def test_same_isco_group_scores_less_than_the_same_occupation() -> None:
     assert "Beroep: beide in ESCO 'heftruckchauffeur', ISCO 8344 (90%)" in same.explanation
     assert any("zelfde ISCO-beroepsgroep 8344" in line for line in group.explanation)
     assert not any("ESCO" in line or "ISCO" in line for line in other.explanation)
+
+
+def test_a_link_needs_the_threshold_of_the_normalisers_score_scale() -> None:
+    from matching.occupations import (
+        FUSED_THRESHOLDS,
+        STRING_THRESHOLDS,
+        OccupationHit,
+        ScoreThresholds,
+    )
+    from service.occupation_links import _normalised
+
+    class Stub:
+        """Answers every title with one hit of a fixed score."""
+
+        def __init__(self, score: float, thresholds: ScoreThresholds) -> None:
+            self.score = score
+            self.thresholds = thresholds
+
+        def normalize(self, title: str, limit: int = 5) -> list[OccupationHit]:
+            return [OccupationHit("urn:x", "heftruckchauffeur", "8344", title, self.score)]
+
+    between = (FUSED_THRESHOLDS.link + STRING_THRESHOLDS.link) / 2  # 0.55
+    assert FUSED_THRESHOLDS.link < between < STRING_THRESHOLDS.link
+    assert _normalised(Stub(between, STRING_THRESHOLDS), "Heftruckchauffeur") is None  # type: ignore[arg-type]
+    link = _normalised(Stub(between, FUSED_THRESHOLDS), "Heftruckchauffeur")  # type: ignore[arg-type]
+    assert link is not None and link["score"] == between and link["source"] == "normalised"
+    assert _normalised(Stub(0.49, FUSED_THRESHOLDS), "Heftruckchauffeur") is None  # type: ignore[arg-type]

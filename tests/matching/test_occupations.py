@@ -279,3 +279,91 @@ def test_melo_fused_scores_are_the_service_fusion(tmp_path: Path, encoder: Encod
     np.testing.assert_allclose(dense_scores(data, encoder), dense, atol=1e-5)
     expected = fuse_scores(normalizer.concept_scores(titles), dense)
     np.testing.assert_allclose(fused_scores(data, encoder), expected, atol=1e-5)
+
+
+def test_threshold_curve_counts_precision_answered_and_recall(tmp_path: Path) -> None:
+    from matching.melo import threshold_curve, threshold_for_precision
+
+    data = load_melo(_melo(tmp_path / "melo"))
+    index = {c.uri: i for i, c in enumerate(data.concepts)}
+    n, k = len(data.queries), len(data.concepts)
+    assert n >= 2 and k >= 2
+    # query 0: gold on top at 0.9; query 1: a wrong concept on top at 0.6; others: nothing
+    scores = np.zeros((n, k))
+    gold0 = index[data.gold[data.queries[0][0]]]
+    gold1 = index[data.gold[data.queries[1][0]]]
+    scores[0, gold0] = 0.9
+    scores[1, (gold1 + 1) % k] = 0.6
+    curve = threshold_curve(data, scores, [0.5, 0.7, 0.95], part=None)
+    assert [p["threshold"] for p in curve] == [0.5, 0.7, 0.95]
+    assert curve[0] == {"threshold": 0.5, "precision": 0.5, "answered": 2 / n, "recall": 1 / n}
+    assert curve[1] == {"threshold": 0.7, "precision": 1.0, "answered": 1 / n, "recall": 1 / n}
+    assert curve[2] == {"threshold": 0.95, "precision": 0.0, "answered": 0.0, "recall": 0.0}
+    assert threshold_for_precision(curve, 0.5) == 0.5
+    assert threshold_for_precision(curve, 0.8) == 0.7
+    assert threshold_for_precision([curve[2]], 0.1) is None
+
+
+def test_each_normaliser_carries_the_thresholds_of_its_score_scale(
+    fused: FusedNormalizer, normalizer: OccupationNormalizer
+) -> None:
+    from matching.occupations import FUSED_THRESHOLDS, STRING_THRESHOLDS
+
+    assert normalizer.thresholds == STRING_THRESHOLDS
+    assert (STRING_THRESHOLDS.link, STRING_THRESHOLDS.suggest, STRING_THRESHOLDS.infer) == (
+        0.6,
+        0.75,
+        0.85,
+    )
+    assert fused.thresholds == FUSED_THRESHOLDS
+    # chosen on the MELO nld tuning half (docs/evaluation.md, section 7)
+    assert (FUSED_THRESHOLDS.link, FUSED_THRESHOLDS.suggest, FUSED_THRESHOLDS.infer) == (
+        0.5,
+        0.675,
+        0.825,
+    )
+
+
+def test_reading_a_cv_uses_its_normalisers_suggestion_threshold(
+    fused: FusedNormalizer, normalizer: OccupationNormalizer
+) -> None:
+    from matching.cv_suggestions import infer_occupations
+
+    seen: list[float] = []
+
+    class Spy:
+        def __init__(self, inner: OccupationNormalizer | FusedNormalizer) -> None:
+            self.inner = inner
+            self.concepts = inner.concepts
+            self.thresholds = inner.thresholds
+
+        def best_concepts(self, titles: list[str], min_score: float):  # type: ignore[no-untyped-def]
+            seen.append(min_score)
+            return self.inner.best_concepts(titles, min_score)
+
+    text = "Werkervaring als heftruckchauffeur"
+    for inner in (normalizer, fused):
+        infer_occupations(text, Spy(inner))  # type: ignore[arg-type]
+    infer_occupations(text, Spy(fused), min_score=0.9)  # type: ignore[arg-type]
+    assert seen == [0.75, 0.675, 0.9]
+
+
+def test_isco_accuracy_counts_the_top_concepts_group(tmp_path: Path) -> None:
+    from matching.melo import isco_accuracy
+
+    data = load_melo(_melo(tmp_path / "melo"))  # concepts: heftruck, kapper, banket, bakkerij
+    # Q1 -> heftruck (right concept), Q2 -> banket (wrong group), Q3 -> banket (the gold
+    # bakkerij's group: right at the group level although the concept is wrong)
+    scores = np.array([[0.9, 0, 0, 0], [0, 0.2, 0.5, 0], [0, 0, 0.7, 0.6]])
+    isco = {
+        "uri:heftruck": "8344",
+        "uri:kapper": "5141",
+        "uri:banket": "7512",
+        "uri:bakkerij": "7512",
+    }
+    assert isco_accuracy(data, scores, isco) == (pytest.approx(2 / 3), 3)
+    # a gold concept of unknown group is not counted; a top concept of unknown group is wrong
+    del isco["uri:bakkerij"]
+    assert isco_accuracy(data, scores, isco) == (0.5, 2)
+    del isco["uri:banket"]
+    assert isco_accuracy(data, scores, {"uri:heftruck": "8344", "uri:kapper": "5141"}) == (0.5, 2)
