@@ -183,7 +183,7 @@ def test_a_link_needs_the_threshold_of_the_normalisers_score_scale() -> None:
         OccupationHit,
         ScoreThresholds,
     )
-    from service.occupation_links import _normalised
+    from service.store.occupation_links import _normalised
 
     class Stub:
         """Answers every title with one hit of a fixed score."""
