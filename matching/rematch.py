@@ -16,9 +16,10 @@ directions at once:
    those get their float64 cosine and the pool is picked from them. When the kept window lies
    entirely inside that band (no proof), the row gets a second float32 pass over all targets
    that keeps the whole band, however wide.
-3. *Re-rank.* Each pool is scored with :func:`matching.rerank.score_pool`, the scorer of the
-   interactive endpoints, on the same float64 cosines, so a pair gets the same score here as from
-   ``GET .../matches``.
+3. *Re-rank.* The pools are scored :data:`RERANK_CHUNK` queries at a time with
+   :func:`matching.rerank.score_pools`, which gives every pair the score
+   :func:`matching.rerank.score_pool` (the scorer of the interactive endpoints) gives it, on
+   the same float64 cosines, so a pair gets the same score here as from ``GET .../matches``.
 
 :func:`rematch_incremental` redoes only what can have changed after some rows changed or went
 (see its docstring) and gives exactly :func:`rematch_full`'s result.
@@ -43,7 +44,7 @@ from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
 from matching.ranking import SIGNALS, Calibration, MatchFilters, calibration_for
-from matching.rerank import PoolScores, round4, score_pool, score_pools, top
+from matching.rerank import PoolScores, round4, score_pools
 
 Direction = Literal[0, 1]
 FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
@@ -593,32 +594,6 @@ def rerank(
         out.ids[at, r] = rows[pick]
         out.scores[at, r] = score[pick]
         out.parts[at, r] = round4(signals[pick] * weights)
-    return out
-
-
-def rerank_per_query(
-    queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
-) -> TopK:
-    """:func:`rerank` one query at a time with :func:`score_pool` (the former path, kept as
-    the reference the batched one is tested against)."""
-    calibration = shared_calibration(queries, targets)
-    out = TopK.empty(len(queries), top_k)
-    weights = np.array([calibration.weights[name] for name in SIGNALS])
-    for i, q in enumerate(queries.ids.tolist()):
-        n = min(int(pools.size[i]), p)
-        if n == 0:
-            continue
-        scored = score_pool(
-            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n], calibration
-        )
-        best = top(scored, top_k, None)
-        m = len(best)
-        out.ids[i, :m] = scored.rows[best]
-        out.scores[i, :m] = scored.score[best]
-        # round() per value, as the stored rows always had
-        out.parts[i, :m] = [
-            [round(x, 4) for x in row] for row in (scored.signals[best] * weights).tolist()
-        ]
     return out
 
 

@@ -20,7 +20,7 @@ from matching.rematch import (
     rematch_full,
     rematch_incremental,
 )
-from tests.oracle.rematch_oracle import SideArrays, match_batch
+from tests.oracle.rematch_oracle import SideArrays, match_batch, rerank_per_query
 
 MODEL = "test-model@0"  # no fitted calibration: the top-level weights
 JOBS = [
@@ -305,7 +305,7 @@ def test_batched_exact_pools_and_rerank_equal_the_per_row_ones(
         assert np.array_equal(got.complete[done], want.complete[done])
         assert done.sum() > len(queries) // 2
         ranked = rematch.rerank(queries, targets, got, p, top_k)
-        alone = rematch.rerank_per_query(queries, targets, got, p, top_k)
+        alone = rerank_per_query(queries, targets, got, p, top_k)
         assert np.array_equal(ranked.ids, alone.ids)
         assert np.array_equal(ranked.scores, alone.scores, equal_nan=True)
         assert np.array_equal(ranked.parts, alone.parts, equal_nan=True)
