@@ -245,7 +245,7 @@ class Pools:
         new_p[r_hit, col] = c_hit + offset
         v = np.concatenate([vals, new_v], axis=1)
         p = np.concatenate([pos, new_p], axis=1)
-        keep = _best_w(v, w)
+        keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
         self.vals[rows] = np.take_along_axis(v, keep, axis=1)
         self.pos[rows] = np.take_along_axis(p, keep, axis=1)
 
@@ -255,24 +255,17 @@ class Pools:
         v = np.concatenate([self.vals[rows], vals], axis=1)
         p = np.concatenate([self.pos[rows], pos], axis=1)
         if v.shape[1] > w:
-            keep = _best_w(v, w)
+            keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
             v = np.take_along_axis(v, keep, axis=1)
             p = np.take_along_axis(p, keep, axis=1)
         self.vals[rows], self.pos[rows] = v, p
         self.allowed[rows] += allowed
 
 
-def _best_w(values: np.ndarray, w: int) -> np.ndarray:
-    """Per row of (r, n > w): the positions of ``w`` largest values (in no order), without a
-    negated copy of the block."""
-    n = values.shape[1]
-    return np.argpartition(values, n - w, axis=1)[:, n - w :]
-
-
 def _top_w(sims: np.ndarray, w: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row of float32 (r, n): the best min(w, n) values and their positions + offset."""
     if sims.shape[1] > w:
-        keep = _best_w(sims, w)
+        keep = np.argpartition(-sims, w - 1, axis=1)[:, :w]
         return np.take_along_axis(sims, keep, axis=1), (keep + offset).astype(np.int32)
     keep = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
     return sims.copy(), (keep + offset).astype(np.int32)
