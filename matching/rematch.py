@@ -396,18 +396,30 @@ def exact_cosines(query: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return cosines
 
 
-def row_cosines(queries: np.ndarray, targets: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """float64 (n, m): :func:`exact_cosines` of each query row with its targets at ``pos``
-    (int (n, m)): the same numbers (each pair summed alone in float64, the same way), computed
-    a few rows at a time so the float64 copies stay in cache."""
+def row_cosines(
+    queries: np.ndarray, targets: np.ndarray, pos: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """float64 (n, m): :func:`exact_cosines` of each query row with its kept targets (``pos``
+    int (n, m) where ``keep``), -inf elsewhere: the same numbers (each pair summed alone in
+    float64, the same way), computed a few rows at a time so the float64 copies stay in cache,
+    each row's kept entries moved to the front first."""
     n, m = pos.shape
-    out = np.empty((n, m))
+    out = np.full((n, m), -np.inf)
+    front = np.argsort(~keep, axis=1, kind="stable")  # kept first, in window order
+    count = keep.sum(axis=1)
     step = max(1, EXACT_BYTES // max(1, m * queries.shape[1] * 8))
     for a in range(0, n, step):
         b = min(a + step, n)
-        prod = targets[pos[a:b]].astype(np.float64)
+        width = int(count[a:b].max(initial=0))
+        if not width:
+            continue
+        cols = front[a:b, :width]
+        at = np.take_along_axis(pos[a:b], cols, axis=1)
+        prod = targets[at].astype(np.float64)
         prod *= queries[a:b].astype(np.float64)[:, None, :]
-        out[a:b] = prod.sum(axis=2)
+        cos = prod.sum(axis=2)
+        live = np.arange(width)[None, :] < count[a:b, None]
+        np.put_along_axis(out[a:b], cols, np.where(live, cos, -np.inf), axis=1)
     return out
 
 
@@ -426,8 +438,7 @@ def _put_kept(
         return
     cos = np.full(keep.shape, -np.inf)
     at = np.flatnonzero(had)
-    cos[at] = row_cosines(queries.vectors[at], targets.vectors, np.maximum(pos[at], 0))
-    cos[~keep] = -np.inf
+    cos[at] = row_cosines(queries.vectors[at], targets.vectors, np.maximum(pos[at], 0), keep[at])
     ids = np.where(keep, targets.ids[np.maximum(pos, 0)], np.iinfo(np.int64).max)
     order = np.lexsort((ids, -cos), axis=1)[:, : out.ids.shape[1]]
     ids, cos = np.take_along_axis(ids, order, axis=1), np.take_along_axis(cos, order, axis=1)
