@@ -16,9 +16,10 @@ directions at once:
    those get their float64 cosine and the pool is picked from them. When the kept window lies
    entirely inside that band (no proof), the row gets a second float32 pass over all targets
    that keeps the whole band, however wide.
-3. *Re-rank.* Each pool is scored with :func:`matching.rerank.score_pool`, the scorer of the
-   interactive endpoints, on the same float64 cosines, so a pair gets the same score here as from
-   ``GET .../matches``.
+3. *Re-rank.* The pools are scored :data:`RERANK_CHUNK` queries at a time with
+   :func:`matching.rerank.score_pools`, which gives every pair the score
+   :func:`matching.rerank.score_pool` (the scorer of the interactive endpoints) gives it, on
+   the same float64 cosines, so a pair gets the same score here as from ``GET .../matches``.
 
 :func:`rematch_incremental` redoes only what can have changed after some rows changed or went
 (see its docstring) and gives exactly :func:`rematch_full`'s result.
@@ -43,7 +44,7 @@ from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
 from matching.ranking import SIGNALS, Calibration, MatchFilters, calibration_for
-from matching.rerank import PoolScores, score_pool, top
+from matching.rerank import PoolScores, round4, score_pools
 
 Direction = Literal[0, 1]
 FOR_VACANCY: Direction = 0  # queries are vacancies, results are candidates
@@ -54,7 +55,7 @@ BLOCK_ROWS = 2048  # vacancies per product block
 BLOCK_COLS = 8192  # candidates per product block: a block's float32 cosines take 64 MiB
 TILE_ROWS = 16384  # vacancies per tile (the unit an executor distributes)
 TILE_COLS = 65536  # candidates per tile
-EXACT_CHUNK = 64  # query rows whose float64 pool cosines are computed at once
+EXACT_BYTES = 1 << 22  # float64 pair products computed at once (kept in cache)
 
 
 class MatchRow(NamedTuple):
@@ -395,6 +396,62 @@ def exact_cosines(query: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return cosines
 
 
+def row_cosines(
+    queries: np.ndarray, targets: np.ndarray, pos: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """float64 (n, m): :func:`exact_cosines` of each query row with its kept targets (``pos``
+    int (n, m) where ``keep``), -inf elsewhere: the same numbers (each pair summed alone in
+    float64, the same way), computed a few rows at a time so the float64 copies stay in cache,
+    each row's kept entries moved to the front first."""
+    n, m = pos.shape
+    out = np.full((n, m), -np.inf)
+    front = np.argsort(~keep, axis=1, kind="stable")  # kept first, in window order
+    count = keep.sum(axis=1)
+    step = max(1, EXACT_BYTES // max(1, m * queries.shape[1] * 8))
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        width = int(count[a:b].max(initial=0))
+        if not width:
+            continue
+        cols = front[a:b, :width]
+        at = np.take_along_axis(pos[a:b], cols, axis=1)
+        prod = targets[at].astype(np.float64)
+        prod *= queries[a:b].astype(np.float64)[:, None, :]
+        cos = prod.sum(axis=2)
+        live = np.arange(width)[None, :] < count[a:b, None]
+        np.put_along_axis(out[a:b], cols, np.where(live, cos, -np.inf), axis=1)
+    return out
+
+
+def _put_kept(
+    out: ExactPools,
+    queries: SideColumns,
+    targets: SideColumns,
+    keep: np.ndarray,
+    pos: np.ndarray,
+    complete: np.ndarray,
+) -> None:
+    """:meth:`ExactPools.put` for every row with a kept entry at once: row ``i``'s entries are
+    the targets ``pos[i][keep[i]]`` by float64 cosine (then id), ``complete[i]`` as there."""
+    had = keep.any(axis=1)
+    if not had.any():
+        return
+    cos = np.full(keep.shape, -np.inf)
+    at = np.flatnonzero(had)
+    cos[at] = row_cosines(queries.vectors[at], targets.vectors, np.maximum(pos[at], 0), keep[at])
+    ids = np.where(keep, targets.ids[np.maximum(pos, 0)], np.iinfo(np.int64).max)
+    order = np.lexsort((ids, -cos), axis=1)[:, : out.ids.shape[1]]
+    ids, cos = np.take_along_axis(ids, order, axis=1), np.take_along_axis(cos, order, axis=1)
+    count = keep.sum(axis=1)
+    n = np.minimum(count, out.ids.shape[1])
+    live = np.arange(ids.shape[1])[None, :] < n[:, None]
+    out.ids[had], out.cos[had] = -1, -np.inf
+    width = ids.shape[1]
+    out.ids[:, :width][live], out.cos[:, :width][live] = ids[live], cos[live]
+    out.size[had] = n[had]
+    out.complete[had] = complete[had] & (n[had] == count[had])
+
+
 def exact_pools(
     queries: SideColumns,
     targets: SideColumns,
@@ -416,16 +473,14 @@ def exact_pools(
     low = srt[:, -1].astype(np.float64)
     # no proof when the window is full of allowed targets and all of it is inside the band
     unproven = (allowed > w) & (low >= bound - 2 * eps) & (size > 0)
-    for i in range(len(queries)):
-        if size[i] == 0:
-            out.complete[i] = True
-            continue
-        if unproven[i]:
-            continue
-        keep = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= bound[i] - 2 * eps)
-        cand = pos[i][keep]
-        cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
-        out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+    out.complete[size == 0] = True
+    proven = (size > 0) & ~unproven
+    keep = (
+        proven[:, None]
+        & np.isfinite(vals)
+        & (vals.astype(np.float64) >= (bound - 2 * eps)[:, None])
+    )
+    _put_kept(out, queries, targets, keep, pos, allowed <= d)
     again = np.flatnonzero(unproven)
     # rows whose window lies inside the band: one more float32 pass over all targets, now
     # keeping every target inside the band (no window), in chunks of bounded memory
@@ -503,11 +558,17 @@ def shared_calibration(queries: SideColumns, targets: SideColumns) -> Calibratio
     return queries.calibration
 
 
+RERANK_CHUNK = 512  # queries scored by one score_pools call (bounds the pairs' entries)
+
+
 def rerank(
     queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
 ) -> TopK:
     """Score each re-rank pool (the first ``p`` of ``pools``) with the endpoints' scorer, under
     the calibration of the sides' model, and keep the best ``top_k`` (ties by id).
+
+    The pools are scored :data:`RERANK_CHUNK` queries at a time by
+    :func:`matching.rerank.score_pools`, which gives every pair :func:`score_pool`'s score.
 
     Raises:
         ValueError: the two sides' model ids differ.
@@ -515,21 +576,28 @@ def rerank(
     calibration = shared_calibration(queries, targets)
     out = TopK.empty(len(queries), top_k)
     weights = np.array([calibration.weights[name] for name in SIGNALS])
-    for i, q in enumerate(queries.ids.tolist()):
-        n = min(int(pools.size[i]), p)
-        if n == 0:
+    n = np.minimum(pools.size, p)
+    for a in range(0, len(queries), RERANK_CHUNK):
+        b = min(a + RERANK_CHUNK, len(queries))
+        live = np.arange(pools.ids.shape[1])[None, :p] < n[a:b, None]
+        q_at, col = np.nonzero(live)  # row-major: grouped by query, pool order
+        if not len(q_at):
             continue
-        scored = score_pool(
-            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n], calibration
+        sides = [queries.store.side(q) for q in queries.ids[a:b].tolist()]
+        rows = pools.ids[a + q_at, col]
+        signals, score = score_pools(
+            targets.store, sides, q_at, rows, pools.cos[a + q_at, col], calibration
         )
-        best = top(scored, top_k, None)
-        m = len(best)
-        out.ids[i, :m] = scored.rows[best]
-        out.scores[i, :m] = scored.score[best]
-        # round() per value, as the stored rows always had
-        out.parts[i, :m] = [
-            [round(x, 4) for x in row] for row in (scored.signals[best] * weights).tolist()
-        ]
+        # best first, ties by id, per query; then each query's first top_k
+        order = np.lexsort((rows, -score, q_at))
+        q_sorted = q_at[order]
+        first = np.searchsorted(q_sorted, np.arange(b - a))
+        rank = np.arange(len(order)) - first[q_sorted]
+        keep = rank < top_k
+        at, r, pick = a + q_sorted[keep], rank[keep], order[keep]
+        out.ids[at, r] = rows[pick]
+        out.scores[at, r] = score[pick]
+        out.parts[at, r] = round4(signals[pick] * weights)
     return out
 
 

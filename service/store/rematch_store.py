@@ -516,6 +516,26 @@ def _chunks(topk: TopK, chunk_rows: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + step, len(topk))
 
 
+# SQLite's page cache while storing (KiB; its default is 2 MiB): the rows of one direction
+# arrive in the order of the other's index, so each insert lands on another page of a B-tree
+# that outgrows a small cache long before a national run is stored.
+SQLITE_STORE_CACHE_KIB = 256 << 10
+
+
+def _page_cache(conn: Connection, restore: int | None = None) -> int | None:
+    """SQLite: give this connection a :data:`SQLITE_STORE_CACHE_KIB` page cache and return
+    the size it had; with ``restore``, set that size back (the pooled connection serves other
+    work afterwards; a failed store leaves it larger, which only costs memory)."""
+    if conn.dialect.name != "sqlite" or not SQLITE_STORE_CACHE_KIB:
+        return None
+    if restore is not None:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(restore)}")
+        return restore
+    (previous,) = conn.exec_driver_sql("PRAGMA cache_size").one()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(SQLITE_STORE_CACHE_KIB)}")
+    return int(previous)
+
+
 def store_topk(
     engine: Engine,
     run_id: int,
@@ -551,6 +571,7 @@ def store_topk(
         with Session(engine) as session:
             crud.hold_erasure_lock(session, shared=True)
             conn = session.connection()
+            cache = _page_cache(conn)
             session.execute(
                 delete(RematchMatch).where(
                     col(RematchMatch.run_id) == run_id,
@@ -601,6 +622,7 @@ def store_topk(
                     }
                 ],
             )
+            _page_cache(conn, cache)
             session.commit()
         stats.chunks += 1
     stats.seconds = time.perf_counter() - started
@@ -767,13 +789,49 @@ _POOLS = ("ids", "cos", "size", "complete")
 _LISTS = ("ids", "scores", "parts")
 
 
+_I32 = np.iinfo(np.int32)
+_NAN_E4 = _I32.min  # a padded score or part, in the int32 form
+
+
+def _narrow(name: str, value: np.ndarray) -> np.ndarray:
+    """The saved form of a state array: int64 ids as int32 when they fit; scores and parts
+    (4-decimal numbers, NaN past a list's end) as int32 ten-thousandths when that gives them
+    back exactly (:func:`_widen`); anything else as it is."""
+    fits = not value.size or (value.min() >= _I32.min and value.max() <= _I32.max)
+    if value.dtype == np.int64 and name != f"{CORE}top_k" and fits:
+        return value.astype(np.int32)
+    if value.dtype == np.float64 and name.endswith((".scores", ".parts")):
+        finite = np.isfinite(value)
+        if np.all(finite | np.isnan(value)) and np.all(np.abs(value[finite]) < 2e5):
+            e4 = np.where(finite, np.rint(np.where(finite, value, 0.0) * 1e4), _NAN_E4)
+            small = e4.astype(np.int32)
+            if np.array_equal(_widen(name, small), value, equal_nan=True):
+                return small
+    return value
+
+
+def _widen(name: str, value: np.ndarray) -> np.ndarray:
+    """The in-memory form of a saved state array (the inverse of :func:`_narrow`)."""
+    if value.dtype != np.int32:
+        return value
+    if name.endswith((".scores", ".parts")):
+        # k / 1e4 is correctly rounded: the double round(x, 4) gave for that k
+        return np.where(value == _NAN_E4, np.nan, value / 1e4)
+    return value.astype(np.int64)
+
+
 def state_arrays(state: core.RematchState, lists_stored: bool) -> dict[str, np.ndarray]:
-    """``state`` as named arrays for :func:`save_arrays` (names ``core.*``).
+    """``state`` as named arrays for :func:`save_arrays` (names ``core.*``), ids as int32 and
+    scores as int32 ten-thousandths when they fit (:func:`_narrow`; a third of the bytes).
 
     ``lists_stored``: the run stored exactly ``state``'s lists (less the pairs of rows erased
     meanwhile); False when a resumed run kept lists an earlier attempt computed. Only then may
     the next run copy an unchanged list from this run unread (``changed`` of :func:`store_topk`).
     """
+    return {name: _narrow(name, value) for name, value in _state_wide(state, lists_stored).items()}
+
+
+def _state_wide(state: core.RematchState, lists_stored: bool) -> dict[str, np.ndarray]:
     out = {
         f"{CORE}top_k": np.array([state.top_k], dtype=np.int64),
         f"{CORE}lists_stored": np.array([lists_stored], dtype=np.bool_),
@@ -791,9 +849,10 @@ def state_arrays(state: core.RematchState, lists_stored: bool) -> dict[str, np.n
 
 def state_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[core.RematchState, bool] | None:
     """The :class:`matching.rematch.RematchState` and ``lists_stored`` that
-    :func:`state_arrays` gave, or None when ``arrays`` lacks them or they do not fit together
-    (the run saved none, or a different layout)."""
-    want = state_arrays(
+    :func:`state_arrays` gave (saved narrow or, by an earlier version, wide), or None when
+    ``arrays`` lacks them or they do not fit together (the run saved none, or a different
+    layout)."""
+    want = _state_wide(
         core.RematchState(
             0, _NONE, _NONE, core.ExactPools.empty(0, 0), core.ExactPools.empty(0, 0),
             core.TopK.empty(0, 0), core.TopK.empty(0, 0),
@@ -802,7 +861,7 @@ def state_from_arrays(arrays: Mapping[str, np.ndarray]) -> tuple[core.RematchSta
     )  # fmt: skip
     if not want.keys() <= arrays.keys():
         return None
-    a = {name: arrays[name] for name in want}
+    a = {name: _widen(name, arrays[name]) for name in want}
     if any(a[name].dtype != want[name].dtype or a[name].ndim != want[name].ndim for name in want):
         return None
     top_k = int(a[f"{CORE}top_k"][0])

@@ -233,6 +233,25 @@ def test_core_state_arrays_round_trip(lists_stored: bool) -> None:
     assert state_arrays(back[0], lists_stored).keys() == arrays.keys()
     for name, value in state_arrays(back[0], lists_stored).items():
         assert np.array_equal(value, arrays[name], equal_nan=True), name
+    # saved narrow (ids and scores as int32), given back exactly as they were
+    assert arrays["core.vacancy_pools.ids"].dtype == np.int32
+    assert arrays["core.for_vacancy.scores"].dtype == np.int32
+    assert np.isnan(state.for_candidate.scores).any()  # padding round-trips too
+    for got, want in ((back[0], state), (back[0].for_vacancy, state.for_vacancy),
+                      (back[0].candidate_pools, state.candidate_pools)):  # fmt: skip
+        for name, value in vars(want).items():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == getattr(got, name).dtype, name
+                assert np.array_equal(value, getattr(got, name), equal_nan=True), name
+    # a state saved wide (as before) still loads
+    wide = {k: v.astype(np.int64) if v.dtype == np.int32 else v for k, v in arrays.items()}
+    for name in [
+        f"core.{d}.{a}" for d in ("for_vacancy", "for_candidate") for a in ("scores", "parts")
+    ]:
+        wide[name] = np.where(arrays[name] == np.iinfo(np.int32).min, np.nan, arrays[name] / 1e4)
+    old = state_from_arrays(wide)
+    assert old is not None
+    assert np.array_equal(old[0].for_vacancy.scores, state.for_vacancy.scores, equal_nan=True)
     assert state_from_arrays({k: v for k, v in arrays.items() if k != "core.top_k"}) is None
     bad = dict(arrays, **{"core.for_vacancy.ids": arrays["core.for_vacancy.ids"][:, :1]})
     assert state_from_arrays(bad) is None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import matching.rerank as rerank
 from matching.categories import CLIENT_GROUPS, VACANCY_KINDS
 from matching.facts import FactStore, build_store
 from matching.focus import FocusMatcher, FocusOccupation, similarity_matrix, title_similarity
@@ -23,7 +24,7 @@ from matching.focus import prepared_title as prep
 from matching.matcher import Matcher, pool_size
 from matching.profiles import CandidateFacts, EscoLink, Side, VacancyFacts, make_side
 from matching.ranking import UNCALIBRATED, MatchFilters
-from matching.rerank import score_pool, top
+from matching.rerank import round4, score_pool, score_pools, top
 from tests.oracle.ranking_oracle import (
     candidate_passes,
     rank,
@@ -215,6 +216,54 @@ def test_pool_scores_equal_the_reference_in_both_directions(
             got = [int(rows[i]) for i in top(pool, limit, min_score)]
             assert got == [i for i, _ in rank(reference, limit, min_score)]
     assert compared == 40 * 150
+
+
+@pytest.mark.parametrize(("seed", "cells"), [(6, 1 << 16), (7, 1 << 16), (8, 1)])
+def test_many_pools_at_once_score_every_pair_as_its_pool_alone(
+    world: tuple[list[CandidateFacts], list[VacancyFacts]],
+    seed: int,
+    cells: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """score_pools (the rematch's re-rank) gives bit for bit score_pool's signals and scores,
+    whatever the other pools in the call (and however its title matrices are chunked): stored
+    matches equal what the endpoints rank."""
+    monkeypatch.setattr(rerank, "TITLE_CELLS_MIN", cells)
+    cands, vacs = world
+    r = random.Random(seed)
+    for to_candidates in (True, False):
+        results: list[Any] = cands if to_candidates else vacs
+        store = build_store("candidate" if to_candidates else "vacancy", results)
+        queries = [
+            (r.choice(vacs if to_candidates else cands).side if q % 4 else _free_text(r))
+            for q in range(60)
+        ]
+        pools = [
+            np.array([f.id for f in r.sample(results, r.choice((0, 1, 40, 150)))], dtype=np.int64)
+            for _ in queries
+        ]
+        cos = [np.array([r.uniform(-0.3, 1.1) for _ in p]) for p in pools]
+        owner = np.repeat(np.arange(len(queries)), [len(p) for p in pools])
+        signals, score = score_pools(
+            store, queries, owner, np.concatenate(pools), np.concatenate(cos), UNCALIBRATED
+        )
+        at = 0
+        for query, rows, c in zip(queries, pools, cos, strict=True):
+            alone = score_pool(store, query, rows, c, UNCALIBRATED)
+            assert np.array_equal(signals[at : at + len(rows)], alone.signals)
+            assert np.array_equal(score[at : at + len(rows)], alone.score)
+            at += len(rows)
+
+
+def test_round4_is_python_round() -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([
+        rng.uniform(-2, 2, 200_000),
+        (np.arange(-20_000, 20_000) + 0.5) / 1e4,  # halves, as near as floats get
+        np.nextafter((np.arange(0, 20_000) + 0.5) / 1e4, 1.0),
+        np.array([0.0, -0.0, 1.0, 0.00005, 0.00015, 0.12345, 2.5e-5]),
+    ])  # fmt: skip
+    assert round4(x).tolist() == [round(v, 4) for v in x.tolist()]
 
 
 @pytest.mark.parametrize("seed", [4, 5])

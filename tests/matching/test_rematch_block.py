@@ -20,7 +20,7 @@ from matching.rematch import (
     rematch_full,
     rematch_incremental,
 )
-from tests.oracle.rematch_oracle import SideArrays, match_batch
+from tests.oracle.rematch_oracle import SideArrays, match_batch, rerank_per_query
 
 MODEL = "test-model@0"  # no fitted calibration: the top-level weights
 JOBS = [
@@ -255,3 +255,57 @@ def test_ties_and_unproven_windows_give_the_float64_pool() -> None:
     inc = rematch_incremental(vacs, cands, 30, first.state, changes["cv"], changes["cc"],
                               changes["rv"], changes["rc"], executor=LocalExecutor())  # fmt: skip
     assert _key(inc.rows()) == _key(rematch_full(vacs, cands, 30).rows())
+
+
+def _exact_pools_per_row(
+    queries: SideColumns, targets: SideColumns, pools: rematch.Pools, p: int
+) -> rematch.ExactPools:
+    """The former per-row exact pools (proven rows only; the band rescan is unchanged)."""
+    eps = rematch.error_bound(queries.vectors.shape[1], queries.max_norm, targets.max_norm)
+    d = rematch.depth(p)
+    out = rematch.ExactPools.empty(len(queries), d)
+    vals, pos, allowed = pools.vals, pools.pos, pools.allowed
+    size = np.minimum(allowed, d)
+    srt = -np.sort(-vals, axis=1)
+    bound = srt[np.arange(len(vals)), np.maximum(size - 1, 0)].astype(np.float64)
+    low = srt[:, -1].astype(np.float64)
+    unproven = (allowed > vals.shape[1]) & (low >= bound - 2 * eps) & (size > 0)
+    for i in range(len(queries)):
+        if size[i] == 0:
+            out.complete[i] = True
+            continue
+        if unproven[i]:
+            continue
+        keep = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= bound[i] - 2 * eps)
+        cand = pos[i][keep]
+        cos = rematch.exact_cosines(queries.vectors[i], targets.vectors[cand])
+        out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+    return out
+
+
+@pytest.mark.parametrize(("seed", "top_k"), [(4, 5), (5, 30)])
+def test_batched_exact_pools_and_rerank_equal_the_per_row_ones(
+    seed: int, top_k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole-array exact pools and the re-rank scored many pools at a time give bit for
+    bit what the former per-row loops gave (so stored scores still equal the endpoints')."""
+    monkeypatch.setattr(rematch, "RERANK_CHUNK", 37)
+    monkeypatch.setattr(rematch, "EXACT_BYTES", 1000)
+    vacs, cands = World(400, 2000, seed).sides()
+    p = rematch.pool_size(top_k)
+    w = rematch.window(p)
+    vp, cp = rematch._scan(LocalExecutor(), vacs, cands, w, {})
+    for queries, targets, pools in ((vacs, cands, vp), (cands, vacs, cp)):
+        got, _ = rematch.exact_pools(queries, targets, pools, p)
+        want = _exact_pools_per_row(queries, targets, pools, p)
+        done = want.size > 0
+        assert np.array_equal(got.ids[done], want.ids[done])
+        assert np.array_equal(got.cos[done], want.cos[done])
+        assert np.array_equal(got.size[done], want.size[done])
+        assert np.array_equal(got.complete[done], want.complete[done])
+        assert done.sum() > len(queries) // 2
+        ranked = rematch.rerank(queries, targets, got, p, top_k)
+        alone = rerank_per_query(queries, targets, got, p, top_k)
+        assert np.array_equal(ranked.ids, alone.ids)
+        assert np.array_equal(ranked.scores, alone.scores, equal_nan=True)
+        assert np.array_equal(ranked.parts, alone.parts, equal_nan=True)

@@ -13,8 +13,17 @@ import numpy as np
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
 from matching.profiles import VacancyFacts
-from matching.ranking import calibration_for
-from matching.rematch import DEFAULT_FILTERS, FOR_VACANCY, MatchRow, match_rows
+from matching.ranking import SIGNALS, calibration_for
+from matching.rematch import (
+    DEFAULT_FILTERS,
+    FOR_VACANCY,
+    ExactPools,
+    MatchRow,
+    SideColumns,
+    TopK,
+    match_rows,
+    shared_calibration,
+)
 from matching.rerank import score_pool, top
 
 
@@ -79,3 +88,29 @@ def match_batch(
         scored = score_pool(targets.store, q.side, targets.ids[cols], exact, calibration)
         rows.extend(match_rows(direction, q.id, scored, top(scored, top_k, None), calibration))
     return rows
+
+
+def rerank_per_query(
+    queries: SideColumns, targets: SideColumns, pools: ExactPools, p: int, top_k: int
+) -> TopK:
+    """:func:`matching.rematch.rerank` as it was: one query at a time with
+    :func:`score_pool` (the reference the batched re-rank is tested against)."""
+    calibration = shared_calibration(queries, targets)
+    out = TopK.empty(len(queries), top_k)
+    weights = np.array([calibration.weights[name] for name in SIGNALS])
+    for i, q in enumerate(queries.ids.tolist()):
+        n = min(int(pools.size[i]), p)
+        if n == 0:
+            continue
+        scored = score_pool(
+            targets.store, queries.store.side(q), pools.ids[i, :n], pools.cos[i, :n], calibration
+        )
+        best = top(scored, top_k, None)
+        m = len(best)
+        out.ids[i, :m] = scored.rows[best]
+        out.scores[i, :m] = scored.score[best]
+        # round() per value, as the stored rows always had
+        out.parts[i, :m] = [
+            [round(x, 4) for x in row] for row in (scored.signals[best] * weights).tolist()
+        ]
+    return out

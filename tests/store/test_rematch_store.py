@@ -211,6 +211,22 @@ def test_a_store_redone_after_a_kill_leaves_no_duplicates(db_url: str) -> None:
     engine.dispose()
 
 
+def test_sqlite_page_cache_is_larger_only_while_storing(db_url: str) -> None:
+    """The store's larger SQLite page cache is set back on the pooled connection."""
+    engine = _engine(db_url)
+    if engine.dialect.name != "sqlite":
+        engine.dispose()
+        pytest.skip("a SQLite setting")
+    with engine.connect() as conn:
+        (before,) = conn.exec_driver_sql("PRAGMA cache_size").one()
+    vacs, cands = _ids(engine)
+    store_topk(engine, _new_run(engine), _random_topk(np.random.default_rng(3), FOR_VACANCY,
+               vacs, cands), chunk_rows=30)  # fmt: skip
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").one()[0] == before
+    engine.dispose()
+
+
 @pytest.mark.parametrize("packed_rows", [1_000_000, 7])
 def test_load_topk_reads_back_what_was_stored(
     db_url: str, packed_rows: int, monkeypatch: pytest.MonkeyPatch
