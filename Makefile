@@ -41,13 +41,13 @@ browser:  ## install Debian's chromium for the browser tests if it is missing (n
 
 test: setup postgres browser  ## lint, then the whole test suite on SQLite and PostgreSQL
 	$(BIN)/ruff check .
-	$(BIN)/mypy matching
+	$(BIN)/mypy matching service
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-lint: setup  ## ruff, and mypy strict on matching/ (pyproject.toml)
+lint: setup  ## ruff, and mypy: strict on matching/, checked on service/ (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy matching
+	$(BIN)/mypy matching service
 
 format: setup
 	$(BIN)/ruff format .

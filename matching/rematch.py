@@ -735,12 +735,12 @@ class DaskExecutor:
                 break
         if not first:
             return
-        flight = as_completed(first)  # type: ignore[no-untyped-call]  # distributed: untyped
+        flight = as_completed(first)
         for fut in flight:
             yield fut.result()
             nxt = next(pending, None)
             if nxt is not None:
-                flight.add(self.client.submit(*nxt, pure=False))  # type: ignore[no-untyped-call]
+                flight.add(self.client.submit(*nxt, pure=False))
 
     def scan_parts(
         self, vacs: SideColumns, cands: SideColumns, tiles: Sequence[Tile], w_rows: int, w_cols: int

@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Engine, and_, delete, exists, func, select, text, update
+from sqlalchemy import CursorResult, Engine, and_, delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -149,7 +149,7 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
                 .values(owner=me, heartbeat_at=utcnow(), resumed=RematchRun.resumed + 1)
             )
             session.commit()
-            if taken.rowcount != 1:
+            if cast(CursorResult[Any], taken).rowcount != 1:
                 raise RunConflict(
                     f"rematch run {current.id} was just taken over by another process"
                 )
@@ -190,7 +190,7 @@ def refresh_vectors(
     executor: Executor,
     batch: int,
     heartbeat: Callable[[], None] | None = None,
-) -> dict:
+) -> dict[str, int]:
     """Re-embed rows whose text changed since their vector (or that have none)."""
     counting = _CountingEncoder(encoder.model_id, encoder.dim, executor.embed)
     counts: dict[str, int] = {}
@@ -199,12 +199,12 @@ def refresh_vectors(
         for start in range(0, len(ids), batch):
             chunk = ids[start : start + batch]
             try:
-                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)
             except IntegrityError:
                 # a row of the chunk was erased while its text was being embedded: its vector
                 # may not be stored (foreign key); the rows still there are embedded again
                 session.rollback()
-                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)  # type: ignore[arg-type]
+                crud.reembed(session=session, kind=kind, ids=chunk, encoder=counting)
             if heartbeat is not None:
                 heartbeat()
         counts[f"outdated_{key}"] = len(ids)
@@ -219,7 +219,7 @@ def load_sides(
     facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]
     facts_of.load_focus(session)
     cand_stmt: Any = (
-        select(Candidate, CandidateEmbedding.vector)
+        select(Candidate, col(CandidateEmbedding.vector))
         .join(
             CandidateEmbedding,
             (col(CandidateEmbedding.candidate_id) == Candidate.id)
@@ -229,10 +229,10 @@ def load_sides(
         .order_by(col(Candidate.id))
     )
     if settings.rematch_placed_leave_pool:
-        placed = select(MatchStatus.candidate_id).where(col(MatchStatus.status) == "placed")
+        placed = select(col(MatchStatus.candidate_id)).where(col(MatchStatus.status) == "placed")
         cand_stmt = cand_stmt.where(col(Candidate.id).not_in(placed))
     vac_stmt: Any = (
-        select(Vacancy, VacancyEmbedding.vector)
+        select(Vacancy, col(VacancyEmbedding.vector))
         .join(
             VacancyEmbedding,
             (col(VacancyEmbedding.vacancy_id) == Vacancy.id)
@@ -262,9 +262,9 @@ def load_sides(
 def _committed(engine: Engine, run_id: int) -> dict[int, list[tuple[int, int]]]:
     with Session(engine) as session:
         rows = session.execute(
-            select(RematchBatch.direction, RematchBatch.lo_id, RematchBatch.hi_id).where(
-                col(RematchBatch.run_id) == run_id
-            )
+            select(
+                col(RematchBatch.direction), col(RematchBatch.lo_id), col(RematchBatch.hi_id)
+            ).where(col(RematchBatch.run_id) == run_id)
         ).all()
     out: dict[int, list[tuple[int, int]]] = {FOR_VACANCY: [], FOR_CANDIDATE: []}
     for d, lo, hi in rows:
@@ -318,7 +318,7 @@ def prune(engine: Engine, keep: int) -> int:
     with Session(engine) as session:
         ids = (
             session.execute(
-                select(RematchRun.id)
+                select(col(RematchRun.id))
                 .where(col(RematchRun.state) != "running")
                 .order_by(col(RematchRun.id).desc())
                 .offset(keep)
@@ -566,8 +566,8 @@ def lists_changed(
     old = at[known]
 
     def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        eq = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
-        return eq.reshape(len(a), -1).all(axis=1)
+        eq: np.ndarray = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+        return np.asarray(eq.reshape(len(a), -1).all(axis=1))
 
     out[known] = ~(
         same(lists.ids[known], before.ids[old])

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func
@@ -69,7 +70,7 @@ _FIELDS = (
 )
 
 
-def _values(record: EscoOccupationRecord) -> dict[str, object]:
+def _values(record: EscoOccupationRecord) -> dict[str, Any]:
     return {
         "preferred_label": record.preferred_label,
         "alt_labels": list(record.alt_labels),

@@ -1055,7 +1055,7 @@ def detect_changes(
     if since_state.key != key:
         return full_changes("the model, top-k or ranking settings changed", base)
     entries = session.execute(
-        select(ChangeLog.entity, ChangeLog.entity_id).where(
+        select(col(ChangeLog.entity), col(ChangeLog.entity_id)).where(
             col(ChangeLog.seq) > since_state.change_seq
         )
     ).all()
@@ -1074,7 +1074,7 @@ def detect_changes(
             session,
             table,
             arrived,
-            col(table.created_at) >= since_state.started_at,  # type: ignore[attr-defined]
+            col(table.created_at) >= since_state.started_at,
         )
         still = _found(session, table, gone)
         sides.append(

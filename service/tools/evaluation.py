@@ -148,6 +148,7 @@ def compute_signals(folder: Path, encoder: Encoder) -> SignalTable:
                 continue
             q = source[query]
             q_vec = (vac_vecs if direction == "vacancy" else cand_vecs)[query]
+            assert q_vec is not None, query  # every indexed row has its vector
             pool: Any
             pool_vecs: Any
             if direction == "vacancy":
