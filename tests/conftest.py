@@ -42,7 +42,14 @@ from service.config import DEFAULT_MODEL, Settings
 from service.observability import StderrHandler
 from service.store.db import migrate
 from tests.auth import bearer, make_token
-from tests.databases import BACKENDS, PG_URL, LaterDrops, admin_engine, copy_database
+from tests.databases import (
+    BACKENDS,
+    PG_URL,
+    LaterDrops,
+    admin_engine,
+    copy_database,
+    drop_database,
+)
 from tests.log_watch import LEAK_WATCH
 from tests.memo_encoder import MemoEncoder
 
@@ -86,18 +93,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL database that per-test databases are copied from."""
     name = f"wm_tpl_{uuid.uuid4().hex[:10]}"
+    # An engine per use, disposed at once: a pooled connection held for the whole session
+    # would be cut by the tests that end every session of the server, and then be left to
+    # the garbage collector, which warns about it during whichever test runs then.
     admin = admin_engine()
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # make the cause obvious instead of a cascade of errors
         pytest.fail(f"PostgreSQL at {PG_URL} is not reachable: {exc}", pytrace=False)
+    finally:
+        admin.dispose()
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     migrate(url)
     yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_database(url)
 
 
 @pytest.fixture(autouse=True)

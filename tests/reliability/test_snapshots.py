@@ -5,10 +5,12 @@ from the future or disagreeing with the database. Both backends, the real model 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from matching.embedder import Encoder
@@ -22,10 +24,24 @@ from service.store.models import CandidateIn
 from tests.auth import api_client
 from tests.factories import CARE_CV, candidate, vacancy
 
+# the engines the test's index states opened; disposed after each test, so that no pooled
+# connection to a dropped database is left to the garbage collector (a ResourceWarning in
+# whichever test runs then)
+_ENGINES: list[Engine] = []
+
+
+@pytest.fixture(autouse=True)
+def _engines_disposed() -> Iterator[None]:
+    yield
+    while _ENGINES:
+        _ENGINES.pop().dispose()
+
 
 def _state(settings: Settings, encoder: Encoder, snapshot_every: int = 0) -> IndexState:
+    engine = make_engine(settings.resolved_database_url())
+    _ENGINES.append(engine)
     return IndexState(
-        make_engine(settings.resolved_database_url()),
+        engine,
         encoder,
         default_locator(),
         settings.focus_threshold,
