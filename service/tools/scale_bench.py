@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from fastapi import FastAPI
@@ -658,6 +658,7 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
     with a key of its own, next to a bare FastAPI endpoint served by uvicorn the same way."""
     workdir = Path(tempfile.mkdtemp(prefix="werkmatch-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
+    log: BinaryIO | None = None
     try:
         db_url = f"sqlite:///{workdir / 'bench.db'}"
         t = time.perf_counter()
@@ -748,6 +749,8 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if log is not None:
+            log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

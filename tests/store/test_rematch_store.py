@@ -211,12 +211,11 @@ def test_a_store_redone_after_a_kill_leaves_no_duplicates(db_url: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a SQLite setting
 def test_sqlite_page_cache_is_larger_only_while_storing(db_url: str) -> None:
     """The store's larger SQLite page cache is set back on the pooled connection."""
     engine = _engine(db_url)
-    if engine.dialect.name != "sqlite":
-        engine.dispose()
-        pytest.skip("a SQLite setting")
+    assert engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         (before,) = conn.exec_driver_sql("PRAGMA cache_size").one()
     vacs, cands = _ids(engine)
