@@ -1,9 +1,11 @@
 """The audit log of candidate data: who read or wrote which candidate, when, and the outcome.
 
 Handlers name the candidates an answer shows through
-:meth:`service.api.tenancy.CandidateScope.show` (which calls :func:`note`); the access gate
-(:mod:`service.security.auth`) writes the records when the answer's status is known and *before* the
-answer leaves the process: if the audit cannot be written, the answer is withheld (503).
+:meth:`service.api.tenancy.CandidateScope.show` (which calls :func:`note`). The records are
+written once the answer's status is known and *before* the answer leaves the process: by a
+sync handler in its own thread (:meth:`service.api.tenancy.CandidateScope.answer`, the match
+routes), else by the access gate (:mod:`service.security.auth`), which also retries a failed
+handler write; if the audit cannot be written, the answer is withheld (503).
 Routes that touch candidate data are listed in :data:`AUDITED`, so refused and failed attempts
 on them are recorded even when no handler ran.
 """
