@@ -57,7 +57,7 @@ bench: setup  ## national-scale benchmark (docs/scale.md); installs wrk for the 
 	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk || \
 	  { apt-get update && apt-get install -y --no-install-recommends wrk; } || \
 	  echo "wrk unavailable: the HTTP part falls back to a Python client (labelled in its JSON)"
-	$(BIN)/werkmatch bench --sizes 10000,100000,1000000 --serve-sizes 100000,1000000 --json
+	$(BIN)/werkmatch bench --sizes 10000,100000,1000000 --http-sizes 10000,100000,1000000 --serve-sizes 100000,1000000 --json
 
 clean-data:  ## remove the local SQLite database and index files
 	rm -rf var

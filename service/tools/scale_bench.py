@@ -30,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 from fastapi import FastAPI
@@ -653,24 +654,19 @@ def _failures(result: dict[str, Any]) -> int:
     return int(result["non_2xx"]) + int(result["socket_errors"])
 
 
-def http(size: int, duration: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
-    """Serve ``size`` candidates with the real app and load the matches endpoint over HTTP,
-    with a key of its own, next to a bare FastAPI endpoint served by uvicorn the same way."""
-    workdir = Path(tempfile.mkdtemp(prefix="werkmatch-bench-"))
-    procs: list[subprocess.Popen[bytes]] = []
-    log: BinaryIO | None = None
-    try:
-        db_url = f"sqlite:///{workdir / 'bench.db'}"
-        t = time.perf_counter()
-        path = populate(db_url, size)
-        token = create_bench_key(db_url)
-        populate_s = time.perf_counter() - t
-        server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
-        server_env["WERKMATCH_DATA_DIR"] = str(workdir)
-        # The limiter runs (its cost is part of the request) but does not refuse the load.
-        server_env["WERKMATCH_RATE_LIMIT_REQUESTS"] = "1000000"
-        port, bare_port = _free_port(), _free_port()
-        log = (workdir / "server.log").open("wb")
+@contextmanager
+def _serving(
+    db_url: str, workdir: Path, env: dict[str, str], name: str, ready_timeout: float
+) -> Iterator[tuple[int, subprocess.Popen[bytes], float]]:
+    """The real ``werkmatch serve`` on ``db_url`` with ``workdir`` as its data directory
+    (snapshots on); yields its port, process and seconds until ``/readyz`` answered 200, and
+    stops it on leaving. Its output goes to ``workdir/server-<name>.log``."""
+    server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
+    server_env |= {"WERKMATCH_DATA_DIR": str(workdir), "WERKMATCH_SNAPSHOTS": "true"}
+    # The limiter runs (its cost is part of the request) but does not refuse the load.
+    server_env["WERKMATCH_RATE_LIMIT_REQUESTS"] = "1000000"
+    port = _free_port()
+    with (workdir / f"server-{name}.log").open("wb") as log:
         t = time.perf_counter()
         server = subprocess.Popen(
             [sys.executable, "-m", "service", "serve", "--port", str(port)],
@@ -678,9 +674,30 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        procs.append(server)
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", server, timeout=1800)
-        ready_s = time.perf_counter() - t
+        try:
+            _wait_ready_once(f"http://127.0.0.1:{port}/readyz", server, timeout=ready_timeout)
+            yield port, server, time.perf_counter() - t
+        finally:
+            _stop(server, timeout=600)
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _http_load(
+    port: int, path: str, token: str, duration: float, connections: int, workdir: Path
+) -> dict[str, Any]:
+    """Load the served matches endpoint (unfiltered and filtered top-20, with the bench's key)
+    and a bare FastAPI endpoint served by uvicorn the same way, one after the other, in this
+    run; every answer other than 2xx is counted (``http_errors``)."""
+    bare_port = _free_port()
+    with (workdir / "bare.log").open("wb") as log:
         bare = subprocess.Popen(
             [
                 sys.executable,
@@ -696,61 +713,76 @@ def http(size: int, duration: float, connections: int, env: dict[str, str]) -> d
                 "--timeout-graceful-shutdown",
                 "30",
             ],
-            env=server_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        procs.append(bare)
-        _wait_ready(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
-        headers = {"Authorization": f"Bearer {token}"}
-        base = f"http://127.0.0.1:{port}{path}"
-        urls = {
-            "bare": f"http://127.0.0.1:{bare_port}/constant",
-            "unfiltered": f"{base}?limit={TOP}",
-            "filtered": f"{base}?limit={TOP}&{FILTERED_PARAMS}",
-        }
-        checks = [_check_answer(urls[name], headers) for name in ("unfiltered", "filtered")]
-        load_before = os.getloadavg()
-        runs = {
-            name: _load(url, duration, connections, None if name == "bare" else headers)
-            for name, url in urls.items()
-        }
-        load_after = os.getloadavg()
-        bare_rps = runs["bare"]["rps"]
-        return {
-            "http_rps": runs["unfiltered"]["rps"],
-            "http_rps_filtered": runs["filtered"]["rps"],
-            "http_rps_bare": bare_rps,
-            "http_vs_bare": round(runs["unfiltered"]["rps"] / bare_rps, 4),
-            "http_vs_bare_filtered": round(runs["filtered"]["rps"] / bare_rps, 4),
-            "http_p50_ms": runs["unfiltered"]["p50_ms"],
-            "http_p99_ms": runs["unfiltered"]["p99_ms"],
-            "http_p50_filtered_ms": runs["filtered"]["p50_ms"],
-            "http_p99_filtered_ms": runs["filtered"]["p99_ms"],
-            "http_p50_bare_ms": runs["bare"]["p50_ms"],
-            "http_p99_bare_ms": runs["bare"]["p99_ms"],
-            "http_requests": {name: r["requests"] for name, r in runs.items()},
-            "non_2xx": {name: r["non_2xx"] for name, r in runs.items()}
-            | {"check": sum(c != 200 for c in checks)},
-            "socket_errors": {name: r["socket_errors"] for name, r in runs.items()},
-            "http_errors": sum(_failures(r) for r in runs.values()) + sum(c != 200 for c in checks),
-            "http_load": f"{runs['bare']['tool']}, {connections} connections, "
-            f"{duration:.0f} s per endpoint, top-{TOP} with explanations, highlights and audit",
-            "load_average": [round(x, 2) for x in (*load_before, *load_after)],
-            "server_rss_mb": _rss_mb(server.pid),
-            "server_ready_s": round(ready_s, 1),
-            "populate_s": round(populate_s, 1),
-        }
+        try:
+            _wait_ready(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
+            headers = {"Authorization": f"Bearer {token}"}
+            base = f"http://127.0.0.1:{port}{path}"
+            urls = {
+                "bare": f"http://127.0.0.1:{bare_port}/constant",
+                "unfiltered": f"{base}?limit={TOP}",
+                "filtered": f"{base}?limit={TOP}&{FILTERED_PARAMS}",
+            }
+            checks = [_check_answer(urls[name], headers) for name in ("unfiltered", "filtered")]
+            load_before = os.getloadavg()
+            runs = {
+                name: _load(url, duration, connections, None if name == "bare" else headers)
+                for name, url in urls.items()
+            }
+            load_after = os.getloadavg()
+        finally:
+            _stop(bare, timeout=30)
+    bare_rps = runs["bare"]["rps"]
+    return {
+        "http_rps": runs["unfiltered"]["rps"],
+        "http_rps_filtered": runs["filtered"]["rps"],
+        "http_rps_bare": bare_rps,
+        "http_vs_bare": round(runs["unfiltered"]["rps"] / bare_rps, 4),
+        "http_vs_bare_filtered": round(runs["filtered"]["rps"] / bare_rps, 4),
+        "http_p50_ms": runs["unfiltered"]["p50_ms"],
+        "http_p99_ms": runs["unfiltered"]["p99_ms"],
+        "http_p50_filtered_ms": runs["filtered"]["p50_ms"],
+        "http_p99_filtered_ms": runs["filtered"]["p99_ms"],
+        "http_p50_bare_ms": runs["bare"]["p50_ms"],
+        "http_p99_bare_ms": runs["bare"]["p99_ms"],
+        "http_requests": {name: r["requests"] for name, r in runs.items()},
+        "non_2xx": {name: r["non_2xx"] for name, r in runs.items()}
+        | {"check": sum(c != 200 for c in checks)},
+        "socket_errors": {name: r["socket_errors"] for name, r in runs.items()},
+        "http_errors": sum(_failures(r) for r in runs.values()) + sum(c != 200 for c in checks),
+        "http_load": f"{runs['bare']['tool']}, {connections} connections, "
+        f"{duration:.0f} s per endpoint, top-{TOP} with explanations, highlights and audit",
+        "http_load_average": [round(x, 2) for x in (*load_before, *load_after)],
+    }
+
+
+def http(size: int, duration: float, connections: int, env: dict[str, str]) -> dict[str, Any]:
+    """Serve ``size`` candidates with the real app and load the matches endpoint over HTTP,
+    with a key of its own, next to a bare FastAPI endpoint served by uvicorn the same way
+    (:func:`_http_load`). Above :data:`SERVER_REBUILD_MAX` rows the server starts from a
+    snapshot the benchmark wrote (:func:`build_snapshot`), as :func:`serve_from_snapshot` does."""
+    workdir = Path(tempfile.mkdtemp(prefix="werkmatch-bench-"))
+    try:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        t = time.perf_counter()
+        path = populate(db_url, size)
+        token = create_bench_key(db_url)
+        result: dict[str, Any] = {"populate_s": round(time.perf_counter() - t, 1)}
+        if size > SERVER_REBUILD_MAX:
+            result["snapshot_built_in_bench_s"] = round(build_snapshot(db_url, workdir, env), 1)
+        with _serving(db_url, workdir, env, "http", ready_timeout=3600) as (port, server, ready):
+            loaded = _http_load(port, path, token, duration, connections, workdir)
+            return (
+                loaded
+                | result
+                | {
+                    "server_rss_mb": _rss_mb(server.pid),
+                    "server_ready_s": round(ready, 1),
+                }
+            )
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if log is not None:
-            log.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -787,21 +819,6 @@ def _wait_ready_once(url: str, proc: subprocess.Popen[bytes], timeout: float) ->
             pass
         time.sleep(0.5)
     raise RuntimeError(f"{url} not ready after {timeout} s")
-
-
-def _bench_key(db_url: str) -> str:
-    """An admin key of the benchmark's own, stored in its database."""
-    from sqlmodel import Session
-
-    from service.security.keys import create_key
-    from service.store.db import make_engine
-
-    engine = make_engine(db_url)
-    with Session(engine) as session:
-        _, token = create_key(session, "admin", label="bench")
-        session.commit()
-    engine.dispose()
-    return token
 
 
 def _queries(url: str, token: str, n: int) -> dict[str, float]:
@@ -910,7 +927,11 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
 
 
 def serve_from_snapshot(
-    size: int, env: dict[str, str], queries: int = 40, first_start: str = "server"
+    size: int,
+    env: dict[str, str],
+    queries: int = 40,
+    first_start: str = "server",
+    load: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
     """Memory and start-up of the real ``werkmatch serve`` with ``size`` candidates (SQLite).
 
@@ -920,7 +941,8 @@ def serve_from_snapshot(
     the snapshot, and does the same. Reports ready time and resident memory of both starts
     (after the questions), and fails on any non-2xx answer. With ``first_start="bench"`` the
     snapshot is written by :func:`build_snapshot` instead and only the start from the snapshot
-    is measured.
+    is measured. With ``load=(seconds, connections)`` the start from the snapshot is also
+    loaded over HTTP (:func:`_http_load`, its keys unprefixed) and its memory read again after.
     """
     import httpx
 
@@ -930,42 +952,26 @@ def serve_from_snapshot(
         t = time.perf_counter()
         path = populate(db_url, size)
         result: dict[str, Any] = {"size": size, "populate_s": round(time.perf_counter() - t, 1)}
-        token = _bench_key(db_url)
-        server_env = {**os.environ, **env, "WERKMATCH_DATABASE_URL": db_url}
-        server_env |= {"WERKMATCH_DATA_DIR": str(workdir), "WERKMATCH_SNAPSHOTS": "true"}
+        token = create_bench_key(db_url)
         starts = ["database", "snapshot"]
         if first_start == "bench":
             result["snapshot_built_in_bench_s"] = round(build_snapshot(db_url, workdir, env), 1)
             starts = ["snapshot"]
         for start in starts:
-            port = _free_port()
-            with (workdir / f"server-{start}.log").open("wb") as log:
-                t = time.perf_counter()
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "service", "serve", "--port", str(port)],
-                    env=server_env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-                try:
-                    _wait_ready_once(f"http://127.0.0.1:{port}/readyz", server, timeout=3600)
-                    ready_s = time.perf_counter() - t
-                    ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=120).json()
-                    if ready.get("loaded_from") != start:
-                        raise RuntimeError(f"expected a start from the {start}: {ready}")
-                    if ready.get("candidates_indexed") != size:
-                        raise RuntimeError(f"{ready.get('candidates_indexed')} of {size} indexed")
-                    at_ready = _memory(server.pid)
-                    q = _queries(f"http://127.0.0.1:{port}{path}", token, queries)
-                    mem = _memory(server.pid)
-                finally:
-                    server.terminate()
-                    try:
-                        server.wait(timeout=600)
-                    except subprocess.TimeoutExpired:
-                        server.kill()
+            with _serving(db_url, workdir, env, start, ready_timeout=3600) as (port, server, ready):
+                state = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=120).json()
+                if state.get("loaded_from") != start:
+                    raise RuntimeError(f"expected a start from the {start}: {state}")
+                if state.get("candidates_indexed") != size:
+                    raise RuntimeError(f"{state.get('candidates_indexed')} of {size} indexed")
+                at_ready = _memory(server.pid)
+                q = _queries(f"http://127.0.0.1:{port}{path}", token, queries)
+                mem = _memory(server.pid)
+                if load is not None and start == "snapshot":
+                    result |= _http_load(port, path, token, *load, workdir)
+                    result |= {f"{k[:-3]}_after_http_mb": v for k, v in _memory(server.pid).items()}
             result |= {
-                f"ready_from_{start}_s": round(ready_s, 1),
+                f"ready_from_{start}_s": round(ready, 1),
                 f"rss_from_{start}_at_ready_mb": at_ready["rss_mb"],
                 **{f"{k[:-3]}_from_{start}_mb": v for k, v in mem.items()},
                 f"query_p50_from_{start}_ms": q["p50_ms"],
@@ -1083,17 +1089,26 @@ def run(
             check=True,
         ).stdout
         result = json.loads(out.strip().splitlines()[-1])
-        if size in http_sizes:
+        serving = size in (serve_sizes or [])
+        if size in http_sizes and serving:
+            served = _serve(size, env, (duration, connections))
+            failures += served["http_errors"]
+            result |= {k: v for k, v in served.items() if k.startswith(HTTP_KEYS)}
+            result |= _serve_keys(served)
+        elif size in http_sizes:
             result |= http(size, duration, connections, env)
             failures += result["http_errors"]
         else:
             result |= {"http_rps": None, "http_rps_bare": None, "http_note": "not measured"}
-        if size in (serve_sizes or []):
+        if serving and size not in http_sizes:
             result |= _serve_keys(_serve(size, env))
         emit(result | common)
     for size in serve_sizes or []:
         if size not in sizes:
-            emit({"size": size} | _serve_keys(_serve(size, env)) | common)
+            load = (duration, connections) if size in http_sizes else None
+            served = _serve(size, env, load)
+            failures += served.get("http_errors", 0)
+            emit({"size": size} | _serve_keys(served) | common)
     return failures
 
 
@@ -1102,10 +1117,16 @@ def run(
 SERVER_REBUILD_MAX = 200_000
 
 
-def _serve(size: int, env: dict[str, str]) -> dict[str, Any]:
+def _serve(size: int, env: dict[str, str], load: tuple[float, int] | None = None) -> dict[str, Any]:
     first = "server" if size <= SERVER_REBUILD_MAX else "bench"
-    return serve_from_snapshot(size, env, first_start=first)
+    return serve_from_snapshot(size, env, first_start=first, load=load)
+
+
+# what :func:`_http_load` adds to a served size's figures (kept unprefixed beside ``serve_*``)
+HTTP_KEYS = ("http_", "non_2xx", "socket_errors")
 
 
 def _serve_keys(result: dict[str, Any]) -> dict[str, Any]:
-    return {f"serve_{k}": v for k, v in result.items() if k != "size"}
+    return {
+        f"serve_{k}": v for k, v in result.items() if k != "size" and not k.startswith(HTTP_KEYS)
+    }

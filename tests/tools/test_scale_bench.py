@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from typing import Any
 
 import numpy as np
 import pytest
@@ -138,3 +139,58 @@ def test_bench_exits_1_when_an_answer_is_not_2xx(monkeypatch: pytest.MonkeyPatch
     assert figures["non_2xx"]["bare"] == 0
     assert figures["http_errors"] >= 2 + figures["http_requests"]["unfiltered"]
     assert "HTTP answers were not 2xx" in result.output
+
+
+# ---------------------------------------------------------------- the real server's start-up
+
+
+def _figures(output: str) -> list[dict[str, Any]]:
+    """The objects with a size among the command's output lines (its JSON log lines, mixed in
+    here, are objects too)."""
+    objects = [json.loads(x) for x in output.splitlines() if x.startswith("{")]
+    return [o for o in objects if "size" in o]
+
+
+def test_bench_serves_from_the_database_then_from_its_snapshot() -> None:
+    """A serve size alone: the real server starts from the database (writing a snapshot), then
+    from that snapshot; both starts answer authenticated questions and report their memory."""
+    args = ["--sizes", "100", "--http-sizes", "", "--serve-sizes", "200", "--queries", "10"]
+    result = runner.invoke(app, ["bench", *args, "--no-ingest", "--json"])
+    assert result.exit_code == 0, result.output
+    inprocess_figures, served = _figures(result.output)
+    assert inprocess_figures["size"] == 100 and inprocess_figures["http_note"] == "not measured"
+    assert served["size"] == 200
+    for start in ("database", "snapshot"):
+        assert float(served[f"serve_ready_from_{start}_s"]) > 0
+        assert float(served[f"serve_rss_from_{start}_mb"]) > 50
+    assert float(served["serve_snapshot_mb"]) > 0
+    assert not any(str(k).startswith("http_") for k in served)
+
+
+def test_bench_loads_a_large_size_from_a_snapshot_it_wrote_populating_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A size in both ``--http-sizes`` and ``--serve-sizes`` above the server-rebuild limit:
+    one database, a snapshot the bench wrote, the server started from it, and the HTTP load
+    measured on that server (every answer a 2xx), with its memory after the load."""
+    monkeypatch.setattr(scale_bench, "SERVER_REBUILD_MAX", 1000)
+    populated: list[int] = []
+    populate = scale_bench.populate
+
+    def counted(db_url: str, size: int) -> str:
+        populated.append(size)
+        return populate(db_url, size)
+
+    monkeypatch.setattr(scale_bench, "populate", counted)
+    # 3,000 rows: enough for 20 matches through the bench's filters
+    args = ["--sizes", "3000", "--http-sizes", "3000", "--serve-sizes", "3000", "--queries", "10"]
+    result = runner.invoke(app, ["bench", *args, "--duration", "1", "--no-ingest", "--json"])
+    assert result.exit_code == 0, result.output
+    [figures] = _figures(result.output)
+    assert populated == [3000]
+    assert figures["http_errors"] == 0 and float(figures["http_rps"]) > 0
+    assert float(figures["http_rps_filtered"]) > 0
+    assert "serve_snapshot_built_in_bench_s" in figures
+    assert "serve_ready_from_database_s" not in figures
+    assert float(figures["serve_ready_from_snapshot_s"]) > 0
+    assert float(figures["serve_rss_after_http_mb"]) > 50
