@@ -30,6 +30,7 @@ import numpy as np
 
 from matching.categories import CLIENT_GROUPS, VACANCY_KINDS
 from matching.geo import EARTH_RADIUS_KM
+from matching.index import RowTest
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import MatchFilters
 
@@ -530,6 +531,39 @@ class FilterColumns:
         q = QueryRows.of_side(self, query, candidate=cand)
         m = self.vacancy_rows(rows, q, filters, None if c2 is None else c2[None, :], col)[0]
         return self._ids(m, rows)
+
+    def candidate_test(
+        self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters
+    ) -> RowTest:
+        """:meth:`candidate_allowed` as a test of given rows (for the index's ``post`` plan),
+        with the full pass on demand."""
+        q = QueryRows.of_side(self, query, vacancy=vacancy)
+        return self._row_test(
+            lambda rows: self.candidate_rows(rows, q, filters)[0],
+            lambda: self.candidate_allowed(query, vacancy, filters),
+        )
+
+    def vacancy_test(
+        self, query: Side, cand: CandidateFacts | None, filters: MatchFilters
+    ) -> RowTest:
+        """:meth:`vacancy_allowed` as a test of given rows (for the index's ``post`` plan),
+        with the full pass on demand."""
+        q = QueryRows.of_side(self, query, candidate=cand)
+        return self._row_test(
+            lambda rows: self.vacancy_rows(rows, q, filters)[0],
+            lambda: self.vacancy_allowed(query, cand, filters),
+        )
+
+    def _row_test(
+        self, passes: Callable[[np.ndarray], np.ndarray], allowed: Callable[[], np.ndarray]
+    ) -> RowTest:
+        def test(rows: np.ndarray) -> np.ndarray:
+            inside = rows < self.size  # ids past the columns' range have no facts: not allowed
+            out = np.zeros(len(rows), dtype=bool)
+            out[inside] = passes(rows[inside])
+            return out
+
+        return RowTest(test, allowed)
 
     def candidate_mask(
         self, query: Side, vacancy: VacancyFacts | None, filters: MatchFilters

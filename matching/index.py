@@ -26,6 +26,15 @@ A filtered search is planned by the number of ids the filter lets through
   are applied in the scan rather than by over-fetching; for ``ivf`` ``nprobe`` is divided by
   the share of ids that pass, so the number of *allowed* vectors visited (and with it recall)
   stays about the same as for an unfiltered query.
+- **post** (filters given as a :class:`RowTest`): where ``scan`` would be chosen, the filters
+  are not evaluated over every row first. Their share is estimated on a fixed sample of
+  ``POST_SAMPLE`` stored ids; the index is searched without a selector for
+  ``k / share · POST_OVERFETCH`` ids (``ivf``: with the ``nprobe`` the scan would use), and
+  only those are tested. The allowed ones, in order, are the scan's answer (the scan visits the
+  same vectors and keeps the allowed ones); when fewer than ``k`` pass, the search falls back
+  to the planned path over all allowed ids. A default query (active candidates, their own
+  travel limits) lets most rows through: at 1M the filter pass over every row and the selector
+  over the id range cost more than the search itself.
 
 The planner compares the costs of scoring and scanning with per-row constants measured on a
 2-core machine (``EXACT_NS_PER_ROW``, ``SCAN_NS_PER_ROW``); at 1M rows (IVF 4096×64) scoring
@@ -40,7 +49,7 @@ id-indexed codes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,6 +70,27 @@ _BATCH_SELECTOR_MAX = 4096
 EXACT_NS_PER_ROW = {"ivf": 200.0, "flat": 300.0}
 SCAN_NS_PER_ROW = {"ivf": 9.0, "flat": 30.0}
 Plan = Literal["exact", "lists", "scan"]
+# The ``post`` plan: the filters' share is estimated on this many stored ids (spread evenly
+# over the id range), and the unfiltered search fetches k / share times this factor (plus
+# POST_EXTRA) so that k allowed ids are among them even when the estimate is high.
+POST_SAMPLE = 1024
+POST_OVERFETCH = 1.5
+POST_EXTRA = 16
+
+
+@dataclass(frozen=True)
+class RowTest:
+    """Hard filters as a test of given rows, with the allowed ids on demand.
+
+    Attributes:
+        test: int64 ids (n,) -> bool (n,): which of those rows pass.
+        allowed: () -> ascending int64 ids of every row that passes (the full filter pass).
+    """
+
+    test: Callable[[np.ndarray], np.ndarray]
+    allowed: Callable[[], np.ndarray]
+
+
 # The ``lists`` plan (IVF): only the allowed rows in this share of the lists, those whose
 # centroids are nearest the query, are scored; from _LISTS_MIN allowed rows on.
 LISTS_SHARE = 0.25
@@ -494,7 +524,7 @@ class VectorIndex:
         self,
         query: np.ndarray,
         k: int,
-        allowed: np.ndarray | None = None,
+        allowed: np.ndarray | RowTest | None = None,
         *,
         plan: Plan | None = None,
     ) -> list[tuple[int, float]]:
@@ -504,10 +534,18 @@ class VectorIndex:
             query: float32 unit vector of shape (dim,).
             k: number of results wanted (fewer come back only if fewer ids qualify).
             allowed: the ids the result is restricted to (int64 ids, or a boolean mask over
-                the id range as :mod:`matching.columns` makes), or None for all ids.
+                the id range as :mod:`matching.columns` makes), the filters as a
+                :class:`RowTest` (then the ``post`` plan may avoid the full filter pass), or
+                None for all ids.
             plan: force ``exact`` or ``scan`` for a filtered search (tests, benchmarks); by
                 default :meth:`plan` chooses from the number of allowed ids.
         """
+        if isinstance(allowed, RowTest):
+            with self._lock.read():
+                found = None if plan is not None else self._search_post(query, k, allowed)
+            if found is not None:
+                return found
+            allowed = allowed.allowed()
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if allowed is not None and allowed.dtype == np.bool_:
             n_allowed = int(np.count_nonzero(allowed))
@@ -538,6 +576,34 @@ class VectorIndex:
             scores, ids = self._index.search(q, k, params=params)
             del keep_alive
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def _search_post(
+        self, query: np.ndarray, k: int, rows: RowTest
+    ) -> list[tuple[int, float]] | None:
+        """The ``post`` plan (module docstring): the answer, or None when the filters' share
+        is too small for it (the planner would not scan) or too few fetched ids passed."""
+        has, total = self._has, len(self._ids)
+        if total == 0 or k <= 0:
+            return []
+        sample = np.arange(0, len(has), max(1, len(has) // POST_SAMPLE), dtype=np.int64)
+        sample = sample[has[sample]]
+        share = float(np.count_nonzero(rows.test(sample))) / max(len(sample), 1)
+        n_allowed = math.ceil(share * total)
+        if n_allowed == 0 or self.plan(n_allowed, total) != "scan":
+            return None
+        fetch = min(total, math.ceil(k / share * POST_OVERFETCH) + POST_EXTRA)
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        params = None
+        if self.kind == "ivf":
+            params = faiss.SearchParametersIVF(nprobe=self._widened_nprobe(n_allowed, total))
+        scores, ids = self._index.search(q, fetch, params=params)
+        found = ids[0] != -1
+        ids_, scores_ = ids[0][found], scores[0][found]
+        passed = rows.test(ids_)
+        if np.count_nonzero(passed) < min(k, total) and len(ids_) < total:
+            return None
+        ids_, scores_ = ids_[passed][:k], scores_[passed][:k]
+        return [(int(i), float(c)) for i, c in zip(ids_, scores_, strict=True)]
 
     def to_bytes(self) -> bytes:
         """The FAISS index (vectors and id map) serialised, for snapshots."""

@@ -20,7 +20,7 @@ import numpy as np
 from matching.columns import FilterColumns
 from matching.facts import FactStore, FactsView, Kind
 from matching.focus import FocusHit, FocusMatcher, FocusOccupation, LinkedOccupation
-from matching.index import IndexSpec, VectorIndex
+from matching.index import IndexSpec, RowTest, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored, explained
 from matching.rerank import score_pool, top
@@ -120,7 +120,7 @@ class Collection(Generic[F]):
         self,
         query_vec: np.ndarray,
         query: Side,
-        allowed: np.ndarray,
+        allowed: np.ndarray | RowTest,
         limit: int,
         min_score: float | None,
         calibration: Calibration,
@@ -203,7 +203,7 @@ class Matcher:
     ) -> list[CandidateMatch]:
         """Ranked candidates for a vacancy (or a free-text query side), explained."""
         with self.candidates.reading():  # the filters' grid is built lazily
-            allowed = self.candidates.columns.candidate_allowed(query, vacancy, filters)
+            allowed = self.candidates.columns.candidate_test(query, vacancy, filters)
         found = self.candidates.ranked(
             query_vec, query, allowed, limit, filters.min_score, self.calibration
         )
@@ -234,7 +234,7 @@ class Matcher:
     ) -> list[VacancyMatch]:
         """Ranked vacancies for a candidate (or a free-text query side), explained."""
         with self.vacancies.reading():  # the filters' grid is built lazily
-            allowed = self.vacancies.columns.vacancy_allowed(query, candidate, filters)
+            allowed = self.vacancies.columns.vacancy_test(query, candidate, filters)
         found = self.vacancies.ranked(
             query_vec, query, allowed, limit, filters.min_score, self.calibration
         )
