@@ -39,6 +39,7 @@ __all__ = [
     "TrainingSettings",
     "adapter_path",
     "load_adapter",
+    "shipped_adapter",
     "train_adapter",
     "training_pairs",
 ]
@@ -78,6 +79,17 @@ class OccupationAdapter:
         """(dense weight, dense floor) chosen with this adapter (``FusionWeights``), if any."""
         if isinstance(fusion, dict):
             self.fusion = (float(fusion["dense"]), float(fusion["dense_floor"]))
+        limits = self.meta.get("thresholds")
+        self.thresholds: tuple[float, float, float] | None = None
+        """(link, suggest, infer) chosen for the adapted fused scores (``ScoreThresholds``)."""
+        if isinstance(limits, dict) and all(
+            isinstance(limits.get(k), int | float) for k in ("link", "suggest", "infer")
+        ):
+            self.thresholds = (
+                float(limits["link"]),
+                float(limits["suggest"]),
+                float(limits["infer"]),
+            )
         self.adapter_id = "adapter-" + hashlib.sha256(weights.tobytes()).hexdigest()[:12]
         u, v = weights[0].astype(np.float64), weights[1].astype(np.float64)
         self._matrix = (np.eye(self.dim) + u @ v.T).astype(np.float32)
@@ -108,6 +120,13 @@ def load_adapter(path: Path) -> OccupationAdapter:
     sidecar = path.with_suffix(".json")
     meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
     return OccupationAdapter(weights, meta)
+
+
+def shipped_adapter(model_id: str) -> OccupationAdapter | None:
+    """The adapter shipped for ``model_id`` (:func:`adapter_path`), or None when there is none
+    (another model, or another version of it: its id differs)."""
+    path = adapter_path(model_id)
+    return load_adapter(path) if path.is_file() else None
 
 
 @dataclass(frozen=True)

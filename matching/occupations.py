@@ -477,7 +477,8 @@ class FusedNormalizer:
     """
 
     method: ClassVar[str] = "fused"
-    thresholds: ClassVar[ScoreThresholds] = FUSED_THRESHOLDS
+    thresholds: ScoreThresholds = FUSED_THRESHOLDS
+    """``FUSED_THRESHOLDS``, or those chosen with the adapter (its scores' scale differs)."""
 
     def __init__(
         self,
@@ -490,7 +491,8 @@ class FusedNormalizer:
         """``label_vectors``: float32 (labels × dim), unit rows, one per text of
         ``fusion_labels(normalizer.concepts)`` in that order, embedded by ``encoder`` (raw:
         the adapter, when given, is applied here). ``fusion`` defaults to the adapter's own
-        weights (chosen with it), else to :class:`FusionWeights`.
+        weights (chosen with it), else to :class:`FusionWeights`; ``thresholds`` are the
+        adapter's own when it has them.
 
         Raises:
             ValueError: the vectors or the adapter do not fit the labels or the encoder's
@@ -514,6 +516,8 @@ class FusedNormalizer:
         if fusion is None and adapter is not None and adapter.fusion is not None:
             fusion = FusionWeights(*adapter.fusion)
         self.fusion = fusion or FusionWeights()
+        if adapter is not None and adapter.thresholds is not None:
+            self.thresholds = ScoreThresholds(*adapter.thresholds)
         self.concepts = normalizer.concepts
         self._label_text = texts
         self._label_vectors = self._adapted(label_vectors)

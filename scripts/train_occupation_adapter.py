@@ -38,7 +38,14 @@ import numpy as np
 
 from matching.embedder import load_encoder
 from matching.esco import BUNDLED_ESCO_NL, read_esco
-from matching.melo import MeloSet, evaluate, label_vectors, load_melo
+from matching.melo import (
+    MeloSet,
+    evaluate,
+    label_vectors,
+    load_melo,
+    threshold_curve,
+    threshold_for_precision,
+)
 from matching.occupation_adapter import (
     OccupationAdapter,
     TrainingSettings,
@@ -47,6 +54,7 @@ from matching.occupation_adapter import (
     training_pairs,
 )
 from matching.occupations import (
+    STRING_THRESHOLDS,
     FusedNormalizer,
     FusionWeights,
     OccupationNormalizer,
@@ -58,12 +66,13 @@ from service.config import get_settings
 
 TUNING_SET = "nld_q_nl_c_nl"
 DENSE = (0.5, 0.6, 0.7, 0.8)
-FLOORS = (0.7, 0.75, 0.8, 0.85, 0.9)
+FLOORS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 GRID: dict[str, tuple[float, ...]] = {
-    "temperature": (0.02, 0.05),
-    "rank": (32, 64),
-    "epochs": (4, 12),
+    "temperature": (0.01, 0.02),
+    "rank": (64, 128),
+    "epochs": (2, 4),
 }
+THRESHOLDS = [round(0.4 + 0.025 * i, 3) for i in range(25)]
 
 
 def nearest_label_cosine(
@@ -182,6 +191,22 @@ def main() -> None:
                 ),
                 flush=True,
             )
+    # thresholds for the adapted scores, by the rule of the fused ones (docs/evaluation.md,
+    # section 7): per use, the lowest score at which the top-1 is at least as precise on the
+    # tuning half as the string top-1 at its threshold
+    chosen_thresholds: dict[str, float | None] = {}
+    adapted_scores = fuse_scores(
+        tuning_string,
+        nearest_label_cosine(tuning_data, tuning_labels, tuning_queries, adapter),
+        chosen,
+    )
+    string_curve = threshold_curve(tuning_data, tuning_string, THRESHOLDS)
+    adapted_curve = threshold_curve(tuning_data, adapted_scores, THRESHOLDS)
+    for use in ("link", "suggest", "infer"):
+        old = getattr(STRING_THRESHOLDS, use)
+        at_old = next(p for p in string_curve if np.isclose(p["threshold"], old))
+        chosen_thresholds[use] = threshold_for_precision(adapted_curve, at_old["precision"])
+    print(json.dumps({"thresholds": chosen_thresholds, "curve": adapted_curve}), flush=True)
     if args.save:
         path = adapter_path(encoder.model_id)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,14 +215,16 @@ def main() -> None:
             "model": encoder.model_id,
             "adapter": adapter.adapter_id,
             "fusion": {"dense": chosen.dense, "dense_floor": chosen.dense_floor},
+            "thresholds": chosen_thresholds,
             "training": asdict(settings),
             "training_seconds": round(seconds, 1),
             "pairs": len(pairs.anchors),
             "excluded_labels_equal_to_a_melo_title": pairs.excluded,
             "data": "ESCO NL v1.2.0 (matching/data/esco-nl), ESCO, European Commission, "
             "https://esco.ec.europa.eu (© European Union)",
-            "command": "scripts/train_occupation_adapter.py "
-            + " ".join(str(f) for f in args.folders)
+            "command": f"WERKMATCH_MODEL={get_settings().model} "
+            "scripts/train_occupation_adapter.py "
+            + " ".join(f"../shared/data/external/melo-nl/{d.name}" for d in sets)
             + " --save",
         }
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -8,23 +8,28 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matching.embedder import HashEncoder
+from matching.embedder import HashEncoder, model_id_for
 from matching.esco import read_esco
 from matching.occupation_adapter import (
     OccupationAdapter,
     TrainingSettings,
     load_adapter,
+    shipped_adapter,
     train_adapter,
     training_pairs,
 )
 from matching.occupations import (
+    FUSED_THRESHOLDS,
     FusedNormalizer,
     FusionWeights,
     OccupationConcept,
     OccupationNormalizer,
+    ScoreThresholds,
     fuse_scores,
     fusion_labels,
 )
+from service.config import DEFAULT_MODEL
+from service.store.occupations import fusion_adapter
 
 SUBSET = Path(__file__).resolve().parents[1] / "data" / "esco_subset"
 TINY = TrainingSettings(rank=4, epochs=3, batch=8, hard_negatives=2)
@@ -219,3 +224,29 @@ def test_fused_normalizer_refuses_an_adapter_of_another_dimension(
             small.embed(labels).vectors,
             adapter=OccupationAdapter(_weights(32, 2)),
         )
+
+
+def test_an_adapter_with_thresholds_gives_the_fused_normalizer_its_own(
+    subset_normalizer: OccupationNormalizer,
+) -> None:
+    encoder = HashEncoder(32)
+    raw = encoder.embed(fusion_labels(subset_normalizer.concepts)[0]).vectors
+    meta = {"thresholds": {"link": 0.45, "suggest": 0.6, "infer": 0.8}}
+    adapter = OccupationAdapter(_weights(32, 2), meta)
+    fused = FusedNormalizer(subset_normalizer, encoder, raw, adapter=adapter)
+    assert fused.thresholds == ScoreThresholds(link=0.45, suggest=0.6, infer=0.8)
+    assert FusedNormalizer(subset_normalizer, encoder, raw).thresholds == FUSED_THRESHOLDS
+    partial = OccupationAdapter(_weights(32, 2), {"thresholds": {"link": 0.45, "infer": None}})
+    assert partial.thresholds is None  # all three or none
+
+
+def test_the_shipped_adapter_fits_its_model() -> None:
+    model_id = model_id_for(DEFAULT_MODEL)
+    adapter = shipped_adapter(model_id)
+    assert adapter is not None, f"no adapter shipped for {model_id}"
+    assert adapter.weights.dtype == np.float32 and adapter.dim == 384
+    assert adapter.fusion is not None and adapter.thresholds is not None
+    assert adapter.meta["adapter"] == adapter.adapter_id  # the JSON describes these weights
+    assert shipped_adapter(model_id + "-other") is None
+    assert fusion_adapter(True, HashEncoder(384)) is None
+    assert fusion_adapter(False, None) is None
