@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from matching.embedder import Encoder
+from matching.occupation_adapter import OccupationAdapter
 from matching.occupations import (
     FusedNormalizer,
     FusionWeights,
@@ -131,26 +132,37 @@ def label_vectors(data: MeloSet, encoder: Encoder) -> np.ndarray:
     return _LABEL_VECTORS[key]
 
 
-def _fused(data: MeloSet, encoder: Encoder, fusion: FusionWeights | None) -> FusedNormalizer:
+def _fused(
+    data: MeloSet,
+    encoder: Encoder,
+    fusion: FusionWeights | None,
+    adapter: OccupationAdapter | None = None,
+) -> FusedNormalizer:
     normalizer = OccupationNormalizer(data.concepts)
-    return FusedNormalizer(normalizer, encoder, label_vectors(data, encoder), fusion)
+    return FusedNormalizer(normalizer, encoder, label_vectors(data, encoder), fusion, adapter)
 
 
-def dense_scores(data: MeloSet, encoder: Encoder) -> np.ndarray:
+def dense_scores(
+    data: MeloSet, encoder: Encoder, adapter: OccupationAdapter | None = None
+) -> np.ndarray:
     """(queries × concepts) cosine of a query's vector and its nearest label of each concept.
 
     Titles and labels are embedded alike (the encoder's one role for every text; for e5 that is
     ``query: ``, the prefix of symmetric tasks).
     """
-    return _fused(data, encoder, None).dense_scores([title for _, title in data.queries])
+    return _fused(data, encoder, None, adapter).dense_scores([t for _, t in data.queries])
 
 
 def fused_scores(
-    data: MeloSet, encoder: Encoder, fusion: FusionWeights | None = None
+    data: MeloSet,
+    encoder: Encoder,
+    fusion: FusionWeights | None = None,
+    adapter: OccupationAdapter | None = None,
 ) -> np.ndarray:
     """(queries × concepts) scores of the string normaliser fused with ``dense_scores``: the
-    service's own :class:`matching.occupations.FusedNormalizer` over the MELO labels."""
-    return _fused(data, encoder, fusion).concept_scores([t for _, t in data.queries])
+    service's own :class:`matching.occupations.FusedNormalizer` over the MELO labels (with
+    ``adapter`` on both vectors when given)."""
+    return _fused(data, encoder, fusion, adapter).concept_scores([t for _, t in data.queries])
 
 
 def evaluate(

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.embedder import Encoder
+from matching.occupation_adapter import OccupationAdapter
 from matching.text import COMPOUND_HEADS, GENERIC_TERMS, normalize_title
 
 __all__ = [
@@ -471,10 +472,13 @@ class FusedNormalizer:
     ``best_concepts``, ``normalize``), so the service and the MELO evaluation rank with one
     code path. Each title is embedded with ``encoder`` (one call per batch of titles) and
     compared with every label vector; a concept's dense score is its nearest label's cosine.
+    With an ``adapter`` (``matching.occupation_adapter``) the title's and the labels' vectors
+    are both adapted before the cosine; ``model_id`` then names the adapter too.
     """
 
     method: ClassVar[str] = "fused"
-    thresholds: ClassVar[ScoreThresholds] = FUSED_THRESHOLDS
+    thresholds: ScoreThresholds = FUSED_THRESHOLDS
+    """``FUSED_THRESHOLDS``, or those chosen with the adapter (its scores' scale differs)."""
 
     def __init__(
         self,
@@ -482,12 +486,17 @@ class FusedNormalizer:
         encoder: Encoder,
         label_vectors: np.ndarray,
         fusion: FusionWeights | None = None,
+        adapter: OccupationAdapter | None = None,
     ) -> None:
         """``label_vectors``: float32 (labels × dim), unit rows, one per text of
-        ``fusion_labels(normalizer.concepts)`` in that order, embedded by ``encoder``.
+        ``fusion_labels(normalizer.concepts)`` in that order, embedded by ``encoder`` (raw:
+        the adapter, when given, is applied here). ``fusion`` defaults to the adapter's own
+        weights (chosen with it), else to :class:`FusionWeights`; ``thresholds`` are the
+        adapter's own when it has them.
 
         Raises:
-            ValueError: the vectors do not fit the labels or the encoder's dimension.
+            ValueError: the vectors or the adapter do not fit the labels or the encoder's
+                dimension.
         """
         texts, owner = fusion_labels(normalizer.concepts)
         if label_vectors.ndim != 2 or label_vectors.shape[0] != len(texts):
@@ -498,13 +507,20 @@ class FusedNormalizer:
             raise ValueError(
                 f"label vectors of dimension {label_vectors.shape[1]}, not {encoder.dim}"
             )
+        if adapter is not None and adapter.dim != encoder.dim:
+            raise ValueError(f"an adapter of dimension {adapter.dim}, not {encoder.dim}")
         self.normalizer = normalizer
         self.encoder = encoder
-        self.model_id = encoder.model_id
+        self.adapter = adapter
+        self.model_id = encoder.model_id + (f"+{adapter.adapter_id}" if adapter else "")
+        if fusion is None and adapter is not None and adapter.fusion is not None:
+            fusion = FusionWeights(*adapter.fusion)
         self.fusion = fusion or FusionWeights()
+        if adapter is not None and adapter.thresholds is not None:
+            self.thresholds = ScoreThresholds(*adapter.thresholds)
         self.concepts = normalizer.concepts
         self._label_text = texts
-        self._label_vectors = np.ascontiguousarray(label_vectors, dtype=np.float32)
+        self._label_vectors = self._adapted(label_vectors)
         self._owner = owner
         self._starts = np.searchsorted(owner, np.arange(len(self.concepts)))
 
@@ -518,12 +534,20 @@ class FusedNormalizer:
         when nothing is left. Labels are embedded as written."""
         return normalize_title(title) or title
 
+    def _adapted(self, vectors: np.ndarray) -> np.ndarray:
+        if self.adapter is not None:
+            return self.adapter.apply(vectors)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _title_vectors(self, titles: Sequence[str]) -> np.ndarray:
+        return self._adapted(self.encoder.embed([self.query_text(t) for t in titles]).vectors)
+
     def dense_scores(self, titles: Sequence[str]) -> np.ndarray:
         """(titles × concepts) float32 cosine of each title and each concept's nearest label."""
         out = np.empty((len(titles), len(self.concepts)), dtype=np.float32)
         if not len(titles):
             return out
-        vectors = self.encoder.embed([self.query_text(t) for t in titles]).vectors
+        vectors = self._title_vectors(titles)
         for start in range(0, len(titles), _BATCH):  # bounds the (batch × labels) matrix
             sims = vectors[start : start + _BATCH] @ self._label_vectors.T
             out[start : start + _BATCH] = np.maximum.reduceat(sims, self._starts, axis=1)
@@ -532,7 +556,7 @@ class FusedNormalizer:
     def _nearest(self, title: str) -> tuple[np.ndarray, np.ndarray]:
         """Per concept: its nearest label to ``title`` (index into ``fusion_labels``, the
         earliest on a tie) and that cosine (float32)."""
-        sims = self.encoder.embed([self.query_text(title)]).vectors[0] @ self._label_vectors.T
+        sims = self._title_vectors([title])[0] @ self._label_vectors.T
         order = np.lexsort((np.arange(len(sims)), -sims))
         owners, first = np.unique(self._owner[order], return_index=True)
         nearest = np.empty(len(self.concepts), dtype=np.int64)

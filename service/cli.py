@@ -594,7 +594,7 @@ def occupations_import(
     from matching.esco import read_esco
     from service.store.crud import count_rows, relink_all
     from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.store.occupations import import_occupations, ready_index
+    from service.store.occupations import fusion_adapter, import_occupations, ready_index
 
     try:
         records = read_esco(path)
@@ -614,7 +614,12 @@ def occupations_import(
         # The labels are embedded for the fusion only when there are rows to link with it
         # (the full taxonomy is minutes of CPU); otherwise the service embeds them at its start.
         encoder = _fusion_encoder(settings) if count_rows(session) else None
-        index = ready_index(session, encoder, _vector_cache(settings))
+        index = ready_index(
+            session,
+            encoder,
+            _vector_cache(settings),
+            fusion_adapter(settings.occupation_adapter, encoder),
+        )
         relinked = relink_all(session, index)
     engine.dispose()
     summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}
@@ -639,7 +644,7 @@ def occupations_infer(
 
     from service.store.crud import relink_all
     from service.store.db import SchemaNotMigrated, ensure_migrated, make_engine
-    from service.store.occupations import ready_index
+    from service.store.occupations import fusion_adapter, ready_index
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
@@ -649,7 +654,13 @@ def occupations_infer(
         _fail(str(exc))
     started = time.perf_counter()
     with Session(engine) as session:
-        index = ready_index(session, _fusion_encoder(settings), _vector_cache(settings))
+        encoder = _fusion_encoder(settings)
+        index = ready_index(
+            session,
+            encoder,
+            _vector_cache(settings),
+            fusion_adapter(settings.occupation_adapter, encoder),
+        )
         if index.get(session) is None:
             engine.dispose()
             _fail("no ESCO occupations stored: run `werkmatch occupations import` first")
@@ -688,12 +699,14 @@ def eval_occupations(
         bool,
         typer.Option(
             "--fused",
-            help="Rank by the normaliser fused with the embedding model (WERKMATCH_MODEL).",
+            help="Rank by the normaliser fused with the embedding model (WERKMATCH_MODEL), "
+            "through its shipped occupation adapter unless WERKMATCH_OCCUPATION_ADAPTER=false.",
         ),
     ] = False,
 ) -> None:
     """Concept-level accuracy@1, MRR and recall@10 of the occupation normaliser on MELO data."""
     from matching.melo import dense_scores, evaluate, fused_scores, load_melo
+    from service.store.occupations import fusion_adapter
 
     if dense and fused:
         _fail("--dense and --fused exclude each other", code=2)
@@ -710,13 +723,20 @@ def eval_occupations(
             _fail(f"{folder} has no annotated queries", code=2)
         sets.append(data)
     encoder = _eval_encoder() if dense or fused else None
+    # the fused ranking is the service's: with the shipped adapter when the setting is on
+    adapter = fusion_adapter(get_settings().occupation_adapter, encoder) if fused else None
     for data in sets:
         started = time.perf_counter()
         if encoder is not None:
-            ranker = fused_scores if fused else dense_scores
-            result = evaluate(data, scores=ranker(data, encoder))
+            if fused:
+                scores = fused_scores(data, encoder, adapter=adapter)
+            else:
+                scores = dense_scores(data, encoder)
+            result = evaluate(data, scores=scores)
             result["model"] = encoder.model_id
             result["ranking"] = "fused" if fused else "dense"
+            if adapter is not None:
+                result["adapter"] = adapter.adapter_id
         else:
             result = evaluate(data)
         result["seconds"] = round(time.perf_counter() - started, 2)
@@ -724,6 +744,8 @@ def eval_occupations(
             typer.echo(json.dumps(result))
             continue
         ranking = f", {result['ranking']} with {result['model']}" if "model" in result else ""
+        if "adapter" in result:
+            ranking += f" and {result['adapter']}"
         typer.echo(
             f"{result['dataset']}: {result['queries']} queries, {result['concepts']} "
             f"concepts{ranking}"

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         description="Fuse the ESCO occupation normaliser with the embedding model once the ESCO "
         "labels are embedded (in the background; cached under data_dir/vector-cache per model).",
     )
+    occupation_adapter: bool = Field(
+        default=True,
+        description="In the fused occupation normaliser, map the title and label vectors "
+        "through the adapter shipped for the configured model "
+        "(matching/data/occupation-adapters; trained on ESCO, docs/evaluation.md section 8), "
+        "with the fusion weights and thresholds chosen with it. No effect for a model without "
+        "a shipped adapter.",
+    )
     log_level: str = "INFO"
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[],

@@ -45,7 +45,7 @@ from service.security.rate_limit import make_limiter
 from service.state.index_state import IndexState
 from service.store import crud
 from service.store.db import ensure_migrated, make_engine
-from service.store.occupations import VECTOR_CACHE, OccupationIndex
+from service.store.occupations import VECTOR_CACHE, OccupationIndex, fusion_adapter
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,11 @@ def build_state(settings: Settings, encoder: Encoder | None = None) -> AppState:
         engine=engine,
         encoder=enc,
         locator=locator,
-        occupations=OccupationIndex(enc, settings.data_dir / VECTOR_CACHE)
+        occupations=OccupationIndex(
+            enc,
+            settings.data_dir / VECTOR_CACHE,
+            fusion_adapter(settings.occupation_adapter, enc),
+        )
         if settings.occupation_fusion
         else OccupationIndex(),
         index=IndexState(

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from matching.embedder import Encoder
 from matching.esco import EscoOccupationRecord
+from matching.occupation_adapter import OccupationAdapter, shipped_adapter
 from matching.occupations import (
     FusedNormalizer,
     OccupationConcept,
@@ -43,6 +44,7 @@ __all__ = [
     "VECTOR_CACHE",
     "Normalizer",
     "OccupationIndex",
+    "fusion_adapter",
     "import_occupations",
     "load_concepts",
     "ready_index",
@@ -130,9 +132,16 @@ class OccupationIndex:
         encoder: embeds the labels and, once fused, each title; None: string normaliser only.
         cache_root: the label vectors' disk cache (``<data_dir>/vector-cache``); None: kept in
             memory only.
+        adapter: applied to the title and label vectors of the fused normaliser
+            (:func:`fusion_adapter`); the cache keeps the encoder's own vectors.
     """
 
-    def __init__(self, encoder: Encoder | None = None, cache_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        cache_root: Path | None = None,
+        adapter: OccupationAdapter | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._version: tuple[int, datetime | None] | None = None
         self._normalizer: OccupationNormalizer | None = None
@@ -140,6 +149,7 @@ class OccupationIndex:
         self._isco_labels: dict[str, str] = {}
         self.encoder = encoder
         self.cache_root = cache_root
+        self.adapter = adapter
         self.label_batch = LABEL_BATCH
         self.embedded_labels = 0  # labels this process sent to the encoder (not from the cache)
         self._ready = threading.Event()  # set when the current normaliser's fusion is settled
@@ -205,13 +215,13 @@ class OccupationIndex:
                 vectors.update(zip(batch, got, strict=True))
             labels = fusion_labels(normalizer.concepts)[0]
             matrix = np.stack([vectors[t] for t in labels]).astype(np.float32)
-            fused = FusedNormalizer(normalizer, self.encoder, matrix)
+            fused = FusedNormalizer(normalizer, self.encoder, matrix, adapter=self.adapter)
             with self._lock:
                 if self._normalizer is normalizer:
                     self._fused = fused
                     log.info(
                         "occupation normaliser fused with %s (%d labels)",
-                        self.encoder.model_id,
+                        fused.model_id,
                         len(labels),
                     )
         except Exception:  # the string normaliser keeps serving
@@ -247,12 +257,25 @@ class OccupationIndex:
         return self._isco_labels.get(code) if code else None
 
 
-def ready_index(session: Session, encoder: Encoder | None, cache_root: Path) -> OccupationIndex:
-    """An index for a batch command (demo, import, backfill): fused with ``encoder`` and
-    waited for, so that what it stores is read as the service reads it; the label vectors go
-    to the same disk cache as the service's, which then finds them at its start. Without an
-    encoder, or without occupations, the string normaliser."""
-    index = OccupationIndex(encoder, cache_root) if encoder is not None else OccupationIndex()
+def fusion_adapter(enabled: bool, encoder: Encoder | None) -> OccupationAdapter | None:
+    """The adapter shipped for ``encoder``'s model when ``enabled`` (the setting
+    ``occupation_adapter``), else None (also for a model without one)."""
+    return shipped_adapter(encoder.model_id) if enabled and encoder is not None else None
+
+
+def ready_index(
+    session: Session,
+    encoder: Encoder | None,
+    cache_root: Path,
+    adapter: OccupationAdapter | None = None,
+) -> OccupationIndex:
+    """An index for a batch command (demo, import, backfill): fused with ``encoder`` (and
+    ``adapter``) and waited for, so that what it stores is read as the service reads it; the
+    label vectors go to the same disk cache as the service's, which then finds them at its
+    start. Without an encoder, or without occupations, the string normaliser."""
+    index = (
+        OccupationIndex(encoder, cache_root, adapter) if encoder is not None else OccupationIndex()
+    )
     if index.get(session) is not None and encoder is not None and not index.wait_fused():
         log.warning("the ESCO labels could not be embedded: the string normaliser is used")
     return index

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from matching.embedder import Embedded, Encoder
 from matching.esco import read_esco
+from matching.occupation_adapter import shipped_adapter
 from matching.occupations import FusedNormalizer, fusion_labels
 from service.api.app import create_app
 from service.config import Settings
@@ -135,10 +136,16 @@ def test_normalize_answers_string_until_the_labels_are_embedded_then_fused(
         assert scores == [h.score for h in expected]
 
 
+@pytest.mark.parametrize("adapter_on", [False, True], ids=["raw", "adapter"])
 def test_fused_and_string_answers_differ_where_only_the_model_knows(
-    fused_settings: Settings, db_url: str, encoder: Encoder, admin_token: str
+    fused_settings: Settings, db_url: str, encoder: Encoder, admin_token: str, adapter_on: bool
 ) -> None:
-    """The fused scores are the fusion's: equal to ``fuse_scores`` of the two signals."""
+    """The fused scores are the fusion's: equal to ``fuse_scores`` of the two signals (with the
+    shipped adapter applied by hand to both vectors when the setting is on)."""
+    adapter = shipped_adapter(encoder.model_id)
+    if adapter_on and adapter is None:
+        pytest.skip(f"no occupation adapter is shipped for {encoder.model_id}")
+    fused_settings = fused_settings.model_copy(update={"occupation_adapter": adapter_on})
     _import(db_url)
     with _app(fused_settings, encoder, admin_token) as client:
         assert _index(client).wait_fused(WAIT)
@@ -151,7 +158,19 @@ def test_fused_and_string_answers_differ_where_only_the_model_knows(
         strings = fused.normalizer.concept_scores([title])[0]
         labels, owner = fusion_labels(fused.concepts)
         vectors = encoder.embed(labels).vectors
-        cosine = encoder.embed([fused.query_text(title)]).vectors[0] @ vectors.T
+        query = encoder.embed([fused.query_text(title)]).vectors
+        if adapter_on:
+            assert adapter is not None and fused.adapter is not None
+            assert fused.adapter.adapter_id == adapter.adapter_id
+            u, v = adapter.weights.astype(np.float64)
+            matrix = np.eye(encoder.dim) + u @ v.T
+            vectors, query = (
+                (x @ matrix) / np.linalg.norm(x @ matrix, axis=1, keepdims=True)
+                for x in (vectors, query)
+            )
+        else:
+            assert fused.adapter is None
+        cosine = query[0] @ vectors.T
         nearest = np.full(len(fused.concepts), -np.inf)
         np.maximum.at(nearest, owner, cosine)
         f = fused.fusion
