@@ -358,3 +358,28 @@ def test_store_gives_every_row_back_after_updates_and_removals(
         assert np.int64(kept) in store and store.get(np.int64(kept)) == current[kept]  # type: ignore[arg-type]
         assert "1" not in store and True not in store and -1 not in store
         assert store.terms.used - store.terms.live <= max(store.terms.live, 16) * 2
+
+
+def test_a_collection_keeps_the_spans_of_stored_rows_only(
+    world: tuple[list[CandidateFacts], list[VacancyFacts]],
+) -> None:
+    """Spans found for a row are kept while it is stored; a replaced or removed row's are
+    dropped with it, and a row not (or no longer) stored never gets an entry."""
+    cands, _ = world
+    matcher = Matcher(DIM)
+    coll = matcher.candidates
+    rows = cands[:3]
+    coll.upsert([(c, v) for c, v in zip(rows, _unit(np.random.default_rng(3), 3), strict=True)])
+    text = "Heftruckchauffeur met rijbewijs, lossen en laden."
+    want = [("heftruck", 0, 8), ("laden", 43, 48)]
+    for c in rows:
+        assert coll.term_spans(c.id, text, {"heftruck", "laden"}, 50) == want
+    assert len(coll._spans) == 3
+    coll.remove([rows[0].id])
+    coll.upsert([(rows[1], _unit(np.random.default_rng(4), 1)[0])])
+    assert len(coll._spans) == 1
+    assert coll.term_spans(10**6, text, {"laden"}, 50) == [("laden", 43, 48)]
+    assert coll.term_spans(rows[0].id, text, {"laden"}, 50) == [("laden", 43, 48)]
+    assert len(coll._spans) == 1
+    coll.clear()
+    assert len(coll._spans) == 0
