@@ -22,7 +22,7 @@ from matching.facts import FactStore, FactsView, Kind
 from matching.focus import FocusHit, FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored, explained
+from matching.ranking import SIGNALS, UNCALIBRATED, Calibration, MatchFilters, Scored, explained
 from matching.rerank import score_pool, top
 from matching.rwlock import ReadWriteLock
 from matching.text import Span, SpanCache
@@ -157,12 +157,12 @@ class Collection(Generic[F]):
             cosines = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
             pool = score_pool(self.store, query, rows, cosines, calibration)
             best = top(pool, limit, min_score)
-            out = []
-            for r in best.tolist():
-                f = self.store.get(int(pool.rows[r]))
-                assert f is not None  # held under the read lock
-                out.append((f, pool.signal_dict(r), float(pool.score[r])))
-            return out
+            found = self.store.get_many(pool.rows[best])  # stored: held under the read lock
+            signals = pool.signals[best].tolist()
+            return [
+                (f, dict(zip(SIGNALS, s, strict=True)), score)
+                for f, s, score in zip(found, signals, pool.score[best].tolist(), strict=True)
+            ]
 
 
 class Matcher:

@@ -353,6 +353,12 @@ def test_store_gives_every_row_back_after_updates_and_removals(
         assert len(store) == len(current)
         assert list(store.facts()) == sorted(current)
         assert all(store.get(i) == f for i, f in current.items())
+        some = r.sample(sorted(current), 50)
+        # equal values of the same types (repr tells a numpy scalar from a Python number)
+        assert repr(store.get_many(np.array(some))) == repr([store.get(i) for i in some])
+        assert store.get_many([]) == []
+        with pytest.raises(KeyError):
+            store.get_many([some[0], gone[0]])
         assert store.get(gone[0]) is None and gone[0] not in store.facts()
         kept = next(iter(current))
         assert np.int64(kept) in store and store.get(np.int64(kept)) == current[kept]  # type: ignore[arg-type]
