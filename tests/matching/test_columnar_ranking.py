@@ -218,6 +218,27 @@ def test_pool_scores_equal_the_reference_in_both_directions(
     assert compared == 40 * 150
 
 
+def test_kept_title_similarities_give_the_same_pool_scores(
+    world: tuple[list[CandidateFacts], list[VacancyFacts]],
+) -> None:
+    """Pools scored with title similarities kept between them (filled, read back, and
+    started again past their bound) give exactly the scores of pools scored afresh."""
+    cands, vacs = world
+    r = random.Random(21)
+    store = build_store("candidate", cands)
+    for limit in (10**6, 40):  # the second starts again empty many times
+        titles = rerank.TitleSimilarities(limit=limit)
+        for q in range(60):
+            query = r.choice(vacs[:8]).side if q % 3 else _free_text(r)  # repeats: read back
+            rows = np.array([f.id for f in r.sample(cands, 120)], dtype=np.int64)
+            cos = np.array([r.uniform(-0.3, 1.1) for _ in rows])
+            kept = score_pool(store, query, rows, cos, UNCALIBRATED, titles)
+            fresh = score_pool(store, query, rows, cos, UNCALIBRATED)
+            assert np.array_equal(kept.signals, fresh.signals)
+            assert np.array_equal(kept.score, fresh.score)
+        assert 0 < len(titles) <= limit
+
+
 @pytest.mark.parametrize(("seed", "cells"), [(6, 1 << 16), (7, 1 << 16), (8, 1)])
 def test_many_pools_at_once_score_every_pair_as_its_pool_alone(
     world: tuple[list[CandidateFacts], list[VacancyFacts]],
