@@ -156,11 +156,14 @@ class Collection(Generic[F]):
         """
         with self._lock.read():
             hits = self.index.search(query_vec, pool_size(limit), allowed)
-            hits = [(i, cos) for i, cos in hits if i in self.store]
-            if not hits:
-                return []
             rows = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
             cosines = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
+            present = self.store.present
+            stored = (rows >= 0) & (rows < len(present))
+            stored[stored] = present[rows[stored]]
+            rows, cosines = rows[stored], cosines[stored]
+            if not len(rows):
+                return []
             titles = self._titles if keep_titles else None
             pool = score_pool(self.store, query, rows, cosines, calibration, titles)
             best = top(pool, limit, min_score)
