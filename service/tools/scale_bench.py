@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -218,7 +218,7 @@ def _ranking(
     index: Any,
     columns: Any,
     qvecs: np.ndarray,
-    places: Sequence[Any],
+    places: list[Any],
     filters: Any,
 ) -> dict[str, Any]:
     """What the matcher spends on a whole top-20 answer, not only its search: filters,
