@@ -23,7 +23,7 @@ from matching.focus import FocusHit, FocusMatcher, FocusOccupation, LinkedOccupa
 from matching.index import IndexSpec, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
 from matching.ranking import SIGNALS, UNCALIBRATED, Calibration, MatchFilters, Scored, explained
-from matching.rerank import TitleSimilarities, score_pool, top
+from matching.rerank import score_pool, top
 from matching.rwlock import ReadWriteLock
 from matching.text import Span, SpanCache
 
@@ -55,7 +55,6 @@ class Collection(Generic[F]):
         self.index = VectorIndex(dim)
         self.store: FactStore[F] = FactStore(kind)
         self._spans = SpanCache()
-        self._titles = TitleSimilarities()
         self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
@@ -100,14 +99,12 @@ class Collection(Generic[F]):
             self.index = index
             self.store = store
             self._spans.clear()
-            self._titles = TitleSimilarities()  # title ids of another store
 
     def clear(self) -> None:
         with self._lock.write():
             self.index = VectorIndex(self.index.dim)
             self.store = FactStore(self.kind)
             self._spans.clear()
-            self._titles = TitleSimilarities()
 
     def term_spans(self, row: int, text: str, terms: Iterable[str], limit: int) -> list[Span]:
         """``matching.text.term_spans(text, terms, limit)`` of row ``row``'s stored text.
@@ -144,15 +141,12 @@ class Collection(Generic[F]):
         limit: int,
         min_score: float | None,
         calibration: Calibration,
-        keep_titles: bool = False,
     ) -> list[tuple[F, dict[str, float], float]]:
         """The best allowed rows by the hybrid score, with their signals and score, best first.
 
         The ``pool_size(limit)`` nearest allowed rows by cosine are scored at once
         (:func:`matching.rerank.score_pool`, with ``calibration``); only the returned rows
-        become facts objects. With ``keep_titles`` (the query's titles are no personal data),
-        the similarities of its titles to the pool's are kept for the next pools
-        (:class:`matching.rerank.TitleSimilarities`; same scores).
+        become facts objects.
         """
         with self._lock.read():
             hits = self.index.search(query_vec, pool_size(limit), allowed)
@@ -164,8 +158,7 @@ class Collection(Generic[F]):
             rows, cosines = rows[stored], cosines[stored]
             if not len(rows):
                 return []
-            titles = self._titles if keep_titles else None
-            pool = score_pool(self.store, query, rows, cosines, calibration, titles)
+            pool = score_pool(self.store, query, rows, cosines, calibration)
             best = top(pool, limit, min_score)
             found = self.store.get_many(pool.rows[best])  # stored: held under the read lock
             signals = pool.signals[best].tolist()
@@ -231,11 +224,9 @@ class Matcher:
         """Ranked candidates for a vacancy (or a free-text query side), explained."""
         with self.candidates.reading():  # the filters' grid is built lazily
             allowed = self.candidates.columns.candidate_allowed(query, vacancy, filters)
-        # a stored vacancy's titles may be kept with the similarities; a free text's may not
         found = self.candidates.ranked(
-            query_vec, query, allowed, limit, filters.min_score, self.calibration,
-            keep_titles=vacancy is not None,
-        )  # fmt: skip
+            query_vec, query, allowed, limit, filters.min_score, self.calibration
+        )
         return [
             CandidateMatch(
                 c,

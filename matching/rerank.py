@@ -21,6 +21,7 @@ Explanations are built afterwards, only for the rows an answer returns
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,9 +67,13 @@ def score_pool(
     rows: np.ndarray,
     cosines: np.ndarray,
     calibration: Calibration,
-    titles: TitleSimilarities | None = None,
 ) -> PoolScores:
     """The hybrid score of every pooled row against one query side.
+
+    Against candidates, the similarities of the query's titles (a vacancy's, or a free text's
+    occupations) to the candidates' titles are kept with the store for later pools
+    (:class:`TitleSimilarities`); a candidate's titles, the query against vacancies, are never
+    kept. The scores are the same either way.
 
     Args:
         store: the collection the rows are in (the result side).
@@ -76,13 +81,12 @@ def score_pool(
         rows: int64 (n,), ids of stored rows.
         cosines: float64 (n,), cosine of each row's vector with the query's.
         calibration: weights and semantic floor of the model the vectors are from.
-        titles: where title similarities against ``store``'s titles are kept between calls
-            (None: computed afresh); the scores are the same either way.
     Returns:
         the pool's signals and rounded scores, aligned with ``rows``.
     """
     rows = np.asarray(rows, dtype=np.int64)
     owner = np.zeros(len(rows), dtype=np.int64)
+    titles = kept_titles(store) if store.kind == "candidate" else None
     signals, score = score_pools(store, [query], owner, rows, cosines, calibration, titles)
     return PoolScores(rows=rows, signals=signals, score=score)
 
@@ -215,8 +219,8 @@ class TitleSimilarities:
     titles; a store's title ids are never handed out again, so an entry never goes stale).
 
     Bounded: past ``limit`` pairs (about 100 bytes each) it starts again empty. Its keys hold
-    the query titles, so it is only for queries whose titles are no personal data (a stored
-    vacancy's); a candidate's titles are never kept here.
+    the query titles, so it is only for queries whose titles are no candidate's (see
+    :func:`score_pool`).
     """
 
     def __init__(self, limit: int = 200_000) -> None:
@@ -246,6 +250,19 @@ class TitleSimilarities:
                 for j, v in zip(missing, new, strict=True):
                     row[j] = sims[(n, title_ids[j])] = v
         return np.array(got, dtype=np.float64).reshape(len(names), len(title_ids))
+
+
+_KEPT_TITLES: weakref.WeakKeyDictionary[FactStore[Any], TitleSimilarities] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def kept_titles(store: FactStore[Any]) -> TitleSimilarities:
+    """The title similarities kept for ``store`` (they go with it)."""
+    titles = _KEPT_TITLES.get(store)
+    if titles is None:
+        titles = _KEPT_TITLES.setdefault(store, TitleSimilarities())
+    return titles
 
 
 def _title_many(

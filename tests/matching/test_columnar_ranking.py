@@ -222,21 +222,27 @@ def test_kept_title_similarities_give_the_same_pool_scores(
     world: tuple[list[CandidateFacts], list[VacancyFacts]],
 ) -> None:
     """Pools scored with title similarities kept between them (filled, read back, and
-    started again past their bound) give exactly the scores of pools scored afresh."""
+    started again past their bound) give exactly the scores of pools scored afresh; only a
+    candidate store keeps them (a query against vacancies is a candidate's)."""
     cands, vacs = world
     r = random.Random(21)
     store = build_store("candidate", cands)
     for limit in (10**6, 40):  # the second starts again empty many times
-        titles = rerank.TitleSimilarities(limit=limit)
+        rerank.kept_titles(store).limit = limit
         for q in range(60):
             query = r.choice(vacs[:8]).side if q % 3 else _free_text(r)  # repeats: read back
             rows = np.array([f.id for f in r.sample(cands, 120)], dtype=np.int64)
             cos = np.array([r.uniform(-0.3, 1.1) for _ in rows])
-            kept = score_pool(store, query, rows, cos, UNCALIBRATED, titles)
-            fresh = score_pool(store, query, rows, cos, UNCALIBRATED)
-            assert np.array_equal(kept.signals, fresh.signals)
-            assert np.array_equal(kept.score, fresh.score)
-        assert 0 < len(titles) <= limit
+            kept = score_pool(store, query, rows, cos, UNCALIBRATED)
+            owner = np.zeros(len(rows), dtype=np.int64)
+            signals, score = score_pools(store, [query], owner, rows, cos, UNCALIBRATED)
+            assert np.array_equal(kept.signals, signals)
+            assert np.array_equal(kept.score, score)
+        assert 0 < len(rerank.kept_titles(store)) <= limit
+    vacancy_store = build_store("vacancy", vacs)
+    rows = np.array([f.id for f in vacs[:50]], dtype=np.int64)
+    score_pool(vacancy_store, cands[0].side, rows, np.zeros(len(rows)), UNCALIBRATED)
+    assert len(rerank.kept_titles(vacancy_store)) == 0
 
 
 @pytest.mark.parametrize(("seed", "cells"), [(6, 1 << 16), (7, 1 << 16), (8, 1)])
