@@ -106,6 +106,11 @@ class Collection(Generic[F]):
             self.store = FactStore(self.kind)
             self._spans.clear()
 
+    @property
+    def kept_spans(self) -> SpanCache:
+        """The term spans kept for the highlights of recently returned rows."""
+        return self._spans
+
     def term_spans(self, row: int, text: str, terms: Iterable[str], limit: int) -> list[Span]:
         """``matching.text.term_spans(text, terms, limit)`` of row ``row``'s stored text.
 

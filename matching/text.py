@@ -585,6 +585,9 @@ class SpanCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, row: object) -> bool:
+        return row in self._entries
+
     def spans(
         self, row: int, text: str, terms: Iterable[str], limit: int = 50, keep: bool = True
     ) -> list[Span]:
