@@ -218,12 +218,12 @@ class TitleSimilarities:
     (query title, title id) → ``title_similarity`` of the pair (a pure function of the two
     titles; a store's title ids are never handed out again, so an entry never goes stale).
 
-    Bounded: past ``limit`` pairs (about 100 bytes each) it starts again empty. Its keys hold
+    Bounded: past ``limit`` pairs (about 150 bytes each: 7 MB) it starts again empty. Its keys hold
     the query titles, so it is only for queries whose titles are no candidate's (see
     :func:`score_pool`).
     """
 
-    def __init__(self, limit: int = 200_000) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
         self._sims: dict[tuple[str, int], float] = {}
 
