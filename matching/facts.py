@@ -662,6 +662,68 @@ class FactStore(Generic[F]):
         cls = CandidateFacts if self.kind == "candidate" else VacancyFacts
         return cls(**values)  # type: ignore[return-value]
 
+    def get_many(self, rows: Sequence[int] | np.ndarray) -> list[F]:
+        """The given stored rows as facts objects, equal to :meth:`get` of each (raises
+        KeyError for a row not stored). Each column is read once for all rows, so an answer's
+        rows cost list operations, not a numpy read per field and row."""
+        ids = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if len(ids) and not (
+            int(ids.min()) >= 0 and int(ids.max()) < len(self.present) and self.present[ids].all()
+        ):
+            raise KeyError([int(i) for i in ids if i not in self])
+        n = len(ids)
+
+        def split(r: Ragged) -> list[list[int]]:
+            indptr, values = r.gather(ids)
+            flat, at = values.tolist(), indptr.tolist()
+            return [flat[at[k] : at[k + 1]] for k in range(n)]
+
+        words, titles = self.term_vocab.items, self.title_vocab
+        hits, links = self.hits.items, self.links.items
+        lat, lon = self.lat[ids].tolist(), self.lon[ids].tolist()
+        sides = []
+        for entries, title_ids, focus, esco, y, x in zip(
+            split(self.terms), split(self.titles), split(self.focus), split(self.esco), lat, lon,
+            strict=True,
+        ):  # fmt: skip
+            sides.append(
+                Side(
+                    occupations=tuple(titles.live(t) for t in title_ids),
+                    key_terms=frozenset([words[e >> 1] for e in entries if e & 1]),
+                    terms=frozenset([words[e >> 1] for e in entries]),
+                    location=None if y != y else (y, x),  # NaN: no location
+                    focus=tuple(hits[h] for h in focus),
+                    esco=tuple(links[k] for k in esco),
+                )
+            )
+        values: list[dict[str, Any]] = [
+            {"id": i, "side": side} for i, side in zip(ids.tolist(), sides, strict=True)
+        ]
+        strings = self.strings.items
+        for name, codec in self._fields:
+            if codec == "strs":
+                column: list[Any] = [tuple(strings[s] for s in x) for x in split(self.lists[name])]
+            elif codec == "ext":
+                indptr, raw = self.lists[name].gather(ids)
+                data, at = raw.tobytes(), indptr.tolist()
+                column = [data[at[k] : at[k + 1]].decode() for k in range(n)]
+            else:
+                cells = self.cols[name][ids].tolist()
+                if codec == "str":
+                    column = [None if v < 0 else strings[v] for v in cells]
+                elif codec == "int":
+                    column = [None if v == _NO_INT else v for v in cells]
+                elif codec == "float":
+                    column = [None if v != v else v for v in cells]  # NaN: None
+                elif codec == "date":
+                    column = [None if v == 0 else dt.date.fromordinal(v) for v in cells]
+                else:
+                    column = [bool(v) for v in cells]
+            for row, v in zip(values, column, strict=True):
+                row[name] = v
+        cls = CandidateFacts if self.kind == "candidate" else VacancyFacts
+        return [cls(**v) for v in values]  # type: ignore[misc]
+
     def facts(self, lock: ReadWriteLock | None = None) -> FactsView[F]:
         """A read-only mapping id → facts that rebuilds each row when it is read."""
         return FactsView(self, lock)

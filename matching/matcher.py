@@ -10,7 +10,7 @@ for the whole pool at once (:mod:`matching.rerank`); only the returned rows are 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -22,9 +22,10 @@ from matching.facts import FactStore, FactsView, Kind
 from matching.focus import FocusHit, FocusMatcher, FocusOccupation, LinkedOccupation
 from matching.index import IndexSpec, RowTest, VectorIndex
 from matching.profiles import CandidateFacts, Side, VacancyFacts
-from matching.ranking import UNCALIBRATED, Calibration, MatchFilters, Scored, explained
+from matching.ranking import SIGNALS, UNCALIBRATED, Calibration, MatchFilters, Scored, explained
 from matching.rerank import score_pool, top
 from matching.rwlock import ReadWriteLock
+from matching.text import Span, SpanCache
 
 RERANK_POOL_MIN = 100
 RERANK_POOL_FACTOR = 5
@@ -45,13 +46,15 @@ class VacancyMatch:
 
 
 class Collection(Generic[F]):
-    """A vector index plus the facts of every indexed row, as columns (:class:`FactStore`)."""
+    """A vector index plus the facts of every indexed row, as columns (:class:`FactStore`),
+    and the term spans of the texts of the rows answers returned lately (:class:`SpanCache`)."""
 
     def __init__(self, dim: int, spec: IndexSpec | None = None, kind: Kind = "candidate") -> None:
         self.spec = spec or IndexSpec()
         self.kind: Kind = kind
         self.index = VectorIndex(dim)
         self.store: FactStore[F] = FactStore(kind)
+        self._spans = SpanCache()
         self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
@@ -77,11 +80,13 @@ class Collection(Generic[F]):
         with self._lock.write():
             self.index.upsert([f.id for f, _ in items], np.stack([v for _, v in items]))
             self.store.upsert([f for f, _ in items])
+            self._spans.discard(f.id for f, _ in items)
 
     def remove(self, ids: Sequence[int]) -> None:
         with self._lock.write():
             self.index.remove(ids)
             self.store.remove(ids)
+            self._spans.discard(ids)
 
     def replace_facts(self, facts: Sequence[F]) -> None:
         """Swap in re-derived facts for rows already indexed (vectors unchanged)."""
@@ -93,11 +98,28 @@ class Collection(Generic[F]):
         with self._lock.write():
             self.index = index
             self.store = store
+            self._spans.clear()
 
     def clear(self) -> None:
         with self._lock.write():
             self.index = VectorIndex(self.index.dim)
             self.store = FactStore(self.kind)
+            self._spans.clear()
+
+    @property
+    def kept_spans(self) -> SpanCache:
+        """The term spans kept for the highlights of recently returned rows."""
+        return self._spans
+
+    def term_spans(self, row: int, text: str, terms: Iterable[str], limit: int) -> list[Span]:
+        """``matching.text.term_spans(text, terms, limit)`` of row ``row``'s stored text.
+
+        What was found is kept for the row's next answers (:class:`SpanCache`) only while the
+        row is stored: checked under the read lock, which a removal's write lock excludes, so
+        nothing of an erased row is kept after its removal.
+        """
+        with self._lock.read():
+            return self._spans.spans(row, text, terms, limit, keep=row in self.store)
 
     def relayout(self) -> None:
         """Rebuild the index in the layout the spec picks for the current size.
@@ -133,19 +155,22 @@ class Collection(Generic[F]):
         """
         with self._lock.read():
             hits = self.index.search(query_vec, pool_size(limit), allowed)
-            hits = [(i, cos) for i, cos in hits if i in self.store]
-            if not hits:
-                return []
             rows = np.fromiter((i for i, _ in hits), dtype=np.int64, count=len(hits))
             cosines = np.fromiter((c for _, c in hits), dtype=np.float64, count=len(hits))
+            present = self.store.present
+            stored = (rows >= 0) & (rows < len(present))
+            stored[stored] = present[rows[stored]]
+            rows, cosines = rows[stored], cosines[stored]
+            if not len(rows):
+                return []
             pool = score_pool(self.store, query, rows, cosines, calibration)
             best = top(pool, limit, min_score)
-            out = []
-            for r in best.tolist():
-                f = self.store.get(int(pool.rows[r]))
-                assert f is not None  # held under the read lock
-                out.append((f, pool.signal_dict(r), float(pool.score[r])))
-            return out
+            found = self.store.get_many(pool.rows[best])  # stored: held under the read lock
+            signals = pool.signals[best].tolist()
+            return [
+                (f, dict(zip(SIGNALS, s, strict=True)), score)
+                for f, s, score in zip(found, signals, pool.score[best].tolist(), strict=True)
+            ]
 
 
 class Matcher:

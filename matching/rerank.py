@@ -21,6 +21,7 @@ Explanations are built afterwards, only for the rows an answer returns
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,11 @@ def score_pool(
 ) -> PoolScores:
     """The hybrid score of every pooled row against one query side.
 
+    Against candidates, the similarities of the query's titles (a vacancy's, or a free text's
+    occupations) to the candidates' titles are kept with the store for later pools
+    (:class:`TitleSimilarities`); a candidate's titles, the query against vacancies, are never
+    kept. The scores are the same either way.
+
     Args:
         store: the collection the rows are in (the result side).
         query: the asking side (a vacancy's, a candidate's or a free text's).
@@ -80,7 +86,8 @@ def score_pool(
     """
     rows = np.asarray(rows, dtype=np.int64)
     owner = np.zeros(len(rows), dtype=np.int64)
-    signals, score = score_pools(store, [query], owner, rows, cosines, calibration)
+    titles = kept_titles(store) if store.kind == "candidate" else None
+    signals, score = score_pools(store, [query], owner, rows, cosines, calibration, titles)
     return PoolScores(rows=rows, signals=signals, score=score)
 
 
@@ -206,9 +213,61 @@ def _title_chunks(
     return chunks
 
 
+class TitleSimilarities:
+    """Title similarities computed against one store's titles, kept for later pools:
+    (query title, title id) → ``title_similarity`` of the pair (a pure function of the two
+    titles; a store's title ids are never handed out again, so an entry never goes stale).
+
+    Bounded: past ``limit`` pairs (about 150 bytes each: 7 MB) it starts again empty. Its keys hold
+    the query titles, so it is only for queries whose titles are no candidate's (see
+    :func:`score_pool`).
+    """
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._sims: dict[tuple[str, int], float] = {}
+
+    def __len__(self) -> int:
+        return len(self._sims)
+
+    def matrix(
+        self, store: FactStore[Any], names: list[str], prepared: list[Any], ids: np.ndarray
+    ) -> np.ndarray:
+        """float64 (len(names), len(ids)): ``similarity_matrix`` of the query titles
+        ``names`` (prepared as ``prepared``) and the store's titles ``ids``; only the titles
+        not seen with every name yet are computed."""
+        sims = self._sims
+        title_ids = ids.tolist()
+        got = [[sims.get((n, t)) for t in title_ids] for n in names]
+        missing = [j for j, t in enumerate(title_ids) if any(row[j] is None for row in got)]
+        if missing:
+            fresh = similarity_matrix(
+                prepared, [store.title_prepared[title_ids[j]] for j in missing]
+            ).tolist()
+            if len(sims) + len(names) * len(missing) > self.limit:
+                sims.clear()
+            for n, row, new in zip(names, got, fresh, strict=True):
+                for j, v in zip(missing, new, strict=True):
+                    row[j] = sims[(n, title_ids[j])] = v
+        return np.array(got, dtype=np.float64).reshape(len(names), len(title_ids))
+
+
+_KEPT_TITLES: weakref.WeakKeyDictionary[FactStore[Any], TitleSimilarities] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def kept_titles(store: FactStore[Any]) -> TitleSimilarities:
+    """The title similarities kept for ``store`` (they go with it)."""
+    titles = _KEPT_TITLES.get(store)
+    if titles is None:
+        titles = _KEPT_TITLES.setdefault(store, TitleSimilarities())
+    return titles
+
+
 def _title_many(
     store: FactStore[Any], owner: np.ndarray, rows: np.ndarray, queries: list[Side],
-    pair_lo: np.ndarray,
+    pair_lo: np.ndarray, titles: TitleSimilarities | None = None,
 ) -> np.ndarray:  # fmt: skip
     """float64 (n,): the best similarity of each pair's row titles to its query's titles (0
     below ``OCCUPATION_FLOOR``); pairs are grouped by query, query
@@ -220,6 +279,7 @@ def _title_many(
     names: dict[str, int] = {}
     q_titles = [[names.setdefault(t, len(names)) for t in q.occupations] for q in queries]
     prepared = [prepared_title(t) for t in names]
+    by_id = list(names)
     pair = _row_of_entry(indptr)
     entry_title = title_ids.astype(np.int64)
     n_titles = int(entry_title.max()) + 1
@@ -232,9 +292,11 @@ def _title_many(
         if not q_names:
             continue
         q_row = {t: r for r, t in enumerate(q_names)}
-        sim = similarity_matrix(
-            [prepared[t] for t in q_names], [store.title_prepared[int(t)] for t in distinct]
-        )
+        q_prepared = [prepared[t] for t in q_names]
+        if titles is None:
+            sim = similarity_matrix(q_prepared, [store.title_prepared[int(t)] for t in distinct])
+        else:
+            sim = titles.matrix(store, [by_id[t] for t in q_names], q_prepared, distinct)
         # each entry against each of its query's titles: the best of them
         e_owner = owner[pair[e0:e1]]
         q_count = np.array([len(q_titles[qi]) for qi in range(a, b)], dtype=np.int64)
@@ -322,6 +384,7 @@ def score_pools(
     rows: np.ndarray,
     cosines: np.ndarray,
     calibration: Calibration,
+    titles: TitleSimilarities | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`score_pool` of many pools at once: pair ``i`` is row ``rows[i]`` in the pool of
     ``queries[owner[i]]``; ``owner`` is non-decreasing (pairs grouped by query).
@@ -336,7 +399,7 @@ def score_pools(
     pair_lo = np.searchsorted(owner, np.arange(len(queries) + 1))
     semantic = calibration.semantic(cosines)
     lex = _lexical_many(store, owner, rows, queries)
-    occupation = _title_many(store, owner, rows, queries, pair_lo)
+    occupation = _title_many(store, owner, rows, queries, pair_lo, titles)
     occupation = np.maximum(occupation, _esco_many(store, owner, rows, queries))
     focus = _focus_many(store, owner, rows, queries)
     occupation = np.where(focus > occupation, focus, occupation)

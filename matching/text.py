@@ -8,9 +8,11 @@ words, and extracting content terms for a transparent lexical-overlap signal.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +23,7 @@ __all__ = [
     "NOT_EVIDENCE",
     "PLACE_WORDS",
     "STOPWORDS",
+    "SpanCache",
     "TermLocator",
     "content_terms",
     "fold",
@@ -558,6 +561,74 @@ class TermLocator:
             if len(out) >= limit:
                 return out[:limit]
         return out
+
+
+class SpanCache:
+    """Where each term occurs in the texts of recently highlighted rows, by row id: a row that
+    answers return again (the next page, the same vacancy asked again) is not read word by word
+    each time.
+
+    A row's first lookup scans its text as :class:`TermLocator` does (only the words that can
+    hold a wanted term) and notes the text's digest; its second indexes the text's spans per
+    term (``_WordsByTerm``, about four scans' work) and keeps the index, which later lookups
+    read (a few microseconds). A lookup with another text than the one noted (the row changed
+    since) starts again. Bounded: the ``size`` rows looked up last (an entry is about 16 KB for
+    a demo CV of 1,000 characters, so 512 rows ~8 MB; a long CV's entry is several times
+    that). The owner drops a row's entry when the row is replaced or removed
+    (:meth:`discard`), so an erased row's words do not stay here.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, tuple[bytes, _WordsByTerm | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, row: object) -> bool:
+        return row in self._entries
+
+    def spans(
+        self, row: int, text: str, terms: Iterable[str], limit: int = 50, keep: bool = True
+    ) -> list[Span]:
+        """``term_spans(text, terms, limit)`` of row ``row``'s text ``text``; with ``keep``
+        False nothing new is noted (the row is gone)."""
+        wanted = set(terms)
+        if not wanted or not text or limit <= 0:
+            return []
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self._lock:
+            entry = self._entries.get(row)
+            if entry is not None and entry[0] == digest:
+                self._entries.move_to_end(row)
+            else:
+                entry = None
+        if entry is None:
+            found = TermLocator(text).spans(wanted, limit)
+            index = None
+        elif entry[1] is None:
+            index = _WordsByTerm(*_fold_with_offsets(text))
+            found = index.spans(wanted, limit)
+        else:
+            return entry[1].spans(wanted, limit)
+        if keep:
+            with self._lock:
+                self._entries[row] = (digest, index)
+                self._entries.move_to_end(row)
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return found
+
+    def discard(self, rows: Iterable[int]) -> None:
+        """Forget the given rows' entries (unknown rows are ignored)."""
+        with self._lock:
+            for row in rows:
+                self._entries.pop(int(row), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 # ASCII letters and digits kept, every other byte a space: _WORD_RE's words of an ASCII text

@@ -15,7 +15,7 @@ from pydantic_core import to_json
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from matching.matcher import CandidateMatch, Matcher, VacancyMatch
+from matching.matcher import CandidateMatch, Collection, Matcher, VacancyMatch
 from matching.profiles import Side, make_side, resolve_location
 from matching.ranking import MatchFilters, Scored
 from matching.text import TermLocator
@@ -80,7 +80,9 @@ class _Texts:
     """The stored texts the highlights point into: the query's and the returned results'.
 
     Read only for the returned rows that share terms with the query (one query), never for
-    the re-rank pool; the query text is folded once for all results.
+    the re-rank pool; the query text is folded once for all results. A result's spans come
+    from its collection (:meth:`matching.matcher.Collection.term_spans`), which keeps those of
+    rows returned before.
     """
 
     def __init__(
@@ -90,10 +92,12 @@ class _Texts:
         result_side: str,
         table: Any,
         ids: Sequence[int],
+        collection: Collection[Any],
     ) -> None:
         self.query_side, query_text = query
         self.query = TermLocator(query_text)
         self.result_side = result_side
+        self.collection = collection
         self.results: dict[int, str] = {}
         if ids:
             # A Core statement built once, run on the session's connection: the ORM's own
@@ -106,13 +110,16 @@ class _Texts:
         terms = scored.shared_terms
         if not terms:
             return []
+        result = self.collection.term_spans(
+            result_id, self.results.get(result_id, ""), terms, MAX_HIGHLIGHTS_PER_SIDE
+        )
         out = [
             (side != "cv", start, term, side, end)
-            for side, text in (
-                (self.query_side, self.query),
-                (self.result_side, TermLocator(self.results.get(result_id, ""))),
+            for side, spans in (
+                (self.query_side, self.query.spans(terms, MAX_HIGHLIGHTS_PER_SIDE)),
+                (self.result_side, result),
             )
-            for term, start, end in text.spans(terms, MAX_HIGHLIGHTS_PER_SIDE)
+            for term, start, end in spans
         ]
         out.sort(key=lambda h: h[:2])  # stable: equal offsets keep their order
         return [
@@ -120,18 +127,16 @@ class _Texts:
         ]
 
 
-def _candidate_texts(
-    session: Session, matches: list[CandidateMatch], query: tuple[str, str]
+def _texts(
+    session: Session,
+    matches: Sequence[CandidateMatch | VacancyMatch],
+    query: tuple[str, str],
+    collection: Collection[Any],
 ) -> _Texts:
-    return _Texts(
-        session, query, "cv", Candidate, [m.facts.id for m in matches if m.scored.shared_terms]
-    )
-
-
-def _vacancy_texts(session: Session, matches: list[VacancyMatch], query: tuple[str, str]) -> _Texts:
-    return _Texts(
-        session, query, "vacancy", Vacancy, [m.facts.id for m in matches if m.scored.shared_terms]
-    )
+    """The texts of ``matches`` (rows of ``collection``) and of the query, for highlights."""
+    side, table = ("cv", Candidate) if collection.kind == "candidate" else ("vacancy", Vacancy)
+    ids = [m.facts.id for m in matches if m.scored.shared_terms]
+    return _Texts(session, query, side, table, ids, collection)
 
 
 def candidate_items(
@@ -200,15 +205,16 @@ def candidates_for_vacancy(
     assert row.id is not None
     vacancy_id = row.id
 
-    def query(matcher: Matcher) -> list[CandidateMatch]:
+    def query(matcher: Matcher) -> tuple[list[CandidateMatch], Collection[Any]]:
         facts = matcher.vacancies.facts.get(vacancy_id)
         vec = matcher.vacancies.index.reconstruct(vacancy_id)
         if facts is None or vec is None:
             raise NotIndexed("this vacancy has no vector in the index yet; retry shortly")
-        return matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
+        found = matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
+        return found, matcher.candidates
 
-    matches, version = state.index.search(session, query)
-    texts = _candidate_texts(session, matches, ("vacancy", row.description))
+    (matches, coll), version = state.index.search(session, query)
+    texts = _texts(session, matches, ("vacancy", row.description), coll)
     return candidate_items(matches, _record(state, version), texts)
 
 
@@ -218,15 +224,16 @@ def vacancies_for_candidate(
     assert row.id is not None
     candidate_id = row.id
 
-    def query(matcher: Matcher) -> list[VacancyMatch]:
+    def query(matcher: Matcher) -> tuple[list[VacancyMatch], Collection[Any]]:
         facts = matcher.candidates.facts.get(candidate_id)
         vec = matcher.candidates.index.reconstruct(candidate_id)
         if facts is None or vec is None:
             raise NotIndexed("this candidate has no vector in the index yet; retry shortly")
-        return matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
+        found = matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
+        return found, matcher.vacancies
 
-    matches, version = state.index.search(session, query)
-    texts = _vacancy_texts(session, matches, ("cv", row.cv_text))
+    (matches, coll), version = state.index.search(session, query)
+    texts = _texts(session, matches, ("cv", row.cv_text), coll)
     return vacancy_items(matches, _record(state, version), texts)
 
 
@@ -261,13 +268,14 @@ def ad_hoc(
         )
 
     if query.target == "candidates":
-        found, version = state.index.search(
-            session, lambda m: m.candidates_for(vec, side(m), filters, query.limit)
+        (found, coll), version = state.index.search(
+            session,
+            lambda m: (m.candidates_for(vec, side(m), filters, query.limit), m.candidates),
         )
-        texts = _candidate_texts(session, found, ("query", query.text))
+        texts = _texts(session, found, ("query", query.text), coll)
         return candidate_items(found, _record(state, version), texts)
-    hits, version = state.index.search(
-        session, lambda m: m.vacancies_for(vec, side(m), filters, query.limit)
+    (hits, vcoll), version = state.index.search(
+        session, lambda m: (m.vacancies_for(vec, side(m), filters, query.limit), m.vacancies)
     )
-    texts = _vacancy_texts(session, hits, ("query", query.text))
+    texts = _texts(session, hits, ("query", query.text), vcoll)
     return vacancy_items(hits, _record(state, version), texts)

@@ -182,9 +182,11 @@ def inprocess(
         want_f = {int(x) for x, s in zip(best_f_ids[i], best_f[i], strict=True) if s > -np.inf}
         got_f = {h for h, _ in index.search(qs[i], TOP, masks[i])}
         recall_f.append(len(got_f & want_f) / max(1, len(want_f)))
+    ranking = _ranking(index, columns, qvecs, places, filters)
     snapshot = snapshot_roundtrip(index, size) if with_snapshot else {}
     return {
         **snapshot,
+        **ranking,
         "size": size,
         "index": index.kind,
         **({"nlist": index.nlist, "nprobe": index.nprobe} if index.kind == "ivf" else {}),
@@ -211,6 +213,82 @@ def inprocess(
         "queries": queries,
         "retrieved_per_query": RERANK_POOL,
     }
+
+
+def _ranking(
+    index: Any,
+    columns: Any,
+    qvecs: np.ndarray,
+    places: list[Any],
+    filters: Any,
+) -> dict[str, Any]:
+    """What the matcher spends on a whole top-20 answer, not only its search: filters,
+    retrieval, the re-rank of the pool and the returned rows' facts and explanations
+    (``Matcher.candidates_for`` for a demo vacancy), unfiltered and filtered, over ``index``
+    with a fact store of as many rows (:func:`demo_store`, its filter columns the synthetic
+    ``columns`` the search figures used). Wall and thread CPU time per answer, in ms."""
+    from matching.focus import FocusMatcher, FocusOccupation
+    from matching.matcher import Matcher
+    from matching.profiles import VacancyFacts, make_side
+    from matching.ranking import MatchFilters, calibration_for
+    from service.config import DEFAULT_MODEL
+    from service.tools.demo_data import demo_vacancies, focus_occupations
+
+    started = time.perf_counter()
+    store = demo_store(len(index))
+    store.filters = columns
+    matcher = Matcher(index.dim, calibration=calibration_for(DEFAULT_MODEL))
+    matcher.candidates.install(index, store)
+    build_s = time.perf_counter() - started
+    focus = FocusMatcher(
+        [FocusOccupation(f["slug"], f["name"], tuple(f["synonyms"])) for f in focus_occupations()],
+        0.85,  # the served app's threshold, as demo_store's rows were matched
+    )
+    templates = [v for v in demo_vacancies() if v["status"] == "open"]
+
+    def vacancy(i: int) -> VacancyFacts:
+        t = templates[i % len(templates)]
+        return VacancyFacts(
+            id=i,
+            employer_id=t["employer_id"],
+            external_id=f"q{i}",
+            title=t["title"],
+            side=make_side(
+                occupations=[t["title"], *([t["occupation"]] if t["occupation"] else [])],
+                skills=t["skills"],
+                text=t["description"],
+                location=places[i],
+                focus=focus,
+            ),
+            skills=tuple(t["skills"]),
+            languages=tuple(t["languages"]),
+            hours=t["hours_per_week"],
+            requires_driving_licence=t["requires_driving_licence"],
+            kind=t["kind"],
+            status="open",
+        )
+
+    out: dict[str, Any] = {"ranking_store_build_s": round(build_s, 2)}
+    vacancies = [vacancy(i) for i in range(len(qvecs))]
+    for name, f in (("", MatchFilters()), ("_filtered", filters)):
+        for q, vac in list(zip(qvecs, vacancies, strict=True))[:3]:  # warm-up
+            matcher.candidates_for(q, vac.side, f, TOP, vacancy=vac)
+        wall, cpu, returned = [], [], []
+        for q, vac in zip(qvecs, vacancies, strict=True):
+            t, c = time.perf_counter(), time.thread_time()
+            found = matcher.candidates_for(q, vac.side, f, TOP, vacancy=vac)
+            wall.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.thread_time() - c) * 1000)
+            returned.append(len(found))
+        out |= {
+            f"ranking_p50{name}_ms": _percentile(wall, 50),
+            f"ranking_p99{name}_ms": _percentile(wall, 99),
+            f"ranking_p50{name}_cpu_ms": _percentile(cpu, 50),
+            f"ranking_p99{name}_cpu_ms": _percentile(cpu, 99),
+            f"ranking_returned{name}": round(statistics.mean(returned), 1),
+        }
+    matcher.candidates.clear()  # the store goes; the index stays the caller's
+    return out
 
 
 # ---------------------------------------------------------------- 1b. snapshot of a collection

@@ -298,6 +298,9 @@ def test_erasure_is_complete_in_index_snapshots_database_and_rematch(
             assert file_hits(sqlite_files(settings), {"marker": subject.marker.encode()})
         matches = client.get(f"{EMP}/v-1/matches", params={"limit": 50}).json()["data"]
         assert subject.external_id in {m["candidate_id"] for m in matches}
+        mine = next(m for m in matches if m["candidate_id"] == subject.external_id)
+        assert any(h["side"] == "cv" for h in mine["highlights"])  # its CV's spans were kept
+        assert subject.row_id in state.index.matcher.candidates.kept_spans
 
         assert client.delete(f"/v1/candidates/{subject.external_id}").status_code == 204
 
@@ -309,6 +312,7 @@ def test_erasure_is_complete_in_index_snapshots_database_and_rematch(
         # store holds none of its own strings (terms, titles, skills, external id)
         assert subject.row_id not in index_ids_near(state, vec)
         assert store_hits(state.index.matcher.candidates.store, subject) == []
+        assert subject.row_id not in state.index.matcher.candidates.kept_spans
         matches = client.get(f"{EMP}/v-1/matches", params={"limit": 50}).json()["data"]
         assert subject.external_id not in {m["candidate_id"] for m in matches}
         # (b) no table holds the marker, the vector or (outside the audit log) the external id

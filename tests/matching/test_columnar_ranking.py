@@ -218,6 +218,33 @@ def test_pool_scores_equal_the_reference_in_both_directions(
     assert compared == 40 * 150
 
 
+def test_kept_title_similarities_give_the_same_pool_scores(
+    world: tuple[list[CandidateFacts], list[VacancyFacts]],
+) -> None:
+    """Pools scored with title similarities kept between them (filled, read back, and
+    started again past their bound) give exactly the scores of pools scored afresh; only a
+    candidate store keeps them (a query against vacancies is a candidate's)."""
+    cands, vacs = world
+    r = random.Random(21)
+    store = build_store("candidate", cands)
+    for limit in (10**6, 40):  # the second starts again empty many times
+        rerank.kept_titles(store).limit = limit
+        for q in range(60):
+            query = r.choice(vacs[:8]).side if q % 3 else _free_text(r)  # repeats: read back
+            rows = np.array([f.id for f in r.sample(cands, 120)], dtype=np.int64)
+            cos = np.array([r.uniform(-0.3, 1.1) for _ in rows])
+            kept = score_pool(store, query, rows, cos, UNCALIBRATED)
+            owner = np.zeros(len(rows), dtype=np.int64)
+            signals, score = score_pools(store, [query], owner, rows, cos, UNCALIBRATED)
+            assert np.array_equal(kept.signals, signals)
+            assert np.array_equal(kept.score, score)
+        assert 0 < len(rerank.kept_titles(store)) <= limit
+    vacancy_store = build_store("vacancy", vacs)
+    rows = np.array([f.id for f in vacs[:50]], dtype=np.int64)
+    score_pool(vacancy_store, cands[0].side, rows, np.zeros(len(rows)), UNCALIBRATED)
+    assert len(rerank.kept_titles(vacancy_store)) == 0
+
+
 @pytest.mark.parametrize(("seed", "cells"), [(6, 1 << 16), (7, 1 << 16), (8, 1)])
 def test_many_pools_at_once_score_every_pair_as_its_pool_alone(
     world: tuple[list[CandidateFacts], list[VacancyFacts]],
@@ -353,8 +380,39 @@ def test_store_gives_every_row_back_after_updates_and_removals(
         assert len(store) == len(current)
         assert list(store.facts()) == sorted(current)
         assert all(store.get(i) == f for i, f in current.items())
+        some = r.sample(sorted(current), 50)
+        # equal values of the same types (repr tells a numpy scalar from a Python number)
+        assert repr(store.get_many(np.array(some))) == repr([store.get(i) for i in some])
+        assert store.get_many([]) == []
+        with pytest.raises(KeyError):
+            store.get_many([some[0], gone[0]])
         assert store.get(gone[0]) is None and gone[0] not in store.facts()
         kept = next(iter(current))
         assert np.int64(kept) in store and store.get(np.int64(kept)) == current[kept]  # type: ignore[arg-type]
         assert "1" not in store and True not in store and -1 not in store
         assert store.terms.used - store.terms.live <= max(store.terms.live, 16) * 2
+
+
+def test_a_collection_keeps_the_spans_of_stored_rows_only(
+    world: tuple[list[CandidateFacts], list[VacancyFacts]],
+) -> None:
+    """Spans found for a row are kept while it is stored; a replaced or removed row's are
+    dropped with it, and a row not (or no longer) stored never gets an entry."""
+    cands, _ = world
+    matcher = Matcher(DIM)
+    coll = matcher.candidates
+    rows = cands[:3]
+    coll.upsert([(c, v) for c, v in zip(rows, _unit(np.random.default_rng(3), 3), strict=True)])
+    text = "Heftruckchauffeur met rijbewijs, lossen en laden."
+    want = [("heftruck", 0, 8), ("laden", 43, 48)]
+    for c in rows:
+        assert coll.term_spans(c.id, text, {"heftruck", "laden"}, 50) == want
+    assert len(coll._spans) == 3
+    coll.remove([rows[0].id])
+    coll.upsert([(rows[1], _unit(np.random.default_rng(4), 1)[0])])
+    assert len(coll._spans) == 1
+    assert coll.term_spans(10**6, text, {"laden"}, 50) == [("laden", 43, 48)]
+    assert coll.term_spans(rows[0].id, text, {"laden"}, 50) == [("laden", 43, 48)]
+    assert len(coll._spans) == 1
+    coll.clear()
+    assert len(coll._spans) == 0

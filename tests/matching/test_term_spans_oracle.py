@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import random
 
-from matching.text import _WORD_RE, TermLocator, _Vocabulary, _word_terms, content_terms, fold
+from matching.text import (
+    _WORD_RE,
+    SpanCache,
+    TermLocator,
+    _Vocabulary,
+    _word_terms,
+    content_terms,
+    fold,
+)
 from tests.oracle.term_spans_oracle import OracleTermLocator
 
 WORDS = [
@@ -117,3 +125,34 @@ def test_the_vocabulary_finds_the_words_holding_a_term_also_after_starting_again
         wanted = _terms(rng, text)
         expected = {w for w in words if not _word_terms(w).isdisjoint(wanted)}
         assert vocabulary.holding(words, wanted) == expected
+
+
+def test_cached_spans_equal_the_oracle_on_each_lookup_of_a_row() -> None:
+    """A row's first lookup scans, its second indexes, later ones read the index; a changed
+    text starts again: every lookup gives the oracle's spans."""
+    rng = random.Random(17)
+    cache = SpanCache(size=8)
+    texts = {row: _text(rng) for row in range(12)}
+    compared = 0
+    for _ in range(600):
+        row = rng.randrange(12)
+        if rng.random() < 0.05:
+            texts[row] = _text(rng)  # the row changed: its old entry must not answer
+        text = texts[row]
+        terms = _terms(rng, text)
+        limit = rng.choice([1, 3, 50])
+        expected = OracleTermLocator(text).spans(terms, limit)
+        assert cache.spans(row, text, terms, limit) == expected, (text, terms, limit)
+        compared += bool(expected)
+    assert compared > 300
+    assert len(cache) <= 8
+
+
+def test_a_discarded_or_unkept_row_leaves_no_entry() -> None:
+    cache = SpanCache()
+    text = "Heftruckchauffeur in Zoetermeer, lossen en laden."
+    assert cache.spans(1, text, {"heftruck"}) == [("heftruck", 0, 8)]
+    assert cache.spans(2, text, {"laden"}, keep=False) == [("laden", 43, 48)]
+    assert len(cache) == 1
+    cache.discard([1, 7])
+    assert len(cache) == 0

@@ -63,6 +63,11 @@ def test_inprocess_flat_is_exact() -> None:
     assert result["index"] == "flat" and result["size"] == 3000
     assert result["recall_at_20"] == 1.0 and result["recall_at_20_filtered"] == 1.0
     assert 0 < result["filtered_share"] < 1
+    # the whole answer's ranking is timed too: full top-20 answers, each at least its search
+    assert result["ranking_returned"] == 20 and result["ranking_returned_filtered"] > 0
+    for kind in ("", "_filtered"):
+        assert result[f"ranking_p99{kind}_ms"] >= result[f"ranking_p50{kind}_ms"] > 0
+        assert result[f"ranking_p50{kind}_cpu_ms"] > 0
 
 
 def test_inprocess_ivf_reports_its_layout_and_recall() -> None:
