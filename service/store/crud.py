@@ -109,6 +109,12 @@ def _where(kind: Kind, key: dict[str, str]) -> Any:
     return [getattr(kind.table, k) == v for k, v in key.items()]
 
 
+def equal_where(*pairs: tuple[Any, object | None]) -> list[Any]:
+    """The conditions ``column == value`` of the (column, value) pairs whose value is given
+    (not None), in their order: the optional filters of a listing."""
+    return [col(column) == value for column, value in pairs if value is not None]
+
+
 def get_row(
     *, session: Session, kind: Kind, key: dict[str, str], for_update: bool = False
 ) -> Any | None:
@@ -118,6 +124,24 @@ def get_row(
     if for_update:  # and read it as it is now, not as an earlier read left it in the session
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.exec(stmt).first()
+
+
+def candidate_for_write(session: Session, external_id: str) -> Candidate | None:
+    """The candidate with this client-system id, read as it is now (not as an earlier read
+    left it in the session) and locked until the transaction ends; None when there is none.
+
+    PostgreSQL: a concurrent PUT or erasure waits for this write (no lost update of the other
+    fields); SQLite runs one writer at a time anyway. FOR NO KEY UPDATE, as an UPDATE itself
+    takes: rows that merely refer to the candidate (a rematch batch's matches) are not held up
+    by it.
+    """
+    query = (
+        select(Candidate)
+        .where(col(Candidate.external_id) == external_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first()
 
 
 def input_fields(kind: Kind, row: Any) -> dict[str, Any]:

@@ -385,7 +385,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
 def populate(db_url: str, size: int) -> str:
     """A migrated database with ``size`` candidates (demo texts, synthetic vectors) and one
     open vacancy; returns the vacancy's matches URL path. Nothing is embedded."""
-    from sqlalchemy import insert
     from sqlmodel import Session
 
     from matching.categories import CLIENT_GROUPS
@@ -393,6 +392,7 @@ def populate(db_url: str, size: int) -> str:
     from matching.profiles import candidate_embed_text, vacancy_embed_text
     from matching.synthetic import SyntheticSpace, candidate_fields
     from service.config import DEFAULT_MODEL
+    from service.store.bulk_rows import insert_rows
     from service.store.db import make_engine, migrate
     from service.store.models import (
         Candidate,
@@ -413,8 +413,9 @@ def populate(db_url: str, size: int) -> str:
     groups = CLIENT_GROUPS
     now = utcnow()
     with Session(engine) as session:
-        session.execute(
-            insert(FocusOccupation),
+        insert_rows(
+            session,
+            FocusOccupation,
             [
                 {"slug": f["slug"], "name": f["name"], "synonyms": f["synonyms"]}
                 | {"created_at": now, "updated_at": now}
@@ -461,11 +462,12 @@ def populate(db_url: str, size: int) -> str:
                         "created_at": now,
                     }
                 )
-            session.execute(insert(Candidate), rows)
-            session.execute(insert(CandidateEmbedding), embs)
+            insert_rows(session, Candidate, rows)
+            insert_rows(session, CandidateEmbedding, embs)
         title, description = "Heftruckchauffeur (m/v) 32 uur", "Laden en lossen met de heftruck."
-        session.execute(
-            insert(Vacancy),
+        insert_rows(
+            session,
+            Vacancy,
             [
                 {
                     "id": 1,
@@ -485,8 +487,9 @@ def populate(db_url: str, size: int) -> str:
             ],
         )
         text = vacancy_embed_text(title, None, description, [])
-        session.execute(
-            insert(VacancyEmbedding),
+        insert_rows(
+            session,
+            VacancyEmbedding,
             [
                 {
                     "vacancy_id": 1,
