@@ -28,7 +28,6 @@ FLOORS = {
     "api": 4,
     "tools": 4,
     "cli": 5,
-    "cli_keys": 5,
     "__main__": 5,
 }
 

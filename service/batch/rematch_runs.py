@@ -584,3 +584,52 @@ def rematch_version(run: RematchRun) -> str | None:
     if lo is None or hi is None:
         return None
     return f"{lo}:exact:exact" if lo == hi else f"{lo}-{hi}:exact:exact"
+
+
+class RematchFailed(Exception):
+    """A claimed run failed (it is recorded on the run as 'failed'); ``cause`` says why."""
+
+    def __init__(self, run_id: int, cause: Exception) -> None:
+        super().__init__(f"rematch run {run_id} failed: {cause}")
+        self.run_id, self.cause = run_id, cause
+
+
+def run_rematch(
+    *,
+    engine: Engine,
+    encoder: Encoder,
+    make_locator: Callable[[], PostcodeLocator],
+    settings: Settings,
+    top_k: int,
+    scheduler: str | None,
+    full: bool | None,
+    progress: Progress | None = None,
+    claimed: Callable[[int, bool], None] | None = None,
+) -> RematchRun:
+    """A whole run, as ``werkmatch rematch`` starts it: connect to the Dask ``scheduler`` (None:
+    in-process) before taking the run slot, so that an unreachable scheduler starts nothing;
+    claim the slot (or resume a dead process's run; ``claimed(run_id, resumed)`` is told which)
+    and carry the run to the end (:func:`execute_run`). Returns the final record.
+
+    Raises:
+        SchedulerUnreachable: the scheduler could not be reached.
+        RunConflict: a run is in progress in a live process.
+        RematchFailed: the claimed run failed.
+    """
+    with executor_for(settings, encoder, scheduler) as executor:
+        run_id, resumed = claim_run(engine, top_k, settings.rematch_stale_after_s)
+        if claimed is not None:
+            claimed(run_id, resumed)
+        try:
+            return execute_run(
+                engine=engine,
+                run_id=run_id,
+                encoder=encoder,
+                locator=make_locator(),
+                settings=settings,
+                executor=executor,
+                progress=progress,
+                full=full,
+            )
+        except Exception as exc:
+            raise RematchFailed(run_id, exc) from exc
