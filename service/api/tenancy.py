@@ -117,13 +117,13 @@ class CandidateScope:
 
     def get(self, candidate_id: str) -> Candidate:
         """The candidate with this client-system id; 404 when missing or outside the scope."""
-        row = crud.get_row(
+        row: Candidate | None = crud.get_row(
             session=self._session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
         )
         if row is None or not self.permits(row):
             raise NotFound(f"candidate {candidate_id!r} not found")
         self._permitted.add(candidate_id)
-        return row  # type: ignore[no-any-return]
+        return row
 
     def admit(self, body: CandidateIn) -> CandidateIn:
         """The profile as this key may write it: a key bound to an organisation writes into

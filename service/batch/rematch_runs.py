@@ -208,7 +208,7 @@ def load_sides(
     session: Session, encoder: Encoder, locator: PostcodeLocator, settings: Settings
 ) -> Loaded:
     """Active candidates and open vacancies with their current-model vectors, sorted by id."""
-    facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]
+    facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]  # the run's session is bound to its engine
     facts_of.load_focus(session)
 
     def side(rows: Iterator[tuple[Any, bytes]], make: Callable[[Any], Any]) -> SideArrays:

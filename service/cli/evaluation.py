@@ -82,7 +82,7 @@ def eval_occupations(
             f"concepts{ranking}"
         )
         typer.echo(f"{'part':8} {'queries':>7} {'acc@1':>6} {'MRR':>6} {'R@10':>6}")
-        rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]
+        rows = [("all", result), *result["by_part"].items()]  # type: ignore[attr-defined]  # a result's values are typed object; by_part is a dict
         for name, m in rows:
             typer.echo(
                 f"{name:8} {m['queries']:>7} {m['accuracy@1']:>6.3f} {m['mrr']:>6.3f} "
@@ -146,10 +146,10 @@ def eval_(
         )
         typer.echo(f"{'mode':10} {'nDCG@10':>8} {'R@10':>6} {'MRR':>6}")
         modes = table["modes"]
-        for name, m in modes.items():  # type: ignore[attr-defined]
+        for name, m in modes.items():  # type: ignore[attr-defined]  # a table's values are typed object; modes is a dict
             typer.echo(f"{name:10} {m['ndcg@10']:>8.3f} {m['recall@10']:>6.3f} {m['mrr']:>6.3f}")
-        best = max(modes[m]["ndcg@10"] for m in ("dense", "lexical", "occupation"))  # type: ignore[index]
-        margin = modes["hybrid"]["ndcg@10"] - best  # type: ignore[index]
+        best = max(modes[m]["ndcg@10"] for m in ("dense", "lexical", "occupation"))  # type: ignore[index]  # typed object; a dict of floats
+        margin = modes["hybrid"]["ndcg@10"] - best  # type: ignore[index]  # typed object; a dict of floats
         verdict = "hybrid >= best single" if margin >= 0 else "HYBRID BELOW best single"
         typer.echo(f"{verdict}: nDCG@10 {margin:+.3f}")
         return
@@ -158,7 +158,7 @@ def eval_(
         return
     typer.echo(f"{result['dataset']} ({result['mode']}), {result['seconds']} s")
     typer.echo(f"{'direction':10} {'queries':>7} {'nDCG@10':>8} {'R@10':>6} {'R@50':>6} {'MRR':>6}")
-    rows = [*result["by_direction"].items(), ("all", result)]  # type: ignore[attr-defined]
+    rows = [*result["by_direction"].items(), ("all", result)]  # type: ignore[attr-defined]  # a result's values are typed object; a dict
     for name, m in rows:
         queries = sum(m["queries"].values()) if isinstance(m["queries"], dict) else m["queries"]
         typer.echo(

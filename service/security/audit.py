@@ -108,7 +108,7 @@ def mark_written(scope: MutableMapping[str, Any], status: int) -> None:
 
 def written(scope: Mapping[str, Any]) -> int | None:
     """The status this answer's audit records were written for already, else None."""
-    return scope.get("state", {}).get(_WRITTEN)  # type: ignore[no-any-return]
+    return scope.get("state", {}).get(_WRITTEN)  # type: ignore[no-any-return]  # the ASGI scope's state is an untyped dict
 
 
 def outcome_of(status: int) -> str:

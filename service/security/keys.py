@@ -183,7 +183,7 @@ def _check_row(key: _KeyRow | None, secret: str) -> Principal | None:
         return None
     return Principal(
         key_id=key.id,
-        role=key.role,  # type: ignore[arg-type]
+        role=key.role,  # type: ignore[arg-type]  # the api_key table's CHECK constraint holds role to ROLES
         employer_id=key.employer_id,
         caseworker_id=key.caseworker_id,
         organisation_id=key.organisation_id,

@@ -31,7 +31,7 @@ _COLUMNS = (
 @lru_cache(maxsize=256)
 def _insert(n: int) -> Insert:
     """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    table = AuditEvent.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy sets
     return insert(table).values(
         [{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _COLUMNS} for i in range(n)]
     )
@@ -50,7 +50,7 @@ def _compiled(dialect: Dialect, n: int) -> tuple[str, tuple[str, ...] | None]:
 @lru_cache(maxsize=8)
 def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
     """Each column's conversion of a Python value for the driver (a timestamp's format)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    table = AuditEvent.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy sets
     return {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in _COLUMNS}
 
 

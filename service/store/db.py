@@ -149,5 +149,4 @@ def scrub_after_erasure(engine: Engine) -> bool:
 def ping(session: Session) -> None:
     """Run ``SELECT 1``: raises the driver's error (a ``DBAPIError``) when the database cannot
     be reached."""
-    # sqlmodel types exec() for select() and friends only; a text() statement runs as well
-    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]  # typed for select() only

@@ -37,7 +37,7 @@ def changes_after(session: Session, seq: int) -> Sequence[tuple[int | None, str,
 def indexed_ids_in_db(session: Session, kind: Kind, model_id: str) -> set[int]:
     """Ids of rows that have a vector of ``model_id``: what the index must hold."""
     emb = kind.embedding
-    stmt: Any = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)  # type: ignore[attr-defined]
+    stmt: Any = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)
     return set(session.exec(stmt).all())
 
 
@@ -47,13 +47,12 @@ def rows_with_vectors(
     """Rows ``ids`` of ``kind`` (every row when None) that exist, each with its vector of
     ``model_id`` (None when it has none), streamed in lists of at most ``batch`` rows."""
     table, emb = kind.table, kind.embedding
-    stmt: Any = select(table, emb.vector).join(  # type: ignore[attr-defined]
+    stmt: Any = select(table, emb.vector).join(
         emb,
-        (getattr(emb, kind.fk) == table.id)  # type: ignore[attr-defined]
-        & (emb.model_id == model_id),  # type: ignore[attr-defined]
+        (getattr(emb, kind.fk) == table.id) & (emb.model_id == model_id),
         isouter=True,
     )
     if ids is not None:
-        stmt = stmt.where(col(table.id).in_(ids))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(table.id).in_(ids))
     result = session.exec(stmt.execution_options(yield_per=batch))
     yield from result.partitions()

@@ -209,7 +209,7 @@ def _new_pairs(
 ) -> list[RematchMatch]:
     stmt = select(RematchMatch).where(col(RematchMatch.run_id) == run_id, where)
     if base_run is not None:
-        b = RematchMatch.__table__.alias("b")  # type: ignore[attr-defined]
+        b = RematchMatch.__table__.alias("b")  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy sets
         stmt = stmt.where(
             ~exists().where(
                 and_(

@@ -302,7 +302,7 @@ def snapshot_load(path: str) -> dict[str, float]:
     t = time.perf_counter()
     header, payload = snap.read_snapshot(Path(path), model_id="bench", dim=384, database="bench")
     read_s = time.perf_counter() - t
-    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]
+    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]  # a uint8 array; FAISS reads any buffer
     prefix = "candidates.store."
     arrays = {k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)}
     store = FactStore.from_arrays("candidate", arrays)
@@ -870,7 +870,7 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
         raise ValueError(f"index kind {kind!r}")
     numbers = {k: int(env[v]) for k, v in ENV_NAMES.items() if k != "kind" and v in env}
     spec = IndexSpec(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # checked against the index kinds above
         ivf_threshold=numbers.get("ivf_threshold", IndexSpec.ivf_threshold),
         nlist=numbers.get("nlist"),
         nprobe=numbers.get("nprobe"),
