@@ -561,7 +561,7 @@ def infer_occupations(
             isco_code=concept.isco_code,
             score=score,
             evidence=_evidence(text, start, end),
-            via=via,  # type: ignore[arg-type]
+            via=via,  # type: ignore[arg-type]  # proposals carry title, phrase or cue only
         )
     ranked = sorted(found.values(), key=lambda o: (-o.score, o.evidence.start))
     return ranked[:limit]

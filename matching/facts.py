@@ -591,9 +591,9 @@ class FactStore(Generic[F]):
         self._count_uses(released, -1)
         self._drop_unused(released)
         if self.kind == "candidate":
-            self.filters.set_candidates(facts)  # type: ignore[arg-type]
+            self.filters.set_candidates(facts)  # type: ignore[arg-type]  # a candidate store holds CandidateFacts only
         else:
-            self.filters.set_vacancies(facts)  # type: ignore[arg-type]
+            self.filters.set_vacancies(facts)  # type: ignore[arg-type]  # a vacancy store holds VacancyFacts only
 
     def remove(self, ids: Iterable[int]) -> None:
         """Drop rows (unknown ids are ignored); their per-row values are cleared, and interned
@@ -631,8 +631,8 @@ class FactStore(Generic[F]):
             key_terms=key,
             terms=terms,
             location=None if np.isnan(lat) else (lat, lon),
-            focus=tuple(self.hits.items[int(h)] for h in self.focus.row(i)),  # type: ignore[misc]
-            esco=tuple(self.links.items[int(x)] for x in self.esco.row(i)),  # type: ignore[misc]
+            focus=tuple(self.hits.items[int(h)] for h in self.focus.row(i)),  # type: ignore[misc]  # a row's ids point at live entries, never None
+            esco=tuple(self.links.items[int(x)] for x in self.esco.row(i)),  # type: ignore[misc]  # a row's ids point at live entries, never None
         )
 
     def get(self, i: int) -> F | None:
@@ -660,7 +660,7 @@ class FactStore(Generic[F]):
             else:
                 values[name] = bool(v)
         cls = CandidateFacts if self.kind == "candidate" else VacancyFacts
-        return cls(**values)  # type: ignore[return-value]
+        return cls(**values)  # type: ignore[return-value]  # the class of the store's kind, which is F
 
     def get_many(self, rows: Sequence[int] | np.ndarray) -> list[F]:
         """The given stored rows as facts objects, equal to :meth:`get` of each (raises
@@ -832,7 +832,7 @@ class FactStore(Generic[F]):
                 None
                 if label is None
                 else EscoLink(
-                    uri=store.uris.items[int(store.link_uri[i])],  # type: ignore[arg-type]
+                    uri=store.uris.items[int(store.link_uri[i])],  # type: ignore[arg-type]  # a stored link points at a live uri entry
                     label=label,
                     isco_code=store.iscos.str_opt(int(store.link_isco[i])),
                     score=float(store.link_score[i]),
@@ -852,12 +852,12 @@ class FactStore(Generic[F]):
                 None
                 if hit_name is None
                 else FocusHit(
-                    slug=store.slugs.items[int(store.hit_slug[i])],  # type: ignore[arg-type]
+                    slug=store.slugs.items[int(store.hit_slug[i])],  # type: ignore[arg-type]  # a stored hit points at a live slug entry
                     name=hit_name,
-                    label=fields["label"][i],  # type: ignore[arg-type]
-                    matched=fields["matched"][i],  # type: ignore[arg-type]
+                    label=fields["label"][i],  # type: ignore[arg-type]  # only the name of a hit may be None, as written
+                    matched=fields["matched"][i],  # type: ignore[arg-type]  # only the name of a hit may be None, as written
                     score=float(store.hit_score[i]),
-                    via=fields["via"][i],  # type: ignore[arg-type]
+                    via=fields["via"][i],  # type: ignore[arg-type]  # written from a FocusHit's via, one of its literals
                 )
             )
         hits.ids = {h: i for i, h in enumerate(hits.items) if h is not None}
@@ -918,13 +918,13 @@ class FactsView(Mapping[int, F]):
     def __len__(self) -> int:
         return len(self._store)
 
-    def values(self) -> Iterator[F]:  # type: ignore[override]
+    def values(self) -> Iterator[F]:  # type: ignore[override]  # an iterator, not a view: rows change under readers
         for i in self:
             f = self._read(i)
             if f is not None:
                 yield f
 
-    def items(self) -> Iterator[tuple[int, F]]:  # type: ignore[override]
+    def items(self) -> Iterator[tuple[int, F]]:  # type: ignore[override]  # an iterator, not a view: rows change under readers
         for i in self:
             f = self._read(i)
             if f is not None:

@@ -608,7 +608,7 @@ class VectorIndex:
     def to_bytes(self) -> bytes:
         """The FAISS index (vectors and id map) serialised, for snapshots."""
         with self._lock.read():
-            return faiss.serialize_index(self._index).tobytes()  # type: ignore[no-any-return]
+            return faiss.serialize_index(self._index).tobytes()  # type: ignore[no-any-return]  # faiss's stubs return Any here
 
     @classmethod
     def from_bytes(cls, data: bytes, dim: int) -> VectorIndex:

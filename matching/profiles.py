@@ -40,7 +40,7 @@ class EscoLink:
             uri=str(value["uri"]),
             label=str(value.get("preferred_label") or ""),
             isco_code=str(code) if code else None,
-            score=float(value.get("score") or 0.0),  # type: ignore[arg-type]
+            score=float(value.get("score") or 0.0),  # type: ignore[arg-type]  # a stored link's score is a number
             evidence=str(snippet) if snippet else None,
         )
 

@@ -43,7 +43,7 @@ class AppState:
 
 async def get_state(request: Request) -> AppState:
     # async: a plain read; a sync dependency would cost a hop to the thread pool per request
-    return request.app.state.werkmatch  # type: ignore[no-any-return]
+    return request.app.state.werkmatch  # type: ignore[no-any-return]  # Starlette's app.state is untyped; create_app stores an AppState
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

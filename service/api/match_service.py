@@ -12,8 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from fastapi import Response
 from pydantic_core import to_json
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.matcher import CandidateMatch, Collection, Matcher, VacancyMatch
 from matching.profiles import Side, make_side, resolve_location
@@ -23,6 +22,7 @@ from service.api.deps import AppState
 from service.api.schemas import MAX_HIGHLIGHTS_PER_SIDE, AdHocMatchIn
 from service.errors import WerkmatchError
 from service.store.models import Candidate, Vacancy
+from service.store.row_texts import texts_by_id
 
 
 class MatchRecord(NamedTuple):
@@ -69,13 +69,6 @@ def _scored_fields(s: Scored, record: MatchRecord, highlights: list[dict[str, An
     }
 
 
-# id and text of the given rows (the texts highlights point into), one statement per table
-_TEXTS = {
-    table: select(table.id, column).where(col(table.id).in_(bindparam("ids", expanding=True)))
-    for table, column in ((Candidate, Candidate.cv_text), (Vacancy, Vacancy.description))
-}
-
-
 class _Texts:
     """The stored texts the highlights point into: the query's and the returned results'.
 
@@ -100,10 +93,7 @@ class _Texts:
         self.collection = collection
         self.results: dict[int, str] = {}
         if ids:
-            # A Core statement built once, run on the session's connection: the ORM's own
-            # execution of the same SELECT took six times as long.
-            rows = session.connection().execute(_TEXTS[table], {"ids": list(ids)})
-            self.results = {int(i): t for i, t in rows}
+            self.results = texts_by_id(session, table, ids)
 
     def highlights(self, result_id: int, scored: Scored) -> list[dict[str, Any]]:
         """``Highlight`` objects: the CV's first, then by offset."""

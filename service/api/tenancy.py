@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import ColumnElement, Select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from service.api.deps import SessionDep
 from service.errors import InvalidParameter, NotFound
@@ -30,6 +30,7 @@ from service.security import audit
 from service.security.auth import PrincipalDep, audit_in_handler
 from service.security.keys import Principal
 from service.store import crud
+from service.store.candidate_scopes import CandidateBounds, external_ids_within, members_of
 from service.store.models import Candidate, CandidateIn
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class CandidateScope:
         self.principal = principal
         self.caseworker_id = caseworker_scope(principal)
         self.organisation_id = organisation_scope(principal)
+        self.bounds = CandidateBounds(self.caseworker_id, self.organisation_id)
         self._request = request
         self._session = session
         self._members: tuple[frozenset[int], frozenset[str]] | None = None
@@ -93,24 +95,17 @@ class CandidateScope:
     @property
     def limited(self) -> bool:
         """Whether this key sees only part of the candidates."""
-        return self.caseworker_id is not None or self.organisation_id is not None
+        return self.bounds.limited
 
     def where(self) -> list[ColumnElement[bool]]:
         """Conditions on :class:`Candidate` rows that keep a query inside the scope (all must
         hold): the caseload of a caseload-limited director, the organisation of a bound key."""
-        conditions: list[ColumnElement[bool]] = []
-        if self.caseworker_id is not None:
-            conditions.append(col(Candidate.caseworker_id) == self.caseworker_id)
-        if self.organisation_id is not None:
-            conditions.append(col(Candidate.organisation_id) == self.organisation_id)
-        return conditions
+        return self.bounds.where()
 
     def members(self) -> Select[Any] | None:
         """A subquery of the internal ids in scope (for tables keyed by candidate id); None:
         every candidate."""
-        if not self.limited:
-            return None
-        return select(Candidate.id).where(*self.where())
+        return self.bounds.members()
 
     def internal_ids(self) -> frozenset[int] | None:
         """Internal ids of the candidates in scope, for the matcher's filter; None: no limit."""
@@ -118,19 +113,17 @@ class CandidateScope:
 
     def permits(self, row: Candidate) -> bool:
         """Whether this stored candidate is inside the scope (the same rule as :meth:`where`)."""
-        return (self.caseworker_id is None or row.caseworker_id == self.caseworker_id) and (
-            self.organisation_id is None or row.organisation_id == self.organisation_id
-        )
+        return self.bounds.permits(row)
 
     def get(self, candidate_id: str) -> Candidate:
         """The candidate with this client-system id; 404 when missing or outside the scope."""
-        row = crud.get_row(
+        row: Candidate | None = crud.get_row(
             session=self._session, kind=crud.CANDIDATES, key={"external_id": candidate_id}
         )
         if row is None or not self.permits(row):
             raise NotFound(f"candidate {candidate_id!r} not found")
         self._permitted.add(candidate_id)
-        return row  # type: ignore[no-any-return]
+        return row
 
     def admit(self, body: CandidateIn) -> CandidateIn:
         """The profile as this key may write it: a key bound to an organisation writes into
@@ -182,29 +175,13 @@ class CandidateScope:
 
     def _inside(self, candidate_ids: set[str]) -> set[str]:
         """Those of these client-system ids that are candidates in scope."""
-        found: set[str] = set()
-        ids = sorted(candidate_ids)
-        for start in range(0, len(ids), 500):
-            found.update(
-                self._session.exec(
-                    select(Candidate.external_id).where(
-                        col(Candidate.external_id).in_(ids[start : start + 500]), *self.where()
-                    )
-                ).all()
-            )
-        return found
+        return external_ids_within(self._session, self.bounds, candidate_ids)
 
     def _load(self) -> tuple[frozenset[int], frozenset[str]]:
         """(internal ids, client-system ids) of the candidates in scope: one query per request,
         shared by the matcher's filter and the check of what the answer shows."""
         if self._members is None:
-            rows = self._session.exec(
-                select(Candidate.id, Candidate.external_id).where(*self.where())
-            ).all()
-            self._members = (
-                frozenset(int(i) for i, _ in rows if i is not None),
-                frozenset(e for _, e in rows),
-            )
+            self._members = members_of(self._session, self.bounds)
         return self._members
 
 

@@ -1,8 +1,9 @@
 """The candidates nobody finds: active candidates in no open vacancy's top-k of the latest
 successful rematch run, each with the reasons the data shows.
 
-Who is in the report is one query over ``candidate`` (:func:`unmatched_rows`): a filter on a
-candidate column is one more condition there. Why is read from the matcher itself
+Who is in the report is one query over ``candidate``
+(:func:`service.store.unmatched.unmatched_rows`): a filter on a candidate column is one more
+condition there. Why is read from the matcher itself
 (:func:`matching.unmatched.diagnose`: the same filter columns and index as matching), from the
 completeness report's notion of missing fields (:func:`service.api.routes.reports.missing_fields`)
 and from the run's stored matches (the candidate's own best-scored vacancy).
@@ -11,22 +12,20 @@ and from the run's stored matches (the candidate's own best-scored vacancy).
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from matching.categories import CLIENT_GROUPS, ClientGroup
 from matching.matcher import Matcher
-from matching.rematch import FOR_CANDIDATE, FOR_VACANCY
 from matching.unmatched import FIT_COUNT, Diagnosis, diagnose
 from service.api.completeness import FIELDS, Missing, missing_fields
 from service.api.deps import AppState
 from service.api.tenancy import CandidateScope, employer_scope
-from service.batch.rematch_runs import latest_success
-from service.store.models import Candidate, UtcDateTime, Vacancy
-from service.store.rematch_models import MatchStatus, RematchMatch, RematchRun
+from service.store.models import Candidate, UtcDateTime
+from service.store.rematch_runs import find_run, latest_success
+from service.store.unmatched import best_vacancies, unmatched_rows
 
 ReasonCode = Literal[
     "no_vacancy_in_reach",
@@ -123,44 +122,6 @@ def _empty(run: RunRef | None, active: int) -> UnmatchedReport:
     )
 
 
-def unmatched_rows(
-    session: Session,
-    state: AppState,
-    scope: CandidateScope,
-    run: RematchRun,
-    filters: list[Any],
-) -> tuple[int, list[Candidate]]:
-    """(active candidates of the run in scope, those of them in no open vacancy's top-k),
-    the latter by client-system id. ``filters`` are extra conditions on ``Candidate``."""
-    took_part: list[Any] = [
-        col(Candidate.active).is_(True),
-        col(Candidate.created_at) <= run.started_at,  # later ones the run never saw
-        *scope.where(),
-        *filters,
-    ]
-    if state.settings.rematch_placed_leave_pool:
-        placed = select(MatchStatus.candidate_id).where(col(MatchStatus.status) == "placed")
-        took_part.append(col(Candidate.id).not_in(placed))
-    in_top_k = (
-        select(RematchMatch.candidate_id)
-        .join(Vacancy, col(Vacancy.id) == RematchMatch.vacancy_id)
-        .where(
-            col(RematchMatch.run_id) == run.id,
-            col(RematchMatch.direction) == FOR_VACANCY,
-            col(Vacancy.status) == "open",
-        )
-    )
-    active = session.execute(
-        select(func.count()).select_from(Candidate).where(*took_part)
-    ).scalar_one()
-    rows = session.exec(
-        select(Candidate)
-        .where(*took_part, col(Candidate.id).not_in(in_top_k))
-        .order_by(col(Candidate.external_id))
-    ).all()
-    return int(active), list(rows)
-
-
 def _reasons(row: Candidate, missing: list[Missing], d: Diagnosis | None) -> list[Reason]:
     out: list[Reason] = []
 
@@ -210,19 +171,9 @@ def _closest(
     the key may not see it, or it was erased)."""
     if not ids:
         return {}
-    stmt = (
-        select(RematchMatch.candidate_id, RematchMatch.score, Vacancy)
-        .outerjoin(Vacancy, col(Vacancy.id) == RematchMatch.vacancy_id)
-        .where(
-            col(RematchMatch.run_id) == run_id,
-            col(RematchMatch.direction) == FOR_CANDIDATE,
-            col(RematchMatch.rank) == 1,
-            col(RematchMatch.candidate_id).in_(ids),
-        )
-    )
     own = employer_scope(scope.principal)
     out: dict[int, tuple[float, ClosestVacancy | None]] = {}
-    for cid, score, vac in session.execute(stmt):
+    for cid, score, vac in best_vacancies(session, run_id, ids):
         shown = None
         if vac is not None and (own is None or vac.employer_id == own):
             shown = ClosestVacancy(
@@ -249,20 +200,21 @@ def unmatched_report(
 ) -> UnmatchedReport:
     """The report for the key's scope and the given filters; names the candidates of the page
     through ``scope.show`` (also when there are none)."""
-    filters: list[Any] = []
-    if caseworker_id is not None:
-        filters.append(col(Candidate.caseworker_id) == caseworker_id)
-    if organisation_id is not None:
-        filters.append(col(Candidate.organisation_id) == organisation_id)
-    if client_group is not None:
-        filters.append(col(Candidate.client_group) == client_group)
     run_id = latest_success(session)
-    run = session.get(RematchRun, run_id) if run_id is not None else None
+    run = find_run(session, run_id) if run_id is not None else None
     if run is None:
         scope.show([])
         return _empty(None, 0)
     ref = RunRef(run_id=run.id or 0, top_k=run.top_k, finished_at=run.finished_at)
-    active, rows = unmatched_rows(session, state, scope, run, filters)
+    active, rows = unmatched_rows(
+        session,
+        run,
+        scope.bounds,
+        placed_leave_pool=state.settings.rematch_placed_leave_pool,
+        caseworker_id=caseworker_id,
+        organisation_id=organisation_id,
+        client_group=client_group,
+    )
     internal = [int(r.id) for r in rows if r.id is not None]
 
     def look(matcher: Matcher) -> dict[int, Diagnosis | None]:

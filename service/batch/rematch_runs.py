@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from sqlalchemy import CursorResult, Engine, and_, delete, exists, func, select, text, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from matching.embedder import Embedded, Encoder
 from matching.geo import PostcodeLocator
@@ -55,16 +55,27 @@ from matching.rematch import RematchState as CoreState
 from matching.rematch import TopK as CoreTopK
 from service.config import Settings
 from service.errors import WerkmatchError
-from service.state.index_state import IndexState, decode_vector, latest_seq
+from service.state.index_state import IndexState, decode_vector
 from service.store import crud
-from service.store.models import Candidate, CandidateEmbedding, Vacancy, VacancyEmbedding, utcnow
-from service.store.rematch_models import (
-    MatchStatus,
-    RematchBatch,
-    RematchMatch,
-    RematchRun,
-    RematchState,
+from service.store.index_reads import latest_seq
+from service.store.models import utcnow
+from service.store.rematch_models import RematchRun
+from service.store.rematch_runs import (
+    active_run,
+    candidates_with_vectors,
+    committed_batches,
+    count_matches,
+    find_run,
+    open_run,
+    previous_success,
+    take_over_run,
+    update_run,
+    vacancies_with_vectors,
 )
+
+# the run's diff and retention, imported from here by their callers
+from service.store.rematch_runs import diff_counts as diff_counts
+from service.store.rematch_runs import prune as prune
 from service.store.rematch_store import (
     ChangeSet,
     StoreStats,
@@ -123,11 +134,7 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
     """
     me = owner_id()
     with Session(engine) as session:
-        current = (
-            session.execute(select(RematchRun).where(col(RematchRun.active_slot) == 1))
-            .scalars()
-            .first()
-        )
+        current = active_run(session)
         if current is not None:
             assert current.id is not None
             if owner_alive(current.owner, current.heartbeat_at, stale_after_s):
@@ -139,31 +146,16 @@ def claim_run(engine: Engine, top_k: int, stale_after_s: float) -> tuple[int, bo
                 )
             # the commit expires ``current``: keep what the log line needs
             run_id, previous_owner = current.id, current.owner
-            taken = session.execute(
-                update(RematchRun)
-                .where(
-                    col(RematchRun.id) == current.id,
-                    col(RematchRun.owner) == current.owner,
-                    col(RematchRun.active_slot) == 1,
-                )
-                .values(owner=me, heartbeat_at=utcnow(), resumed=RematchRun.resumed + 1)
-            )
-            session.commit()
-            if cast(CursorResult[Any], taken).rowcount != 1:
+            if not take_over_run(session, run_id, previous_owner, me, utcnow()):
                 raise RunConflict(
                     f"rematch run {current.id} was just taken over by another process"
                 )
             log.warning("took over rematch run %d from %s", run_id, previous_owner)
             return run_id, True
-        run = RematchRun(top_k=top_k, owner=me)
-        session.add(run)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            raise RunConflict("another rematch run started at the same moment") from None
-        assert run.id is not None
-        return run.id, False
+        new_id = open_run(session, top_k, me)
+        if new_id is None:
+            raise RunConflict("another rematch run started at the same moment")
+        return new_id, False
 
 
 @dataclass
@@ -216,35 +208,12 @@ def load_sides(
     session: Session, encoder: Encoder, locator: PostcodeLocator, settings: Settings
 ) -> Loaded:
     """Active candidates and open vacancies with their current-model vectors, sorted by id."""
-    facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]
+    facts_of = IndexState(session.get_bind(), encoder, locator, settings.focus_threshold)  # type: ignore[arg-type]  # the run's session is bound to its engine
     facts_of.load_focus(session)
-    cand_stmt: Any = (
-        select(Candidate, col(CandidateEmbedding.vector))
-        .join(
-            CandidateEmbedding,
-            (col(CandidateEmbedding.candidate_id) == Candidate.id)
-            & (col(CandidateEmbedding.model_id) == encoder.model_id),
-        )
-        .where(col(Candidate.active).is_(True))
-        .order_by(col(Candidate.id))
-    )
-    if settings.rematch_placed_leave_pool:
-        placed = select(col(MatchStatus.candidate_id)).where(col(MatchStatus.status) == "placed")
-        cand_stmt = cand_stmt.where(col(Candidate.id).not_in(placed))
-    vac_stmt: Any = (
-        select(Vacancy, col(VacancyEmbedding.vector))
-        .join(
-            VacancyEmbedding,
-            (col(VacancyEmbedding.vacancy_id) == Vacancy.id)
-            & (col(VacancyEmbedding.model_id) == encoder.model_id),
-        )
-        .where(col(Vacancy.status) == "open")
-        .order_by(col(Vacancy.id))
-    )
 
-    def side(stmt: Any, make: Callable[[Any], Any]) -> SideArrays:
+    def side(rows: Iterator[tuple[Any, bytes]], make: Callable[[Any], Any]) -> SideArrays:
         facts, vecs = [], []
-        for row, blob in session.execute(stmt.execution_options(yield_per=2000)):
+        for row, blob in rows:
             facts.append(make(row))
             vecs.append(decode_vector(blob, encoder.dim))
         ids = np.array([f.id for f in facts], dtype=np.int64)
@@ -254,83 +223,12 @@ def load_sides(
         )
 
     return Loaded(
-        candidates=side(cand_stmt, facts_of.candidate_facts),
-        vacancies=side(vac_stmt, facts_of.vacancy_facts),
-    )
-
-
-def _committed(engine: Engine, run_id: int) -> dict[int, list[tuple[int, int]]]:
-    with Session(engine) as session:
-        rows = session.execute(
-            select(
-                col(RematchBatch.direction), col(RematchBatch.lo_id), col(RematchBatch.hi_id)
-            ).where(col(RematchBatch.run_id) == run_id)
-        ).all()
-    out: dict[int, list[tuple[int, int]]] = {FOR_VACANCY: [], FOR_CANDIDATE: []}
-    for d, lo, hi in rows:
-        out[d].append((lo, hi))
-    return out
-
-
-def _update_run(engine: Engine, run_id: int, **values: Any) -> None:
-    with Session(engine) as session:
-        session.execute(update(RematchRun).where(col(RematchRun.id) == run_id).values(**values))
-        session.commit()
-
-
-def previous_success(session: Session, before_run: int) -> int | None:
-    return session.execute(
-        select(func.max(RematchRun.id)).where(
-            col(RematchRun.state) == "succeeded", col(RematchRun.id) < before_run
-        )
-    ).scalar()
-
-
-def diff_counts(session: Session, run_id: int, base_run: int | None) -> dict[str, int]:
-    """Distinct (vacancy, candidate) pairs of ``run_id`` that are new / unchanged vs
-    ``base_run``, and pairs of ``base_run`` that disappeared."""
-    pairs = text(
-        "SELECT COUNT(*) FROM (SELECT DISTINCT vacancy_id, candidate_id FROM rematch_match "
-        "WHERE run_id = :r) AS p"
-    )
-    total = session.execute(pairs, {"r": run_id}).scalar_one()
-    if base_run is None:
-        return {"pairs": total, "new": total, "unchanged": 0, "disappeared": 0}
-    base_total = session.execute(pairs, {"r": base_run}).scalar_one()
-    common = session.execute(
-        text(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT vacancy_id, candidate_id FROM rematch_match a "
-            "WHERE a.run_id = :r AND EXISTS (SELECT 1 FROM rematch_match b WHERE b.run_id = :b "
-            "AND b.vacancy_id = a.vacancy_id AND b.candidate_id = a.candidate_id)) AS p"
+        candidates=side(
+            candidates_with_vectors(session, encoder.model_id, settings.rematch_placed_leave_pool),
+            facts_of.candidate_facts,
         ),
-        {"r": run_id, "b": base_run},
-    ).scalar_one()
-    return {
-        "pairs": total,
-        "new": total - common,
-        "unchanged": common,
-        "disappeared": base_total - common,
-    }
-
-
-def prune(engine: Engine, keep: int) -> int:
-    """Delete finished runs beyond the newest ``keep`` (never a running one); returns how many."""
-    with Session(engine) as session:
-        ids = (
-            session.execute(
-                select(col(RematchRun.id))
-                .where(col(RematchRun.state) != "running")
-                .order_by(col(RematchRun.id).desc())
-                .offset(keep)
-            )
-            .scalars()
-            .all()
-        )
-        for table in (RematchMatch, RematchBatch, RematchState):
-            session.execute(delete(table).where(col(table.run_id).in_(ids)))
-        session.execute(delete(RematchRun).where(col(RematchRun.id).in_(ids)))
-        session.commit()
-    return len(ids)
+        vacancies=side(vacancies_with_vectors(session, encoder.model_id), facts_of.vacancy_facts),
+    )
 
 
 def run_error(exc: BaseException) -> str:
@@ -373,7 +271,7 @@ def execute_run(
     counts: dict[str, Any] = {}
     try:
         with Session(engine) as session:
-            run = session.get(RematchRun, run_id)
+            run = find_run(session, run_id)
             assert run is not None
             top_k = run.top_k
             timings = dict(run.timings or {})
@@ -385,7 +283,7 @@ def execute_run(
                     encoder,
                     executor,
                     settings.embed_batch_size * 8,
-                    lambda: _update_run(engine, run_id, heartbeat_at=utcnow()),
+                    lambda: update_run(engine, run_id, heartbeat_at=utcnow()),
                 )
             )
             timings["embedding"] = timings.get("embedding", 0.0) + time.perf_counter() - t
@@ -428,7 +326,7 @@ def execute_run(
                 changed.get(FOR_CANDIDATE),
             ),
         )
-        done = _committed(engine, run_id)
+        done = committed_batches(engine, run_id)
         step = max(1, settings.rematch_batch_max_queries)
         plan = [
             (topk, mask, start, stop)
@@ -440,7 +338,7 @@ def execute_run(
         # computation's, so the next run must compare with them rather than trust the state
         lists_stored = already == 0
         total = already + len(plan)
-        _update_run(
+        update_run(
             engine, run_id, batches_total=total, batches_done=already, counts=counts,
             timings=timings, progress=already / total if total else 1.0, **record,
         )  # fmt: skip
@@ -457,7 +355,7 @@ def execute_run(
                 )
             )  # fmt: skip
             finished += 1
-            _update_run(
+            update_run(
                 engine, run_id, batches_done=finished, progress=finished / total,
                 heartbeat_at=utcnow(),
             )  # fmt: skip
@@ -474,9 +372,7 @@ def execute_run(
         with Session(engine) as session:
             base = previous_success(session, run_id)
             counts["previous_run_id"] = base
-            counts["matches"] = session.execute(
-                select(func.count()).where(col(RematchMatch.run_id) == run_id)
-            ).scalar_one()
+            counts["matches"] = count_matches(session, run_id)
             counts.update(diff_counts(session, run_id, base))
             save_state(session, run_id, run_key, vacs.ids, cands.ids)
             timings["diff"] = time.perf_counter() - t
@@ -484,26 +380,26 @@ def execute_run(
             save_core_state(session, run_id, result.state, lists_stored)
             session.commit()
         timings["state"] = time.perf_counter() - t
-        _update_run(
+        update_run(
             engine, run_id, state="succeeded", active_slot=None, finished_at=utcnow(),
             counts=counts, timings={k: round(v, 3) for k, v in timings.items()}, progress=1.0,
         )  # fmt: skip
         counts["pruned_runs"] = prune(engine, settings.rematch_keep_runs)
-        _update_run(engine, run_id, counts=counts)
+        update_run(engine, run_id, counts=counts)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise  # leave it 'running' to be resumed, like a killed process
         log.exception("rematch run %d failed", run_id)
         with Session(engine) as session:
-            run = session.get(RematchRun, run_id)
+            run = find_run(session, run_id)
             errors = [*(run.errors if run else []), run_error(exc)]
-        _update_run(
+        update_run(
             engine, run_id, state="failed", active_slot=None, finished_at=utcnow(),
             errors=errors, counts=counts, timings={k: round(v, 3) for k, v in timings.items()},
         )  # fmt: skip
         raise
     with Session(engine) as session:
-        final = session.get(RematchRun, run_id)
+        final = find_run(session, run_id)
         assert final is not None
         return final
 
@@ -690,41 +586,50 @@ def rematch_version(run: RematchRun) -> str | None:
     return f"{lo}:exact:exact" if lo == hi else f"{lo}-{hi}:exact:exact"
 
 
-def latest_success(session: Session) -> int | None:
-    return session.execute(
-        select(func.max(RematchRun.id)).where(col(RematchRun.state) == "succeeded")
-    ).scalar()
+class RematchFailed(Exception):
+    """A claimed run failed (it is recorded on the run as 'failed'); ``cause`` says why."""
+
+    def __init__(self, run_id: int, cause: Exception) -> None:
+        super().__init__(f"rematch run {run_id} failed: {cause}")
+        self.run_id, self.cause = run_id, cause
 
 
-def new_pairs(
-    session: Session, run_id: int, base_run: int | None, where: Any
-) -> list[RematchMatch]:
-    """Matches of ``run_id`` (filtered by ``where``) whose pair is not in ``base_run`` and not
-    rejected; one per pair (the better-scored direction), best first."""
-    stmt = select(RematchMatch).where(col(RematchMatch.run_id) == run_id, where)
-    if base_run is not None:
-        b = RematchMatch.__table__.alias("b")  # type: ignore[attr-defined]
-        stmt = stmt.where(
-            ~exists().where(
-                and_(
-                    b.c.run_id == base_run,
-                    b.c.vacancy_id == RematchMatch.vacancy_id,
-                    b.c.candidate_id == RematchMatch.candidate_id,
-                )
+def run_rematch(
+    *,
+    engine: Engine,
+    encoder: Encoder,
+    make_locator: Callable[[], PostcodeLocator],
+    settings: Settings,
+    top_k: int,
+    scheduler: str | None,
+    full: bool | None,
+    progress: Progress | None = None,
+    claimed: Callable[[int, bool], None] | None = None,
+) -> RematchRun:
+    """A whole run, as ``werkmatch rematch`` starts it: connect to the Dask ``scheduler`` (None:
+    in-process) before taking the run slot, so that an unreachable scheduler starts nothing;
+    claim the slot (or resume a dead process's run; ``claimed(run_id, resumed)`` is told which)
+    and carry the run to the end (:func:`execute_run`). Returns the final record.
+
+    Raises:
+        SchedulerUnreachable: the scheduler could not be reached.
+        RunConflict: a run is in progress in a live process.
+        RematchFailed: the claimed run failed.
+    """
+    with executor_for(settings, encoder, scheduler) as executor:
+        run_id, resumed = claim_run(engine, top_k, settings.rematch_stale_after_s)
+        if claimed is not None:
+            claimed(run_id, resumed)
+        try:
+            return execute_run(
+                engine=engine,
+                run_id=run_id,
+                encoder=encoder,
+                locator=make_locator(),
+                settings=settings,
+                executor=executor,
+                progress=progress,
+                full=full,
             )
-        )
-    stmt = stmt.where(
-        ~exists().where(
-            and_(
-                col(MatchStatus.vacancy_id) == RematchMatch.vacancy_id,
-                col(MatchStatus.candidate_id) == RematchMatch.candidate_id,
-                col(MatchStatus.status) == "rejected",
-            )
-        )
-    )
-    best: dict[tuple[int, int], RematchMatch] = {}
-    for (m,) in session.execute(stmt):
-        key = (m.vacancy_id, m.candidate_id)
-        if key not in best or (m.score, -m.direction) > (best[key].score, -best[key].direction):
-            best[key] = m
-    return sorted(best.values(), key=lambda m: (-m.score, m.vacancy_id, m.candidate_id))
+        except Exception as exc:
+            raise RematchFailed(run_id, exc) from exc

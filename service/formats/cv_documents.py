@@ -276,7 +276,7 @@ def _docx_text(data: bytes) -> str:
 def _docx_table_lines(table: object) -> list[str]:
     """One line per row, its cells joined by " | " (a merged cell once)."""
     out = []
-    for row in table.rows:  # type: ignore[attr-defined]
+    for row in table.rows:  # type: ignore[attr-defined]  # a python-docx Table; the library has no type hints
         seen: set[int] = set()
         cells = []
         for cell in row.cells:

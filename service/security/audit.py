@@ -13,18 +13,17 @@ on them are recorded even when no handler ran.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Insert, bindparam, insert
+from sqlalchemy import Engine
 from starlette.requests import Request
 
 from service.security.keys import Principal
+from service.store.audit_log import insert_events
 from service.store.models import ID_PATTERN
-from service.store.security_models import AuditEvent
 
 # (method, route template) -> action, for every route that reads or writes candidate data
 AUDITED: dict[tuple[str, str], str] = {
@@ -109,7 +108,7 @@ def mark_written(scope: MutableMapping[str, Any], status: int) -> None:
 
 def written(scope: Mapping[str, Any]) -> int | None:
     """The status this answer's audit records were written for already, else None."""
-    return scope.get("state", {}).get(_WRITTEN)  # type: ignore[no-any-return]
+    return scope.get("state", {}).get(_WRITTEN)  # type: ignore[no-any-return]  # the ASGI scope's state is an untyped dict
 
 
 def outcome_of(status: int) -> str:
@@ -164,60 +163,6 @@ def events_for(
     return rows
 
 
-_ROWS_PER_INSERT = 1000  # 10 parameters a row: far below SQLite's and PostgreSQL's limits
-_COLUMNS = (
-    "at",
-    "key_id",
-    "role",
-    "candidate_id",
-    "action",
-    "method",
-    "route",
-    "status",
-    "outcome",
-    "request_id",
-)
-
-
-@lru_cache(maxsize=256)
-def _insert(n: int) -> Insert:
-    """A multi-row INSERT of ``n`` rows with named parameters (``at_0``, ``key_id_0``, ...)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
-    return insert(table).values(
-        [{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in _COLUMNS} for i in range(n)]
-    )
-
-
-@lru_cache(maxsize=512)
-def _compiled(dialect: Dialect, n: int) -> tuple[str, tuple[str, ...] | None]:
-    """The SQL of :func:`_insert` for a dialect and its positional parameter order (None for
-    named parameters), compiled once: SQLAlchemy does not cache multi-row VALUES statements,
-    and compiling one took ten times as long as running it."""
-    compiled = _insert(n).compile(dialect=dialect)
-    order = compiled.positiontup
-    return str(compiled), tuple(order) if order else None
-
-
-@lru_cache(maxsize=8)
-def _processors(dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
-    """Each column's conversion of a Python value for the driver (a timestamp's format)."""
-    table = AuditEvent.__table__  # type: ignore[attr-defined]
-    return {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in _COLUMNS}
-
-
 def write(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """Insert audit rows in one transaction: one multi-row INSERT statement (per thousand rows;
-    an answer shows at most a page of 200), not one statement per row."""
-    if not rows:
-        return
-    with engine.begin() as conn:
-        processors = _processors(conn.dialect)
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            sql, order = _compiled(conn.dialect, len(chunk))
-            params = {
-                f"{c}_{i}": row[c] if (convert := processors[c]) is None else convert(row[c])
-                for i, row in enumerate(chunk)
-                for c in _COLUMNS
-            }
-            conn.exec_driver_sql(sql, tuple(params[k] for k in order) if order else params)
+    """Insert audit rows in one transaction (:func:`service.store.audit_log.insert_events`)."""
+    insert_events(engine, rows)

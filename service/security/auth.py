@@ -98,7 +98,7 @@ def allowed_roles(method: str, route: str) -> frozenset[str]:
 
 async def get_principal(request: Request) -> Principal | None:
     """The verified key holder of this request (None on public routes)."""
-    return request.scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]
+    return request.scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]  # the ASGI scope's state is an untyped dict; the gate puts a Principal there
 
 
 PrincipalDep = Annotated[Principal | None, Depends(get_principal)]

@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, func
-from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Connection
+from sqlmodel import Session
 
-from service.store.models import ID_PATTERN, ChangeLog
+from service.store.api_keys import (
+    add_key,
+    all_keys,
+    find_key,
+    key_row_with_head,
+    revoke,
+    revoke_by_label,
+)
+from service.store.models import ID_PATTERN
 from service.store.security_models import ROLES, ApiKey, Role
 
 TOKEN_RE = re.compile(r"^wm_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
@@ -123,10 +130,7 @@ def create_key(
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )
-    session.add(key)
-    session.commit()
-    session.refresh(key)
-    return key, f"wm_{kid}_{secret}"
+    return add_key(session, key), f"wm_{kid}_{secret}"
 
 
 def verify_token(session: Session, token: str) -> Principal | None:
@@ -135,7 +139,7 @@ def verify_token(session: Session, token: str) -> Principal | None:
     if m is None:
         return None
     kid, secret = m.groups()
-    return _check(session.get(ApiKey, kid), secret)
+    return _check(find_key(session, kid), secret)
 
 
 def _check(key: ApiKey | None, secret: str) -> Principal | None:
@@ -157,8 +161,8 @@ def _check(key: ApiKey | None, secret: str) -> Principal | None:
 
 
 class _KeyRow(NamedTuple):
-    """What verification reads of a key's row (the columns of :data:`_KEY_ROW`, after the
-    change-log position)."""
+    """What verification reads of a key's row (the columns of
+    :func:`service.store.api_keys.key_row_with_head`, after the change-log position)."""
 
     id: str
     secret_hash: str
@@ -179,27 +183,11 @@ def _check_row(key: _KeyRow | None, secret: str) -> Principal | None:
         return None
     return Principal(
         key_id=key.id,
-        role=key.role,  # type: ignore[arg-type]
+        role=key.role,  # type: ignore[arg-type]  # the api_key table's CHECK constraint holds role to ROLES
         employer_id=key.employer_id,
         caseworker_id=key.caseworker_id,
         organisation_id=key.organisation_id,
     )
-
-
-# The key's row and the change-log position in one statement, built once: a Core statement
-# with a bound key id is compiled once per dialect and then served from SQLAlchemy's cache,
-# and its row needs no ORM object (together a tenth of the time of an ORM session query).
-_KEY_ROW = core_select(
-    select(func.max(ChangeLog.seq)).scalar_subquery(),
-    col(ApiKey.id),
-    col(ApiKey.secret_hash),
-    col(ApiKey.role),
-    col(ApiKey.employer_id),
-    col(ApiKey.caseworker_id),
-    col(ApiKey.organisation_id),
-    col(ApiKey.expires_at),
-    col(ApiKey.revoked_at),
-).where(col(ApiKey.id) == bindparam("kid"))
 
 
 def verify_with_head(session: Session | Connection, token: str) -> tuple[Principal | None, int]:
@@ -212,7 +200,7 @@ def verify_with_head(session: Session | Connection, token: str) -> tuple[Princip
     if m is None:
         return None, 0
     kid, secret = m.groups()
-    row = session.execute(_KEY_ROW, {"kid": kid}).first()
+    row = key_row_with_head(session, kid)
     if row is None:
         hmac.compare_digest("0" * 64, _hash(secret))  # the same work as for a known key
         return None, 0
@@ -220,7 +208,7 @@ def verify_with_head(session: Session | Connection, token: str) -> tuple[Princip
 
 
 def list_keys(session: Session) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id))))
+    return all_keys(session)
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey | None:
@@ -228,23 +216,9 @@ def revoke_key(session: Session, key_id: str) -> ApiKey | None:
 
     One conditional UPDATE: of revocations at the same moment the first one's time stays.
     """
-    session.execute(
-        update(ApiKey)
-        .where(col(ApiKey.id) == key_id, col(ApiKey.revoked_at).is_(None))
-        .values(revoked_at=datetime.now(UTC))
-    )
-    session.commit()
-    return session.get(ApiKey, key_id)
+    return revoke(session, key_id, datetime.now(UTC))
 
 
 def revoke_labelled(session: Session, label: str) -> int:
     """Revoke every active key with this label (used to replace the local demo key)."""
-    keys = session.exec(
-        select(ApiKey).where(ApiKey.label == label, col(ApiKey.revoked_at).is_(None))
-    ).all()
-    now = datetime.now(UTC)
-    for key in keys:
-        key.revoked_at = now
-        session.add(key)
-    session.commit()
-    return len(keys)
+    return revoke_by_label(session, label, datetime.now(UTC))

@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import Engine, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from matching.embedder import Encoder
 from matching.facts import FactStore
@@ -68,7 +68,15 @@ from matching.ranking import calibration_for
 from service.errors import WerkmatchError
 from service.state import snapshot as snap
 from service.store.crud import CANDIDATES, ERASED_IN_SESSION, VACANCIES, Kind
-from service.store.models import Candidate, ChangeLog, FocusOccupation, Vacancy
+from service.store.focus_occupations import all_focus
+from service.store.index_reads import (
+    changes_after,
+    indexed_ids_in_db,
+    latest_erasure_seq,
+    rows_with_vectors,
+)
+from service.store.index_reads import latest_seq as latest_seq  # imported from here by tests
+from service.store.models import Candidate, Vacancy
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +127,6 @@ def _search_threads(n: int) -> None:
 LOG_HEAD_SEEN = "werkmatch_log_head"
 
 
-def latest_seq(session: Session) -> int:
-    return int(session.exec(select(func.max(ChangeLog.seq))).one() or 0)
-
-
 def index_version(seq: int, matcher: Matcher) -> str:
     """``<seq>:<candidate index layout>:<vacancy index layout>``, e.g. ``473:flat:flat``.
 
@@ -150,13 +154,6 @@ def snapshot_payload(matcher: Matcher, focus_threshold: float) -> dict[str, np.n
     }
     out["focus"] = np.frombuffer(json.dumps(focus).encode(), dtype=np.uint8)
     return out
-
-
-def indexed_ids_in_db(session: Session, kind: Kind, model_id: str) -> set[int]:
-    """Ids of rows that have a vector of ``model_id``: what the index must hold."""
-    emb = kind.embedding
-    stmt: Any = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)  # type: ignore[attr-defined]
-    return set(session.exec(stmt).all())
 
 
 class IndexState:
@@ -305,7 +302,6 @@ class IndexState:
         matcher: Matcher | None = None,
     ) -> None:
         """(Re)load rows ``ids`` (all rows when None) with their current-model vectors."""
-        table, emb = kind.table, kind.embedding
         m = matcher or self.matcher
         coll: Collection[Any] = m.candidates if kind is CANDIDATES else m.vacancies  # as make
         make = self.candidate_facts if kind is CANDIDATES else self.vacancy_facts
@@ -316,18 +312,9 @@ class IndexState:
             else [wanted[i : i + LOAD_BATCH] for i in range(0, len(wanted), LOAD_BATCH)]
         )
         for chunk in chunks:
-            stmt: Any = select(table, emb.vector).join(  # type: ignore[attr-defined]
-                emb,
-                (getattr(emb, kind.fk) == table.id)  # type: ignore[attr-defined]
-                & (emb.model_id == self.encoder.model_id),  # type: ignore[attr-defined]
-                isouter=True,
-            )
-            if chunk is not None:
-                stmt = stmt.where(col(table.id).in_(chunk))  # type: ignore[attr-defined]
             indexed: set[int] = set()
             # streamed in batches: a full load never holds more than a batch of rows and facts
-            result = session.exec(stmt.execution_options(yield_per=LOAD_BATCH))
-            for batch in result.partitions():
+            for batch in rows_with_vectors(session, kind, self.encoder.model_id, chunk, LOAD_BATCH):
                 items = []
                 for row, blob in batch:
                     if blob is None:
@@ -343,7 +330,7 @@ class IndexState:
         self._load_focus(session)
 
     def _load_focus(self, session: Session, matcher: Matcher | None = None) -> None:
-        rows = session.exec(select(FocusOccupation).order_by(FocusOccupation.slug)).all()
+        rows = all_focus(session)
         defs = [
             FocusDef(
                 slug=r.slug,
@@ -407,11 +394,7 @@ class IndexState:
 
     def _apply_log(self, session: Session) -> int:
         """Apply entries after ``last_seq``; the caller holds ``_writer``. Returns how many."""
-        entries = session.exec(
-            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id, ChangeLog.op)
-            .where(col(ChangeLog.seq) > self.last_seq)
-            .order_by(col(ChangeLog.seq))
-        ).all()
+        entries = changes_after(session, self.last_seq)
         if not entries:
             return 0
         touched: dict[str, set[int]] = {"candidate": set(), "vacancy": set(), "focus": set()}
@@ -438,11 +421,8 @@ class IndexState:
         process that erased may have died before removing them, or erased without an index."""
         if self.snapshot_file is None:
             return []
-        stmt: Any = select(func.max(ChangeLog.seq)).where(
-            col(ChangeLog.entity) == CANDIDATES.name, col(ChangeLog.op) == "delete"
-        )
         with Session(self.engine) as session:
-            latest = int(session.exec(stmt).one() or 0)
+            latest = latest_erasure_seq(session)
         self._erased_seq = max(self._erased_seq, latest)
         return self._purge_snapshots()
 

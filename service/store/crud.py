@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from matching.embedder import Encoder, content_hash
 from matching.profiles import candidate_embed_text, vacancy_embed_text
@@ -78,8 +78,8 @@ class Kind:
     """How one kind of matchable row is stored and embedded."""
 
     name: str
-    table: type[SQLModel]
-    embedding: type[SQLModel]
+    table: type[Candidate] | type[Vacancy]
+    embedding: type[CandidateEmbedding] | type[VacancyEmbedding]
     fk: str
     schema: type[BaseModel]
     embed_text: Callable[[Any], str]
@@ -109,6 +109,12 @@ def _where(kind: Kind, key: dict[str, str]) -> Any:
     return [getattr(kind.table, k) == v for k, v in key.items()]
 
 
+def equal_where(*pairs: tuple[Any, object | None]) -> list[Any]:
+    """The conditions ``column == value`` of the (column, value) pairs whose value is given
+    (not None), in their order: the optional filters of a listing."""
+    return [col(column) == value for column, value in pairs if value is not None]
+
+
 def get_row(
     *, session: Session, kind: Kind, key: dict[str, str], for_update: bool = False
 ) -> Any | None:
@@ -118,6 +124,24 @@ def get_row(
     if for_update:  # and read it as it is now, not as an earlier read left it in the session
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.exec(stmt).first()
+
+
+def candidate_for_write(session: Session, external_id: str) -> Candidate | None:
+    """The candidate with this client-system id, read as it is now (not as an earlier read
+    left it in the session) and locked until the transaction ends; None when there is none.
+
+    PostgreSQL: a concurrent PUT or erasure waits for this write (no lost update of the other
+    fields); SQLite runs one writer at a time anyway. FOR NO KEY UPDATE, as an UPDATE itself
+    takes: rows that merely refer to the candidate (a rematch batch's matches) are not held up
+    by it.
+    """
+    query = (
+        select(Candidate)
+        .where(col(Candidate.external_id) == external_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).first()
 
 
 def input_fields(kind: Kind, row: Any) -> dict[str, Any]:
@@ -256,9 +280,9 @@ def _vectors_for(
     unique = [h for h in dict.fromkeys(hashes) if h not in known]
     for start in range(0, len(unique), 500):
         rows = session.exec(
-            select(emb.content_hash, emb.vector, emb.chunks).where(  # type: ignore[attr-defined]
-                col(emb.content_hash).in_(unique[start : start + 500]),  # type: ignore[attr-defined]
-                emb.model_id == encoder.model_id,  # type: ignore[attr-defined]
+            select(emb.content_hash, emb.vector, emb.chunks).where(
+                col(emb.content_hash).in_(unique[start : start + 500]),
+                emb.model_id == encoder.model_id,
             )
         ).all()
         known.update({h: (v, c) for h, v, c in rows})
@@ -411,9 +435,10 @@ def _upsert_once(
     for i in (i for i in order if i in vectors):
         key, data = items[i]
         h, vec, n_chunks = vectors[i]
-        row: Any = current[i]  # a Candidate or Vacancy; Kind.table is typed as their base
+        row: Any = current[i]  # a Candidate or Vacancy: setattr below writes either's fields
         if row is None:
-            row = kind.table(**key, **data.model_dump(), created_at=now, updated_at=now)
+            fields: dict[str, Any] = {**key, **data.model_dump()}
+            row = kind.table(**fields, created_at=now, updated_at=now)
             outcome: Outcome = "created"
         else:
             for name, value in data.model_dump().items():
@@ -491,7 +516,7 @@ def _delete_once(
     for table in (RematchMatch, MatchStatus):
         session.exec(delete(table).where(getattr(table, kind.fk) == row_id))
     # Kind.table is typed as the SQLModel base, which declares no id (Candidate, Vacancy do)
-    gone = session.exec(delete(kind.table).where(kind.table.id == row_id))  # type: ignore[attr-defined]
+    gone = session.exec(delete(kind.table).where(kind.table.id == row_id))
     if gone.rowcount != 1:  # cannot happen under the lock; never report an erasure not done
         session.rollback()
         return False
@@ -500,7 +525,7 @@ def _delete_once(
     session.commit()
     if kind is CANDIDATES:
         session.info[ERASED_IN_SESSION] = True
-        scrub_after_erasure(session.get_bind())  # type: ignore[arg-type]
+        scrub_after_erasure(session.get_bind())  # type: ignore[arg-type]  # the request's session is bound to the engine
     return True
 
 
@@ -511,7 +536,7 @@ def list_rows(
     table = kind.table
     total = session.exec(select(func.count()).select_from(table).where(*filters)).one()
     rows = session.exec(
-        select(table).where(*filters).order_by(table.id).offset(offset).limit(limit)  # type: ignore[attr-defined]
+        select(table).where(*filters).order_by(col(table.id)).offset(offset).limit(limit)
     ).all()
     return list(rows), int(total)
 
@@ -527,10 +552,9 @@ def count_rows(session: Session) -> int:
 def stale_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
     """Ids of rows without a vector of ``model_id`` (new model, or never embedded)."""
     emb = kind.embedding
-    fresh = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)  # type: ignore[attr-defined]
-    return list(
-        session.exec(select(kind.table.id).where(col(kind.table.id).not_in(fresh))).all()  # type: ignore[attr-defined]
-    )
+    fresh = select(getattr(emb, kind.fk)).where(emb.model_id == model_id)
+    ids = session.exec(select(kind.table.id).where(col(kind.table.id).not_in(fresh))).all()
+    return list(ids)  # type: ignore[arg-type]  # primary keys of stored rows, never NULL
 
 
 def outdated_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
@@ -540,10 +564,9 @@ def outdated_ids(*, session: Session, kind: Kind, model_id: str) -> list[int]:
     comparing content hashes means only texts that really changed are embedded again.
     """
     emb = kind.embedding
-    stmt: Any = select(kind.table, emb.content_hash).join(  # type: ignore[attr-defined]
+    stmt: Any = select(kind.table, emb.content_hash).join(
         emb,
-        (getattr(emb, kind.fk) == kind.table.id)  # type: ignore[attr-defined]
-        & (emb.model_id == model_id),  # type: ignore[attr-defined]
+        (getattr(emb, kind.fk) == kind.table.id) & (emb.model_id == model_id),
         isouter=True,
     )
     out = []

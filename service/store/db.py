@@ -16,9 +16,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 import migrations
 
@@ -155,3 +155,9 @@ def scrub_after_erasure(engine: Engine) -> bool:
 
     threading.Thread(target=retry, name="erasure-checkpoint", daemon=True).start()
     return False
+
+
+def ping(session: Session) -> None:
+    """Run ``SELECT 1``: raises the driver's error (a ``DBAPIError``) when the database cannot
+    be reached."""
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]  # typed for select() only

@@ -160,7 +160,7 @@ class OccupationIndex:
     @staticmethod
     def _current_version(session: Session) -> tuple[int, datetime | None]:
         count, latest = session.exec(
-            select(func.count(EscoOccupation.id), func.max(EscoOccupation.updated_at))  # type: ignore[arg-type]
+            select(func.count(EscoOccupation.id), func.max(EscoOccupation.updated_at))  # type: ignore[arg-type]  # sqlmodel's select() overloads take columns, not SQL functions
         ).one()
         return int(count), latest
 

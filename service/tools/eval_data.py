@@ -246,7 +246,7 @@ def build_esco_hard(
         profile = profiles.get(r.uri)
         if len(r.alt_labels) < 2 or not r.description or profile is None:
             continue
-        if len(profile.get("essential_skills") or []) < 3:  # type: ignore[arg-type]
+        if len(profile.get("essential_skills") or []) < 3:  # type: ignore[arg-type]  # a profile's values are typed object; this one is a list
             continue
         text = strip_names(r.description, _names(r))
         if len(_SENTENCE.split(text)) < 2:
@@ -269,7 +269,7 @@ def build_esco_hard(
             "esco-en-nl": [
                 _prose_en(
                     str(profiles[r.uri]["occupation_name"]),
-                    list(profiles[r.uri]["essential_skills"])[:5],  # type: ignore[call-overload]
+                    list(profiles[r.uri]["essential_skills"])[:5],  # type: ignore[call-overload]  # typed object; a list of skills
                 )
                 for r, _ in chosen
             ],

@@ -269,7 +269,7 @@ def fit_weights(tables: list[SignalTable], step: float = 0.05) -> tuple[dict[str
     for split in _compositions(n, len(free)):
         weights = {**fixed, **{k: mass * p / n for k, p in zip(free, split, strict=True)}}
         value = mean(
-            [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in tables]  # type: ignore[arg-type]
+            [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in tables]  # type: ignore[arg-type]  # evaluate_signals types its values object; this one is a float
         )
         if value > best[0] + 1e-9:
             best = (value, weights)
@@ -309,7 +309,7 @@ def fit_calibration(
     objective.
     """
     best_single = [
-        max(float(evaluate_signals(t, m)["ndcg@10"]) for m in ("dense", "lexical", "occupation"))  # type: ignore[arg-type]
+        max(float(evaluate_signals(t, m)["ndcg@10"]) for m in ("dense", "lexical", "occupation"))  # type: ignore[arg-type]  # evaluate_signals types its values object; a float
         for t in tables
     ]
     idle = _idle_signals(tables)
@@ -325,7 +325,7 @@ def fit_calibration(
         rescaled = [_rescaled(t, Calibration(dict(WEIGHTS), floor)) for t in tables]
         for split in _compositions(n, len(free)):
             weights = {**fixed, **{k: mass * p / n for k, p in zip(free, split, strict=True)}}
-            values = [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in rescaled]  # type: ignore[arg-type]
+            values = [float(evaluate_signals(t, "hybrid", weights)["ndcg@10"]) for t in rescaled]  # type: ignore[arg-type]  # values typed object; ndcg@10 is a float
             shortfall = mean([max(0.0, b - v) for b, v in zip(best_single, values, strict=True)])
             objective = mean(values) - SHORTFALL_PENALTY * shortfall
             if objective > best[0] + 1e-9:

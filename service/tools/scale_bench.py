@@ -381,7 +381,7 @@ def snapshot_load(path: str) -> dict[str, float]:
     t = time.perf_counter()
     header, payload = snap.read_snapshot(Path(path), model_id="bench", dim=384, database="bench")
     read_s = time.perf_counter() - t
-    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]
+    index = VectorIndex.from_bytes(payload.pop("candidates.index"), 384)  # type: ignore[arg-type]  # a uint8 array; FAISS reads any buffer
     prefix = "candidates.store."
     arrays = {k[len(prefix) :]: payload.pop(k) for k in list(payload) if k.startswith(prefix)}
     store = FactStore.from_arrays("candidate", arrays)
@@ -464,7 +464,6 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
 def populate(db_url: str, size: int) -> str:
     """A migrated database with ``size`` candidates (demo texts, synthetic vectors) and one
     open vacancy; returns the vacancy's matches URL path. Nothing is embedded."""
-    from sqlalchemy import insert
     from sqlmodel import Session
 
     from matching.categories import CLIENT_GROUPS
@@ -472,6 +471,7 @@ def populate(db_url: str, size: int) -> str:
     from matching.profiles import candidate_embed_text, vacancy_embed_text
     from matching.synthetic import SyntheticSpace, candidate_fields
     from service.config import DEFAULT_MODEL
+    from service.store.bulk_rows import insert_rows
     from service.store.db import make_engine, migrate
     from service.store.models import (
         Candidate,
@@ -492,8 +492,9 @@ def populate(db_url: str, size: int) -> str:
     groups = CLIENT_GROUPS
     now = utcnow()
     with Session(engine) as session:
-        session.execute(
-            insert(FocusOccupation),
+        insert_rows(
+            session,
+            FocusOccupation,
             [
                 {"slug": f["slug"], "name": f["name"], "synonyms": f["synonyms"]}
                 | {"created_at": now, "updated_at": now}
@@ -540,11 +541,12 @@ def populate(db_url: str, size: int) -> str:
                         "created_at": now,
                     }
                 )
-            session.execute(insert(Candidate), rows)
-            session.execute(insert(CandidateEmbedding), embs)
+            insert_rows(session, Candidate, rows)
+            insert_rows(session, CandidateEmbedding, embs)
         title, description = "Heftruckchauffeur (m/v) 32 uur", "Laden en lossen met de heftruck."
-        session.execute(
-            insert(Vacancy),
+        insert_rows(
+            session,
+            Vacancy,
             [
                 {
                     "id": 1,
@@ -564,8 +566,9 @@ def populate(db_url: str, size: int) -> str:
             ],
         )
         text = vacancy_embed_text(title, None, description, [])
-        session.execute(
-            insert(VacancyEmbedding),
+        insert_rows(
+            session,
+            VacancyEmbedding,
             [
                 {
                     "vacancy_id": 1,
@@ -962,7 +965,7 @@ def build_snapshot(db_url: str, data_dir: Path, env: dict[str, str]) -> float:
         raise ValueError(f"index kind {kind!r}")
     numbers = {k: int(env[v]) for k, v in ENV_NAMES.items() if k != "kind" and v in env}
     spec = IndexSpec(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]  # checked against the index kinds above
         ivf_threshold=numbers.get("ivf_threshold", IndexSpec.ivf_threshold),
         nlist=numbers.get("nlist"),
         nprobe=numbers.get("nprobe"),

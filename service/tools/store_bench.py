@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select, text, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from service.batch.rematch_runs import diff_counts
+from service.store.bulk_rows import all_ids, insert_rows
 from service.store.db import make_engine, migrate
 from service.store.models import Candidate, Vacancy
-from service.store.rematch_models import FOR_CANDIDATE, FOR_VACANCY, RematchMatch, RematchRun
+from service.store.rematch_models import FOR_CANDIDATE, FOR_VACANCY, RematchMatch
+from service.store.rematch_runs import diff_counts, differing_match_rows, record_finished_run
 from service.store.rematch_store import MATCH_COLUMNS, TopK, empty_topk, match_columns, store_result
 from service.tools.synthetic import insert_synthetic
 
@@ -68,17 +69,6 @@ def _changed(rng: np.random.Generator, topk: TopK, share: float) -> tuple[TopK, 
     return TopK(topk.direction, topk.query_ids, targets, scores, topk.parts), mask
 
 
-def _new_run(engine: Engine, top_k: int) -> int:
-    with Session(engine) as s:
-        run = RematchRun(top_k=top_k, owner="bench-rematch-store", state="succeeded")
-        s.add(run)
-        s.commit()
-        assert run.id is not None
-        s.execute(update(RematchRun).where(col(RematchRun.id) == run.id).values(active_slot=None))
-        s.commit()
-        return run.id
-
-
 def _reference_store(engine: Engine, run_id: int, lists: list[TopK]) -> int:
     rows = 0
     for topk in lists:
@@ -90,22 +80,10 @@ def _reference_store(engine: Engine, run_id: int, lists: list[TopK]) -> int:
             ]
             with Session(engine) as s:
                 if values:
-                    s.execute(insert(RematchMatch), values)
+                    insert_rows(s, RematchMatch, values)
                 s.commit()
             rows += len(values)
     return rows
-
-
-def _differing_rows(engine: Engine, a: int, b: int) -> int:
-    cols = ", ".join(MATCH_COLUMNS[1:])
-    sql = (
-        f"SELECT COUNT(*) FROM (SELECT {cols} FROM rematch_match WHERE run_id = :a "
-        f"EXCEPT SELECT {cols} FROM rematch_match WHERE run_id = :b) AS d"
-    )
-    with Session(engine) as s:
-        one = s.execute(text(sql), {"a": a, "b": b}).scalar_one()
-        other = s.execute(text(sql), {"a": b, "b": a}).scalar_one()
-    return int(one) + int(other)
 
 
 def _rate(rows: int, seconds: float) -> float | None:
@@ -123,8 +101,8 @@ def bench_database(
             engine, model_id="bench-store", dim=8, vacancies=vacancies, candidates=candidates
         )
         with Session(engine) as s:
-            vacs = np.array(sorted(s.execute(select(col(Vacancy.id))).scalars()), dtype=np.int64)
-            cands = np.array(sorted(s.execute(select(col(Candidate.id))).scalars()), dtype=np.int64)
+            vacs = np.array(sorted(all_ids(s, Vacancy)), dtype=np.int64)
+            cands = np.array(sorted(all_ids(s, Candidate)), dtype=np.int64)
         rng = np.random.default_rng(seed)
         before = [
             synthetic_topk(rng, FOR_VACANCY, vacs, cands, top_k),
@@ -132,35 +110,35 @@ def bench_database(
         ]
         rows = sum(t.matches for t in before)
 
-        reference_run = _new_run(engine, top_k)
+        reference_run = record_finished_run(engine, top_k, "bench-rematch-store")
         t = time.perf_counter()
         reference_rows = _reference_store(engine, reference_run, before)
         reference_s = time.perf_counter() - t
 
-        full_run = _new_run(engine, top_k)
+        full_run = record_finished_run(engine, top_k, "bench-rematch-store")
         t = time.perf_counter()
         full = store_result(engine, full_run, before)
         full_s = time.perf_counter() - t
         if reference_rows != rows or full.written != rows:
             raise StoreBenchFailed(f"stored {full.written} and {reference_rows} of {rows} rows")
-        if differing := _differing_rows(engine, reference_run, full_run):
+        if differing := differing_match_rows(engine, reference_run, full_run):
             raise StoreBenchFailed(f"the full store and the reference differ in {differing} rows")
 
         pairs = [_changed(rng, t, changed) for t in before]
         after = [p[0] for p in pairs]
         masks = {t.direction: m for t, (_, m) in zip(after, pairs, strict=True)}
-        check_run = _new_run(engine, top_k)
+        check_run = record_finished_run(engine, top_k, "bench-rematch-store")
         store_result(engine, check_run, after)
-        incremental_run = _new_run(engine, top_k)
+        incremental_run = record_finished_run(engine, top_k, "bench-rematch-store")
         t = time.perf_counter()
         incremental = store_result(engine, incremental_run, after, base_run=full_run)
         incremental_s = time.perf_counter() - t
-        told_run = _new_run(engine, top_k)
+        told_run = record_finished_run(engine, top_k, "bench-rematch-store")
         t = time.perf_counter()
         told = store_result(engine, told_run, after, base_run=full_run, changed=masks)
         told_s = time.perf_counter() - t
         for run in (incremental_run, told_run):
-            if differing := _differing_rows(engine, check_run, run):
+            if differing := differing_match_rows(engine, check_run, run):
                 raise StoreBenchFailed(
                     f"an incremental store differs from the full one in {differing} rows"
                 )

@@ -12,11 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from matching.embedder import content_hash
 from matching.profiles import candidate_embed_text, vacancy_embed_text
+from service.store.bulk_rows import (
+    all_ids,
+    append_to_cv_texts,
+    ids_by_external_id,
+    insert_rows,
+    numbers_past_every_row,
+)
 from service.store.models import Candidate, CandidateEmbedding, Vacancy, VacancyEmbedding, utcnow
 
 OCCUPATIONS = [
@@ -65,13 +72,7 @@ def insert_synthetic(
     now = utcnow()
     with Session(engine) as session:
         # numbers past every row's, also after erasures (a row's number is below its id)
-        first_c, first_v = (
-            max(
-                session.execute(select(func.count()).select_from(table)).scalar_one(),
-                session.execute(select(func.max(table.id))).scalar() or 0,
-            )
-            for table in (Candidate, Vacancy)
-        )
+        first_c, first_v = numbers_past_every_row(session)
     for start in range(0, candidates, INSERT_BATCH):
         n = min(INSERT_BATCH, candidates - start)
         occ = rng.integers(0, len(OCCUPATIONS), n)
@@ -105,16 +106,11 @@ def insert_synthetic(
             )
         vecs = _unit(rng, centres, occ)
         with Session(engine) as session:
-            session.execute(insert(Candidate), rows)
-            ids = dict(
-                session.execute(
-                    select(col(Candidate.external_id), col(Candidate.id)).where(
-                        col(Candidate.external_id).in_([r["external_id"] for r in rows])
-                    )
-                ).all()
-            )
-            session.execute(
-                insert(CandidateEmbedding),
+            insert_rows(session, Candidate, rows)
+            ids = ids_by_external_id(session, Candidate, [r["external_id"] for r in rows])
+            insert_rows(
+                session,
+                CandidateEmbedding,
                 [
                     {
                         "candidate_id": ids[r["external_id"]],
@@ -169,16 +165,11 @@ def insert_synthetic(
             )
         vecs = _unit(rng, centres, occ)
         with Session(engine) as session:
-            session.execute(insert(Vacancy), vrows)
-            vids = dict(
-                session.execute(
-                    select(col(Vacancy.external_id), col(Vacancy.id)).where(
-                        col(Vacancy.external_id).in_([r["external_id"] for r in vrows])
-                    )
-                ).all()
-            )
-            session.execute(
-                insert(VacancyEmbedding),
+            insert_rows(session, Vacancy, vrows)
+            vids = ids_by_external_id(session, Vacancy, [r["external_id"] for r in vrows])
+            insert_rows(
+                session,
+                VacancyEmbedding,
                 [
                     {
                         "vacancy_id": vids[r["external_id"]],
@@ -205,17 +196,13 @@ def insert_synthetic(
 def touch_candidate_texts(engine: Engine, fraction: float, seed: int = 11) -> int:
     """Append a sentence to the CV of ``fraction`` of the candidates; returns how many."""
     with Session(engine) as session:
-        ids = np.array(session.execute(select(col(Candidate.id))).scalars().all(), dtype=np.int64)
+        ids = np.array(all_ids(session, Candidate), dtype=np.int64)
         n = round(len(ids) * fraction)
         chosen: np.ndarray | list[int] = (
             np.random.default_rng(seed).choice(ids, n, replace=False) if n else []
         )
         for start in range(0, n, 1000):
             part = [int(i) for i in chosen[start : start + 1000]]
-            session.execute(
-                update(Candidate)
-                .where(col(Candidate.id).in_(part))
-                .values(cv_text=Candidate.cv_text + " Recent een cursus klantvriendelijkheid.")
-            )
+            append_to_cv_texts(session, part, " Recent een cursus klantvriendelijkheid.")
         session.commit()
     return int(n)

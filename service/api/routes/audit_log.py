@@ -6,12 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from service.api.deps import Limit, Offset, SessionDep
+from service.store.audit_log import audit_page
 from service.store.models import ID_PATTERN, UtcDateTime
-from service.store.security_models import AuditEvent
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -54,21 +52,14 @@ def list_audit(
     offset: Offset = 0,
 ) -> AuditList:
     """Audit records, newest first: every read or write of candidate data, refused ones too."""
-    filters = []
-    if outcome is not None:
-        filters.append(col(AuditEvent.outcome) == outcome)
-    if candidate_id is not None:
-        filters.append(col(AuditEvent.candidate_id) == candidate_id)
-    if key_id is not None:
-        filters.append(col(AuditEvent.key_id) == key_id)
-    total = session.exec(select(func.count()).select_from(AuditEvent).where(*filters)).one()
-    rows = session.exec(
-        select(AuditEvent)
-        .where(*filters)
-        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    rows, total = audit_page(
+        session,
+        outcome=outcome,
+        candidate_id=candidate_id,
+        key_id=key_id,
+        limit=limit,
+        offset=offset,
+    )
     return AuditList(
         data=[AuditEventOut.model_validate(r, from_attributes=True) for r in rows], count=total
     )

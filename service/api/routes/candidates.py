@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlmodel import col
 
 from service.api.deps import (
     CandidateId,
@@ -21,6 +20,7 @@ from service.api.schemas import VacancyMatchList
 from service.api.tenancy import CandidateScopeDep
 from service.errors import NotFound
 from service.store import crud
+from service.store.candidate_scopes import candidate_page
 from service.store.models import ID_PATTERN, Candidate, CandidateIn, CandidateList, CandidatePublic
 
 router = APIRouter(prefix="/v1/candidates", tags=["candidates"])
@@ -112,13 +112,13 @@ def list_candidates(
     active: bool | None = None,
 ) -> CandidateList:
     """List candidates in a stable order, a page at a time (a caseload-limited key: its own)."""
-    filters = scope.where()
-    if caseworker_id is not None:
-        filters.append(col(Candidate.caseworker_id) == caseworker_id)
-    if active is not None:
-        filters.append(col(Candidate.active) == active)
-    rows, total = crud.list_rows(
-        session=session, kind=crud.CANDIDATES, filters=filters, limit=limit, offset=offset
+    rows, total = candidate_page(
+        session,
+        scope.bounds,
+        caseworker_id=caseworker_id,
+        active=active,
+        limit=limit,
+        offset=offset,
     )
     data = render_each(rows, to_public, "candidate")
     scope.show(c.candidate_id for c in data)

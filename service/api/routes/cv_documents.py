@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, col, select
 
 from matching.cv_suggestions import ProfileFacts, suggest
 from service.api.cv_document_schemas import (
@@ -57,17 +56,6 @@ async def document_body(request: Request, state: StateDep) -> UploadedDocument:
     if len(data) > limit:  # the body-size middleware refuses first; this holds if it is absent
         raise PayloadTooLarge(f"request body exceeds {limit} bytes")
     return UploadedDocument(data, media, charset)
-
-
-def _find(session: Session, candidate_id: str, *, lock: bool = False) -> Candidate | None:
-    query = select(Candidate).where(col(Candidate.external_id) == candidate_id)
-    if lock:
-        # PostgreSQL: a concurrent PUT or erasure waits for this write (no lost update of the
-        # other fields); SQLite runs one writer at a time anyway. Fresh values, not cached ones.
-        # FOR NO KEY UPDATE, as an UPDATE itself takes: rows that merely refer to the candidate
-        # (a rematch batch's matches) are not held up by it.
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
-    return session.exec(query).first()
 
 
 _UNSUPPORTED = {
@@ -150,7 +138,7 @@ def put_cv_document(
         extracted = cv_documents.extract_text(document.data, document.media_type, document.charset)
     except cv_documents.CvDocumentError as exc:
         raise InvalidParameter("cv_document", str(exc), location="body") from None
-    row = _find(session, candidate_id, lock=True)
+    row = crud.candidate_for_write(session, candidate_id)
     if row is None or not scope.permits(row):  # erased while the document was read
         raise NotFound(f"candidate {candidate_id!r} not found")
     data = _validated(row, extracted.text)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlmodel import func, select
 
 from service.api.deps import Limit, Offset, SessionDep, Slug, StateDep
 from service.api.rendering import render_each
 from service.errors import NotFound
 from service.store import crud
+from service.store.focus_occupations import focus_page, get_focus
 from service.store.models import (
     FocusOccupation,
     FocusOccupationIn,
@@ -53,7 +53,7 @@ def put_focus_occupation(
 @router.get("/{slug}", response_model=FocusOccupationPublic)
 def get_focus_occupation(slug: Slug, session: SessionDep) -> FocusOccupationPublic:
     """Read one focus occupation."""
-    row = session.exec(select(FocusOccupation).where(FocusOccupation.slug == slug)).first()
+    row = get_focus(session, slug)
     if row is None:
         raise NotFound(f"focus occupation {slug!r} not found")
     return to_public(row)
@@ -73,10 +73,5 @@ def list_focus_occupations(
     session: SessionDep, limit: Limit = 50, offset: Offset = 0
 ) -> FocusOccupationList:
     """Focus occupations by slug, a page at a time; ``count`` is the total."""
-    total = session.exec(select(func.count()).select_from(FocusOccupation)).one()
-    rows = session.exec(
-        select(FocusOccupation).order_by(FocusOccupation.slug).offset(offset).limit(limit)
-    ).all()
-    return FocusOccupationList(
-        data=render_each(rows, to_public, "focus_occupation"), count=int(total)
-    )
+    rows, total = focus_page(session, limit, offset)
+    return FocusOccupationList(data=render_each(rows, to_public, "focus_occupation"), count=total)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -14,6 +13,7 @@ from service.api.deps import StateDep
 from service.errors import DATABASE_RETRY_AFTER
 from service.observability import worker_id
 from service.state.index_state import IndexNotReady
+from service.store.db import ping
 
 router = APIRouter(tags=["operations"])
 
@@ -37,8 +37,7 @@ def readyz(state: StateDep) -> JSONResponse:
     retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
     try:
         with Session(state.engine) as session:
-            # sqlmodel types exec() for select() and friends only; a text() statement runs as well
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            ping(session)
         report = state.index.compare()
     except IndexNotReady:
         detail.update(status="loading")

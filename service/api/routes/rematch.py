@@ -9,8 +9,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Body, Path, Query, status
-from sqlalchemy import and_, select
-from sqlmodel import col
 
 from matching.matcher import Matcher
 from matching.profiles import CandidateFacts, VacancyFacts
@@ -40,16 +38,20 @@ from service.batch.rematch_runs import (
     claim_run,
     execute_run,
     executor_for,
-    latest_success,
-    new_pairs,
-    previous_success,
     rematch_version,
 )
 from service.errors import ERROR_RESPONSES, ErrorBody, InvalidParameter, NotFound
 from service.store import crud
 from service.store.match_statuses import set_status, statuses_for_vacancies
-from service.store.models import ID_PATTERN, Candidate, Vacancy
+from service.store.models import ID_PATTERN, Vacancy
 from service.store.rematch_models import RematchMatch, RematchRun
+from service.store.rematch_runs import (
+    find_run,
+    latest_success,
+    new_pairs_of_caseworker,
+    new_pairs_of_vacancy,
+    previous_success,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["rematch"])
@@ -102,7 +104,7 @@ def start_run(
     threading.Thread(
         target=_run_in_background, args=(state, run_id), name=f"rematch-{run_id}", daemon=True
     ).start()
-    run = session.get(RematchRun, run_id)
+    run = find_run(session, run_id)
     assert run is not None
     return run_out(run)
 
@@ -110,7 +112,7 @@ def start_run(
 @router.get("/v1/rematch-runs/{run_id}", response_model=RematchRunOut)
 def get_run(run_id: RunId, session: SessionDep) -> RematchRunOut:
     """State, progress, counts (with the diff), phase timings and errors of a run."""
-    run = session.get(RematchRun, run_id)
+    run = find_run(session, run_id)
     if run is None:
         raise NotFound(f"rematch run {run_id} not found (never existed or pruned)")
     return run_out(run)
@@ -122,7 +124,7 @@ def _runs(session: SessionDep, since_run: int | None) -> tuple[int, int | None]:
         raise NotFound("no rematch run has succeeded yet")
     if since_run is None:
         return latest, previous_success(session, latest)
-    base = session.get(RematchRun, since_run)
+    base = find_run(session, since_run)
     if base is None or base.state != "succeeded":
         raise InvalidParameter("since_run", f"run {since_run} is not a kept successful run")
     return latest, since_run
@@ -131,7 +133,7 @@ def _runs(session: SessionDep, since_run: int | None) -> tuple[int, int | None]:
 def _items(
     state: AppState, session: SessionDep, run_id: int, matches: list[RematchMatch]
 ) -> list[NewMatch]:
-    run = session.get(RematchRun, run_id)
+    run = find_run(session, run_id)
     assert run is not None
     statuses = statuses_for_vacancies(session, (m.vacancy_id for m in matches))
 
@@ -220,10 +222,7 @@ def caseworker_new_matches(
     run_id, base = _runs(session, since_run)
     # within the key's scope too: a key bound to an organisation sees only its own candidates
     # of a caseworker (an id another organisation may use as well)
-    mine = select(col(Candidate.id)).where(
-        col(Candidate.caseworker_id) == caseworker_id, *scope.where()
-    )
-    matches = new_pairs(session, run_id, base, col(RematchMatch.candidate_id).in_(mine))
+    matches = new_pairs_of_caseworker(session, run_id, base, caseworker_id, scope.bounds)
     return _page(state, session, scope, run_id, base, matches, limit, offset)
 
 
@@ -269,11 +268,8 @@ def vacancy_new_matches(
     (a caseload-limited key: only its caseload's candidates)."""
     vac = _vacancy(session, employer_id, vacancy_id)
     run_id, base = _runs(session, since_run)
-    where = col(RematchMatch.vacancy_id) == vac.id
-    members = scope.members()
-    if members is not None:
-        where = and_(where, col(RematchMatch.candidate_id).in_(members))
-    matches = new_pairs(session, run_id, base, where)
+    assert vac.id is not None
+    matches = new_pairs_of_vacancy(session, run_id, base, vac.id, scope.bounds)
     return _page(state, session, scope, run_id, base, matches, limit, offset)
 
 

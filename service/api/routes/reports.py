@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 
 from matching.categories import ClientGroup
 from service.api.completeness import FIELDS, Missing, missing_fields
 from service.api.deps import Limit, Offset, SessionDep, StateDep
 from service.api.tenancy import CandidateScopeDep
 from service.api.unmatched import UnmatchedReport, unmatched_report
-from service.store.models import ID_PATTERN, Candidate
+from service.store.candidate_scopes import active_candidates
+from service.store.models import ID_PATTERN
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -57,14 +57,7 @@ def profile_completeness(
     and so are hard to find by matching (a caseload-limited key: its caseload only, in the
     counts as in the list). Occupations read from the CV are listed as suggestions; they do
     not count as a desired occupation."""
-    stmt = (
-        select(Candidate)
-        .where(col(Candidate.active).is_(True), *scope.where())
-        .order_by(Candidate.external_id)
-    )
-    if caseworker_id is not None:
-        stmt = stmt.where(Candidate.caseworker_id == caseworker_id)
-    rows = session.exec(stmt).all()
+    rows = active_candidates(session, scope.bounds, caseworker_id)
     counts = dict.fromkeys(FIELDS, 0)
     suggested = 0
     incomplete: list[IncompleteProfile] = []

@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlmodel import col
 
 from matching.categories import VacancyStatus
 from service.api.deps import (
@@ -36,6 +35,7 @@ from service.formats import jobposting
 from service.security.auth import PrincipalDep
 from service.store import crud
 from service.store.models import ID_PATTERN, Vacancy, VacancyIn, VacancyList, VacancyPublic
+from service.store.vacancy_listings import vacancy_page
 
 router = APIRouter(tags=["vacancies"])
 
@@ -222,16 +222,13 @@ def list_vacancies(
 ) -> VacancyList:
     """List vacancies in a stable order, a page at a time, optionally by status or employer
     (an employer key lists only its own employer's)."""
-    filters = []
-    own = employer_scope(principal)
-    if own is not None:
-        filters.append(col(Vacancy.employer_id) == own)
-    if status_:
-        filters.append(col(Vacancy.status).in_(status_))
-    if employer_id is not None:
-        filters.append(col(Vacancy.employer_id) == employer_id)
-    rows, total = crud.list_rows(
-        session=session, kind=crud.VACANCIES, filters=filters, limit=limit, offset=offset
+    rows, total = vacancy_page(
+        session,
+        own_employer=employer_scope(principal),
+        statuses=status_,
+        employer_id=employer_id,
+        limit=limit,
+        offset=offset,
     )
     return VacancyList(data=render_each(rows, to_public, "vacancy"), count=total)
 

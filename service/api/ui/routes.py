@@ -9,8 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
 
 from matching.ranking import WEIGHTS
 from service.api.deps import (
@@ -30,7 +28,8 @@ from service.api.unmatched import MISSING_LABELS, UnmatchedReport, unmatched_rep
 from service.errors import NotFound
 from service.store import crud
 from service.store.match_statuses import statuses_by_candidate
-from service.store.models import ID_PATTERN, Vacancy
+from service.store.models import ID_PATTERN
+from service.store.vacancy_listings import search_open_vacancies
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -84,34 +83,6 @@ def _render(request: Request, name: str, **context: Any) -> HTMLResponse:
 def page(request: Request) -> HTMLResponse:
     """The page shell: key field, navigation and the region fragments are loaded into."""
     return _render(request, "index.html")
-
-
-def search_open_vacancies(
-    session: Session, q: str, limit: int, offset: int
-) -> tuple[list[Vacancy], int]:
-    """Open vacancies whose title, occupation, employer or place contains ``q``."""
-    filters: list[Any] = [col(Vacancy.status) == "open"]
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        filters.append(
-            or_(
-                *(
-                    col(c).ilike(pattern, escape="\\")
-                    for c in (
-                        Vacancy.title,
-                        Vacancy.occupation,
-                        Vacancy.employer_name,
-                        Vacancy.employer_id,
-                        Vacancy.locality,
-                    )
-                )
-            )
-        )
-    total = session.exec(select(func.count()).select_from(Vacancy).where(*filters)).one()
-    rows = session.exec(
-        select(Vacancy).where(*filters).order_by(col(Vacancy.id)).offset(offset).limit(limit)
-    ).all()
-    return list(rows), int(total)
 
 
 @router.get("/f/vacancies", response_class=HTMLResponse)
