@@ -38,7 +38,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
-from matching.columns import pair_mask, pair_masks
+from matching.columns import BlockRules, FilterColumns, block_rules, pair_mask, pair_masks
 from matching.embedder import Embedded, load_encoder
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
@@ -214,61 +214,119 @@ class Pools:
             np.zeros(n, dtype=np.int64),
         )
 
-    def offer(self, masked: np.ndarray, offset: int, allowed: np.ndarray, rows: slice) -> None:
-        """Merge a block's cosines (float32 (r, m), -inf where not allowed; column j is target
-        position ``offset + j``) into rows ``rows``.
+    def offer(
+        self,
+        sims: np.ndarray,
+        offset: int,
+        allowed: np.ndarray,
+        rows: slice,
+        shift: float,
+        *,
+        by_column: bool = False,
+        excluded: np.ndarray | None = None,
+    ) -> None:
+        """Merge a block's cosines into rows ``rows``.
 
-        Only entries above a row's current lowest kept value can enter; once the pools fill,
-        those are few, and they are merged by one sort instead of a partition of the block.
+        Args:
+            sims: float32, lowered by ``shift`` (:func:`drop_shift`) where a pair is not
+                allowed, so below every allowed cosine but still distinct (a partition among
+                many equal values is several times slower); (r, m) with row ``i`` for pool row
+                ``rows.start + i`` and column ``j`` for target position ``offset + j``, or with
+                ``by_column`` the other way round, (m, r) (the block as computed, not copied).
+            allowed: int (r,), how many of the block's targets each row allows.
+            excluded: bool (m,), targets no row allows (not lowered in ``sims`` because the
+                other direction reads them), or None.
+
+        A pool that is not full yet takes the block's best ``w`` allowed entries (one
+        partition of those rows); a full pool takes the entries at or above its lowest value,
+        so most entries are rejected by one comparison and the few hits are merged by one
+        partition of old + new.
         """
         w = self.vals.shape[1]
-        vals, pos = self.vals[rows], self.pos[rows]
-        low = vals.min(axis=1)
-        hit = masked > low[:, None]
-        n_hit = int(np.count_nonzero(hit))
-        if n_hit > masked.size // 8:  # pools still filling: partition the block
-            v, p = _top_w(masked, w, offset)
-            self.merge(v, p, allowed, rows)
-            return
         self.allowed[rows] += allowed
-        if not n_hit:
+        floor = np.float32(-shift / 2)
+        m = sims.shape[0] if by_column else sims.shape[1]
+        thr = self.vals[rows].min(axis=1)
+        filling = np.flatnonzero(thr == -np.inf)
+        if len(filling):
+            part = _transposed(sims, filling) if by_column else sims[filling]
+            if excluded is not None:
+                part[:, excluded] -= shift
+            if m > w:
+                keep = np.argpartition(part, m - w, axis=1)[:, m - w :]
+                v = np.take_along_axis(part, keep, axis=1)
+            else:
+                keep, v = np.broadcast_to(np.arange(m), part.shape), part
+            p = (keep + offset).astype(np.int32)
+            dropped = v < floor  # fewer than w allowed
+            v[dropped], p[dropped] = -np.inf, -1
+            self._merge_at(filling + rows.start, v, p)
+            thr[filling] = np.inf  # done
+        if len(filling) == len(thr):
             return
-        r_hit, c_hit = np.nonzero(hit)  # row-major: grouped by row
-        counts = np.bincount(r_hit, minlength=len(vals))
-        m = int(counts.max())
-        # the hits as a (rows, m) block padded with -inf, then one partition of old + new
+        hit = sims >= (thr[None, :] if by_column else thr[:, None])
+        if excluded is not None:
+            hit[(excluded, slice(None)) if by_column else (slice(None), excluded)] = False
+        flat = np.flatnonzero(hit)
+        if not len(flat):
+            return
+        i, j = np.divmod(flat, hit.shape[1])
+        hit_v = sims[i, j]
+        r_hit, c_hit = (j, i) if by_column else (i, j)
+        if by_column:  # group by row (an int16 key sorts by radix)
+            key = r_hit.astype(np.int16) if len(thr) <= np.iinfo(np.int16).max else r_hit
+            order = np.argsort(key, kind="stable")
+            r_hit, c_hit, hit_v = r_hit[order], c_hit[order], hit_v[order]
+        counts = np.bincount(r_hit, minlength=len(thr))
+        k = int(counts.max())
+        # the hits as a (rows, k) block padded with -inf, then one partition of old + new
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         col = np.arange(len(r_hit)) - starts[r_hit]
-        new_v = np.full((len(vals), m), -np.inf, dtype=np.float32)
-        new_p = np.full((len(vals), m), -1, dtype=np.int32)
-        new_v[r_hit, col] = masked[r_hit, c_hit]
+        new_v = np.full((len(thr), k), -np.inf, dtype=np.float32)
+        new_p = np.full((len(thr), k), -1, dtype=np.int32)
+        new_v[r_hit, col] = hit_v
         new_p[r_hit, col] = c_hit + offset
-        v = np.concatenate([vals, new_v], axis=1)
-        p = np.concatenate([pos, new_p], axis=1)
-        keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
-        self.vals[rows] = np.take_along_axis(v, keep, axis=1)
-        self.pos[rows] = np.take_along_axis(p, keep, axis=1)
+        got = np.flatnonzero(counts)
+        self._merge_at(got + rows.start, new_v[got], new_p[got])
+
+    def _merge_at(self, at: np.ndarray, vals: np.ndarray, pos: np.ndarray) -> None:
+        """Merge entries (float32 (r, m), int (r, m)) into the pools of rows ``at``."""
+        w = self.vals.shape[1]
+        old_v = self.vals[at]
+        empty = old_v.max(axis=1, initial=-np.inf) == -np.inf
+        if vals.shape[1] <= w and empty.any():  # nothing to merge with: the entries as they are
+            e = at[empty]
+            self.vals[e], self.pos[e] = -np.inf, -1
+            self.vals[e, : vals.shape[1]], self.pos[e, : vals.shape[1]] = vals[empty], pos[empty]
+            at, old_v, vals, pos = at[~empty], old_v[~empty], vals[~empty], pos[~empty]
+        if not len(at):
+            return
+        v = np.concatenate([old_v, vals], axis=1)
+        p = np.concatenate([self.pos[at], pos.astype(np.int32)], axis=1)
+        keep = np.argpartition(v, v.shape[1] - w, axis=1)[:, v.shape[1] - w :]
+        self.vals[at] = np.take_along_axis(v, keep, axis=1)
+        self.pos[at] = np.take_along_axis(p, keep, axis=1)
 
     def merge(self, vals: np.ndarray, pos: np.ndarray, allowed: np.ndarray, rows: slice) -> None:
         """Merge candidates (float32 (r, m), int32 (r, m)) into rows ``rows``."""
-        w = self.vals.shape[1]
-        v = np.concatenate([self.vals[rows], vals], axis=1)
-        p = np.concatenate([self.pos[rows], pos], axis=1)
-        if v.shape[1] > w:
-            keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
-            v = np.take_along_axis(v, keep, axis=1)
-            p = np.take_along_axis(p, keep, axis=1)
-        self.vals[rows], self.pos[rows] = v, p
+        self._merge_at(np.arange(rows.start, rows.stop), vals, pos)
         self.allowed[rows] += allowed
 
 
-def _top_w(sims: np.ndarray, w: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of float32 (r, n): the best min(w, n) values and their positions + offset."""
-    if sims.shape[1] > w:
-        keep = np.argpartition(-sims, w - 1, axis=1)[:, :w]
-        return np.take_along_axis(sims, keep, axis=1), (keep + offset).astype(np.int32)
-    keep = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
-    return sims.copy(), (keep + offset).astype(np.int32)
+TRANSPOSE_STEP = 64  # rows of a block transposed at once (the slabs stay in cache)
+
+
+def _transposed(sims: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """float32 (len(cols), m): columns ``cols`` of float32 (m, n) as rows, copied a slab of
+    rows at a time (a plain transposed copy strides through memory and is several times
+    slower)."""
+    m = sims.shape[0]
+    out = np.empty((len(cols), m), dtype=sims.dtype)
+    every = len(cols) == sims.shape[1]
+    for a in range(0, m, TRANSPOSE_STEP):
+        slab = sims[a : a + TRANSPOSE_STEP]
+        out[:, a : a + TRANSPOSE_STEP] = (slab if every else slab[:, cols]).T
+    return out
 
 
 @dataclass(frozen=True)
@@ -301,6 +359,7 @@ def scan_tile(
 ) -> TilePools:
     """One tile's float32 products, block by block, into both directions' pools."""
     clock = {"product": 0.0, "filters": 0.0, "pools": 0.0}
+    shift = drop_shift(vacs, cands)
     rows = Pools.empty(tile.v1 - tile.v0, w_rows) if tile.rows else None
     cols = Pools.empty(tile.c1 - tile.c0, w_cols) if tile.cols else None
     for a in range(tile.v0, tile.v1, BLOCK_ROWS):
@@ -313,24 +372,94 @@ def scan_tile(
             t = time.perf_counter()
             v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
             vf, cf = vacs.store.filters, cands.store.filters
-            if rows is not None and cols is not None:
-                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
-            elif rows is not None:
-                ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
-            else:
-                ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+            rules = block_rules(vf, v_ids, cf, c_ids, filters)
+            at_rows, at_cols = slice(a - tile.v0, b - tile.v0), slice(c - tile.c0, d - tile.c0)
+            if rules is None:  # pair rules not symmetric: each direction's mask
+                _offer_masked(sims, shift, vf, v_ids, cf, c_ids, filters, rows, cols, c, a,
+                              at_rows, at_cols, clock, t)  # fmt: skip
+                continue
+            n_rows, fail_cols = _fail_in_place(
+                sims, rules, shift, rows is not None, cols is not None
+            )
             clock["filters"] += time.perf_counter() - t
+            t = time.perf_counter()
             if rows is not None:
-                t = time.perf_counter()
-                masked = np.where(ok_v, sims, np.float32(-np.inf))
-                rows.offer(masked, c, ok_v.sum(axis=1), slice(a - tile.v0, b - tile.v0))
-                clock["pools"] += time.perf_counter() - t
+                ok = rules.candidate_ok
+                rows.offer(sims, c, n_rows, at_rows, shift, excluded=None if ok.all() else ~ok)
             if cols is not None:
-                t = time.perf_counter()
-                masked = np.where(ok_c, sims.T, np.float32(-np.inf))  # (candidates, vacancies)
-                cols.offer(masked, a, ok_c.sum(axis=1), slice(c - tile.c0, d - tile.c0))
-                clock["pools"] += time.perf_counter() - t
+                ok = rules.vacancy_ok
+                n_cols = int(ok.sum()) - fail_cols
+                cols.offer(sims, a, n_cols, at_cols, shift, by_column=True,
+                           excluded=None if ok.all() else ~ok)  # fmt: skip
+            clock["pools"] += time.perf_counter() - t
     return TilePools(tile, rows, cols, clock)
+
+
+FILTER_ROWS = 128  # vacancies whose pair rules are evaluated at once (temporaries in cache)
+
+
+def drop_shift(vacs: SideColumns, cands: SideColumns) -> float:
+    """What a pair's cosine is lowered by when the filters drop it: it then lies below
+    ``-shift / 2``, under every cosine of these sides' vectors (``|cos| ≤`` the norms'
+    product), and dropped pairs keep distinct values."""
+    return 2.0 * vacs.max_norm * cands.max_norm + 2.0
+
+
+def _fail_in_place(
+    sims: np.ndarray, rules: BlockRules, shift: float, rows: bool, cols: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower ``sims`` (float32 (v, c)) by ``shift`` where a pair fails ``rules``' pair rules, a few
+    vacancies at a time; returns int (v,), how many candidates each vacancy's search allows,
+    and int (c,), how many of the allowed vacancies fail each candidate's pair rules."""
+    n_rows = np.full(sims.shape[0], int(rules.candidate_ok.sum()), dtype=np.int64)
+    fail_cols = np.zeros(sims.shape[1], dtype=np.int64)
+    for a in range(0, sims.shape[0], FILTER_ROWS):
+        b = min(a + FILTER_ROWS, sims.shape[0])
+        fails = rules.fails(a, b)
+        if fails is None:
+            continue
+        np.subtract(sims[a:b], np.float32(shift), out=sims[a:b], where=fails)
+        if rows:
+            n_rows[a:b] -= np.count_nonzero(fails & rules.candidate_ok, axis=1)
+        if cols:
+            fail_cols += np.count_nonzero(fails[rules.vacancy_ok[a:b]], axis=0)
+    return n_rows, fail_cols
+
+
+def _offer_masked(
+    sims: np.ndarray,
+    shift: float,
+    vf: FilterColumns,
+    v_ids: np.ndarray,
+    cf: FilterColumns,
+    c_ids: np.ndarray,
+    filters: MatchFilters,
+    rows: Pools | None,
+    cols: Pools | None,
+    c: int,
+    a: int,
+    at_rows: slice,
+    at_cols: slice,
+    clock: dict[str, float],
+    t: float,
+) -> None:
+    """A block's offers with each direction's own mask (filters whose pair rules differ
+    between the directions)."""
+    if rows is not None and cols is not None:
+        ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+    elif rows is not None:
+        ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
+    else:
+        ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+    clock["filters"] += time.perf_counter() - t
+    t = time.perf_counter()
+    if rows is not None:
+        masked = np.where(ok_v, sims, sims - np.float32(shift))
+        rows.offer(masked, c, ok_v.sum(axis=1), at_rows, shift)
+    if cols is not None:
+        masked = np.where(ok_c.T, sims, sims - np.float32(shift))  # (vacancies, candidates)
+        cols.offer(masked, a, ok_c.sum(axis=1), at_cols, shift, by_column=True)
+    clock["pools"] += time.perf_counter() - t
 
 
 def plan_tiles(n_vacs: int, n_cands: int, rows: bool = True, cols: bool = True) -> list[Tile]:
