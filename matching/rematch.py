@@ -1078,44 +1078,92 @@ def _merge_entrants(
     if not len(rows):
         return merged, moved, lost
     eps = error_bound(queries.vectors.shape[1], queries.max_norm, entrants.max_norm)
-    width = old.ids.shape[1]
-    vals, pos, allowed = scan.vals[rows], scan.pos[rows], scan.allowed[rows]
-    w = vals.shape[1]
     dirty_at = np.isin(old.ids, dirty) & (old.ids >= 0)
-    touched = dirty_at.any(axis=1) | (allowed > 0)
-    for i in np.flatnonzero(touched).tolist():
-        n = int(old.size[i])
-        clean = ~dirty_at[i, :n]
-        l_ids, l_cos = old.ids[i, :n][clean], old.cos[i, :n][clean]
-        complete = bool(old.complete[i])
-        if not complete and not len(l_ids):
-            lost[i] = True
-            continue
-        # entrants that can rank before the last clean entry (all, when the old row was complete)
-        cut = -np.inf if complete else l_cos[-1] - 2 * eps
-        fin = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= cut)
-        cand = pos[i][fin]
-        e_cos = exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
-        u_ids = np.concatenate([l_ids, entrants.ids[cand]])
-        u_cos = np.concatenate([l_cos, e_cos])
-        order = np.lexsort((u_ids, -u_cos))
-        u_ids, u_cos = u_ids[order], u_cos[order]
-        # the known prefix: what ranks before every target not looked at
-        certain = np.ones(len(u_ids), dtype=bool)
-        if not complete:  # clean targets not kept rank after the last kept one
-            certain &= (u_cos > l_cos[-1]) | ((u_cos == l_cos[-1]) & (u_ids <= l_ids[-1]))
-        window_full = bool(allowed[i] > w)
-        if window_full:  # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
-            certain &= u_cos > float(vals[i].min()) + eps
-        known = len(certain) if certain.all() else int(np.argmin(certain))
-        now_complete = complete and not window_full and known == len(u_ids)
-        if known < p and not now_complete:
-            lost[i] = True
-            continue
-        merged.put(i, u_ids[:known], u_cos[:known], now_complete, width)
-        first_old = old.ids[i, : min(n, p)]
-        first_new = merged.ids[i, : min(int(merged.size[i]), p)]
-        moved[i] = not np.array_equal(first_new, first_old) or bool(np.isin(first_new, dirty).any())
+    touched = np.flatnonzero(dirty_at.any(axis=1) | (scan.allowed[rows] > 0))
+    for a in range(0, len(touched), max(1, MERGE_ROWS)):
+        at = touched[a : a + MERGE_ROWS]
+        part, moved[at], lost[at] = _merge_rows(
+            queries.vectors[rows[at]], entrants, _sub(scan, rows[at]), old.take(at),
+            dirty_at[at], dirty, p, eps,
+        )  # fmt: skip
+        merged.assign(at, part)
+    return merged, moved, lost
+
+
+MERGE_ROWS = 2048  # rows merged at once by _merge_entrants (bounds its (rows, depth + window))
+
+
+def _merge_rows(
+    vectors: np.ndarray,
+    entrants: SideColumns,
+    scan: Pools,
+    old: ExactPools,
+    dirty_at: np.ndarray,
+    dirty: np.ndarray,
+    p: int,
+    eps: float,
+) -> tuple[ExactPools, np.ndarray, np.ndarray]:
+    """:func:`_merge_entrants` for some rows at once (``vectors``: the query rows, ``scan``,
+    ``old`` and ``dirty_at`` (old entry is dirty) aligned with them): each row's clean old
+    entries and its entrants as one array sorted by (-cosine, id), then the known prefix of
+    each. Returns the rows' merged pools (a lost row's old pool as it was), moved, lost."""
+    n, width = old.ids.shape
+    merged = old.take(np.arange(n))
+    vals, pos, allowed = scan.vals, scan.pos, scan.allowed
+    w = vals.shape[1]
+    o_ids, o_cos, complete = old.ids, old.cos, old.complete
+    clean = (np.arange(width)[None, :] < old.size[:, None]) & ~dirty_at
+    n_clean = clean.sum(axis=1)
+    has_clean = n_clean > 0
+    last = width - 1 - np.argmax(clean[:, ::-1], axis=1)  # the last clean entry
+    l_cos = np.where(has_clean, o_cos[np.arange(n), last], -np.inf)
+    l_id = np.where(has_clean, o_ids[np.arange(n), last], -1)
+    # entrants that can rank before the last clean entry (all, when the old row was complete)
+    cut = np.where(complete, -np.inf, l_cos - 2 * eps)
+    fin = np.isfinite(vals) & (vals.astype(np.float64) >= cut[:, None])
+    e_pos = np.maximum(pos, 0)
+    e_cos = np.full(vals.shape, -np.inf)
+    some = np.flatnonzero(fin.any(axis=1))
+    if len(some):
+        e_cos[some] = row_cosines(vectors[some], entrants.vectors, e_pos[some], fin[some])
+    big = np.iinfo(np.int64).max
+    e_ids = entrants.ids[e_pos] if len(entrants) else np.full(vals.shape, big)
+    u_ids = np.concatenate([np.where(clean, o_ids, big), np.where(fin, e_ids, big)], axis=1)
+    u_cos = np.concatenate([np.where(clean, o_cos, -np.inf), e_cos], axis=1)
+    order = np.lexsort((u_ids, -u_cos), axis=1)
+    u_ids, u_cos = (
+        np.take_along_axis(u_ids, order, axis=1),
+        np.take_along_axis(u_cos, order, axis=1),
+    )
+    count = n_clean + fin.sum(axis=1)
+    # the known prefix: what ranks before every target not looked at
+    certain = np.arange(u_ids.shape[1])[None, :] < count[:, None]
+    # clean targets not kept rank after the last kept one
+    certain &= (
+        complete[:, None]
+        | (u_cos > l_cos[:, None])
+        | ((u_cos == l_cos[:, None]) & (u_ids <= l_id[:, None]))
+    )
+    # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
+    window_full = allowed > w
+    low = vals.min(axis=1).astype(np.float64) + eps
+    certain &= ~window_full[:, None] | (u_cos > low[:, None])
+    known = np.where(certain.all(axis=1), certain.shape[1], np.argmin(certain, axis=1))
+    now_complete = complete & ~window_full & (known == count)
+    lost = (~complete & ~has_clean) | ((known < p) & ~now_complete)
+    ok = ~lost
+    keep = np.minimum(known, width)
+    live = np.arange(width)[None, :] < keep[:, None]
+    new_ids = np.where(live, u_ids[:, :width], -1)
+    new_cos = np.where(live, u_cos[:, :width], -np.inf)
+    merged.ids[ok], merged.cos[ok] = new_ids[ok], new_cos[ok]
+    merged.size[ok] = keep[ok]
+    merged.complete[ok] = (now_complete & (known <= width))[ok]
+    first = np.arange(min(p, width))[None, :]
+    old_first = np.where(first < np.minimum(old.size, p)[:, None], o_ids[:, : first.shape[1]], -1)
+    new_first = np.where(first < np.minimum(keep, p)[:, None], new_ids[:, : first.shape[1]], -1)
+    entered = (np.isin(new_first, dirty) & (new_first >= 0)).any(axis=1)
+    moved = ((old_first != new_first).any(axis=1) | entered) & ok
     return merged, moved, lost
 
 
