@@ -611,6 +611,21 @@ def exact_pools(
     )
     _put_kept(out, queries, targets, keep, pos, allowed <= d)
     again = np.flatnonzero(unproven)
+    searched = len(again)
+    if len(again):  # a second float32 pass with a window WIDE times as large
+        wide, at = _wide_window(queries.take(again), targets, WIDE * w, filters), again
+        srt = -np.sort(-wide.vals, axis=1)
+        bound = srt[np.arange(len(at)), size[at] - 1].astype(np.float64)
+        inside = (wide.allowed > wide.vals.shape[1]) & (srt[:, -1] >= bound - 2 * eps)
+        keep = (
+            ~inside[:, None]
+            & np.isfinite(wide.vals)
+            & (wide.vals.astype(np.float64) >= (bound - 2 * eps)[:, None])
+        )
+        part = ExactPools.empty(len(at), d)
+        _put_kept(part, queries.take(at), targets, keep, wide.pos, np.zeros(len(at), dtype=bool))
+        out.assign(at[~inside], part.take(np.flatnonzero(~inside)))
+        again = at[inside]
     # rows whose window lies inside the band: one more float32 pass over all targets, now
     # keeping every target inside the band (no window), in chunks of bounded memory
     chunk = max(1, BLOCK_ROWS * BLOCK_COLS // max(len(targets), 1))
@@ -628,7 +643,25 @@ def exact_pools(
             cand = np.flatnonzero(np.isfinite(row) & (row.astype(np.float64) >= t - 2 * eps))
             cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
             out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
-    return out, len(again)
+    return out, searched
+
+
+WIDE = 4  # the second pass's window, in windows
+
+
+def _wide_window(
+    queries: SideColumns, targets: SideColumns, w: int, filters: MatchFilters
+) -> Pools:
+    """float32 pools of ``w`` entries of ``queries`` over all of ``targets`` (the block scan,
+    in whichever direction the queries are)."""
+    if queries.kind == "vacancy":
+        tile = Tile(0, len(queries), 0, len(targets), rows=True, cols=False)
+        got = scan_tile(queries, targets, tile, w, w, filters).rows
+    else:
+        tile = Tile(0, len(targets), 0, len(queries), rows=False, cols=True)
+        got = scan_tile(targets, queries, tile, w, w, filters).cols
+    assert got is not None
+    return got
 
 
 # ---------------------------------------------------------------- re-rank

@@ -398,3 +398,46 @@ def test_merge_of_entrants_equals_the_per_row_loop(
         ).state  # fmt: skip
     assert len(calls) == 4
     assert sum(m for m, _ in calls) > 0  # some pools changed
+
+
+@pytest.mark.parametrize(("spread", "all_proven"), [(1e-3, True), (3e-4, False)])
+def test_clustered_rows_proven_by_the_wide_window_give_the_float64_pool(
+    spread: float, all_proven: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Vectors so close together that many windows lie inside the float32 error band: the
+    second pass with a wider window proves most of them (the pass over all targets that keeps
+    the whole band takes the rest), and every pool is the float64 one of all allowed targets
+    (ties by smaller id), in both directions."""
+    world = World(300, 1500, seed=41)
+    centre = _vectors(1, world.rng)[0]
+    for rows in (world.vacs, world.cands):
+        for i in rows:
+            v = centre + spread * world.rng.standard_normal(DIM).astype(np.float32)
+            rows[i] = (rows[i][0], (v / np.linalg.norm(v)).astype(np.float32))
+    whole = []
+    pair_mask = rematch.pair_mask
+
+    def counted(*args: Any) -> np.ndarray:
+        out = pair_mask(*args)
+        whole.append(out.shape[0])
+        return out
+
+    monkeypatch.setattr(rematch, "pair_mask", counted)
+    vacs, cands = world.sides()
+    got = rematch_full(vacs, cands, 5)
+    assert got.counts["band_rescans"] > sum(whole)
+    assert (sum(whole) == 0) == all_proven
+    p = rematch.depth(rematch.pool_size(5))
+    for queries, targets, pools in (
+        (vacs, cands, got.state.vacancy_pools),
+        (cands, vacs, got.state.candidate_pools),
+    ):
+        for qi in range(len(queries)):
+            ok = pair_mask(
+                targets.store.filters, targets.kind, targets.ids, queries.store.filters,
+                queries.ids[qi : qi + 1], rematch.DEFAULT_FILTERS,
+            )[0]  # fmt: skip
+            cos = rematch.exact_cosines(queries.vectors[qi], targets.vectors[ok])
+            order = np.lexsort((targets.ids[ok], -cos))[:p]
+            assert pools.ids[qi, : len(order)].tolist() == targets.ids[ok][order].tolist()
+            assert np.array_equal(pools.cos[qi, : len(order)], cos[order])
