@@ -611,57 +611,62 @@ def exact_pools(
     )
     _put_kept(out, queries, targets, keep, pos, allowed <= d)
     again = np.flatnonzero(unproven)
-    searched = len(again)
-    if len(again):  # a second float32 pass with a window WIDE times as large
-        wide, at = _wide_window(queries.take(again), targets, WIDE * w, filters), again
-        srt = -np.sort(-wide.vals, axis=1)
-        bound = srt[np.arange(len(at)), size[at] - 1].astype(np.float64)
-        inside = (wide.allowed > wide.vals.shape[1]) & (srt[:, -1] >= bound - 2 * eps)
-        keep = (
-            ~inside[:, None]
-            & np.isfinite(wide.vals)
-            & (wide.vals.astype(np.float64) >= (bound - 2 * eps)[:, None])
-        )
-        part = ExactPools.empty(len(at), d)
-        _put_kept(part, queries.take(at), targets, keep, wide.pos, np.zeros(len(at), dtype=bool))
-        out.assign(at[~inside], part.take(np.flatnonzero(~inside)))
-        again = at[inside]
-    # rows whose window lies inside the band: one more float32 pass over all targets, now
-    # keeping every target inside the band (no window), in chunks of bounded memory
+    # rows whose window lies inside the band: one more float32 pass over all targets, keeping
+    # every target at or above the boundary minus 2·eps (a target of the float64 pool has a
+    # true cosine of at least the boundary minus eps, so any float32 cosine of it is at least
+    # that), a few rows at a time (bounded memory)
     chunk = max(1, BLOCK_ROWS * BLOCK_COLS // max(len(targets), 1))
     for start in range(0, len(again), chunk):
         rows = again[start : start + chunk]
-        sims = queries.vectors[rows] @ targets.vectors.T
-        ok = pair_mask(
-            targets.store.filters, targets.kind, targets.ids,
-            queries.store.filters, queries.ids[rows], filters,
-        )  # fmt: skip
-        sims[~ok] = -np.inf
-        for r, i in enumerate(rows.tolist()):
-            row = sims[r]
-            t = -np.partition(-row, size[i] - 1)[size[i] - 1]
-            cand = np.flatnonzero(np.isfinite(row) & (row.astype(np.float64) >= t - 2 * eps))
-            cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
-            out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
-    return out, searched
+        part_q = queries.take(rows)
+        q_at, t_pos = _band(part_q, targets, bound[rows] - 2 * eps, filters)
+        counts = np.bincount(q_at, minlength=len(rows))
+        order = np.argsort(q_at, kind="stable")
+        q_at, t_pos = q_at[order], t_pos[order]
+        col = np.arange(len(q_at)) - (np.cumsum(counts) - counts)[q_at]
+        at = np.zeros((len(rows), int(counts.max(initial=0))), dtype=np.int64)
+        keep = np.zeros(at.shape, dtype=bool)
+        at[q_at, col], keep[q_at, col] = t_pos, True
+        part = ExactPools.empty(len(rows), d)
+        _put_kept(part, part_q, targets, keep, at, np.zeros(len(rows), dtype=bool))
+        out.assign(rows, part)
+    return out, len(again)
 
 
-WIDE = 4  # the second pass's window, in windows
-
-
-def _wide_window(
-    queries: SideColumns, targets: SideColumns, w: int, filters: MatchFilters
-) -> Pools:
-    """float32 pools of ``w`` entries of ``queries`` over all of ``targets`` (the block scan,
-    in whichever direction the queries are)."""
-    if queries.kind == "vacancy":
-        tile = Tile(0, len(queries), 0, len(targets), rows=True, cols=False)
-        got = scan_tile(queries, targets, tile, w, w, filters).rows
-    else:
-        tile = Tile(0, len(targets), 0, len(queries), rows=False, cols=True)
-        got = scan_tile(targets, queries, tile, w, w, filters).cols
-    assert got is not None
-    return got
+def _band(
+    queries: SideColumns, targets: SideColumns, low: np.ndarray, filters: MatchFilters
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every allowed pair whose float32 cosine is at least ``low`` (float64 (n,), per query):
+    int64 query rows and target positions, block by block as the scan computes them."""
+    vac_q = queries.kind == "vacancy"
+    vacs, cands = (queries, targets) if vac_q else (targets, queries)
+    vf, cf = vacs.store.filters, cands.store.filters
+    shift = drop_shift(vacs, cands)
+    found_q, found_t = [], []
+    for a in range(0, len(vacs), BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, len(vacs))
+        for c in range(0, len(cands), BLOCK_COLS):
+            d = min(c + BLOCK_COLS, len(cands))
+            sims = vacs.vectors[a:b] @ cands.vectors[c:d].T  # float32 (b-a, d-c)
+            v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
+            rules = block_rules(vf, v_ids, cf, c_ids, filters)
+            if rules is None:
+                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+                hit = ok_v if vac_q else ok_c.T
+            else:
+                _fail_in_place(sims, rules, shift, False, False)
+                hit = np.ones(sims.shape, dtype=bool)
+                if vac_q:
+                    hit[:, ~rules.candidate_ok] = False
+                else:
+                    hit[~rules.vacancy_ok] = False
+            hit &= sims >= (low[a:b, None] if vac_q else low[None, c:d])
+            i, j = np.divmod(np.flatnonzero(hit), d - c)
+            found_q.append(a + i if vac_q else c + j)
+            found_t.append(c + j if vac_q else a + i)
+    if not found_q:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_q), np.concatenate(found_t)
 
 
 # ---------------------------------------------------------------- re-rank

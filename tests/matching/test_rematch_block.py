@@ -400,33 +400,21 @@ def test_merge_of_entrants_equals_the_per_row_loop(
     assert sum(m for m, _ in calls) > 0  # some pools changed
 
 
-@pytest.mark.parametrize(("spread", "all_proven"), [(1e-3, True), (3e-4, False)])
-def test_clustered_rows_proven_by_the_wide_window_give_the_float64_pool(
-    spread: float, all_proven: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("spread", [1e-3, 3e-4])
+def test_clustered_rows_rescanned_give_the_float64_pool(spread: float) -> None:
     """Vectors so close together that many windows lie inside the float32 error band: the
-    second pass with a wider window proves most of them (the pass over all targets that keeps
-    the whole band takes the rest), and every pool is the float64 one of all allowed targets
-    (ties by smaller id), in both directions."""
+    second pass (every target at or above the first pass's boundary minus 2·eps) gives every
+    pool as the float64 one of all allowed targets (ties by smaller id), in both directions."""
     world = World(300, 1500, seed=41)
     centre = _vectors(1, world.rng)[0]
     for rows in (world.vacs, world.cands):
         for i in rows:
             v = centre + spread * world.rng.standard_normal(DIM).astype(np.float32)
             rows[i] = (rows[i][0], (v / np.linalg.norm(v)).astype(np.float32))
-    whole = []
-    pair_mask = rematch.pair_mask
-
-    def counted(*args: Any) -> np.ndarray:
-        out = pair_mask(*args)
-        whole.append(out.shape[0])
-        return out
-
-    monkeypatch.setattr(rematch, "pair_mask", counted)
     vacs, cands = world.sides()
     got = rematch_full(vacs, cands, 5)
-    assert got.counts["band_rescans"] > sum(whole)
-    assert (sum(whole) == 0) == all_proven
+    assert got.counts["band_rescans"] > 500
+    pair_mask = rematch.pair_mask
     p = rematch.depth(rematch.pool_size(5))
     for queries, targets, pools in (
         (vacs, cands, got.state.vacancy_pools),
