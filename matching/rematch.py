@@ -4,8 +4,8 @@ The whole computation is driven by one float32 matrix product per block of vacan
 candidates (:data:`BLOCK_ROWS` × :data:`BLOCK_COLS`, bounded memory), which feeds both
 directions at once:
 
-1. *Scan.* Each block's cosines, with the hard filters of both directions applied as masks
-   (:func:`matching.columns.pair_mask`, the interactive search's rules), update a per-row pool of
+1. *Scan.* Each block's cosines, with the hard filters of both directions applied in place
+   (:func:`matching.columns.block_rules`, the interactive search's rules), update a per-row pool of
    each vacancy's best candidates and a running per-column pool of each candidate's best
    vacancies (``np.argpartition``, merged across blocks). A pool keeps :func:`window` entries,
    a few more than the re-rank pool :func:`matching.matcher.pool_size` needs.
