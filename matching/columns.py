@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 
 import numpy as np
@@ -441,6 +441,37 @@ class FilterColumns:
                 else:
                     m[qi] &= focus.any(axis=1)
 
+    def _candidate_base(
+        self, rows: np.ndarray | None, col: Callable[[str], np.ndarray], filters: MatchFilters
+    ) -> np.ndarray:
+        """bool (n,): the candidate rows' own part of the hard filters (any query)."""
+        base: np.ndarray = col("present") & col("active")
+        if filters.only_candidates is not None:
+            only = np.zeros(self.size, dtype=bool)
+            ids = np.fromiter(filters.only_candidates, dtype=np.int64)
+            only[ids[ids < len(only)]] = True
+            base &= only if rows is None else only[rows]
+        if filters.ladder_step_min is not None:
+            base &= col("ladder") >= filters.ladder_step_min
+        if filters.client_groups:
+            base &= _any_of(
+                col("group"),
+                [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE],
+            )
+        return base
+
+    def _vacancy_base(
+        self, rows: np.ndarray | None, col: Callable[[str], np.ndarray], filters: MatchFilters
+    ) -> np.ndarray:
+        """bool (n,): the vacancy rows' own part of the hard filters (any query)."""
+        base: np.ndarray = col("present")
+        base = base.copy() if rows is None else base
+        if not filters.include_closed:
+            base &= col("open")
+        if filters.kinds:
+            base &= _any_of(col("kind"), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
+        return base
+
     def candidate_rows(
         self,
         rows: np.ndarray | None,
@@ -455,19 +486,7 @@ class FilterColumns:
         copies)."""
         if col is None:
             col = partial(self._at, rows)
-        base = col("present") & col("active")
-        if filters.only_candidates is not None:
-            only = np.zeros(self.size, dtype=bool)
-            ids = np.fromiter(filters.only_candidates, dtype=np.int64)
-            only[ids[ids < len(only)]] = True
-            base &= only if rows is None else only[rows]
-        if filters.ladder_step_min is not None:
-            base &= col("ladder") >= filters.ladder_step_min
-        if filters.client_groups:
-            base &= _any_of(
-                col("group"),
-                [_GROUP_CODE[g] for g in filters.client_groups if g in _GROUP_CODE],
-            )
+        base = self._candidate_base(rows, col, filters)
         m = np.empty((len(q.x), len(base)), dtype=bool)
         m[:] = base
         if q.requires_licence.any():
@@ -493,12 +512,7 @@ class FilterColumns:
         copies)."""
         if col is None:
             col = partial(self._at, rows)
-        base = col("present")
-        base = base.copy() if rows is None else base
-        if not filters.include_closed:
-            base &= col("open")
-        if filters.kinds:
-            base &= _any_of(col("kind"), [_KIND_CODE[k] for k in filters.kinds if k in _KIND_CODE])
+        base = self._vacancy_base(rows, col, filters)
         m = np.empty((len(q.x), len(base)), dtype=bool)
         m[:] = base
         if not q.has_licence.all():
@@ -697,3 +711,80 @@ def pair_masks(
     else:
         for_cand = vacancies.vacancy_rows(v_ids, as_cand, filters, c2.T)
     return for_vac, for_cand
+
+
+@dataclass(frozen=True)
+class BlockRules:
+    """The hard filters of a block of vacancies × candidates in both directions at once, for
+    filters whose pair rules are symmetric (everything but ``focus_only``): vacancy ``i``'s
+    search passes candidate ``j`` iff ``candidate_ok[j]`` and not ``fails(i, j)``; candidate
+    ``j``'s search passes vacancy ``i`` iff ``vacancy_ok[i]`` and not ``fails(i, j)``. The pair
+    rules (licence, travel limit, distance) read the same columns and the same squared chord
+    from both sides, so they are one mask (checked against :func:`pair_masks` in the tests).
+
+    Attributes:
+        candidate_ok: bool (c,), the candidates' own rules (status, caseload, ladder, group).
+        vacancy_ok: bool (v,), the vacancies' own rules (status, kind).
+    """
+
+    candidate_ok: np.ndarray
+    vacancy_ok: np.ndarray
+    requires_licence: np.ndarray  # bool (v,)
+    lacks_licence: np.ndarray  # bool (c,)
+    travel_c2: np.ndarray  # float32 (c,), inf: no limit
+    as_vacancy: QueryRows  # the vacancies as queries of the candidate columns
+    candidates: FilterColumns
+    candidate_ids: np.ndarray  # int64 (c,)
+    max_c2: np.float32 | None  # the filters' distance limit as a squared chord
+
+    def fails(self, a: int, b: int) -> np.ndarray | None:
+        """bool (b - a, c): vacancy ``a + i`` and candidate ``j`` fail the pair rules; None when
+        no pair of these rows can (no licence or distance rule applies)."""
+        req = self.requires_licence[a:b]
+        need_c2 = self.max_c2 is not None or bool(np.isfinite(self.travel_c2).any())
+        if not need_c2 and not (req.any() and self.lacks_licence.any()):
+            return None
+        q = self.as_vacancy
+        part = QueryRows(
+            *(getattr(q, f.name)[a:b] for f in fields(QueryRows))
+        )  # fmt: skip
+        c2 = self.candidates._distance_c2(self.candidate_ids, part) if need_c2 else None
+        if c2 is None:
+            out = np.zeros((b - a, len(self.candidate_ids)), dtype=bool)
+            if self.max_c2 is not None:  # no location in these vacancies: no distance passes
+                out[:] = True
+        else:
+            with np.errstate(invalid="ignore"):
+                out = c2 > self.travel_c2  # NaN (unknown distance): passes
+                if self.max_c2 is not None:
+                    out |= ~(c2 <= self.max_c2)
+        if req.any():
+            out[req] |= self.lacks_licence
+        return out
+
+
+def block_rules(
+    vacancies: FilterColumns,
+    vacancy_ids: np.ndarray,
+    candidates: FilterColumns,
+    candidate_ids: np.ndarray,
+    filters: MatchFilters,
+) -> BlockRules | None:
+    """:class:`BlockRules` of a block (the masks of :func:`pair_masks`, factored); None when the
+    filters' pair rules are not symmetric (``focus_only``): use :func:`pair_masks`."""
+    if filters.focus_only:
+        return None
+    v_ids = np.asarray(vacancy_ids, dtype=np.int64)
+    c_ids = np.asarray(candidate_ids, dtype=np.int64)
+    max_km = filters.max_distance_km
+    return BlockRules(
+        candidate_ok=candidates._candidate_base(c_ids, partial(candidates._at, c_ids), filters),
+        vacancy_ok=vacancies._vacancy_base(v_ids, partial(vacancies._at, v_ids), filters),
+        requires_licence=vacancies.requires_licence[v_ids],
+        lacks_licence=~candidates.licence[c_ids],
+        travel_c2=candidates.travel_c2[c_ids],
+        as_vacancy=QueryRows.of_rows(candidates, vacancies, "vacancy", v_ids),
+        candidates=candidates,
+        candidate_ids=c_ids,
+        max_c2=None if max_km is None else np.float32(chord2(max_km)),
+    )

@@ -4,8 +4,8 @@ The whole computation is driven by one float32 matrix product per block of vacan
 candidates (:data:`BLOCK_ROWS` × :data:`BLOCK_COLS`, bounded memory), which feeds both
 directions at once:
 
-1. *Scan.* Each block's cosines, with the hard filters of both directions applied as masks
-   (:func:`matching.columns.pair_mask`, the interactive search's rules), update a per-row pool of
+1. *Scan.* Each block's cosines, with the hard filters of both directions applied in place
+   (:func:`matching.columns.block_rules`, the interactive search's rules), update a per-row pool of
    each vacancy's best candidates and a running per-column pool of each candidate's best
    vacancies (``np.argpartition``, merged across blocks). A pool keeps :func:`window` entries,
    a few more than the re-rank pool :func:`matching.matcher.pool_size` needs.
@@ -38,7 +38,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
-from matching.columns import pair_mask, pair_masks
+from matching.columns import BlockRules, FilterColumns, block_rules, pair_mask, pair_masks
 from matching.embedder import Embedded, load_encoder
 from matching.facts import FactStore, Kind, build_store
 from matching.matcher import pool_size
@@ -214,61 +214,119 @@ class Pools:
             np.zeros(n, dtype=np.int64),
         )
 
-    def offer(self, masked: np.ndarray, offset: int, allowed: np.ndarray, rows: slice) -> None:
-        """Merge a block's cosines (float32 (r, m), -inf where not allowed; column j is target
-        position ``offset + j``) into rows ``rows``.
+    def offer(
+        self,
+        sims: np.ndarray,
+        offset: int,
+        allowed: np.ndarray,
+        rows: slice,
+        shift: float,
+        *,
+        by_column: bool = False,
+        excluded: np.ndarray | None = None,
+    ) -> None:
+        """Merge a block's cosines into rows ``rows``.
 
-        Only entries above a row's current lowest kept value can enter; once the pools fill,
-        those are few, and they are merged by one sort instead of a partition of the block.
+        Args:
+            sims: float32, lowered by ``shift`` (:func:`drop_shift`) where a pair is not
+                allowed, so below every allowed cosine but still distinct (a partition among
+                many equal values is several times slower); (r, m) with row ``i`` for pool row
+                ``rows.start + i`` and column ``j`` for target position ``offset + j``, or with
+                ``by_column`` the other way round, (m, r) (the block as computed, not copied).
+            allowed: int (r,), how many of the block's targets each row allows.
+            excluded: bool (m,), targets no row allows (not lowered in ``sims`` because the
+                other direction reads them), or None.
+
+        A pool that is not full yet takes the block's best ``w`` allowed entries (one
+        partition of those rows); a full pool takes the entries at or above its lowest value,
+        so most entries are rejected by one comparison and the few hits are merged by one
+        partition of old + new.
         """
         w = self.vals.shape[1]
-        vals, pos = self.vals[rows], self.pos[rows]
-        low = vals.min(axis=1)
-        hit = masked > low[:, None]
-        n_hit = int(np.count_nonzero(hit))
-        if n_hit > masked.size // 8:  # pools still filling: partition the block
-            v, p = _top_w(masked, w, offset)
-            self.merge(v, p, allowed, rows)
-            return
         self.allowed[rows] += allowed
-        if not n_hit:
+        floor = np.float32(-shift / 2)
+        m = sims.shape[0] if by_column else sims.shape[1]
+        thr = self.vals[rows].min(axis=1)
+        filling = np.flatnonzero(thr == -np.inf)
+        if len(filling):
+            part = _transposed(sims, filling) if by_column else sims[filling]
+            if excluded is not None:
+                part[:, excluded] -= shift
+            if m > w:
+                keep = np.argpartition(part, m - w, axis=1)[:, m - w :]
+                v = np.take_along_axis(part, keep, axis=1)
+            else:
+                keep, v = np.broadcast_to(np.arange(m), part.shape), part
+            p = (keep + offset).astype(np.int32)
+            dropped = v < floor  # fewer than w allowed
+            v[dropped], p[dropped] = -np.inf, -1
+            self._merge_at(filling + rows.start, v, p)
+            thr[filling] = np.inf  # done
+        if len(filling) == len(thr):
             return
-        r_hit, c_hit = np.nonzero(hit)  # row-major: grouped by row
-        counts = np.bincount(r_hit, minlength=len(vals))
-        m = int(counts.max())
-        # the hits as a (rows, m) block padded with -inf, then one partition of old + new
+        hit = sims >= (thr[None, :] if by_column else thr[:, None])
+        if excluded is not None:
+            hit[(excluded, slice(None)) if by_column else (slice(None), excluded)] = False
+        flat = np.flatnonzero(hit)
+        if not len(flat):
+            return
+        i, j = np.divmod(flat, hit.shape[1])
+        hit_v = sims[i, j]
+        r_hit, c_hit = (j, i) if by_column else (i, j)
+        if by_column:  # group by row (an int16 key sorts by radix)
+            key = r_hit.astype(np.int16) if len(thr) <= np.iinfo(np.int16).max else r_hit
+            order = np.argsort(key, kind="stable")
+            r_hit, c_hit, hit_v = r_hit[order], c_hit[order], hit_v[order]
+        counts = np.bincount(r_hit, minlength=len(thr))
+        k = int(counts.max())
+        # the hits as a (rows, k) block padded with -inf, then one partition of old + new
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         col = np.arange(len(r_hit)) - starts[r_hit]
-        new_v = np.full((len(vals), m), -np.inf, dtype=np.float32)
-        new_p = np.full((len(vals), m), -1, dtype=np.int32)
-        new_v[r_hit, col] = masked[r_hit, c_hit]
+        new_v = np.full((len(thr), k), -np.inf, dtype=np.float32)
+        new_p = np.full((len(thr), k), -1, dtype=np.int32)
+        new_v[r_hit, col] = hit_v
         new_p[r_hit, col] = c_hit + offset
-        v = np.concatenate([vals, new_v], axis=1)
-        p = np.concatenate([pos, new_p], axis=1)
-        keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
-        self.vals[rows] = np.take_along_axis(v, keep, axis=1)
-        self.pos[rows] = np.take_along_axis(p, keep, axis=1)
+        got = np.flatnonzero(counts)
+        self._merge_at(got + rows.start, new_v[got], new_p[got])
+
+    def _merge_at(self, at: np.ndarray, vals: np.ndarray, pos: np.ndarray) -> None:
+        """Merge entries (float32 (r, m), int (r, m)) into the pools of rows ``at``."""
+        w = self.vals.shape[1]
+        old_v = self.vals[at]
+        empty = old_v.max(axis=1, initial=-np.inf) == -np.inf
+        if vals.shape[1] <= w and empty.any():  # nothing to merge with: the entries as they are
+            e = at[empty]
+            self.vals[e], self.pos[e] = -np.inf, -1
+            self.vals[e, : vals.shape[1]], self.pos[e, : vals.shape[1]] = vals[empty], pos[empty]
+            at, old_v, vals, pos = at[~empty], old_v[~empty], vals[~empty], pos[~empty]
+        if not len(at):
+            return
+        v = np.concatenate([old_v, vals], axis=1)
+        p = np.concatenate([self.pos[at], pos.astype(np.int32)], axis=1)
+        keep = np.argpartition(v, v.shape[1] - w, axis=1)[:, v.shape[1] - w :]
+        self.vals[at] = np.take_along_axis(v, keep, axis=1)
+        self.pos[at] = np.take_along_axis(p, keep, axis=1)
 
     def merge(self, vals: np.ndarray, pos: np.ndarray, allowed: np.ndarray, rows: slice) -> None:
         """Merge candidates (float32 (r, m), int32 (r, m)) into rows ``rows``."""
-        w = self.vals.shape[1]
-        v = np.concatenate([self.vals[rows], vals], axis=1)
-        p = np.concatenate([self.pos[rows], pos], axis=1)
-        if v.shape[1] > w:
-            keep = np.argpartition(-v, w - 1, axis=1)[:, :w]
-            v = np.take_along_axis(v, keep, axis=1)
-            p = np.take_along_axis(p, keep, axis=1)
-        self.vals[rows], self.pos[rows] = v, p
+        self._merge_at(np.arange(rows.start, rows.stop), vals, pos)
         self.allowed[rows] += allowed
 
 
-def _top_w(sims: np.ndarray, w: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of float32 (r, n): the best min(w, n) values and their positions + offset."""
-    if sims.shape[1] > w:
-        keep = np.argpartition(-sims, w - 1, axis=1)[:, :w]
-        return np.take_along_axis(sims, keep, axis=1), (keep + offset).astype(np.int32)
-    keep = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
-    return sims.copy(), (keep + offset).astype(np.int32)
+TRANSPOSE_STEP = 64  # rows of a block transposed at once (the slabs stay in cache)
+
+
+def _transposed(sims: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """float32 (len(cols), m): columns ``cols`` of float32 (m, n) as rows, copied a slab of
+    rows at a time (a plain transposed copy strides through memory and is several times
+    slower)."""
+    m = sims.shape[0]
+    out = np.empty((len(cols), m), dtype=sims.dtype)
+    every = len(cols) == sims.shape[1]
+    for a in range(0, m, TRANSPOSE_STEP):
+        slab = sims[a : a + TRANSPOSE_STEP]
+        out[:, a : a + TRANSPOSE_STEP] = (slab if every else slab[:, cols]).T
+    return out
 
 
 @dataclass(frozen=True)
@@ -301,6 +359,7 @@ def scan_tile(
 ) -> TilePools:
     """One tile's float32 products, block by block, into both directions' pools."""
     clock = {"product": 0.0, "filters": 0.0, "pools": 0.0}
+    shift = drop_shift(vacs, cands)
     rows = Pools.empty(tile.v1 - tile.v0, w_rows) if tile.rows else None
     cols = Pools.empty(tile.c1 - tile.c0, w_cols) if tile.cols else None
     for a in range(tile.v0, tile.v1, BLOCK_ROWS):
@@ -313,24 +372,94 @@ def scan_tile(
             t = time.perf_counter()
             v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
             vf, cf = vacs.store.filters, cands.store.filters
-            if rows is not None and cols is not None:
-                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
-            elif rows is not None:
-                ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
-            else:
-                ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+            rules = block_rules(vf, v_ids, cf, c_ids, filters)
+            at_rows, at_cols = slice(a - tile.v0, b - tile.v0), slice(c - tile.c0, d - tile.c0)
+            if rules is None:  # pair rules not symmetric: each direction's mask
+                _offer_masked(sims, shift, vf, v_ids, cf, c_ids, filters, rows, cols, c, a,
+                              at_rows, at_cols, clock, t)  # fmt: skip
+                continue
+            n_rows, fail_cols = _fail_in_place(
+                sims, rules, shift, rows is not None, cols is not None
+            )
             clock["filters"] += time.perf_counter() - t
+            t = time.perf_counter()
             if rows is not None:
-                t = time.perf_counter()
-                masked = np.where(ok_v, sims, np.float32(-np.inf))
-                rows.offer(masked, c, ok_v.sum(axis=1), slice(a - tile.v0, b - tile.v0))
-                clock["pools"] += time.perf_counter() - t
+                ok = rules.candidate_ok
+                rows.offer(sims, c, n_rows, at_rows, shift, excluded=None if ok.all() else ~ok)
             if cols is not None:
-                t = time.perf_counter()
-                masked = np.where(ok_c, sims.T, np.float32(-np.inf))  # (candidates, vacancies)
-                cols.offer(masked, a, ok_c.sum(axis=1), slice(c - tile.c0, d - tile.c0))
-                clock["pools"] += time.perf_counter() - t
+                ok = rules.vacancy_ok
+                n_cols = int(ok.sum()) - fail_cols
+                cols.offer(sims, a, n_cols, at_cols, shift, by_column=True,
+                           excluded=None if ok.all() else ~ok)  # fmt: skip
+            clock["pools"] += time.perf_counter() - t
     return TilePools(tile, rows, cols, clock)
+
+
+FILTER_ROWS = 128  # vacancies whose pair rules are evaluated at once (temporaries in cache)
+
+
+def drop_shift(vacs: SideColumns, cands: SideColumns) -> float:
+    """What a pair's cosine is lowered by when the filters drop it: it then lies below
+    ``-shift / 2``, under every cosine of these sides' vectors (``|cos| ≤`` the norms'
+    product), and dropped pairs keep distinct values."""
+    return 2.0 * vacs.max_norm * cands.max_norm + 2.0
+
+
+def _fail_in_place(
+    sims: np.ndarray, rules: BlockRules, shift: float, rows: bool, cols: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower ``sims`` (float32 (v, c)) by ``shift`` where a pair fails ``rules``' pair rules, a few
+    vacancies at a time; returns int (v,), how many candidates each vacancy's search allows,
+    and int (c,), how many of the allowed vacancies fail each candidate's pair rules."""
+    n_rows = np.full(sims.shape[0], int(rules.candidate_ok.sum()), dtype=np.int64)
+    fail_cols = np.zeros(sims.shape[1], dtype=np.int64)
+    for a in range(0, sims.shape[0], FILTER_ROWS):
+        b = min(a + FILTER_ROWS, sims.shape[0])
+        fails = rules.fails(a, b)
+        if fails is None:
+            continue
+        np.subtract(sims[a:b], np.float32(shift), out=sims[a:b], where=fails)
+        if rows:
+            n_rows[a:b] -= np.count_nonzero(fails & rules.candidate_ok, axis=1)
+        if cols:
+            fail_cols += np.count_nonzero(fails[rules.vacancy_ok[a:b]], axis=0)
+    return n_rows, fail_cols
+
+
+def _offer_masked(
+    sims: np.ndarray,
+    shift: float,
+    vf: FilterColumns,
+    v_ids: np.ndarray,
+    cf: FilterColumns,
+    c_ids: np.ndarray,
+    filters: MatchFilters,
+    rows: Pools | None,
+    cols: Pools | None,
+    c: int,
+    a: int,
+    at_rows: slice,
+    at_cols: slice,
+    clock: dict[str, float],
+    t: float,
+) -> None:
+    """A block's offers with each direction's own mask (filters whose pair rules differ
+    between the directions)."""
+    if rows is not None and cols is not None:
+        ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+    elif rows is not None:
+        ok_v = pair_mask(cf, "candidate", c_ids, vf, v_ids, filters)
+    else:
+        ok_c = pair_mask(vf, "vacancy", v_ids, cf, c_ids, filters)
+    clock["filters"] += time.perf_counter() - t
+    t = time.perf_counter()
+    if rows is not None:
+        masked = np.where(ok_v, sims, sims - np.float32(shift))
+        rows.offer(masked, c, ok_v.sum(axis=1), at_rows, shift)
+    if cols is not None:
+        masked = np.where(ok_c.T, sims, sims - np.float32(shift))  # (vacancies, candidates)
+        cols.offer(masked, a, ok_c.sum(axis=1), at_cols, shift, by_column=True)
+    clock["pools"] += time.perf_counter() - t
 
 
 def plan_tiles(n_vacs: int, n_cands: int, rows: bool = True, cols: bool = True) -> list[Tile]:
@@ -482,24 +611,62 @@ def exact_pools(
     )
     _put_kept(out, queries, targets, keep, pos, allowed <= d)
     again = np.flatnonzero(unproven)
-    # rows whose window lies inside the band: one more float32 pass over all targets, now
-    # keeping every target inside the band (no window), in chunks of bounded memory
+    # rows whose window lies inside the band: one more float32 pass over all targets, keeping
+    # every target at or above the boundary minus 2·eps (a target of the float64 pool has a
+    # true cosine of at least the boundary minus eps, so any float32 cosine of it is at least
+    # that), a few rows at a time (bounded memory)
     chunk = max(1, BLOCK_ROWS * BLOCK_COLS // max(len(targets), 1))
     for start in range(0, len(again), chunk):
         rows = again[start : start + chunk]
-        sims = queries.vectors[rows] @ targets.vectors.T
-        ok = pair_mask(
-            targets.store.filters, targets.kind, targets.ids,
-            queries.store.filters, queries.ids[rows], filters,
-        )  # fmt: skip
-        sims[~ok] = -np.inf
-        for r, i in enumerate(rows.tolist()):
-            row = sims[r]
-            t = -np.partition(-row, size[i] - 1)[size[i] - 1]
-            cand = np.flatnonzero(np.isfinite(row) & (row.astype(np.float64) >= t - 2 * eps))
-            cos = exact_cosines(queries.vectors[i], targets.vectors[cand])
-            out.put(i, targets.ids[cand], cos, bool(allowed[i] <= d), d)
+        part_q = queries.take(rows)
+        q_at, t_pos = _band(part_q, targets, bound[rows] - 2 * eps, filters)
+        counts = np.bincount(q_at, minlength=len(rows))
+        order = np.argsort(q_at, kind="stable")
+        q_at, t_pos = q_at[order], t_pos[order]
+        col = np.arange(len(q_at)) - (np.cumsum(counts) - counts)[q_at]
+        at = np.zeros((len(rows), int(counts.max(initial=0))), dtype=np.int64)
+        keep = np.zeros(at.shape, dtype=bool)
+        at[q_at, col], keep[q_at, col] = t_pos, True
+        part = ExactPools.empty(len(rows), d)
+        _put_kept(part, part_q, targets, keep, at, np.zeros(len(rows), dtype=bool))
+        out.assign(rows, part)
     return out, len(again)
+
+
+def _band(
+    queries: SideColumns, targets: SideColumns, low: np.ndarray, filters: MatchFilters
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every allowed pair whose float32 cosine is at least ``low`` (float64 (n,), per query):
+    int64 query rows and target positions, block by block as the scan computes them."""
+    vac_q = queries.kind == "vacancy"
+    vacs, cands = (queries, targets) if vac_q else (targets, queries)
+    vf, cf = vacs.store.filters, cands.store.filters
+    shift = drop_shift(vacs, cands)
+    found_q, found_t = [], []
+    for a in range(0, len(vacs), BLOCK_ROWS):
+        b = min(a + BLOCK_ROWS, len(vacs))
+        for c in range(0, len(cands), BLOCK_COLS):
+            d = min(c + BLOCK_COLS, len(cands))
+            sims = vacs.vectors[a:b] @ cands.vectors[c:d].T  # float32 (b-a, d-c)
+            v_ids, c_ids = vacs.ids[a:b], cands.ids[c:d]
+            rules = block_rules(vf, v_ids, cf, c_ids, filters)
+            if rules is None:
+                ok_v, ok_c = pair_masks(vf, v_ids, cf, c_ids, filters)
+                hit = ok_v if vac_q else ok_c.T
+            else:
+                _fail_in_place(sims, rules, shift, False, False)
+                hit = np.ones(sims.shape, dtype=bool)
+                if vac_q:
+                    hit[:, ~rules.candidate_ok] = False
+                else:
+                    hit[~rules.vacancy_ok] = False
+            hit &= sims >= (low[a:b, None] if vac_q else low[None, c:d])
+            i, j = np.divmod(np.flatnonzero(hit), d - c)
+            found_q.append(a + i if vac_q else c + j)
+            found_t.append(c + j if vac_q else a + i)
+    if not found_q:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_q), np.concatenate(found_t)
 
 
 # ---------------------------------------------------------------- re-rank
@@ -949,44 +1116,92 @@ def _merge_entrants(
     if not len(rows):
         return merged, moved, lost
     eps = error_bound(queries.vectors.shape[1], queries.max_norm, entrants.max_norm)
-    width = old.ids.shape[1]
-    vals, pos, allowed = scan.vals[rows], scan.pos[rows], scan.allowed[rows]
-    w = vals.shape[1]
     dirty_at = np.isin(old.ids, dirty) & (old.ids >= 0)
-    touched = dirty_at.any(axis=1) | (allowed > 0)
-    for i in np.flatnonzero(touched).tolist():
-        n = int(old.size[i])
-        clean = ~dirty_at[i, :n]
-        l_ids, l_cos = old.ids[i, :n][clean], old.cos[i, :n][clean]
-        complete = bool(old.complete[i])
-        if not complete and not len(l_ids):
-            lost[i] = True
-            continue
-        # entrants that can rank before the last clean entry (all, when the old row was complete)
-        cut = -np.inf if complete else l_cos[-1] - 2 * eps
-        fin = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= cut)
-        cand = pos[i][fin]
-        e_cos = exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
-        u_ids = np.concatenate([l_ids, entrants.ids[cand]])
-        u_cos = np.concatenate([l_cos, e_cos])
-        order = np.lexsort((u_ids, -u_cos))
-        u_ids, u_cos = u_ids[order], u_cos[order]
-        # the known prefix: what ranks before every target not looked at
-        certain = np.ones(len(u_ids), dtype=bool)
-        if not complete:  # clean targets not kept rank after the last kept one
-            certain &= (u_cos > l_cos[-1]) | ((u_cos == l_cos[-1]) & (u_ids <= l_ids[-1]))
-        window_full = bool(allowed[i] > w)
-        if window_full:  # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
-            certain &= u_cos > float(vals[i].min()) + eps
-        known = len(certain) if certain.all() else int(np.argmin(certain))
-        now_complete = complete and not window_full and known == len(u_ids)
-        if known < p and not now_complete:
-            lost[i] = True
-            continue
-        merged.put(i, u_ids[:known], u_cos[:known], now_complete, width)
-        first_old = old.ids[i, : min(n, p)]
-        first_new = merged.ids[i, : min(int(merged.size[i]), p)]
-        moved[i] = not np.array_equal(first_new, first_old) or bool(np.isin(first_new, dirty).any())
+    touched = np.flatnonzero(dirty_at.any(axis=1) | (scan.allowed[rows] > 0))
+    for a in range(0, len(touched), max(1, MERGE_ROWS)):
+        at = touched[a : a + MERGE_ROWS]
+        part, moved[at], lost[at] = _merge_rows(
+            queries.vectors[rows[at]], entrants, _sub(scan, rows[at]), old.take(at),
+            dirty_at[at], dirty, p, eps,
+        )  # fmt: skip
+        merged.assign(at, part)
+    return merged, moved, lost
+
+
+MERGE_ROWS = 2048  # rows merged at once by _merge_entrants (bounds its (rows, depth + window))
+
+
+def _merge_rows(
+    vectors: np.ndarray,
+    entrants: SideColumns,
+    scan: Pools,
+    old: ExactPools,
+    dirty_at: np.ndarray,
+    dirty: np.ndarray,
+    p: int,
+    eps: float,
+) -> tuple[ExactPools, np.ndarray, np.ndarray]:
+    """:func:`_merge_entrants` for some rows at once (``vectors``: the query rows, ``scan``,
+    ``old`` and ``dirty_at`` (old entry is dirty) aligned with them): each row's clean old
+    entries and its entrants as one array sorted by (-cosine, id), then the known prefix of
+    each. Returns the rows' merged pools (a lost row's old pool as it was), moved, lost."""
+    n, width = old.ids.shape
+    merged = old.take(np.arange(n))
+    vals, pos, allowed = scan.vals, scan.pos, scan.allowed
+    w = vals.shape[1]
+    o_ids, o_cos, complete = old.ids, old.cos, old.complete
+    clean = (np.arange(width)[None, :] < old.size[:, None]) & ~dirty_at
+    n_clean = clean.sum(axis=1)
+    has_clean = n_clean > 0
+    last = width - 1 - np.argmax(clean[:, ::-1], axis=1)  # the last clean entry
+    l_cos = np.where(has_clean, o_cos[np.arange(n), last], -np.inf)
+    l_id = np.where(has_clean, o_ids[np.arange(n), last], -1)
+    # entrants that can rank before the last clean entry (all, when the old row was complete)
+    cut = np.where(complete, -np.inf, l_cos - 2 * eps)
+    fin = np.isfinite(vals) & (vals.astype(np.float64) >= cut[:, None])
+    e_pos = np.maximum(pos, 0)
+    e_cos = np.full(vals.shape, -np.inf)
+    some = np.flatnonzero(fin.any(axis=1))
+    if len(some):
+        e_cos[some] = row_cosines(vectors[some], entrants.vectors, e_pos[some], fin[some])
+    big = np.iinfo(np.int64).max
+    e_ids = entrants.ids[e_pos] if len(entrants) else np.full(vals.shape, big)
+    u_ids = np.concatenate([np.where(clean, o_ids, big), np.where(fin, e_ids, big)], axis=1)
+    u_cos = np.concatenate([np.where(clean, o_cos, -np.inf), e_cos], axis=1)
+    order = np.lexsort((u_ids, -u_cos), axis=1)
+    u_ids, u_cos = (
+        np.take_along_axis(u_ids, order, axis=1),
+        np.take_along_axis(u_cos, order, axis=1),
+    )
+    count = n_clean + fin.sum(axis=1)
+    # the known prefix: what ranks before every target not looked at
+    certain = np.arange(u_ids.shape[1])[None, :] < count[:, None]
+    # clean targets not kept rank after the last kept one
+    certain &= (
+        complete[:, None]
+        | (u_cos > l_cos[:, None])
+        | ((u_cos == l_cos[:, None]) & (u_ids <= l_id[:, None]))
+    )
+    # entrants past the window: float32 ≤ its lowest, so true ≤ that + eps
+    window_full = allowed > w
+    low = vals.min(axis=1).astype(np.float64) + eps
+    certain &= ~window_full[:, None] | (u_cos > low[:, None])
+    known = np.where(certain.all(axis=1), certain.shape[1], np.argmin(certain, axis=1))
+    now_complete = complete & ~window_full & (known == count)
+    lost = (~complete & ~has_clean) | ((known < p) & ~now_complete)
+    ok = ~lost
+    keep = np.minimum(known, width)
+    live = np.arange(width)[None, :] < keep[:, None]
+    new_ids = np.where(live, u_ids[:, :width], -1)
+    new_cos = np.where(live, u_cos[:, :width], -np.inf)
+    merged.ids[ok], merged.cos[ok] = new_ids[ok], new_cos[ok]
+    merged.size[ok] = keep[ok]
+    merged.complete[ok] = (now_complete & (known <= width))[ok]
+    first = np.arange(min(p, width))[None, :]
+    old_first = np.where(first < np.minimum(old.size, p)[:, None], o_ids[:, : first.shape[1]], -1)
+    new_first = np.where(first < np.minimum(keep, p)[:, None], new_ids[:, : first.shape[1]], -1)
+    entered = (np.isin(new_first, dirty) & (new_first >= 0)).any(axis=1)
+    moved = ((old_first != new_first).any(axis=1) | entered) & ok
     return merged, moved, lost
 
 

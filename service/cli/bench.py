@@ -123,7 +123,10 @@ def bench_rematch(
     ] = False,
     verify: Annotated[
         bool,
-        typer.Option(help="With --no-database: check the incremental run against a full run."),
+        typer.Option(
+            help="With --no-database: check the incremental run against a full run (and with "
+            "--scheduler the cluster's full run against one in this process)."
+        ),
     ] = False,
 ) -> None:
     """Benchmark a rematch on synthetic vectors (not part of the tests): time split and rates."""

@@ -251,7 +251,8 @@ def bench_rematch_core(
 ) -> dict[str, Any]:
     """The rematch core alone on in-memory synthetic sides: a full run, an incremental run after
     ``changed`` of the candidates changed (and, with ``verify``, a full run on the changed data
-    that must give the same result). Raises RuntimeError when the runs disagree."""
+    that must give the same result, and with a ``scheduler`` also a full run in this process
+    that must give what the cluster's gave). Raises RuntimeError when the runs disagree."""
     load_before = os.getloadavg()
     t = time.perf_counter()
     vacs, cands = synthetic_sides(vacancies, candidates)
@@ -286,6 +287,16 @@ def bench_rematch_core(
             report["incremental_equals_full"] = not bad
             if bad:
                 raise RuntimeError(f"incremental run differs from a full run in {bad}")
+            if scheduler is not None:  # the cluster's full run against one in this process
+                t, c = time.perf_counter(), time.process_time()
+                here = rematch_full(vacs, cands, top_k, LocalExecutor())
+                report["verify_in_process_run"] = _phase(
+                    here, time.perf_counter() - t, time.process_time() - c
+                )
+                bad = _same(again, here)
+                report["cluster_equals_in_process"] = not bad
+                if bad:
+                    raise RuntimeError(f"the cluster's run differs from in-process in {bad}")
     report["load_average"] = {"before": load_before, "after": os.getloadavg()}
     return report
 

@@ -309,3 +309,123 @@ def test_batched_exact_pools_and_rerank_equal_the_per_row_ones(
         assert np.array_equal(ranked.ids, alone.ids)
         assert np.array_equal(ranked.scores, alone.scores, equal_nan=True)
         assert np.array_equal(ranked.parts, alone.parts, equal_nan=True)
+
+
+def _merge_entrants_per_row(
+    queries: SideColumns,
+    entrants: SideColumns,
+    scan: rematch.Pools,
+    rows: np.ndarray,
+    old: rematch.ExactPools,
+    dirty: np.ndarray,
+    p: int,
+) -> tuple[rematch.ExactPools, np.ndarray, np.ndarray]:
+    """The former per-row loop of ``_merge_entrants`` (the reference for the array one)."""
+    merged = old.take(np.arange(len(rows)))
+    moved = np.zeros(len(rows), dtype=bool)
+    lost = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return merged, moved, lost
+    eps = rematch.error_bound(queries.vectors.shape[1], queries.max_norm, entrants.max_norm)
+    width = old.ids.shape[1]
+    vals, pos, allowed = scan.vals[rows], scan.pos[rows], scan.allowed[rows]
+    w = vals.shape[1]
+    dirty_at = np.isin(old.ids, dirty) & (old.ids >= 0)
+    touched = dirty_at.any(axis=1) | (allowed > 0)
+    for i in np.flatnonzero(touched).tolist():
+        n = int(old.size[i])
+        clean = ~dirty_at[i, :n]
+        l_ids, l_cos = old.ids[i, :n][clean], old.cos[i, :n][clean]
+        complete = bool(old.complete[i])
+        if not complete and not len(l_ids):
+            lost[i] = True
+            continue
+        cut = -np.inf if complete else l_cos[-1] - 2 * eps
+        fin = np.isfinite(vals[i]) & (vals[i].astype(np.float64) >= cut)
+        cand = pos[i][fin]
+        e_cos = rematch.exact_cosines(queries.vectors[rows[i]], entrants.vectors[cand])
+        u_ids = np.concatenate([l_ids, entrants.ids[cand]])
+        u_cos = np.concatenate([l_cos, e_cos])
+        order = np.lexsort((u_ids, -u_cos))
+        u_ids, u_cos = u_ids[order], u_cos[order]
+        certain = np.ones(len(u_ids), dtype=bool)
+        if not complete:
+            certain &= (u_cos > l_cos[-1]) | ((u_cos == l_cos[-1]) & (u_ids <= l_ids[-1]))
+        window_full = bool(allowed[i] > w)
+        if window_full:
+            certain &= u_cos > float(vals[i].min()) + eps
+        known = len(certain) if certain.all() else int(np.argmin(certain))
+        now_complete = complete and not window_full and known == len(u_ids)
+        if known < p and not now_complete:
+            lost[i] = True
+            continue
+        merged.put(i, u_ids[:known], u_cos[:known], now_complete, width)
+        first_old = old.ids[i, : min(n, p)]
+        first_new = merged.ids[i, : min(int(merged.size[i]), p)]
+        moved[i] = not np.array_equal(first_new, first_old) or bool(np.isin(first_new, dirty).any())
+    return merged, moved, lost
+
+
+@pytest.mark.parametrize("mix", ["text", "status+new+erase", "text+status+erase"])
+@pytest.mark.parametrize("merge_rows", [7, 2048])
+def test_merge_of_entrants_equals_the_per_row_loop(
+    mix: str, merge_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every merge an incremental run does (both directions, a few rows at a time or all at
+    once) gives bit for bit what the former per-row loop gave: pools, moved and lost rows."""
+    monkeypatch.setattr(rematch, "MERGE_ROWS", merge_rows)
+    calls = []
+    array_merge = rematch._merge_entrants
+
+    def both(*args: Any) -> tuple[rematch.ExactPools, np.ndarray, np.ndarray]:
+        got = array_merge(*args)
+        want = _merge_entrants_per_row(*args)
+        for name in ("ids", "cos", "size", "complete"):
+            assert np.array_equal(getattr(got[0], name), getattr(want[0], name)), name
+        assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
+        calls.append((int(got[1].sum()), int(got[2].sum())))
+        return got
+
+    monkeypatch.setattr(rematch, "_merge_entrants", both)
+    world = World(120, 700, seed=31)
+    state = rematch_full(*world.sides(), 10).state
+    for _ in range(2):  # two nights: the second merges into pools the first merged
+        changes = _change(world, mix)
+        vacs, cands = world.sides()
+        state = rematch_incremental(
+            vacs, cands, 10, state, changes["cv"], changes["cc"], changes["rv"], changes["rc"],
+            executor=LocalExecutor(),
+        ).state  # fmt: skip
+    assert len(calls) == 4
+    assert sum(m for m, _ in calls) > 0  # some pools changed
+
+
+@pytest.mark.parametrize("spread", [1e-3, 3e-4])
+def test_clustered_rows_rescanned_give_the_float64_pool(spread: float) -> None:
+    """Vectors so close together that many windows lie inside the float32 error band: the
+    second pass (every target at or above the first pass's boundary minus 2·eps) gives every
+    pool as the float64 one of all allowed targets (ties by smaller id), in both directions."""
+    world = World(300, 1500, seed=41)
+    centre = _vectors(1, world.rng)[0]
+    for rows in (world.vacs, world.cands):
+        for i in rows:
+            v = centre + spread * world.rng.standard_normal(DIM).astype(np.float32)
+            rows[i] = (rows[i][0], (v / np.linalg.norm(v)).astype(np.float32))
+    vacs, cands = world.sides()
+    got = rematch_full(vacs, cands, 5)
+    assert got.counts["band_rescans"] > 500
+    pair_mask = rematch.pair_mask
+    p = rematch.depth(rematch.pool_size(5))
+    for queries, targets, pools in (
+        (vacs, cands, got.state.vacancy_pools),
+        (cands, vacs, got.state.candidate_pools),
+    ):
+        for qi in range(len(queries)):
+            ok = pair_mask(
+                targets.store.filters, targets.kind, targets.ids, queries.store.filters,
+                queries.ids[qi : qi + 1], rematch.DEFAULT_FILTERS,
+            )[0]  # fmt: skip
+            cos = rematch.exact_cosines(queries.vectors[qi], targets.vectors[ok])
+            order = np.lexsort((targets.ids[ok], -cos))[:p]
+            assert pools.ids[qi, : len(order)].tolist() == targets.ids[ok][order].tolist()
+            assert np.array_equal(pools.cos[qi, : len(order)], cos[order])
