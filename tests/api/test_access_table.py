@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
+from starlette.routing import Match
 
 from matching.embedder import Encoder
 from service.api.app import create_app
 from service.config import Settings
-from service.security.auth import flat_routes
+from service.security.auth import _match_route, flat_routes
 from service.security.keys import revoke_key
 from service.store.db import make_engine
 from service.store.security_models import ApiKey
@@ -182,6 +183,38 @@ def test_every_route_of_the_app_is_in_the_table(settings: Settings, encoder: Enc
         f"not in the table: {sorted(routes - set(EXPECTED))}; "
         f"in the table but not in the app: {sorted(set(EXPECTED) - routes)}"
     )
+
+
+def test_the_gates_route_lookup_agrees_with_every_routes_own_match(
+    settings: Settings, encoder: Encoder
+) -> None:
+    """The gate skips routes whose pattern misses the path; the answer stays the one that
+    asking each route in order gives (first full match, else first partial)."""
+    app = create_app(settings, encoder)
+    routes = list(flat_routes(app.routes))
+    paths = {"/", "/v1", "/v1/", "/nowhere", "/ui/static/app.js", "/v1/candidates/a/b/c"}
+    for route in routes:
+        template: str = getattr(route, "path", "/")
+        filled = template.replace("{", "x-").replace("}", "")
+        paths |= {
+            filled,
+            filled + "/",
+            filled + "/extra",
+            template.replace("{", "").replace("}", ""),
+        }
+    for path in sorted(paths):
+        for method in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+            scope = {"type": "http", "method": method, "path": path, "root_path": "", "app": app}
+            expected: tuple[str | None, dict[str, Any], bool] = (None, {}, False)
+            for route in routes:
+                match, child = route.matches(dict(scope))
+                found = (getattr(route, "path", None), child.get("path_params", {}))
+                if match == Match.FULL:
+                    expected = (*found, True)
+                    break
+                if match == Match.PARTIAL and expected[0] is None:
+                    expected = (*found, False)
+            assert _match_route(dict(scope)) == expected, (method, path)
 
 
 def test_role_route_method_table(world: tuple[TestClient, dict[str, str]]) -> None:
