@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from matching.categories import CLIENT_GROUPS
+from matching.categories import CLIENT_GROUPS, LADDER_STEP_MAX, LADDER_STEP_MIN
 from matching.embedder import content_hash
 from matching.geo import default_locator
 from matching.profiles import candidate_embed_text, vacancy_embed_text
@@ -75,6 +75,7 @@ FOCUS_THRESHOLD = 0.85
 
 CHUNK = 100_000
 TRAVEL_KM = np.array([5.0, 10.0, 15.0, 25.0, 40.0, np.nan])
+LADDER = (LADDER_STEP_MIN, LADDER_STEP_MAX + 1)  # numpy draws below the upper bound
 GROUP_WEIGHTS = np.array([0.35, 0.35, 0.2, 0.1])  # matchen, groeien, faciliteren, zorgen
 
 
@@ -168,7 +169,7 @@ def candidate_fields(n: int, seed: int, focus_slugs: int = 23) -> dict[str, np.n
         bits |= np.where(has, np.uint64(1) << bit, np.uint64(0))
     return {
         "active": rng.random(n) < 0.9,
-        "ladder": rng.integers(1, 7, n).astype(np.int8),
+        "ladder": rng.integers(*LADDER, n).astype(np.int8),
         "group": rng.choice(len(CLIENT_GROUPS), n, p=GROUP_WEIGHTS).astype(np.int8),
         "licence": rng.random(n) < 0.5,
         "max_travel_km": TRAVEL_KM[rng.integers(0, len(TRAVEL_KM), n)],
@@ -254,7 +255,9 @@ def insert_synthetic(
                     "desired_occupations": [name],
                     "skills": list(skills[:2]),
                     "languages": ["nl"],
-                    "participation_ladder_step": int(rng.integers(1, 7)),
+                    "participation_ladder_step": int(
+                        rng.integers(LADDER_STEP_MIN, LADDER_STEP_MAX + 1)
+                    ),
                     "client_group": "matchen",
                     "driving_licence": bool(licence[i]),
                     "max_travel_km": None if np.isnan(travel[i]) else float(travel[i]),
@@ -445,7 +448,7 @@ def worded_candidates(n: int, seed: int) -> Iterator[CandidateFacts]:
         )
         yield CandidateFacts(
             id=i, external_id=f"k{i}", side=side, skills=tuple(skills), languages=("nl",),
-            ladder_step=int(rng.integers(1, 7)), client_group="matchen", active=True,
+            ladder_step=int(rng.integers(*LADDER)), client_group="matchen", active=True,
             hours_min=16, hours_max=40, max_travel_km=25.0, driving_licence=bool(i % 2),
         )  # fmt: skip
 
