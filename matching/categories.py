@@ -20,5 +20,8 @@ EmploymentType = Literal[
     "FULL_TIME", "PART_TIME", "CONTRACTOR", "TEMPORARY", "INTERN", "VOLUNTEER", "PER_DIEM", "OTHER"
 ]
 
+LADDER_STEP_MIN, LADDER_STEP_MAX = 1, 6
+"""The participation ladder's lowest and highest step (1: isolated, 6: paid work)."""
+
 CLIENT_GROUPS: tuple[ClientGroup, ...] = get_args(ClientGroup)
 VACANCY_KINDS: tuple[VacancyKind, ...] = get_args(VacancyKind)

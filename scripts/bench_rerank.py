@@ -3,8 +3,8 @@ columnar store and the pool-at-once ranker, on the same synthetic candidates.
 
     .venv/bin/python scripts/bench_rerank.py --sizes 10000,100000
 
-Candidates are made up (occupations and skills from ``service.tools.synthetic``, CV texts drawn
-from those words and a long tail of rare words). For each size it prints one JSON object:
+Candidates are made up (``service.tools.synthetic.worded_candidates``: occupations, skills and
+CV texts of those words and a long tail of rare words). For each size it prints one JSON object:
 the traced Python memory the facts take as a dict of objects (before) and as a FactStore
 (after), and the time to re-rank a pool of 100 for a top 20 with explanations, before
 (``score_pair`` for the whole pool, as the matcher did) and after (``score_pool`` for the pool,
@@ -20,52 +20,22 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from matching.facts import FactStore
-from matching.focus import FocusMatcher
-from matching.profiles import CandidateFacts, EscoLink, VacancyFacts, make_side
+from matching.profiles import CandidateFacts, VacancyFacts
 from matching.ranking import UNCALIBRATED, explained
 from matching.rerank import score_pool, top
-from service.tools.synthetic import FILLER, OCCUPATIONS
+from service.tools.synthetic import worded_candidates as candidates
 
 # the per-pair scorer compared against is the test oracle, kept under tests/ (not installed)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.oracle.ranking_oracle import rank, score_pair
 
 POOL, LIMIT = 100, 20
-COMMON = [w for name, skills in OCCUPATIONS for w in [name, *skills]] + FILLER.split()
-RARE = [f"vakterm{i}" for i in range(20000)]
-FOCUS = FocusMatcher([])
 CALIBRATION = UNCALIBRATED  # the weights file's top-level weights
-
-
-def _text(rng: np.random.Generator) -> str:
-    words = [COMMON[i] for i in rng.integers(0, len(COMMON), 60)]
-    words += [RARE[int(i) % len(RARE)] for i in rng.zipf(1.3, 40)]
-    return " ".join(words)
-
-
-def candidates(n: int, seed: int) -> Iterator[CandidateFacts]:
-    rng = np.random.default_rng(seed)
-    for i in range(1, n + 1):
-        name, skills = OCCUPATIONS[int(rng.integers(len(OCCUPATIONS)))]
-        side = make_side(
-            occupations=[name],
-            skills=skills,
-            text=_text(rng),
-            location=(float(rng.uniform(51.4, 53.2)), float(rng.uniform(4.0, 6.9))),
-            focus=FOCUS,
-            esco=[EscoLink(f"esco:{name}", name, "9333", 0.9)] if rng.random() < 0.5 else [],
-        )
-        yield CandidateFacts(
-            id=i, external_id=f"k{i}", side=side, skills=tuple(skills), languages=("nl",),
-            ladder_step=int(rng.integers(1, 7)), client_group="matchen", active=True,
-            hours_min=16, hours_max=40, max_travel_km=25.0, driving_licence=bool(i % 2),
-        )  # fmt: skip
 
 
 def traced(build: object) -> tuple[object, float]:

@@ -1,7 +1,8 @@
 """Time to ready after a restart at N candidates: snapshot + replay vs rebuild from the database.
 
-Inserts N made-up candidates with random unit vectors directly into the database (no model
-calls; rows named ``syn-<n>``), then measures
+Tops the database up to N made-up candidates (``service.tools.synthetic.insert_synthetic``:
+vectors near their occupation's centre stored with their texts' hashes, no model calls), then
+measures
 
 * in-process ``IndexState.start()``: rebuild (no snapshot) and snapshot load + replay;
 * a real ``werkmatch serve --workers 2``: seconds from launch until both workers answer
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -29,8 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,94 +38,27 @@ from matching.embedder import load_encoder
 from matching.geo import default_locator
 from service.config import get_settings
 from service.state.index_state import IndexState
+from service.store.bulk_rows import all_ids
 from service.store.db import ensure_migrated, make_engine
-from service.store.models import Candidate, CandidateEmbedding, utcnow
-
-OCCUPATIONS = [
-    "heftruckchauffeur",
-    "verzorgende ig",
-    "hulpkok",
-    "schoonmaker",
-    "orderpicker",
-    "buschauffeur",
-    "kassamedewerker",
-    "lasser",
-    "timmerman",
-    "administratief medewerker",
-]
-WORDS = [
-    "ervaring",
-    "magazijn",
-    "klanten",
-    "zorg",
-    "keuken",
-    "schoonmaak",
-    "rijbewijs",
-    "certificaat",
-    "ploegendienst",
-    "team",
-    "zelfstandig",
-    "nauwkeurig",
-    "vca",
-    "bhv",
-    "kassa",
-    "planning",
-    "onderhoud",
-    "montage",
-    "logistiek",
-]
+from service.store.models import Candidate
+from service.tools.synthetic import insert_synthetic
 
 
-def insert_synthetic(engine, n: int, model_id: str, dim: int) -> int:  # type: ignore[no-untyped-def]
+def top_up(engine: Engine, n: int, model_id: str, dim: int) -> int:
+    """Synthetic candidates until the database holds ``n``; how many were added."""
     with Session(engine) as s:
-        have = s.exec(
-            select(func.count()).select_from(Candidate).where(Candidate.external_id.like("syn-%"))  # type: ignore[attr-defined]
-        ).one()[0]
-    rng = np.random.default_rng(7)
-    pick = random.Random(7)
-    now = utcnow()
-    batch = 5000
-    for start in range(have, n, batch):
-        stop = min(n, start + batch)
-        rows = []
-        for i in range(start, stop):
-            occ = pick.choice(OCCUPATIONS)
-            text = f"Ik werkte als {occ}. " + " ".join(pick.choices(WORDS, k=30))
-            rows.append(
-                dict(
-                    external_id=f"syn-{i}",
-                    cv_text=text,
-                    desired_occupations=[occ],
-                    skills=[],
-                    languages=["nl"],
-                    active=True,
-                    driving_licence=False,
-                    postcode="3011AB",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        with engine.begin() as conn:
-            ids = conn.execute(insert(Candidate).returning(Candidate.id), rows).scalars().all()
-            vecs = rng.normal(size=(len(ids), dim)).astype("<f4")
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            conn.execute(
-                insert(CandidateEmbedding),
-                [
-                    dict(
-                        candidate_id=cid,
-                        model_id=model_id,
-                        content_hash=f"syn{cid}",
-                        dim=dim,
-                        chunks=1,
-                        vector=v.tobytes(),
-                        created_at=now,
-                    )
-                    for cid, v in zip(ids, vecs, strict=True)
-                ],
-            )
-        print(f"  inserted {stop}/{n}", file=sys.stderr)
-    return n - have if n > have else 0
+        have = len(all_ids(s, Candidate))
+    added = max(0, n - have)
+    done = [have]
+
+    def progress(rows: int) -> None:
+        done[0] += rows
+        print(f"  inserted {done[0]}/{n}", file=sys.stderr)
+
+    insert_synthetic(
+        engine, model_id=model_id, dim=dim, vacancies=0, candidates=added, progress=progress
+    )
+    return added
 
 
 def _free_port() -> int:
@@ -180,7 +112,7 @@ def main() -> None:
     ensure_migrated(engine)
     encoder = load_encoder(settings.model, settings.embed_batch_size, settings.chunk_overlap_tokens)
     t = time.perf_counter()
-    added = insert_synthetic(engine, args.candidates, encoder.model_id, encoder.dim)
+    added = top_up(engine, args.candidates, encoder.model_id, encoder.dim)
     out: dict[str, object] = {
         "candidates": args.candidates,
         "inserted": added,

@@ -6,12 +6,12 @@ of candidates nobody finds, the page).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from service.store.models import Candidate
 
 Missing = Literal["desired_occupation", "hours", "location", "ladder_step"]
-FIELDS: tuple[Missing, ...] = ("desired_occupation", "hours", "location", "ladder_step")
+FIELDS: tuple[Missing, ...] = get_args(Missing)
 
 
 def missing_fields(row: Candidate) -> list[Missing]:

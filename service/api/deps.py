@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from matching.categories import ClientGroup, VacancyKind
+from matching.categories import LADDER_STEP_MAX, LADDER_STEP_MIN, ClientGroup, VacancyKind
 from matching.embedder import Encoder
 from matching.geo import PostcodeLocator
 from matching.ranking import MatchFilters
@@ -94,7 +94,12 @@ async def candidate_match_params(
         bool, Query(description="Keep only matches in a (shared) focus occupation.")
     ] = False,
     ladder_step_min: Annotated[
-        int | None, Query(ge=1, le=6, description="Lowest participation-ladder step.")
+        int | None,
+        Query(
+            ge=LADDER_STEP_MIN,
+            le=LADDER_STEP_MAX,
+            description="Lowest participation-ladder step.",
+        ),
     ] = None,
     client_group: Annotated[
         list[ClientGroup], Query(description="Allowed client groups (repeatable).")

@@ -6,16 +6,18 @@ computed at (:meth:`service.state.index_state.IndexState.search`), so the answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 from fastapi import Response
 from pydantic_core import to_json
 from sqlmodel import Session
 
+from matching.facts import Kind
 from matching.matcher import CandidateMatch, Collection, Matcher, VacancyMatch
-from matching.profiles import Side, make_side, resolve_location
+from matching.profiles import CandidateFacts, Side, VacancyFacts, make_side, resolve_location
 from matching.ranking import MatchFilters, Scored
 from matching.text import TermLocator
 from service.api.deps import AppState
@@ -23,6 +25,9 @@ from service.api.schemas import MAX_HIGHLIGHTS_PER_SIDE, AdHocMatchIn
 from service.errors import WerkmatchError
 from service.store.models import Candidate, Vacancy
 from service.store.row_texts import texts_by_id
+
+Q = TypeVar("Q", CandidateFacts, VacancyFacts)
+R = TypeVar("R", CandidateFacts, VacancyFacts)
 
 
 class MatchRecord(NamedTuple):
@@ -129,45 +134,83 @@ def _texts(
     return _Texts(session, query, side, table, ids, collection)
 
 
-def candidate_items(
-    matches: list[CandidateMatch], record: MatchRecord, texts: _Texts | None = None
-) -> list[MatchItem]:
-    """``CandidateMatchItem`` objects of the matches."""
-    out = []
-    for m in matches:
-        item = _scored_fields(
-            m.scored, record, texts.highlights(m.facts.id, m.scored) if texts else []
-        )
-        item["candidate_id"] = m.facts.external_id
-        item["summary"] = {
-            "desired_occupations": list(m.facts.side.occupations),
-            "participation_ladder_step": m.facts.ladder_step,
-            "client_group": m.facts.client_group,
-        }
-        out.append(item)
-    return out
+def _candidate_fields(f: CandidateFacts) -> MatchItem:
+    """The fields a ``CandidateMatchItem`` adds to the scored ones."""
+    return {
+        "candidate_id": f.external_id,
+        "summary": {
+            "desired_occupations": list(f.side.occupations),
+            "participation_ladder_step": f.ladder_step,
+            "client_group": f.client_group,
+        },
+    }
 
 
-def vacancy_items(
-    matches: list[VacancyMatch], record: MatchRecord, texts: _Texts | None = None
-) -> list[MatchItem]:
-    """``VacancyMatchItem`` objects of the matches."""
-    out = []
-    for m in matches:
-        f = m.facts
-        item = _scored_fields(m.scored, record, texts.highlights(f.id, m.scored) if texts else [])
-        item["employer_id"] = f.employer_id
-        item["vacancy_id"] = f.external_id
-        item["summary"] = {
+def _vacancy_fields(f: VacancyFacts) -> MatchItem:
+    """The fields a ``VacancyMatchItem`` adds to the scored ones."""
+    return {
+        "employer_id": f.employer_id,
+        "vacancy_id": f.external_id,
+        "summary": {
             "title": f.title,
             "occupation": f.occupation,
             "kind": f.kind,
             "status": f.status,
             "hours_per_week": f.hours,
             "closes_on": f.closes_on.isoformat() if f.closes_on is not None else None,
-        }
-        out.append(item)
-    return out
+        },
+    }
+
+
+@dataclass(frozen=True)
+class _Direction(Generic[Q, R]):
+    """What differs between asking for candidates and asking for vacancies; everything else
+    is :func:`_matches_of_row` and :func:`ad_hoc`, once for both."""
+
+    query_kind: Kind
+    """The kind of a stored query row (its collection, and the words of :class:`NotIndexed`)."""
+    query_text_side: str
+    """The highlight side of a stored query row's text."""
+    search: Callable[[Matcher, np.ndarray, Side, MatchFilters, int, Q | None], list[Any]]
+    """``Matcher.candidates_for`` or ``Matcher.vacancies_for``, the query row's facts last."""
+    results: Callable[[Matcher], Collection[R]]
+    """The collection the results are rows of."""
+    fields: Callable[[R], MatchItem]
+    """A result's identifying and summary fields."""
+
+    def queries(self, matcher: Matcher) -> Collection[Q]:
+        """The collection a stored query row is a row of."""
+        c: Collection[Any] = (
+            matcher.vacancies if self.query_kind == "vacancy" else matcher.candidates
+        )
+        return c
+
+    def items(
+        self, matches: Sequence[Any], record: MatchRecord, texts: _Texts | None = None
+    ) -> list[MatchItem]:
+        """The item objects of ``matches`` (rows of :attr:`results`), in their order."""
+        return [
+            _scored_fields(
+                m.scored, record, texts.highlights(m.facts.id, m.scored) if texts else []
+            )
+            | self.fields(m.facts)
+            for m in matches
+        ]
+
+
+FOR_VACANCY: _Direction[VacancyFacts, CandidateFacts] = _Direction(
+    "vacancy", "vacancy",
+    lambda m, vec, side, f, n, facts: m.candidates_for(vec, side, f, n, vacancy=facts),
+    lambda m: m.candidates, _candidate_fields,
+)  # fmt: skip
+"""Candidates for a vacancy (or for a free text)."""
+
+FOR_CANDIDATE: _Direction[CandidateFacts, VacancyFacts] = _Direction(
+    "candidate", "cv",
+    lambda m, vec, side, f, n, facts: m.vacancies_for(vec, side, f, n, candidate=facts),
+    lambda m: m.vacancies, _vacancy_fields,
+)  # fmt: skip
+"""Vacancies for a candidate (or for a free text)."""
 
 
 def match_answer(body: dict[str, Any]) -> Response:
@@ -189,42 +232,44 @@ def _record(state: AppState, version: str) -> MatchRecord:
     return MatchRecord(model_id=state.index.encoder.model_id, index_version=version)
 
 
+def _matches_of_row(
+    state: AppState,
+    session: Session,
+    direction: _Direction[Any, Any],
+    row_id: int,
+    text: str,
+    filters: MatchFilters,
+    limit: int,
+) -> list[MatchItem]:
+    """The matches of the stored row ``row_id`` (its ``text`` for the highlights)."""
+
+    def query(matcher: Matcher) -> tuple[list[Any], Collection[Any]]:
+        rows = direction.queries(matcher)
+        facts, vec = rows.facts.get(row_id), rows.index.reconstruct(row_id)
+        if facts is None or vec is None:
+            raise NotIndexed(
+                f"this {direction.query_kind} has no vector in the index yet; retry shortly"
+            )
+        found = direction.search(matcher, vec, facts.side, filters, limit, facts)
+        return found, direction.results(matcher)
+
+    (matches, coll), version = state.index.search(session, query)
+    texts = _texts(session, matches, (direction.query_text_side, text), coll)
+    return direction.items(matches, _record(state, version), texts)
+
+
 def candidates_for_vacancy(
     state: AppState, session: Session, row: Vacancy, filters: MatchFilters, limit: int
 ) -> list[MatchItem]:
     assert row.id is not None
-    vacancy_id = row.id
-
-    def query(matcher: Matcher) -> tuple[list[CandidateMatch], Collection[Any]]:
-        facts = matcher.vacancies.facts.get(vacancy_id)
-        vec = matcher.vacancies.index.reconstruct(vacancy_id)
-        if facts is None or vec is None:
-            raise NotIndexed("this vacancy has no vector in the index yet; retry shortly")
-        found = matcher.candidates_for(vec, facts.side, filters, limit, vacancy=facts)
-        return found, matcher.candidates
-
-    (matches, coll), version = state.index.search(session, query)
-    texts = _texts(session, matches, ("vacancy", row.description), coll)
-    return candidate_items(matches, _record(state, version), texts)
+    return _matches_of_row(state, session, FOR_VACANCY, row.id, row.description, filters, limit)
 
 
 def vacancies_for_candidate(
     state: AppState, session: Session, row: Candidate, filters: MatchFilters, limit: int
 ) -> list[MatchItem]:
     assert row.id is not None
-    candidate_id = row.id
-
-    def query(matcher: Matcher) -> tuple[list[VacancyMatch], Collection[Any]]:
-        facts = matcher.candidates.facts.get(candidate_id)
-        vec = matcher.candidates.index.reconstruct(candidate_id)
-        if facts is None or vec is None:
-            raise NotIndexed("this candidate has no vector in the index yet; retry shortly")
-        found = matcher.vacancies_for(vec, facts.side, filters, limit, candidate=facts)
-        return found, matcher.vacancies
-
-    (matches, coll), version = state.index.search(session, query)
-    texts = _texts(session, matches, ("cv", row.cv_text), coll)
-    return vacancy_items(matches, _record(state, version), texts)
+    return _matches_of_row(state, session, FOR_CANDIDATE, row.id, row.cv_text, filters, limit)
 
 
 def ad_hoc(
@@ -257,15 +302,13 @@ def ad_hoc(
             focus=matcher.focus,  # the focus list of the same index state
         )
 
-    if query.target == "candidates":
-        (found, coll), version = state.index.search(
-            session,
-            lambda m: (m.candidates_for(vec, side(m), filters, query.limit), m.candidates),
-        )
-        texts = _texts(session, found, ("query", query.text), coll)
-        return candidate_items(found, _record(state, version), texts)
-    (hits, vcoll), version = state.index.search(
-        session, lambda m: (m.vacancies_for(vec, side(m), filters, query.limit), m.vacancies)
+    direction = FOR_VACANCY if query.target == "candidates" else FOR_CANDIDATE
+    (found, coll), version = state.index.search(
+        session,
+        lambda m: (
+            direction.search(m, vec, side(m), filters, query.limit, None),
+            direction.results(m),
+        ),
     )
-    texts = _texts(session, hits, ("query", query.text), vcoll)
-    return vacancy_items(hits, _record(state, version), texts)
+    texts = _texts(session, found, ("query", query.text), coll)
+    return direction.items(found, _record(state, version), texts)

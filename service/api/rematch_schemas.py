@@ -7,8 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from service.store.models import StrictInput, UtcDateTime
-
-MatchStatusValue = Literal["seen", "proposed", "rejected", "placed"]
+from service.store.rematch_models import MatchStatusValue, RunStateValue
 
 
 class RematchRunIn(StrictInput):
@@ -19,7 +18,7 @@ class RematchRunIn(StrictInput):
 
 class RematchRunOut(BaseModel):
     run_id: int
-    state: Literal["running", "succeeded", "failed"]
+    state: RunStateValue
     top_k: int
     progress: float = Field(description="Share of batches done, 0–1.")
     batches_done: int

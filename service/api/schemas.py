@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from matching.categories import ClientGroup, VacancyKind
+from matching.categories import LADDER_STEP_MAX, LADDER_STEP_MIN, ClientGroup, VacancyKind
 from service.store.models import (
     MAX_ADHOC_CHARS,
     NOT_BLANK,
@@ -125,10 +125,14 @@ class VacancyMatchList(BaseModel):
     count: int
 
 
+MatchTarget = Literal["candidates", "vacancies"]
+"""Which side an ad-hoc text is matched against."""
+
+
 class AdHocMatchIn(StrictInput):
     """A free text (a CV or a vacancy text) matched without being stored."""
 
-    target: Literal["candidates", "vacancies"]
+    target: MatchTarget
     text: Annotated[
         str,
         StringConstraints(min_length=1, max_length=MAX_ADHOC_CHARS, pattern=NOT_BLANK),
@@ -144,7 +148,7 @@ class AdHocMatchIn(StrictInput):
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 20
     focus_only: bool = False
-    ladder_step_min: Annotated[int, Field(ge=1, le=6)] | None = None
+    ladder_step_min: Annotated[int, Field(ge=LADDER_STEP_MIN, le=LADDER_STEP_MAX)] | None = None
     client_group: Annotated[list[ClientGroup], Field(max_length=4)] = []
     max_distance_km: Annotated[float, Field(gt=0, le=500)] | None = None
     min_score: Annotated[float, Field(ge=0, le=1)] | None = None
@@ -160,6 +164,6 @@ class AdHocMatchIn(StrictInput):
 
 
 class AdHocMatchList(BaseModel):
-    target: Literal["candidates", "vacancies"]
+    target: MatchTarget
     data: list[CandidateMatchItem] | list[VacancyMatchItem]
     count: int

@@ -37,6 +37,8 @@ from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Field, SQLModel
 
 from matching.categories import (
+    LADDER_STEP_MAX,
+    LADDER_STEP_MIN,
     BenefitType,
     ClientGroup,
     EducationLevel,
@@ -391,7 +393,9 @@ class CandidateIn(StrictInput):
     )
     skills: Annotated[list[Label], Field(max_length=100)] = []
     languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
-    participation_ladder_step: Annotated[int, Field(ge=1, le=6)] | None = None
+    participation_ladder_step: (
+        Annotated[int, Field(ge=LADDER_STEP_MIN, le=LADDER_STEP_MAX)] | None
+    ) = None
     client_group: ClientGroup | None = None
     benefit_type: BenefitType | None = None
     work_chance_score: Annotated[float, Field(ge=0.0, le=1.0)] | None = None

@@ -10,7 +10,7 @@ many NULLs in a unique column).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -29,8 +29,11 @@ from sqlmodel import Field, SQLModel
 
 from service.store.models import _ts_column
 
-RUN_STATES = ("running", "succeeded", "failed")
-MATCH_STATUSES = ("seen", "proposed", "rejected", "placed")
+RunStateValue = Literal["running", "succeeded", "failed"]
+MatchStatusValue = Literal["seen", "proposed", "rejected", "placed"]
+"""A caseworker's follow-up of a match."""
+RUN_STATES: tuple[RunStateValue, ...] = get_args(RunStateValue)
+MATCH_STATUSES: tuple[MatchStatusValue, ...] = get_args(MatchStatusValue)
 # direction of a stored match: which side asked
 FOR_VACANCY = 0  # top-k candidates of a vacancy
 FOR_CANDIDATE = 1  # top-k vacancies of a candidate

@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlmodel import Session, col
 
 from matching import rematch as core
+from matching.ranking import SIGNALS
 from service.config import Settings
 from service.store import crud
 from service.store.models import Candidate, ChangeLog, Vacancy
@@ -52,7 +53,7 @@ from service.store.rematch_models import (
     RematchState,
 )
 
-PARTS = ("semantic", "lexical", "occupation")
+PARTS = SIGNALS
 PAD = -1
 # Rows of one stored chunk (one transaction); bounds the memory of the COPY buffer.
 CHUNK_ROWS = 200_000

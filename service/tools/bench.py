@@ -17,9 +17,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from matching.embedder import Encoder
-from matching.facts import build_store
 from matching.geo import default_locator
-from matching.profiles import CandidateFacts, VacancyFacts, make_side
 from matching.rematch import (
     BLOCK_COLS,
     BLOCK_ROWS,
@@ -34,7 +32,7 @@ from matching.rematch import (
 from service.batch.rematch_runs import claim_run, execute_run, executor_for
 from service.config import Settings
 from service.store.db import make_engine, migrate
-from service.tools.synthetic import OCCUPATIONS, _unit, insert_synthetic, touch_candidate_texts
+from service.tools.synthetic import insert_synthetic, synthetic_sides, touch_candidate_texts
 
 
 def _one_run(
@@ -119,68 +117,6 @@ def bench_rematch(
 
 
 # ---------------------------------------------------------------- --no-database: the core alone
-
-SYNTHETIC_MODEL = "synthetic-vectors"
-"""The model id of the synthetic sides: no fitted calibration, so the top-level weights."""
-
-
-def synthetic_sides(
-    vacancies: int, candidates: int, dim: int = 384, seed: int = 7
-) -> tuple[SideColumns, SideColumns]:
-    """In-memory sides shaped like :func:`service.tools.synthetic.insert_synthetic`'s rows: vectors
-    near their occupation's centre, real filter facts (locations, travel limits, licences,
-    status), one ranking side per occupation with the row's own location."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((len(OCCUPATIONS), dim)).astype(np.float32)
-    base = [
-        make_side(occupations=[name], skills=skills, text=f"Ervaring als {name}",
-                  location=None, focus=None)
-        for name, skills in OCCUPATIONS
-    ]  # fmt: skip
-
-    def place(n: int) -> np.ndarray:
-        return np.stack([rng.uniform(51.4, 53.2, n), rng.uniform(4.0, 6.9, n)], axis=1)
-
-    occ = rng.integers(0, len(OCCUPATIONS), vacancies)
-    where = place(vacancies)
-    vfacts = [
-        VacancyFacts(
-            id=i + 1, employer_id="e", external_id=f"v{i + 1}", title=OCCUPATIONS[o][0],
-            side=dataclasses.replace(base[o], location=(float(la), float(lo))),
-            skills=tuple(OCCUPATIONS[o][1]), languages=("nl",), hours=32,
-            requires_driving_licence=bool(r < 0.25), kind="regular",
-            status="open" if s < 0.95 else "closed",
-        )
-        for i, (o, (la, lo), r, s) in enumerate(
-            zip(occ.tolist(), where.tolist(), rng.random(vacancies).tolist(),
-                rng.random(vacancies).tolist(), strict=True)
-        )
-    ]  # fmt: skip
-    vacs = SideColumns(
-        np.arange(1, vacancies + 1, dtype=np.int64), _unit(rng, centres, occ),
-        build_store("vacancy", vfacts), SYNTHETIC_MODEL,
-    )  # fmt: skip
-    occ = rng.integers(0, len(OCCUPATIONS), candidates)
-    where = place(candidates)
-    travel = rng.choice([np.nan, 10.0, 25.0, 50.0], candidates).tolist()
-    cfacts = [
-        CandidateFacts(
-            id=i + 1, external_id=f"c{i + 1}",
-            side=dataclasses.replace(base[o], location=(float(la), float(lo))),
-            skills=tuple(OCCUPATIONS[o][1][:2]), languages=("nl",), ladder_step=3,
-            client_group="matchen", active=bool(a < 0.95), hours_min=None, hours_max=None,
-            max_travel_km=None if np.isnan(t) else t, driving_licence=bool(d < 0.7),
-        )
-        for i, (o, (la, lo), t, a, d) in enumerate(
-            zip(occ.tolist(), where.tolist(), travel, rng.random(candidates).tolist(),
-                rng.random(candidates).tolist(), strict=True)
-        )
-    ]  # fmt: skip
-    cands = SideColumns(
-        np.arange(1, candidates + 1, dtype=np.int64), _unit(rng, centres, occ),
-        build_store("candidate", cfacts), SYNTHETIC_MODEL,
-    )  # fmt: skip
-    return vacs, cands
 
 
 def _change_candidates(cands: SideColumns, share: float, seed: int = 11) -> np.ndarray:

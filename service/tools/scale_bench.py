@@ -3,7 +3,7 @@
 Three parts, each in its own process so their memory does not mix:
 
 1. in-process (one subprocess per size): build the index the settings would pick for that
-   size from synthetic clustered unit vectors (:mod:`matching.synthetic`) plus filter columns
+   size from synthetic clustered unit vectors (:mod:`service.tools.synthetic`) plus filter columns
    for realistic candidates, then time top-k retrieval with and without hard filters and
    measure recall@20 against exact search (ground truth computed chunk by chunk);
 2. HTTP (for the sizes in ``http_sizes``): a SQLite database filled with that many candidates
@@ -85,7 +85,7 @@ def inprocess(
     from matching.index import IndexSpec, VectorIndex
     from matching.profiles import Side, VacancyFacts
     from matching.ranking import MatchFilters
-    from matching.synthetic import SyntheticSpace, candidate_fields, random_places
+    from service.tools.synthetic import SyntheticSpace, candidate_fields, random_places
 
     faiss.omp_set_num_threads(1)  # one query per request thread, as in the service
     spec = IndexSpec(**json.loads(spec_json))
@@ -227,12 +227,11 @@ def _ranking(
     (``Matcher.candidates_for`` for a demo vacancy), unfiltered and filtered, over ``index``
     with a fact store of as many rows (:func:`demo_store`, its filter columns the synthetic
     ``columns`` the search figures used). Wall and thread CPU time per answer, in ms."""
-    from matching.focus import FocusMatcher, FocusOccupation
     from matching.matcher import Matcher
-    from matching.profiles import VacancyFacts, make_side
     from matching.ranking import MatchFilters, calibration_for
     from service.config import DEFAULT_MODEL
-    from service.tools.demo_data import demo_vacancies, focus_occupations
+    from service.tools.demo_data import demo_vacancies
+    from service.tools.synthetic import demo_focus, demo_store, demo_vacancy
 
     started = time.perf_counter()
     store = demo_store(len(index))
@@ -240,36 +239,13 @@ def _ranking(
     matcher = Matcher(index.dim, calibration=calibration_for(DEFAULT_MODEL))
     matcher.candidates.install(index, store)
     build_s = time.perf_counter() - started
-    focus = FocusMatcher(
-        [FocusOccupation(f["slug"], f["name"], tuple(f["synonyms"])) for f in focus_occupations()],
-        0.85,  # the served app's threshold, as demo_store's rows were matched
-    )
+    focus = demo_focus()
     templates = [v for v in demo_vacancies() if v["status"] == "open"]
 
-    def vacancy(i: int) -> VacancyFacts:
-        t = templates[i % len(templates)]
-        return VacancyFacts(
-            id=i,
-            employer_id=t["employer_id"],
-            external_id=f"q{i}",
-            title=t["title"],
-            side=make_side(
-                occupations=[t["title"], *([t["occupation"]] if t["occupation"] else [])],
-                skills=t["skills"],
-                text=t["description"],
-                location=places[i],
-                focus=focus,
-            ),
-            skills=tuple(t["skills"]),
-            languages=tuple(t["languages"]),
-            hours=t["hours_per_week"],
-            requires_driving_licence=t["requires_driving_licence"],
-            kind=t["kind"],
-            status="open",
-        )
-
     out: dict[str, Any] = {"ranking_store_build_s": round(build_s, 2)}
-    vacancies = [vacancy(i) for i in range(len(qvecs))]
+    vacancies = [
+        demo_vacancy(templates[i % len(templates)], i, places[i], focus) for i in range(len(qvecs))
+    ]
     for name, f in (("", MatchFilters()), ("_filtered", filters)):
         for q, vac in list(zip(qvecs, vacancies, strict=True))[:3]:  # warm-up
             matcher.candidates_for(q, vac.side, f, TOP, vacancy=vac)
@@ -292,82 +268,6 @@ def _ranking(
 
 
 # ---------------------------------------------------------------- 1b. snapshot of a collection
-
-
-def demo_store(size: int) -> Any:
-    """A candidate fact store of ``size`` rows (ids 1..size) made of the 300 demo candidates
-    repeated, as the serving process would hold it: the demo rows' facts are built once and
-    their array rows tiled (so it takes seconds, not the hour a rebuild of that many texts
-    would). Only for measuring memory and snapshot load; its use counts are not exact."""
-    from matching.facts import FactStore, Ragged, build_store
-    from matching.focus import FocusMatcher, FocusOccupation
-    from matching.profiles import CandidateFacts, make_side
-    from service.tools.demo_data import demo_candidates, focus_occupations
-
-    focus = FocusMatcher(
-        [FocusOccupation(f["slug"], f["name"], tuple(f["synonyms"])) for f in focus_occupations()],
-        0.85,
-    )
-    templates = demo_candidates()
-    base = build_store(
-        "candidate",
-        [
-            CandidateFacts(
-                id=j,
-                external_id=f"bench-{j}",
-                side=make_side(
-                    occupations=t["desired_occupations"],
-                    skills=t["skills"],
-                    text=t["cv_text"],
-                    location=(52.0, 5.0),
-                    focus=focus,
-                ),
-                skills=tuple(t["skills"]),
-                languages=tuple(t["languages"]),
-                ladder_step=3,
-                client_group="matchen",
-                active=True,
-                hours_min=None,
-                hours_max=None,
-                max_travel_km=25.0,
-                driving_licence=True,
-            )
-            for j, t in enumerate(templates)
-        ],
-    )
-    a = base.to_arrays()
-    n0 = len(templates)
-    src = np.concatenate([[n0], np.arange(size) % n0])  # row 0: a row the base does not have
-    ragged = {k[: -len(".length")] for k in a if k.endswith(".length")}
-    out: dict[str, np.ndarray] = {}
-    for k, v in a.items():
-        if k.endswith(".values") and k[: -len(".values")] in ragged:
-            continue
-        per_row = k in ("present", "lat", "lon") or k.startswith("col.") or k.endswith(".length")
-        per_row |= k.startswith("filters.") and k != "filters.slugs.text"
-        out[k] = v[np.minimum(src, len(v) - 1)] if per_row else v
-        if k.endswith(".refs"):
-            out[k] = v * (size // n0 + 1)
-    for k in ("present", *(k for k in out if k.startswith("filters.present"))):
-        out[k][0] = False
-    for name in ragged:
-        if name == "list.external_id":
-            ext = [f"bench-{i}".encode() for i in range(1, size + 1)]
-            out[f"{name}.length"] = np.array([0, *map(len, ext)], dtype=np.int32)
-            out[f"{name}.values"] = np.frombuffer(b"".join(ext), dtype=np.uint8).copy()
-            continue
-        r = Ragged.from_arrays(a, name)
-        lengths = out[f"{name}.length"]
-        lengths[0] = 0
-        vals = np.zeros(int(lengths.astype(np.int64).sum()), dtype=np.int32)
-        at = 0
-        for lo in range(1, size + 1, 1 << 16):
-            rows = src[lo : lo + (1 << 16)]
-            _, v = r.gather(rows)
-            vals[at : at + len(v)] = v
-            at += len(v)
-        out[f"{name}.values"] = vals
-    return FactStore.from_arrays("candidate", out)
 
 
 def snapshot_load(path: str) -> dict[str, float]:
@@ -401,6 +301,7 @@ def snapshot_roundtrip(index: Any, size: int) -> dict[str, Any]:
     """Write ``index`` and a demo fact store of ``size`` rows as a snapshot, and load it in a
     fresh process (:func:`snapshot_load`): start-up from a snapshot without the model."""
     from service.state import snapshot as snap
+    from service.tools.synthetic import demo_store
 
     t = time.perf_counter()
     store = demo_store(size)
@@ -462,14 +363,13 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
 
 
 def populate(db_url: str, size: int) -> str:
-    """A migrated database with ``size`` candidates (demo texts, synthetic vectors) and one
-    open vacancy; returns the vacancy's matches URL path. Nothing is embedded."""
+    """A migrated database with ``size`` candidates (demo texts, synthetic vectors and fields:
+    :func:`service.tools.synthetic.demo_candidate_rows`) and one open vacancy; returns the
+    vacancy's matches URL path. Nothing is embedded."""
     from sqlmodel import Session
 
-    from matching.categories import CLIENT_GROUPS
-    from matching.embedder import content_hash, model_id_for
-    from matching.profiles import candidate_embed_text, vacancy_embed_text
-    from matching.synthetic import SyntheticSpace, candidate_fields
+    from matching.embedder import model_id_for
+    from matching.profiles import vacancy_embed_text
     from service.config import DEFAULT_MODEL
     from service.store.bulk_rows import insert_rows
     from service.store.db import make_engine, migrate
@@ -481,15 +381,13 @@ def populate(db_url: str, size: int) -> str:
         VacancyEmbedding,
         utcnow,
     )
-    from service.tools.demo_data import demo_candidates, focus_occupations
+    from service.tools.demo_data import focus_occupations
+    from service.tools.synthetic import SyntheticSpace, demo_candidate_rows, embedding_row
 
     migrate(db_url)
     engine = make_engine(db_url)
     model_id = model_id_for(DEFAULT_MODEL)
     space = SyntheticSpace()
-    templates = demo_candidates()
-    fields = candidate_fields(size, space.seed)
-    groups = CLIENT_GROUPS
     now = utcnow()
     with Session(engine) as session:
         insert_rows(
@@ -501,46 +399,7 @@ def populate(db_url: str, size: int) -> str:
                 for f in focus_occupations()
             ],
         )
-        for ids, vecs in space.chunks(size):
-            rows, embs = [], []
-            for i, vec in zip(ids.tolist(), vecs, strict=True):
-                t = templates[i % len(templates)]
-                j = i - 1
-                lat, lon = fields["lat"][j], fields["lon"][j]
-                travel = fields["max_travel_km"][j]
-                rows.append(
-                    {
-                        "id": i,
-                        "external_id": f"bench-{i}",
-                        "cv_text": t["cv_text"],
-                        "desired_occupations": t.get("desired_occupations", []),
-                        "skills": t.get("skills", []),
-                        "languages": t.get("languages", []),
-                        "participation_ladder_step": int(fields["ladder"][j]),
-                        "client_group": groups[int(fields["group"][j])],
-                        "lat": None if np.isnan(lat) else float(lat),
-                        "lon": None if np.isnan(lon) else float(lon),
-                        "max_travel_km": None if np.isnan(travel) else float(travel),
-                        "driving_licence": bool(fields["licence"][j]),
-                        "active": bool(fields["active"][j]),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                text = candidate_embed_text(
-                    t["cv_text"], t.get("desired_occupations", []), t.get("skills", [])
-                )
-                embs.append(
-                    {
-                        "candidate_id": i,
-                        "model_id": model_id,
-                        "content_hash": content_hash(text, model_id),
-                        "dim": space.dim,
-                        "chunks": 1,
-                        "vector": np.asarray(vec, dtype="<f4").tobytes(),
-                        "created_at": now,
-                    }
-                )
+        for rows, embs in demo_candidate_rows(space, size, model_id, now):
             insert_rows(session, Candidate, rows)
             insert_rows(session, CandidateEmbedding, embs)
         title, description = "Heftruckchauffeur (m/v) 32 uur", "Laden en lossen met de heftruck."
@@ -565,21 +424,10 @@ def populate(db_url: str, size: int) -> str:
                 }
             ],
         )
+        vector = space.sample(1, stream=3_000_000)[0]
         text = vacancy_embed_text(title, None, description, [])
         insert_rows(
-            session,
-            VacancyEmbedding,
-            [
-                {
-                    "vacancy_id": 1,
-                    "model_id": model_id,
-                    "content_hash": content_hash(text, model_id),
-                    "dim": space.dim,
-                    "chunks": 1,
-                    "vector": space.sample(1, stream=3_000_000)[0].astype("<f4").tobytes(),
-                    "created_at": now,
-                }
-            ],
+            session, VacancyEmbedding, [embedding_row("vacancy_id", 1, model_id, text, vector, now)]
         )
         session.commit()
     engine.dispose()

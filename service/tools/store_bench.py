@@ -30,28 +30,14 @@ from service.store.db import make_engine, migrate
 from service.store.models import Candidate, Vacancy
 from service.store.rematch_models import FOR_CANDIDATE, FOR_VACANCY, RematchMatch
 from service.store.rematch_runs import diff_counts, differing_match_rows, record_finished_run
-from service.store.rematch_store import MATCH_COLUMNS, TopK, empty_topk, match_columns, store_result
-from service.tools.synthetic import insert_synthetic
+from service.store.rematch_store import MATCH_COLUMNS, TopK, match_columns, store_result
+from service.tools.synthetic import insert_synthetic, synthetic_topk
 
 REFERENCE_BATCH_QUERIES = 512  # the default rematch_batch_max_queries: one transaction each
 
 
 class StoreBenchFailed(RuntimeError):
     """A store left other rows than the full store of the same lists."""
-
-
-def synthetic_topk(
-    rng: np.random.Generator, direction: int, queries: np.ndarray, targets: np.ndarray, k: int
-) -> TopK:
-    """Full lists of ``k`` distinct targets (a random window of ``targets``), scores falling."""
-    n, m = len(queries), len(targets)
-    k = min(k, m)
-    out = empty_topk(direction, queries, k)
-    start = rng.integers(0, m, n)
-    out.target_ids[:] = targets[(start[:, None] + np.arange(k)) % m]
-    out.scores[:] = -np.sort(-rng.random((n, k), dtype=np.float32), axis=1)
-    out.parts[:] = np.round(rng.random((n, k, 3)), 4).astype(np.float32)
-    return out
 
 
 def _changed(rng: np.random.Generator, topk: TopK, share: float) -> tuple[TopK, np.ndarray]:

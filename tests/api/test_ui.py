@@ -3,9 +3,18 @@ tests/browser)."""
 
 from __future__ import annotations
 
+import re
+from typing import get_args
+
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
+from matching.categories import CLIENT_GROUPS
+from matching.ranking import SIGNALS
+from service.api.completeness import FIELDS, Missing
+from service.api.ui.routes import CLIENT_GROUP_LABELS, PART_LABELS, STATIC_DIR, STATUS_LABELS
+from service.api.unmatched import MISSING_LABELS
+from service.store.rematch_models import MATCH_STATUSES
 from tests.api.test_rematch import run
 from tests.factories import CARE_CV, HEFTRUCK_FOCUS, candidate, vacancy
 
@@ -150,3 +159,17 @@ def test_new_since_last_night_per_caseworker(client: TestClient) -> None:
     assert "Geen nieuwe matches voor cw-99" in client.get(url, params={"caseworker": "cw-99"}).text
     bad = client.get(url, params={"caseworker": "cw 01!"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "caseworker"
+
+
+def test_every_enumeration_value_has_one_label_in_its_order() -> None:
+    """The page's labels map the one definition of each enumeration: a label per value, none
+    for a value that does not exist, in the definition's order (the filter's checkboxes and
+    the charts follow it); the script's copy of the status labels says the same."""
+    assert tuple(CLIENT_GROUP_LABELS) == CLIENT_GROUPS
+    assert tuple(STATUS_LABELS) == MATCH_STATUSES
+    assert tuple(PART_LABELS) == SIGNALS
+    assert tuple(MISSING_LABELS) == FIELDS == get_args(Missing)
+    script = (STATIC_DIR / "werkmatch.js").read_text()
+    block = re.search(r"const STATUS_LABELS = \{(.*?)\};", script, re.S)
+    assert block is not None
+    assert dict(re.findall(r'(\w+): "([^"]*)"', block.group(1))) == STATUS_LABELS

@@ -97,7 +97,8 @@ def test_dask_tiles_and_rerank_parts_equal_in_process(
     from distributed import Client
 
     import matching.rematch as rematch
-    from service.tools.bench import _change_candidates, synthetic_sides
+    from service.tools.bench import _change_candidates
+    from service.tools.synthetic import synthetic_sides
 
     monkeypatch.setattr(rematch, "TILE_ROWS", 128)
     monkeypatch.setattr(rematch, "TILE_COLS", 1024)

@@ -223,7 +223,7 @@ def test_lists_changed_compares_targets_scores_and_parts() -> None:
 def test_core_state_arrays_round_trip(lists_stored: bool) -> None:
     from matching.rematch import rematch_full
     from service.store.rematch_store import state_arrays, state_from_arrays
-    from service.tools.bench import synthetic_sides
+    from service.tools.synthetic import synthetic_sides
 
     vacs, cands = synthetic_sides(30, 200, dim=16)
     state = rematch_full(vacs, cands, TOP_K).state

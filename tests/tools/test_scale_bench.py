@@ -16,11 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from matching.embedder import Encoder
-from matching.synthetic import SyntheticSpace, candidate_fields
 from service.cli import app
 from service.config import Settings
 from service.tools import scale_bench
 from service.tools.scale_bench import inprocess
+from service.tools.synthetic import SyntheticSpace, candidate_fields
 from tests.auth import bearer, make_token
 from tests.live_server import LiveServer
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from matching.categories import ClientGroup
 from matching.ranking import WEIGHTS
 from service.api.deps import (
     CandidateId,
@@ -29,20 +30,28 @@ from service.errors import NotFound
 from service.store import crud
 from service.store.match_statuses import statuses_by_candidate
 from service.store.models import ID_PATTERN
+from service.store.rematch_models import MatchStatusValue
 from service.store.vacancy_listings import search_open_vacancies
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 
-PART_LABELS = {"semantic": "Betekenis", "lexical": "Woorden", "occupation": "Beroep"}
-CLIENT_GROUPS = {
+# Display labels of enumerations defined elsewhere (matching.ranking.SIGNALS,
+# matching.categories.ClientGroup, store.rematch_models.MatchStatusValue): one per value, in
+# the definition's order, which tests/api/test_ui.py checks (and werkmatch.js's copy).
+PART_LABELS: dict[str, str] = {
+    "semantic": "Betekenis",
+    "lexical": "Woorden",
+    "occupation": "Beroep",
+}
+CLIENT_GROUP_LABELS: dict[ClientGroup, str] = {
     "matchen": "Matchen",
     "groeien": "Groeien",
     "faciliteren": "Faciliteren",
     "zorgen": "Zorgen",
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[MatchStatusValue, str] = {
     "seen": "Gezien",
     "proposed": "Voorgesteld",
     "rejected": "Afgewezen",
@@ -62,7 +71,7 @@ templates.env.filters["nl"] = _nl
 templates.env.globals.update(
     PART_LABELS=PART_LABELS,
     WEIGHTS=WEIGHTS,
-    CLIENT_GROUPS=CLIENT_GROUPS,
+    CLIENT_GROUP_LABELS=CLIENT_GROUP_LABELS,
     STATUS_LABELS=STATUS_LABELS,
     MISSING_LABELS=MISSING_LABELS,
     BAR_WIDTH=BAR_WIDTH,
