@@ -138,10 +138,13 @@ class TrainingPairs:
     targets: list[str]  # one per concept
     target_group: list[str]  # ISCO-08 unit group per concept ("" when unknown)
     excluded: int  # label texts dropped because they equal an evaluation title
+    descriptions: int = 0  # of the anchors, descriptions (the last ones)
 
 
 def training_pairs(
-    concepts: Iterable[tuple[str, Sequence[str]]], exclude: Iterable[str]
+    concepts: Iterable[tuple[str, Sequence[str]]],
+    exclude: Iterable[str],
+    descriptions: Sequence[str] | None = None,
 ) -> TrainingPairs:
     """Pairs for :func:`train_adapter` from ``(ISCO group, labels, preferred first)`` per
     occupation.
@@ -151,14 +154,23 @@ def training_pairs(
     first remaining label; every other remaining label is an anchor of it (labels with the same
     normalised form count once). Concepts left without an anchor give no pair but keep their
     target as a negative.
+
+    ``descriptions`` (one per concept, "" for none) adds each concept's description as one more
+    anchor of its target, after all label anchors; the target is a remaining label, so never an
+    evaluation title, and a description whose ``normalize_title`` form equals one is dropped
+    (and counted in ``excluded``) like a label.
     """
     banned = {normalize_title(t) for t in exclude} - {""}
+    concepts = list(concepts)
+    if descriptions is not None and len(descriptions) != len(concepts):
+        raise ValueError("need one description per concept")
+    described: list[tuple[int, str]] = []
     anchors: list[str] = []
     owner: list[int] = []
     targets: list[str] = []
     groups: list[str] = []
     excluded = 0
-    for group, labels in concepts:
+    for index, (group, labels) in enumerate(concepts):
         kept: dict[str, str] = {}
         for label in labels:
             form = normalize_title(label)
@@ -176,7 +188,17 @@ def training_pairs(
         groups.append(group)
         anchors.extend(texts[1:])
         owner.extend([ci] * (len(texts) - 1))
-    return TrainingPairs(anchors, np.asarray(owner, dtype=np.int64), targets, groups, excluded)
+        text = descriptions[index].strip() if descriptions is not None else ""
+        if text:
+            if normalize_title(text) in banned:
+                excluded += 1
+            else:
+                described.append((ci, text))
+    anchors.extend(t for _, t in described)
+    owner.extend(ci for ci, _ in described)
+    return TrainingPairs(
+        anchors, np.asarray(owner, dtype=np.int64), targets, groups, excluded, len(described)
+    )
 
 
 @dataclass(frozen=True)
@@ -192,6 +214,7 @@ class TrainingSettings:
     learning_rate: float = 1e-3  # AdamW
     weight_decay: float = 0.0
     seed: int = 15  # numpy (batches, negatives) and torch (U's start)
+    symmetric: bool = False  # also each target against the batch's anchors
 
 
 def train_adapter(
@@ -207,7 +230,9 @@ def train_adapter(
     encoder's unit vectors; ``anchor_concept`` (int64, pairs) the concept of each anchor. Each
     step takes a batch of anchors; the candidates are the distinct concepts of the batch plus
     ``hard_negatives`` concepts per anchor drawn from its ISCO group; the loss is the cross
-    entropy of the anchor's own concept among them at ``temperature``. ``U`` starts at small
+    entropy of the anchor's own concept among them at ``temperature`` (with
+    ``settings.symmetric``, averaged with the reverse loss: each of the batch's own concepts
+    against the batch's anchors, its anchors the right answers). ``U`` starts at small
     seeded random values and ``V`` at zero, so training starts from the identity. The same
     inputs and settings give the same bytes (one thread, seeded numpy and torch).
 
@@ -258,7 +283,16 @@ def train_adapter(
                 gold = torch.from_numpy(where[: len(rows)].astype(np.int64))
                 a = adapt(anchors[torch.from_numpy(rows)])
                 t = adapt(targets[torch.from_numpy(cands)])
-                loss = torch.nn.functional.cross_entropy(a @ t.T / s.temperature, gold)
+                logits = a @ t.T / s.temperature
+                loss = torch.nn.functional.cross_entropy(logits, gold)
+                if s.symmetric:
+                    # the batch's own concepts, each against the batch's anchors: every
+                    # anchor of that concept is a right answer (mean over them)
+                    own_t = np.unique(where[: len(rows)])
+                    hit = torch.from_numpy(where[: len(rows)][None, :] == own_t[:, None])
+                    back = torch.log_softmax(logits.T[torch.from_numpy(own_t)], dim=1)
+                    per = (back * hit).sum(1) / hit.sum(1)
+                    loss = (loss - per.mean()) / 2
                 optim.zero_grad()
                 loss.backward()  # type: ignore[no-untyped-call]
                 optim.step()

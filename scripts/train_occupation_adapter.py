@@ -61,6 +61,7 @@ from matching.occupations import (
     fuse_scores,
     fusion_labels,
 )
+from matching.text import normalize_title
 from matching.vector_cache import CachedEncoder
 from service.config import get_settings
 
@@ -104,7 +105,22 @@ def main() -> None:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--seed", type=int, default=TrainingSettings().seed)
+    parser.add_argument(
+        "--descriptions",
+        action="store_true",
+        help="add each occupation's ESCO description as one more anchor of its preferred label",
+    )
+    parser.add_argument(
+        "--grid",
+        type=json.loads,
+        default=GRID,
+        help='training settings to try, JSON: {"rank": [128, 256], "symmetric": [true]}',
+    )
     args = parser.parse_args()
+    grid: dict[str, list[object]] = {k: list(v) for k, v in args.grid.items()}
+    unknown = set(grid) - set(asdict(TrainingSettings()))
+    if unknown or not all(grid.values()):
+        parser.error(f"--grid: unknown or empty settings {sorted(unknown) or grid}")
     root = Path(os.environ.get("WERKMATCH_EVAL_CACHE", "var/vector-cache"))
     encoder = CachedEncoder(load_encoder(*get_settings().encoder_args()), root)
     sets = [load_melo(f) for f in args.folders]
@@ -116,7 +132,25 @@ def main() -> None:
         (r.isco_code or "", (r.preferred_label, *r.alt_labels, *r.hidden_labels)) for r in records
     ]
     melo_titles = [t for data in sets for _, t in data.queries]
-    pairs = training_pairs(concepts, melo_titles)
+    descriptions = [r.description for r in records] if args.descriptions else None
+    pairs = training_pairs(concepts, melo_titles, descriptions)
+    if descriptions is not None:
+        # a MELO title inside a description (as whole words) is not a leak of the answer
+        # (the title's own concept is not what the description pairs with), but say how often
+        words = [f" {normalize_title(d)} " for d in descriptions if d.strip()]
+        inside = sum(
+            any(f" {t} " in w for w in words)
+            for t in {normalize_title(t) for t in melo_titles} - {""}
+        )
+        print(
+            json.dumps(
+                {
+                    "description_anchors": pairs.descriptions,
+                    "melo_titles_inside_a_description": inside,
+                }
+            ),
+            flush=True,
+        )
     print(
         json.dumps(
             {
@@ -155,8 +189,8 @@ def main() -> None:
     print(json.dumps({"adapter": None, "best_on_tuning": baseline}), flush=True)
 
     best: tuple[float, TrainingSettings, np.ndarray, dict[str, object], float] | None = None
-    for values in itertools.product(*GRID.values()):
-        settings = replace(TrainingSettings(seed=args.seed), **dict(zip(GRID, values, strict=True)))  # type: ignore[arg-type]
+    for values in itertools.product(*grid.values()):
+        settings = replace(TrainingSettings(seed=args.seed), **dict(zip(grid, values, strict=True)))  # type: ignore[arg-type]
         started = time.perf_counter()
         weights = train_adapter(
             anchor_vectors, pairs.anchor_concept, target_vectors, pairs.target_group, settings
@@ -219,13 +253,20 @@ def main() -> None:
             "training": asdict(settings),
             "training_seconds": round(seconds, 1),
             "pairs": len(pairs.anchors),
+            "description_pairs": pairs.descriptions,
             "excluded_labels_equal_to_a_melo_title": pairs.excluded,
             "data": "ESCO NL v1.2.0 (matching/data/esco-nl), ESCO, European Commission, "
             "https://esco.ec.europa.eu (© European Union)",
             "command": f"WERKMATCH_MODEL={get_settings().model} "
             "scripts/train_occupation_adapter.py "
             + " ".join(f"../shared/data/external/melo-nl/{d.name}" for d in sets)
-            + " --save",
+            + (" --descriptions" if args.descriptions else "")
+            + (
+                f" --grid '{json.dumps(grid)}'"
+                if grid != {k: list(v) for k, v in GRID.items()}
+                else ""
+            )
+            + f" --seed {args.seed} --save",
         }
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         print(json.dumps({"saved": str(path)}))

@@ -162,6 +162,34 @@ def test_training_pairs_drop_evaluation_titles_before_pairing() -> None:
     assert training_pairs(concepts, ["kapper"]).targets[1] == "haarstylist"
 
 
+def test_descriptions_are_anchors_of_their_target_and_obey_the_guard() -> None:
+    concepts = [
+        ("8344", ("heftruckchauffeur", "vorkheftruckbestuurder")),
+        ("5141", ("kapper",)),
+        ("9112", ("schoonmaker",)),
+        ("2310", ("docent",)),
+    ]
+    descriptions = ["Heftruckchauffeurs rijden heftrucks.", "Knipt haar.", "Docent (m/v)", ""]
+    pairs = training_pairs(concepts, ["Kapper 24 uur", "docent"], descriptions)
+    # the labels "kapper" and "docent" (their concepts keep no target, so their descriptions
+    # pair with nothing) and the schoonmaker's description "Docent (m/v)" are dropped
+    assert pairs.excluded == 3
+    assert pairs.targets == ["heftruckchauffeur", "schoonmaker"]
+    assert pairs.anchors == ["vorkheftruckbestuurder", "Heftruckchauffeurs rijden heftrucks."]
+    assert pairs.anchor_concept.tolist() == [0, 0] and pairs.descriptions == 1
+    assert training_pairs(concepts, [], descriptions).descriptions == 3
+    with pytest.raises(ValueError, match="one description per concept"):
+        training_pairs(concepts, [], descriptions[:-1])
+
+
+def test_symmetric_training_is_deterministic_and_differs_from_one_way() -> None:
+    anchors, concept, targets, groups = _fixture()
+    symmetric = TrainingSettings(**{**TINY.__dict__, "symmetric": True})
+    first = train_adapter(anchors, concept, targets, groups, symmetric)
+    assert first.tobytes() == train_adapter(anchors, concept, targets, groups, symmetric).tobytes()
+    assert first.tobytes() != train_adapter(anchors, concept, targets, groups, TINY).tobytes()
+
+
 @pytest.fixture(scope="module")
 def subset_normalizer() -> OccupationNormalizer:
     return OccupationNormalizer(
