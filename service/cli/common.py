@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,6 +24,15 @@ def setup_logging() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+
+
+def show_result(result: dict[str, Any], as_json: bool, *lines: str) -> None:
+    """A command's result: one JSON object with ``--json``, else the ``lines`` for a reader."""
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for line in lines:
+        typer.echo(line)
 
 
 def fail(message: str, code: int = 1) -> None:

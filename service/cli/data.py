@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import fail, opened, setup_logging, vector_cache
+from service.cli.common import fail, opened, setup_logging, show_result, vector_cache
 
 
 class Entity(StrEnum):
@@ -62,16 +62,14 @@ def import_(
             progress=bar.update,
         )
     summary = {**report.summary(), "seconds": round(time.perf_counter() - started, 2)}
-    if as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        typer.echo(
-            f"{entity.value}: {summary['created']} created, {summary['updated']} updated, "
-            f"{summary['unchanged']} unchanged, {summary['rejected']} rejected "
-            f"in {summary['seconds']} s"
-        )
-        for r in summary["rejections"]:
-            typer.echo(f"  line {r['line']}: {r['reason']}")
+    show_result(
+        summary,
+        as_json,
+        f"{entity.value}: {summary['created']} created, {summary['updated']} updated, "
+        f"{summary['unchanged']} unchanged, {summary['rejected']} rejected "
+        f"in {summary['seconds']} s",
+        *(f"  line {r['line']}: {r['reason']}" for r in summary["rejections"]),
+    )
     if report.rejected and not (
         report.counts["created"] or report.counts["updated"] or report.counts["unchanged"]
     ):
@@ -123,12 +121,11 @@ def demo(
     result["seconds"] = round(time.perf_counter() - started, 2)
     result["vectors_shipped"] = loaded.vectors_shipped
     result["texts_embedded"] = loaded.texts_embedded
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
-        typer.echo(
-            f"demo data loaded: {result['focus_occupations']} focus occupations, "
-            f"{result['candidates']} candidates, {result['vacancies']} vacancies, "
-            f"{result['esco_occupations']} ESCO occupations (ESCO, European Commission) "
-            f"in {result['seconds']} s"
-        )
+    show_result(
+        result,
+        as_json,
+        f"demo data loaded: {result['focus_occupations']} focus occupations, "
+        f"{result['candidates']} candidates, {result['vacancies']} vacancies, "
+        f"{result['esco_occupations']} ESCO occupations (ESCO, European Commission) "
+        f"in {result['seconds']} s",
+    )

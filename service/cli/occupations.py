@@ -3,7 +3,6 @@ again."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 
 from matching.esco import BUNDLED_ESCO_NL
-from service.cli.common import fail, fusion_encoder, migrated_engine, vector_cache
+from service.cli.common import fail, fusion_encoder, migrated_engine, show_result, vector_cache
 from service.config import get_settings
 
 DEFAULT_ESCO_DIR = BUNDLED_ESCO_NL  # ESCO v1.2.0 NL, a copy of ../shared/data/external/esco
@@ -66,14 +65,13 @@ def occupations_import(
         relinked = relink_all(session, index)
     engine.dispose()
     summary = {**counts, "relinked": relinked, "seconds": round(time.perf_counter() - started, 2)}
-    if as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        typer.echo(
-            f"occupations: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged in {summary['seconds']} s; ESCO links updated "
-            f"on {relinked['vacancies']} vacancies, {relinked['candidates']} candidates"
-        )
+    show_result(
+        summary,
+        as_json,
+        f"occupations: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged in {summary['seconds']} s; ESCO links updated "
+        f"on {relinked['vacancies']} vacancies, {relinked['candidates']} candidates",
+    )
 
 
 @occupations_app.command("infer")
@@ -105,10 +103,9 @@ def occupations_infer(
         changed = relink_all(session, index)
     engine.dispose()
     summary = {"changed": changed, "seconds": round(time.perf_counter() - started, 2)}
-    if as_json:
-        typer.echo(json.dumps(summary))
-    else:
-        typer.echo(
-            f"occupations read again: {changed['candidates']} candidates and "
-            f"{changed['vacancies']} vacancies changed in {summary['seconds']} s"
-        )
+    show_result(
+        summary,
+        as_json,
+        f"occupations read again: {changed['candidates']} candidates and "
+        f"{changed['vacancies']} vacancies changed in {summary['seconds']} s",
+    )

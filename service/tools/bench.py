@@ -29,7 +29,7 @@ from matching.rematch import (
     rematch_full,
     rematch_incremental,
 )
-from service.batch.rematch_runs import claim_run, execute_run, executor_for
+from service.batch.rematch_runs import run_rematch
 from service.config import Settings
 from service.store.db import make_engine, migrate
 from service.tools.synthetic import insert_synthetic, synthetic_sides, touch_candidate_texts
@@ -39,20 +39,20 @@ def _one_run(
     engine: Engine, settings: Settings, encoder: Encoder, scheduler: str | None, top_k: int
 ) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
-    with executor_for(settings, encoder, scheduler) as executor:
-        run_id, _ = claim_run(engine, top_k, settings.rematch_stale_after_s)
-        run = execute_run(
-            engine=engine,
-            run_id=run_id,
-            encoder=encoder,
-            locator=default_locator(),
-            settings=settings,
-            executor=executor,
-        )
+    # the run as `werkmatch rematch` starts it (scheduler first, then the run slot)
+    run = run_rematch(
+        engine=engine,
+        encoder=encoder,
+        make_locator=default_locator,
+        settings=settings,
+        top_k=top_k,
+        scheduler=scheduler,
+        full=None,
+    )
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     matches = int(run.counts.get("matches", 0))
     return {
-        "run_id": run_id,
+        "run_id": run.id,
         "state": run.state,
         "seconds": round(seconds, 2),
         # on a shared machine the wall clock says little: the CPU seconds of this process

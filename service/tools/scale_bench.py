@@ -346,22 +346,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before {url} was ready")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout} s")
-
-
 def populate(db_url: str, size: int) -> str:
     """A migrated database with ``size`` candidates (demo texts, synthetic vectors and fields:
     :func:`service.tools.synthetic.demo_candidate_rows`) and one open vacancy; returns the
@@ -646,7 +630,7 @@ def _http_load(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_ready(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
+            _wait_ready_once(f"http://127.0.0.1:{bare_port}/constant", bare, timeout=60)
             headers = {"Authorization": f"Bearer {token}"}
             base = f"http://127.0.0.1:{port}{path}"
             urls = {
